@@ -1,0 +1,91 @@
+"""Parse YAML or JSON text into plain data plus the line of every JSON pointer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from backsmith.errors import ContractError, Issue
+
+try:  # libyaml is much faster on large contracts; fall back to the pure-Python parser
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _BaseLoader = yaml.SafeLoader
+
+
+class _ContractLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """SafeLoader that keeps timestamps as strings: contracts are JSON data."""
+
+
+_ContractLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(slots=True)
+class Located:
+    """A parsed document and where each of its JSON pointers starts (1-based lines)."""
+
+    data: Any
+    file: str
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, pointer: str) -> int | None:
+        """The line of `pointer`, or of its nearest ancestor that has one."""
+        while True:
+            if pointer in self.lines:
+                return self.lines[pointer]
+            if not pointer:
+                return None
+            pointer = pointer.rsplit("/", 1)[0]
+
+
+def escape(token: str) -> str:
+    """Escape one JSON-pointer reference token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def unescape(token: str) -> str:
+    """Undo `escape`."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def parse_text(text: str, file: str, first_line: int = 1) -> Located:
+    """Parse YAML (a superset of JSON) text; `first_line` is where the text starts in `file`."""
+    loader = _ContractLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Located(None, file)
+        lines: dict[str, int] = {}
+        data = _build(loader, node, "", lines, first_line - 1)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + first_line if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ContractError([Issue(f"not valid YAML/JSON: {problem}", file, line)]) from None
+    finally:
+        loader.dispose()
+    return Located(data, file, lines)
+
+
+def _build(loader: Any, node: yaml.Node, pointer: str, lines: dict[str, int], offset: int) -> Any:
+    lines[pointer] = node.start_mark.line + 1 + offset
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            # YAML lets `200:` be an integer; OpenAPI keys are strings.
+            key = str(key).lower() if isinstance(key, bool) else str(key)
+            result[key] = _build(loader, value_node, f"{pointer}/{escape(key)}", lines, offset)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(loader, item, f"{pointer}/{index}", lines, offset)
+            for index, item in enumerate(node.value)
+        ]
+    return loader.construct_object(node, deep=True)
