@@ -1,0 +1,185 @@
+"""Contract (+ DBML) -> Model: which schemas are tables, and what each operation does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backsmith.contract.dbml import DbmlModel, parse_dbml
+from backsmith.contract.load import Contract
+from backsmith.contract.source import escape
+from backsmith.errors import ContractError, Issue
+from backsmith.model.consistency import compare_dbml
+from backsmith.model.naming import names_match, singular, snake
+from backsmith.model.operations import OperationMapper, json_content
+from backsmith.model.resources import (
+    infer_relations,
+    resource_from_dbml,
+    resource_from_schema,
+    table_name_for,
+)
+from backsmith.model.schemas import deref, flatten, schema_types
+from backsmith.model.types import Model, Resource
+from backsmith.model.vocabulary import METHODS, check_extensions
+
+CRUD_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def build_model(contract: Contract) -> Model:
+    """Map a loaded contract to the model, or raise ContractError."""
+    issues = check_extensions(contract)
+    if issues:
+        raise ContractError(issues)
+    document = contract.document
+    options = dict(document.get("x-backsmith") or {})
+    dbml = parse_dbml(contract.dbml) if contract.dbml else None
+    schemas = _object_schemas(document)
+    warnings: list[Issue] = []
+    if dbml is not None:
+        resources, schema_resources = _from_dbml(document, dbml, schemas)
+        warnings.extend(compare_dbml(contract, dbml, resources))
+    else:
+        resources, schema_resources = _from_schemas(document, schemas)
+    mapper = OperationMapper(document, resources, schema_resources, options)
+    operations = []
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method in METHODS:
+            if isinstance(item.get(method), dict):
+                operations.append(mapper.map(path, method, item, item[method]))
+    _check_duplicate_ids(contract, operations)
+    info = document.get("info") or {}
+    return Model(
+        title=str(info.get("title", "")),
+        version=str(info.get("version", "")),
+        openapi_version=contract.version,
+        resources=resources,
+        operations=tuple(operations),
+        document=document,
+        options=options,
+        warnings=tuple(w.render() for w in warnings),
+    )
+
+
+def _object_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Component schemas that describe objects with properties (possible table rows)."""
+    found = {}
+    for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
+        flat = flatten(document, schema)
+        if (
+            isinstance(flat, dict)
+            and flat.get("properties")
+            and (not schema_types(flat) or "object" in schema_types(flat))
+        ):
+            found[name] = flat
+    return found
+
+
+def _declared_table(schema: dict[str, Any]) -> str | None:
+    ext = schema.get("x-backsmith") or {}
+    return ext.get("table") or ext.get("resource")
+
+
+def _from_dbml(
+    document: dict[str, Any], dbml: DbmlModel, schemas: dict[str, dict[str, Any]]
+) -> tuple[dict[str, Resource], dict[str, str]]:
+    raw_schemas = (document.get("components") or {}).get("schemas") or {}
+    schema_for_table: dict[str, str] = {}
+    for name in schemas:
+        declared = _declared_table(raw_schemas.get(name, {}))
+        if declared and dbml.table(declared):
+            schema_for_table.setdefault(declared, name)
+    for name in schemas:
+        for table in dbml.tables:
+            if table.name in schema_for_table:
+                continue
+            if (
+                snake(name) in (table.name, singular(table.name))
+                or table_name_for(name) == table.name
+            ):
+                schema_for_table[table.name] = name
+    resources = {
+        table.name: resource_from_dbml(
+            document, dbml, table, schema_for_table.get(table.name), table.name
+        )
+        for table in dbml.tables
+    }
+    return resources, {schema: table for table, schema in schema_for_table.items()}
+
+
+def _from_schemas(
+    document: dict[str, Any], schemas: dict[str, dict[str, Any]]
+) -> tuple[dict[str, Resource], dict[str, str]]:
+    raw_schemas = (document.get("components") or {}).get("schemas") or {}
+    provisional = OperationMapper(document, {}, {name: name for name in schemas}, {})
+    chosen: list[str] = [n for n in schemas if _declared_table(raw_schemas.get(n, {}))]
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        statics = [s for s in path.strip("/").split("/") if s and not s.startswith("{")]
+        for method in CRUD_METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            for name, is_list in _schemas_of(document, provisional, op):
+                if name not in schemas or name in chosen:
+                    continue
+                named = any(
+                    names_match(s, name) or names_match(s, table_name_for(name)) for s in statics
+                )
+                if named or (is_list and method == "get"):
+                    chosen.append(name)
+    resources: dict[str, Resource] = {}
+    schema_resources: dict[str, str] = {}
+    for name in chosen:
+        table = _declared_table(raw_schemas.get(name, {})) or table_name_for(name)
+        if table in resources:
+            schema_resources[name] = table
+            continue
+        resources[table] = resource_from_schema(document, name, table, table)
+        schema_resources[name] = table
+    return infer_relations(resources, document), schema_resources
+
+
+def _schemas_of(
+    document: dict[str, Any], mapper: OperationMapper, op: dict[str, Any]
+) -> list[tuple[str, bool]]:
+    """Component schemas an operation returns (or, failing that, accepts)."""
+    found = []
+    for status, response in sorted((op.get("responses") or {}).items()):
+        if not str(status).startswith("2"):
+            continue
+        response = deref(document, response)
+        _, schema = json_content(response.get("content") if isinstance(response, dict) else None)
+        if schema:
+            shape = mapper.shape_of(schema)
+            if shape.schema_name:
+                found.append((shape.schema_name, shape.is_list))
+    if not found:
+        body = deref(document, op.get("requestBody"))
+        if isinstance(body, dict):
+            _, schema = json_content(body.get("content"))
+            shape = mapper.shape_of(schema) if schema else None
+            if shape is not None and shape.schema_name and not shape.is_list:
+                found.append((shape.schema_name, False))
+    return found
+
+
+def _check_duplicate_ids(contract: Contract, operations: list[Any]) -> None:
+    seen: dict[str, str] = {}
+    issues = []
+    for op in operations:
+        if op.operation_id in seen:
+            issues.append(
+                contract.issue(
+                    f"operationId '{op.operation_id}' is also used by {seen[op.operation_id]}",
+                    f"{op.pointer}/operationId",
+                )
+            )
+        seen.setdefault(op.operation_id, f"{op.method} {op.path}")
+    if issues:
+        raise ContractError(issues)
+
+
+def pointer_of_schema(name: str) -> str:
+    return f"/components/schemas/{escape(name)}"

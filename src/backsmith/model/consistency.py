@@ -1,0 +1,83 @@
+"""Where the DBML model and the OpenAPI schemas disagree about the same resource."""
+
+from __future__ import annotations
+
+from backsmith.contract.dbml import DbmlModel
+from backsmith.contract.load import Contract
+from backsmith.contract.source import escape
+from backsmith.errors import Issue
+from backsmith.model.resources import schema_field_type
+from backsmith.model.schemas import flatten, is_nullable
+from backsmith.model.types import FieldType, Resource
+
+# Schema types a column type may be served as without a warning.
+_COMPATIBLE: dict[FieldType, frozenset[FieldType]] = {
+    FieldType.STRING: frozenset({FieldType.STRING, FieldType.ENUM}),
+    FieldType.ENUM: frozenset({FieldType.ENUM, FieldType.STRING}),
+    FieldType.DECIMAL: frozenset({FieldType.DECIMAL, FieldType.NUMBER, FieldType.STRING}),
+    FieldType.NUMBER: frozenset({FieldType.NUMBER, FieldType.DECIMAL}),
+    FieldType.JSON: frozenset({FieldType.JSON, FieldType.ARRAY}),
+    FieldType.ARRAY: frozenset({FieldType.ARRAY, FieldType.JSON}),
+}
+
+
+def compare_dbml(
+    contract: Contract, dbml: DbmlModel, resources: dict[str, Resource]
+) -> list[Issue]:
+    """Warnings for missing fields, type or enum mismatches, and required vs nullable."""
+    document = contract.document
+    warnings: list[Issue] = []
+    for resource in resources.values():
+        if resource.schema is None:
+            continue
+        pointer = f"/components/schemas/{escape(resource.schema)}"
+        schema = flatten(document, {"$ref": f"#{pointer}"})
+        properties = schema.get("properties", {})
+        required = set(schema.get("required", []))
+
+        def warn(message: str, prop: str | None = None) -> None:
+            where = f"{pointer}/properties/{escape(prop)}" if prop else pointer
+            warnings.append(contract.issue(message, where, severity="warning"))
+
+        for name in properties:
+            if resource.field(name) is None:
+                warn(f"{resource.schema}.{name} has no column in DBML table {resource.table}", name)
+        for field in resource.fields:
+            if field.name not in properties:
+                if not field.nullable and field.generated is None and field.default is None:
+                    if field.sql_default is None:
+                        warn(
+                            f"column {resource.table}.{field.column} is NOT NULL without a default "
+                            f"but {resource.schema} has no property for it"
+                        )
+                continue
+            prop = flatten(document, properties[field.name])
+            prop_type, _ = schema_field_type(document, properties[field.name])
+            allowed = _COMPATIBLE.get(field.type, frozenset({field.type}))
+            if prop_type not in allowed and prop_type != FieldType.JSON:
+                warn(
+                    f"{resource.schema}.{field.name} is {prop_type} but column "
+                    f"{resource.table}.{field.column} is {field.type}",
+                    field.name,
+                )
+            if field.enum and prop.get("enum"):
+                declared = {str(v) for v in prop["enum"] if v is not None}
+                if declared != set(field.enum):
+                    warn(
+                        f"{resource.schema}.{field.name} enum {sorted(declared)} differs from "
+                        f"DBML {sorted(field.enum)}",
+                        field.name,
+                    )
+            if field.name in required and not is_nullable(prop) and field.nullable:
+                warn(
+                    f"{resource.schema}.{field.name} is required and not nullable but column "
+                    f"{resource.table}.{field.column} allows NULL",
+                    field.name,
+                )
+            if is_nullable(prop) and not field.nullable:
+                warn(
+                    f"{resource.schema}.{field.name} is nullable but column "
+                    f"{resource.table}.{field.column} is NOT NULL",
+                    field.name,
+                )
+    return warnings

@@ -1,0 +1,55 @@
+"""Name conventions: snake_case columns, plural tables, loose matching of path segments."""
+
+from __future__ import annotations
+
+import re
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women"}
+
+
+def snake(name: str) -> str:
+    """`OrderLine` -> `order_line`, `createdAt` -> `created_at`, `per-page` -> `per_page`."""
+    return re.sub(r"[^0-9a-zA-Z]+", "_", _CAMEL.sub("_", name)).strip("_").lower()
+
+
+def plural(word: str) -> str:
+    """English plural of the last word of a snake_case name."""
+    head, _, last = word.rpartition("_")
+    prefix = f"{head}_" if head else ""
+    if last in _IRREGULAR:
+        return prefix + _IRREGULAR[last]
+    if last.endswith(("s", "x", "z", "ch", "sh")):
+        return f"{prefix}{last}es"
+    if last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
+        return f"{prefix}{last[:-1]}ies"
+    return f"{prefix}{last}s"
+
+
+def singular(word: str) -> str:
+    """English singular of the last word of a snake_case name."""
+    for one, many in _IRREGULAR.items():
+        if word.endswith(many):
+            return word[: -len(many)] + one
+    if word.endswith("ies") and len(word) > 3:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def squash(name: str) -> str:
+    """Lower-case letters and digits only, for loose comparisons."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def names_match(segment: str, resource: str) -> bool:
+    """Whether a path segment names a resource: `book`, `books`, `order-lines` ~ `order_lines`."""
+    seg = snake(segment)
+    res = snake(resource)
+    candidates = {res, singular(res), plural(res)}
+    return squash(seg) in {squash(c) for c in candidates} or squash(singular(seg)) in {
+        squash(c) for c in candidates
+    }

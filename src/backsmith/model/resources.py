@@ -1,0 +1,280 @@
+"""Resources from DBML tables, or inferred from component schemas when there is no DBML."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from backsmith.contract.dbml import DbmlModel, DbmlTable
+from backsmith.model.naming import plural, snake
+from backsmith.model.schemas import deref, flatten, is_nullable, schema_types
+from backsmith.model.types import Field, FieldType, Generated, Index, Relation, Resource
+
+CREATED_NAMES = frozenset({"created_at", "created", "inserted_at", "creation_date", "created_on"})
+UPDATED_NAMES = frozenset(
+    {"updated_at", "updated", "modified_at", "last_modified", "modified", "updated_on"}
+)
+
+_DBML_TYPES: dict[str, FieldType] = {
+    "uuid": FieldType.UUID,
+    "bool": FieldType.BOOLEAN,
+    "boolean": FieldType.BOOLEAN,
+    "date": FieldType.DATE,
+    "json": FieldType.JSON,
+    "jsonb": FieldType.JSON,
+    "decimal": FieldType.DECIMAL,
+    "numeric": FieldType.DECIMAL,
+    "money": FieldType.DECIMAL,
+    "float": FieldType.NUMBER,
+    "float4": FieldType.NUMBER,
+    "float8": FieldType.NUMBER,
+    "double": FieldType.NUMBER,
+    "double precision": FieldType.NUMBER,
+    "real": FieldType.NUMBER,
+    "bytea": FieldType.BINARY,
+    "blob": FieldType.BINARY,
+}
+_INTEGER_TYPES = frozenset({"int", "integer", "int4", "smallint", "int2", "tinyint", "serial"})
+_BIG_INTEGER_TYPES = frozenset({"bigint", "int8", "bigserial"})
+_TIMESTAMP_PREFIXES = ("timestamp", "datetime")
+
+
+def dbml_type(raw: str) -> tuple[FieldType, int | None, bool]:
+    """(type, max length, big integer) for a DBML column type such as `varchar(64)`."""
+    base = raw.strip().lower()
+    length_match = re.search(r"\((\d+)", base)
+    name = re.sub(r"\(.*\)", "", base).strip()
+    if name in _INTEGER_TYPES:
+        return FieldType.INTEGER, None, False
+    if name in _BIG_INTEGER_TYPES:
+        return FieldType.INTEGER, None, True
+    if name.startswith(_TIMESTAMP_PREFIXES):
+        return FieldType.DATETIME, None, False
+    if name in _DBML_TYPES:
+        return _DBML_TYPES[name], None, False
+    is_text = name in {"varchar", "char", "character varying", "character", "string", "nvarchar"}
+    return FieldType.STRING, int(length_match.group(1)) if length_match and is_text else None, False
+
+
+def schema_field_type(document: dict[str, Any], prop: Any) -> tuple[FieldType, FieldType | None]:
+    """(type, item type for arrays) of an OpenAPI property schema."""
+    schema = flatten(document, prop)
+    types = schema_types(schema) - {"null"}
+    fmt = schema.get("format")
+    if "enum" in schema and types <= {"string"}:
+        return FieldType.ENUM, None
+    if types == {"string"}:
+        return {
+            "uuid": FieldType.UUID,
+            "date-time": FieldType.DATETIME,
+            "date": FieldType.DATE,
+            "decimal": FieldType.DECIMAL,
+            "binary": FieldType.BINARY,
+        }.get(str(fmt), FieldType.STRING), None
+    if types == {"integer"}:
+        return FieldType.INTEGER, None
+    if types == {"number"}:
+        return (FieldType.DECIMAL if fmt == "decimal" else FieldType.NUMBER), None
+    if types == {"boolean"}:
+        return FieldType.BOOLEAN, None
+    if types == {"array"}:
+        item_type, _ = schema_field_type(document, schema.get("items", {}))
+        scalar = item_type not in (FieldType.JSON, FieldType.ARRAY, FieldType.BINARY)
+        return (FieldType.ARRAY, item_type) if scalar else (FieldType.JSON, None)
+    return FieldType.JSON, None
+
+
+def table_name_for(schema_name: str) -> str:
+    return plural(snake(schema_name))
+
+
+def _generated(name: str, ftype: FieldType, primary: bool) -> Generated | None:
+    if primary and ftype in (FieldType.UUID, FieldType.STRING):
+        return Generated.UUID7
+    if primary and ftype == FieldType.INTEGER:
+        return Generated.AUTOINCREMENT
+    if ftype == FieldType.DATETIME and snake(name) in CREATED_NAMES:
+        return Generated.CREATED
+    if ftype == FieldType.DATETIME and snake(name) in UPDATED_NAMES:
+        return Generated.UPDATED
+    return None
+
+
+def resource_from_schema(
+    document: dict[str, Any], schema_name: str, table: str, resource_name: str
+) -> Resource:
+    """Infer a table from a component schema: scalars become columns, the rest JSON."""
+    schema = flatten(document, {"$ref": f"#/components/schemas/{schema_name}"})
+    properties: dict[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    key_name = "id" if "id" in properties else None
+    fields: list[Field] = []
+    if key_name is None:
+        fields.append(
+            Field(
+                "id",
+                "id",
+                FieldType.INTEGER,
+                False,
+                True,
+                True,
+                Generated.AUTOINCREMENT,
+                hidden=True,
+            )
+        )
+    for name, prop in properties.items():
+        prop_schema = flatten(document, prop)
+        ftype, item_type = schema_field_type(document, prop)
+        primary = name == key_name
+        fmt = prop_schema.get("format")
+        nullable = is_nullable(prop_schema) or (
+            name not in required and "default" not in prop_schema
+        )
+        fields.append(
+            Field(
+                name=name,
+                column=snake(name),
+                type=ftype,
+                nullable=False if primary else nullable,
+                primary_key=primary,
+                unique=primary,
+                generated=_generated(name, ftype, primary),
+                read_only=bool(prop_schema.get("readOnly")),
+                write_only=bool(prop_schema.get("writeOnly")),
+                max_length=prop_schema.get("maxLength") if ftype == FieldType.STRING else None,
+                big=fmt == "int64",
+                enum=tuple(str(v) for v in prop_schema.get("enum", []) if v is not None)
+                if ftype == FieldType.ENUM
+                else (),
+                item_type=item_type,
+                default=prop_schema.get("default"),
+            )
+        )
+    return Resource(
+        name=resource_name,
+        table=table,
+        fields=tuple(fields),
+        primary_key=(key_name or "id",),
+        schema=schema_name,
+        source="schema",
+    )
+
+
+def resource_from_dbml(
+    document: dict[str, Any],
+    dbml: DbmlModel,
+    table: DbmlTable,
+    schema_name: str | None,
+    resource_name: str,
+) -> Resource:
+    """A resource over a DBML table; API names and readOnly flags come from its schema."""
+    properties: dict[str, Any] = {}
+    if schema_name is not None:
+        schema = flatten(document, {"$ref": f"#/components/schemas/{schema_name}"})
+        properties = schema.get("properties", {})
+    by_column = {snake(name): name for name in properties}
+    by_column.update({name: name for name in properties})
+    primary = [c.name for c in table.columns if c.primary_key]
+    primary += [c for i in table.indexes if i.primary_key for c in i.columns if c not in primary]
+    fields: list[Field] = []
+    for column in table.columns:
+        ftype, length, big = dbml_type(column.type)
+        item_type = None
+        pg_array = False
+        if column.type.endswith("[]"):
+            item_type, _, _ = dbml_type(column.type[:-2])
+            ftype, pg_array = FieldType.ARRAY, True
+        enum: tuple[str, ...] = ()
+        if column.enum is not None:
+            ftype, enum = FieldType.ENUM, dbml.enums.get(column.enum, ())
+        api_name = by_column.get(column.name, column.name)
+        prop = flatten(document, properties.get(api_name, {}))
+        if ftype == FieldType.STRING and prop.get("enum") and not enum:
+            enum = tuple(str(v) for v in prop["enum"] if v is not None)
+        is_primary = column.name in primary
+        generated = _generated(column.name, ftype, is_primary and len(primary) == 1)
+        if is_primary and ftype == FieldType.INTEGER and not column.increment:
+            generated = Generated.AUTOINCREMENT if not _client_key(prop) else None
+        fields.append(
+            Field(
+                name=api_name,
+                column=column.name,
+                type=ftype,
+                nullable=not column.not_null and not is_primary,
+                primary_key=is_primary,
+                unique=column.unique,
+                generated=generated,
+                read_only=bool(prop.get("readOnly")) or generated is not None,
+                write_only=bool(prop.get("writeOnly")),
+                max_length=length or prop.get("maxLength"),
+                big=big,
+                enum=enum,
+                enum_name=column.enum,
+                item_type=item_type,
+                pg_array=pg_array,
+                default=None if column.default_is_sql else column.default,
+                sql_default=column.default if column.default_is_sql else None,
+            )
+        )
+    relations = tuple(
+        Relation(ref.columns, ref.ref_table, ref.ref_columns, ref.on_delete)
+        for ref in dbml.refs
+        if ref.table == table.name
+    )
+    indexes = tuple(
+        Index(index.columns, index.unique, index.name)
+        for index in table.indexes
+        if not index.primary_key
+    )
+    return Resource(
+        name=resource_name,
+        table=table.name,
+        fields=tuple(fields),
+        primary_key=tuple(primary) or ("id",),
+        schema=schema_name,
+        relations=relations,
+        indexes=indexes,
+        checks=table.checks,
+        source="dbml",
+    )
+
+
+def _client_key(prop: dict[str, Any]) -> bool:
+    """An integer key the schema lets clients write (declared, not readOnly)."""
+    return bool(prop) and not prop.get("readOnly")
+
+
+def infer_relations(
+    resources: dict[str, Resource], document: dict[str, Any]
+) -> dict[str, Resource]:
+    """Without DBML, `author_id` next to an `authors` resource is a reference to it."""
+    by_singular = {}
+    for resource in resources.values():
+        by_singular[snake(resource.name).removesuffix("s")] = resource
+        by_singular[re.sub(r"ies$", "y", snake(resource.name))] = resource
+    result = {}
+    for name, resource in resources.items():
+        if resource.source != "schema":
+            result[name] = resource
+            continue
+        relations = []
+        for field in resource.fields:
+            stem = field.column.removesuffix("_id")
+            target = by_singular.get(stem) if field.column.endswith("_id") else None
+            if target is not None and target.key.type == field.type and not field.primary_key:
+                relations.append(Relation((field.column,), target.table, (target.key.column,)))
+        result[name] = _replace(resource, relations=tuple(relations))
+    return result
+
+
+def _replace(resource: Resource, **changes: Any) -> Resource:
+    from dataclasses import replace
+
+    return replace(resource, **changes)
+
+
+def deref_props(document: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """The properties of an object schema, refs followed."""
+    return {
+        k: deref(document, v) for k, v in flatten(document, schema).get("properties", {}).items()
+    }
