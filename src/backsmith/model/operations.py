@@ -8,8 +8,17 @@ from typing import Any
 from backsmith.contract.source import escape
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
-from backsmith.model.types import Envelope, Field, FieldType, Generated, Kind, Operation, Param
-from backsmith.model.types import Resource, Response
+from backsmith.model.types import (
+    Envelope,
+    Field,
+    FieldType,
+    Generated,
+    Kind,
+    Operation,
+    Param,
+    Resource,
+    Response,
+)
 
 LIMIT_NAMES = frozenset({"limit", "page_size", "per_page", "size", "max_results", "top", "first"})
 CURSOR_NAMES = frozenset(

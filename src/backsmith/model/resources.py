@@ -212,7 +212,9 @@ def resource_from_dbml(
                 enum_name=column.enum,
                 item_type=item_type,
                 pg_array=pg_array,
-                default=None if column.default_is_sql else column.default,
+                default=prop.get("default")
+                if column.default_is_sql or column.default is None
+                else column.default,
                 sql_default=column.default if column.default_is_sql else None,
             )
         )

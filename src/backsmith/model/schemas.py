@@ -121,9 +121,13 @@ class JsonSchemaConverter:
                 out[key] = self.convert(value, depth + 1)
             elif key in ("allOf", "oneOf", "anyOf", "prefixItems"):
                 out[key] = [self.convert(v, depth + 1) for v in value]
-            elif key in ("discriminator", "xml", "externalDocs", "example", "nullable"):
-                continue
-            elif key.startswith("x-"):
+            elif key in (
+                "discriminator",
+                "xml",
+                "externalDocs",
+                "example",
+                "nullable",
+            ) or key.startswith("x-"):
                 continue
             else:
                 out[key] = value

@@ -1,0 +1,174 @@
+"""The command line: parse arguments, call the public API, print, pick the exit code.
+
+Exit codes: 0 success, 1 the service could not start, 2 the contract is unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from backsmith import __version__
+from backsmith.errors import BacksmithError, ContractError
+
+EXIT_CONTRACT = 2
+EXIT_STARTUP = 1
+
+
+def _contract_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("contract", help="OpenAPI 3.x file (YAML/JSON) or Markdown spec")
+    parser.add_argument("--dbml", metavar="FILE", help="DBML model beside a YAML/JSON contract")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backsmith",
+        description="Serve a production backend from an OpenAPI contract and a DBML model.",
+        epilog="Run 'backsmith COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"backsmith {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = commands.add_parser(
+        "check",
+        help="read and validate the contract",
+        description="Read, validate and map the "
+        "contract; print errors with file, line and JSON pointer, and DBML/OpenAPI mismatches.",
+    )
+    _contract_args(check)
+
+    model = commands.add_parser(
+        "model",
+        help="show how each operation was understood",
+        description="Print each operation's kind, resource and table, and what is not CRUD.",
+    )
+    _contract_args(model)
+    model.add_argument("--json", action="store_true", help="print the mapping as JSON")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the backend",
+        description="Serve every operation of the contract. SQLite at ./backsmith.db by default.",
+    )
+    _contract_args(serve)
+    serve.add_argument(
+        "--database-url",
+        help="sqlite:///file.db or postgresql://... "
+        "(default: $BACKSMITH_DATABASE_URL or sqlite:///backsmith.db)",
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument(
+        "--create-tables",
+        action="store_true",
+        default=None,
+        help="create missing tables on PostgreSQL (SQLite always does)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "model":
+            return cmd_model(args)
+        return cmd_serve(args)
+    except ContractError as error:
+        for issue in error.issues:
+            print(issue.render(), file=sys.stderr)
+        return EXIT_CONTRACT
+    except BacksmithError as error:
+        print(f"backsmith: {error}", file=sys.stderr)
+        return EXIT_STARTUP
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        return 130
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from backsmith.api import load_model
+    from backsmith.model.types import Kind
+
+    model = load_model(args.contract, args.dbml)
+    for warning in model.warnings:
+        print(warning, file=sys.stderr)
+    crud = [op for op in model.operations if op.kind != Kind.CUSTOM]
+    custom = [op for op in model.operations if op.kind == Kind.CUSTOM]
+    print(
+        f"{args.contract}: OpenAPI {model.openapi_version}, {len(model.operations)} operations "
+        f"({len(crud)} CRUD, {len(custom)} need a handler), {len(model.resources)} resources, "
+        f"{len(model.warnings)} warnings"
+    )
+    for op in custom:
+        print(f"  needs a handler: {op.operation_id} ({op.method} {op.path}): {op.reason}")
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from backsmith.api import load_model
+    from backsmith.verify.describe import describe, render_table
+
+    model = load_model(args.contract, args.dbml)
+    if args.json:
+        print(json.dumps(describe(model), indent=2))
+    else:
+        print(render_table(model))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from backsmith.api import load_model
+    from backsmith.http.factory import CONTRACT_ENV, DBML_ENV
+    from backsmith.settings import load_settings
+
+    model = load_model(args.contract, args.dbml)  # fail fast, with exit code 2
+    settings = load_settings(
+        model.options,
+        database_url=args.database_url,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        create_tables=args.create_tables,
+    )
+    asyncio.run(_preflight(model, settings))
+    env: dict[str, Any] = {CONTRACT_ENV: os.path.abspath(args.contract)}
+    env[DBML_ENV] = os.path.abspath(args.dbml) if args.dbml else ""
+    for name, value in settings.dump().items():
+        env[f"BACKSMITH_{name.upper()}"] = str(value)
+    os.environ.update(env)
+    uvicorn.run(
+        "backsmith.http.factory:from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    return 0
+
+
+async def _preflight(model: Any, settings: Any) -> None:
+    """Open the database and prepare tables before the server starts, for a clear error."""
+    from backsmith.storage.engine import make_engine
+    from backsmith.storage.schema import prepare_database
+    from backsmith.storage.tables import build_metadata
+
+    engine = make_engine(settings.database_url)
+    try:
+        await prepare_database(engine, build_metadata(model), settings)
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

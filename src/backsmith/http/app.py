@@ -1,0 +1,131 @@
+"""The ASGI application: route once, run the operation's compiled plan, answer problems."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backsmith.errors import MethodNotAllowed, NotFound, Problem
+from backsmith.http.handlers import HANDLERS
+from backsmith.http.ops import ops_endpoints
+from backsmith.http.plans import compile_plans
+from backsmith.http.problems import problem_response, server_error
+from backsmith.http.request import Request
+from backsmith.http.response import Response
+from backsmith.http.routing import Router
+from backsmith.http.types import Receive, Scope, Send
+from backsmith.model.types import Model
+from backsmith.settings import Settings
+from backsmith.storage.engine import make_engine
+from backsmith.storage.schema import prepare_database
+from backsmith.storage.tables import build_metadata
+
+log = logging.getLogger("backsmith")
+
+
+class BacksmithApp:
+    """An ASGI app serving one model; the database is opened in the lifespan."""
+
+    def __init__(self, model: Model, settings: Settings, engine: AsyncEngine | None = None) -> None:
+        self.model = model
+        self.settings = settings
+        self.metadata = build_metadata(model)
+        self._engine = engine
+        self._owns_engine = engine is None
+        self.router = Router()
+        tables = {table.name: table for table in self.metadata.tables.values()}
+        self.plans = compile_plans(model, settings, tables)
+        contract_paths = set()
+        for op in model.operations:
+            plan = self.plans[op.operation_id]
+            handler = HANDLERS[op.kind]
+            self.router.add(op.path, op.method, _bind(handler, plan, self))
+            contract_paths.add(op.path)
+        for path, endpoint in ops_endpoints(
+            settings.ops_prefix, settings.docs, model.document, lambda: self.engine
+        ).items():
+            if path not in contract_paths:  # the contract's own paths win
+                self.router.add(path, "GET", endpoint)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    async def startup(self) -> None:
+        await prepare_database(self.engine, self.metadata, self.settings)
+
+    async def shutdown(self) -> None:
+        if self._engine is not None and self._owns_engine:
+            await self._engine.dispose()
+            self._engine = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        method = scope["method"]
+        try:
+            response = await self._dispatch(scope, receive, path, method)
+        except Problem as problem:
+            response = problem_response(problem, path)
+        except Exception as error:
+            response = server_error(error, path)
+        await response.send(send, head=method == "HEAD")
+
+    async def _dispatch(self, scope: Scope, receive: Receive, path: str, method: str) -> Response:
+        match = self.router.match(path)
+        if match is None:
+            raise NotFound(f"No operation is declared at {path}.")
+        found = match.target(method)
+        if found is None and method == "HEAD":
+            found = match.target("GET")
+        if found is None:
+            allowed = sorted(match.methods)
+            if "GET" in match.methods:
+                allowed.append("HEAD")
+            raise MethodNotAllowed(
+                f"{method} is not declared for {match.template}.",
+                headers={"allow": ", ".join(allowed)},
+            )
+        target, params = found
+        return await target(Request(scope, receive, params))  # type: ignore[no-any-return]
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as error:
+                    log.error("start-up failed: %s", error)
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _bind(handler: Any, plan: Any, app: BacksmithApp) -> Any:
+    async def endpoint(request: Request) -> Response:
+        return await handler(plan, app.engine, request)  # type: ignore[no-any-return]
+
+    return endpoint
+
+
+def create_app(model: Model, settings: Settings, engine: AsyncEngine | None = None) -> BacksmithApp:
+    """The ASGI app for `model`."""
+    return BacksmithApp(model, settings, engine)
+
+
+__all__ = ["BacksmithApp", "create_app", "sa"]

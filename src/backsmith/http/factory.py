@@ -1,0 +1,18 @@
+"""Build the app from the environment, so every server worker process can import it."""
+
+from __future__ import annotations
+
+import os
+
+from backsmith.api import load_model
+from backsmith.http.app import BacksmithApp, create_app
+from backsmith.settings import load_settings
+
+CONTRACT_ENV = "BACKSMITH_CONTRACT"
+DBML_ENV = "BACKSMITH_DBML"
+
+
+def from_environment() -> BacksmithApp:
+    """The app for the contract named by BACKSMITH_CONTRACT (and BACKSMITH_DBML)."""
+    model = load_model(os.environ[CONTRACT_ENV], os.environ.get(DBML_ENV) or None)
+    return create_app(model, load_settings(model.options))

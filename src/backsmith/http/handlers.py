@@ -1,0 +1,421 @@
+"""CRUD handlers: each runs one compiled plan against the database in one transaction."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import sqlalchemy.exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backsmith.errors import NotFound, NotImplementedOperation, Problem, ValidationFailed
+from backsmith.http.plans import OperationPlan, Parsed
+from backsmith.http.request import Request
+from backsmith.http.response import Response, empty, json_response
+from backsmith.http.shaping import default_json
+from backsmith.model.types import Envelope, Field, FieldType, Generated, Kind
+from backsmith.storage.engine import WRITE
+from backsmith.storage.faults import problem_for
+from backsmith.storage.ids import uuid7
+from backsmith.storage.queries import OrderKey, decode_cursor, encode_cursor, from_json
+
+Handler = Callable[[OperationPlan, AsyncEngine, Request], Awaitable[Response]]
+
+
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=default_json)
+
+
+def _scope(plan: OperationPlan, parsed: Parsed) -> dict[str, Any]:
+    """Column equalities from path parameters: the item key and parent scopes."""
+    return {
+        p.column: parsed.path[p.name]
+        for p in plan.operation.params
+        if p.role in ("key", "scope") and p.column
+    }
+
+
+def _invalid(plan: OperationPlan, detail: str, **where: str) -> ValidationFailed:
+    return ValidationFailed([{"detail": detail, "pointer": "#", **where}], plan.validation_status)
+
+
+async def _write(
+    plan: OperationPlan,
+    engine: AsyncEngine,
+    work: Callable[[Any], Awaitable[Any]],
+    deleting: bool = False,
+) -> Any:
+    """Run `work(conn)` in one write transaction; database refusals become problems."""
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(**WRITE)
+            async with conn.begin():
+                return await work(conn)
+    except sa_exc.DBAPIError as error:
+        problem = problem_for(error, deleting)
+        if problem is None:
+            raise
+        raise problem from None
+
+
+async def _read(engine: AsyncEngine, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    try:
+        async with engine.connect() as conn:
+            return await work(conn)
+    except sa_exc.DBAPIError as error:
+        problem = problem_for(error)
+        if problem is None:
+            raise
+        raise problem from None
+
+
+# ------------------------------------------------------------------- list
+def _order(plan: OperationPlan, parsed: Parsed) -> list[OrderKey]:
+    resource = plan.resource
+    assert resource is not None and plan.queries is not None
+    table = plan.queries.table
+    sort_param = next((p for p in plan.operation.params if p.role == "sort"), None)
+    order_param = next((p for p in plan.operation.params if p.role == "order"), None)
+    direction = str(parsed.query.get(order_param.name, "")).lower() if order_param else ""
+    terms: list[str] = []
+    if sort_param is not None and parsed.query.get(sort_param.name) not in (None, "", []):
+        value = parsed.query[sort_param.name]
+        tokens = value if isinstance(value, list) else str(value).split(",")
+        for token in (t.strip() for t in tokens):
+            name, _, suffix = token.partition(":")
+            descending = (
+                name.startswith("-")
+                or suffix.lower() == "desc"
+                or (direction == "desc" and not name.startswith(("-", "+")))
+            )
+            name = name.lstrip("+-")
+            field = resource.field(name)
+            if (
+                field is None
+                or field.hidden
+                or field.write_only
+                or field.type
+                in (
+                    FieldType.JSON,
+                    FieldType.ARRAY,
+                    FieldType.BINARY,
+                )
+            ):
+                raise _invalid(
+                    plan, f"cannot sort by '{name}'", parameter=sort_param.name, **{"in": "query"}
+                )
+            terms.append(("-" if descending else "") + field.column)
+    else:
+        terms = list(plan.operation.default_sort)
+        if direction in ("asc", "desc"):
+            terms = [("-" if direction == "desc" else "") + t.lstrip("-") for t in terms]
+    keys: list[OrderKey] = []
+    seen: set[str] = set()
+    for term in terms:
+        column = term.lstrip("-")
+        field = resource.field(column)
+        if field is None or column in seen:
+            continue
+        seen.add(field.column)
+        keys.append(OrderKey(table.c[field.column], field, term.startswith("-")))
+    descending = keys[-1].descending if keys else False
+    for column in resource.primary_key:  # a unique tail makes every page boundary exact
+        if column not in seen:
+            field = resource.field(column)
+            assert field is not None
+            keys.append(OrderKey(table.c[column], field, descending))
+    return keys
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    parsed = await plan.parse(request)
+    op = plan.operation
+    assert plan.queries is not None and plan.shaper is not None and op.response is not None
+    equals = _scope(plan, parsed)
+    roles = {p.role: p.name for p in op.params}
+    for param in op.params:
+        if param.role == "filter" and param.name in parsed.query and param.column:
+            equals[param.column] = parsed.query[param.name]
+    paginated = op.pagination is not None
+    limit = _int(
+        parsed.query.get(roles.get("limit", "")),
+        plan.page_size if paginated else plan.max_page_size,
+    )
+    if limit < 1:
+        raise _invalid(
+            plan, "the page size must be at least 1", parameter=roles["limit"], **{"in": "query"}
+        )
+    limit = min(limit, plan.max_page_size)
+    order = _order(plan, parsed)
+    after = None
+    cursor = parsed.query.get(roles.get("cursor", ""))
+    if cursor:
+        after = decode_cursor(order, str(cursor))
+        if after is None:
+            raise _invalid(
+                plan, "not a cursor this list issued", parameter=roles["cursor"], **{"in": "query"}
+            )
+    page = _int(parsed.query.get(roles.get("page", "")), 1)
+    offset = _int(parsed.query.get(roles.get("offset", "")), 0)
+    if page < 1 or offset < 0:
+        name = roles.get("page") or roles.get("offset", "")
+        raise _invalid(plan, "pages start at 1 and offsets at 0", parameter=name, **{"in": "query"})
+    if op.pagination == "page":
+        offset = (page - 1) * limit
+    envelope = op.response.envelope
+
+    async def work(conn: Any) -> tuple[list[Any], int | None]:
+        rows = await plan.queries.page(conn, equals, order, limit + 1, after, offset)  # type: ignore[union-attr]
+        total = await plan.queries.count(conn, equals) if envelope.total else None  # type: ignore[union-attr]
+        return rows, total
+
+    rows, total = await _read(engine, work)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        encode_cursor(order, rows[-1]) if more and rows and op.pagination == "cursor" else None
+    )
+    items = plan.shaper.many(rows)
+    headers = _link(
+        request, roles, next_cursor, page + 1 if more and op.pagination == "page" else None
+    )
+    if envelope.items is None:
+        return json_response(op.response.status, _dumps(items), headers)
+    body = _envelope(envelope, items, next_cursor, total, limit, page, offset, more)
+    return json_response(op.response.status, _dumps(body), headers)
+
+
+def _envelope(
+    envelope: Envelope,
+    items: list[dict[str, Any]],
+    next_cursor: str | None,
+    total: int | None,
+    limit: int,
+    page: int,
+    offset: int,
+    more: bool,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {envelope.items or "items": items}
+    for key, value in (
+        (envelope.cursor, next_cursor),
+        (envelope.total, total),
+        (envelope.limit, limit),
+        (envelope.page, page),
+        (envelope.offset, offset),
+        (envelope.has_more, more),
+    ):
+        if key is not None:
+            body[key] = value
+    return body
+
+
+def _link(
+    request: Request, roles: dict[str, str], cursor: str | None, page: int | None
+) -> list[tuple[bytes, bytes]]:
+    """An RFC 8288 `Link: <...>; rel="next"` header for the next page, if there is one."""
+    if cursor is None and page is None:
+        return []
+    query = {k: v[-1] for k, v in request.query.items()}
+    if cursor is not None:
+        query[roles["cursor"]] = cursor
+    elif page is not None:
+        query[roles["page"]] = str(page)
+    return [(b"link", f'<{request.path}?{urlencode(query)}>; rel="next"'.encode())]
+
+
+# ----------------------------------------------------------------- writes
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _values_from_body(plan: OperationPlan, body: dict[str, Any], replace: bool) -> dict[str, Any]:
+    """Column values from a validated body; absent fields get defaults on create/replace."""
+    values: dict[str, Any] = {}
+    errors = []
+    for name, field in plan.writable.items():
+        if name in body and not field.read_only:
+            try:
+                values[field.column] = from_json(field, body[name])
+            except (TypeError, ValueError, ArithmeticError):
+                errors.append({"detail": f"not a valid {field.type}", "pointer": f"#/{name}"})
+        elif replace and not field.primary_key:
+            default = _default(field)
+            if default is not None or field.nullable:
+                values[field.column] = default
+    if errors:
+        raise ValidationFailed(errors, plan.validation_status)
+    return values
+
+
+def _default(field: Field) -> Any:
+    if field.default is None:
+        return None
+    value = copy.deepcopy(field.default)
+    try:
+        return from_json(field, value)
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _server_values(plan: OperationPlan, creating: bool) -> dict[str, Any]:
+    assert plan.resource is not None
+    values: dict[str, Any] = {}
+    now = _now()
+    for field in plan.resource.fields:
+        if field.generated == Generated.UPDATED or (
+            creating and field.generated == Generated.CREATED
+        ):
+            values[field.column] = now
+        elif creating and field.generated == Generated.UUID7:
+            values[field.column] = uuid7() if field.type == FieldType.UUID else str(uuid7())
+    return values
+
+
+def _require_object(plan: OperationPlan, body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise _invalid(plan, "the body must be a JSON object")
+    return body
+
+
+async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    parsed = await plan.parse(request)
+    body = _require_object(plan, parsed.body)
+    assert plan.queries is not None and plan.shaper is not None and plan.operation.response
+    values = {**_server_values(plan, creating=True), **_values_from_body(plan, body, replace=True)}
+    values.update(_scope(plan, parsed))
+    row = await _write(plan, engine, lambda conn: plan.queries.insert(conn, values))  # type: ignore[union-attr]
+    headers = []
+    location = plan.location_of(row)
+    if location:
+        headers.append((b"location", location.encode()))
+    return json_response(plan.operation.response.status, _dumps(plan.shaper.one(row)), headers)
+
+
+async def handle_read(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    parsed = await plan.parse(request)
+    assert plan.queries is not None and plan.shaper is not None and plan.operation.response
+    row = await _read(engine, lambda conn: plan.queries.fetch_one(conn, _scope(plan, parsed)))  # type: ignore[union-attr]
+    if row is None:
+        raise NotFound("No such item.")
+    return json_response(plan.operation.response.status, _dumps(_wrap(plan, plan.shaper.one(row))))
+
+
+def _wrap(plan: OperationPlan, item: dict[str, Any]) -> Any:
+    wrapper = plan.operation.response.envelope.wrapper if plan.operation.response else None
+    return {wrapper: item} if wrapper else item
+
+
+def _key_equals(plan: OperationPlan, parsed: Parsed, body: dict[str, Any]) -> dict[str, Any]:
+    equals = _scope(plan, parsed)
+    key_name = plan.operation.key_in_body
+    if key_name is not None:
+        assert plan.resource is not None
+        field = plan.resource.key
+        if body.get(key_name) is None:
+            raise _invalid(plan, f"the body must carry '{key_name}'")
+        try:
+            equals[field.column] = from_json(field, body[key_name])
+        except (TypeError, ValueError):
+            raise _invalid(plan, f"'{key_name}' is not a valid {field.type}") from None
+    return equals
+
+
+async def handle_replace(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    parsed = await plan.parse(request)
+    body = _require_object(plan, parsed.body)
+    assert plan.queries is not None and plan.shaper is not None and plan.operation.response
+    equals = _key_equals(plan, parsed, body)
+    values = {**_values_from_body(plan, body, replace=True), **_server_values(plan, creating=False)}
+    for column in equals:
+        values.pop(column, None)
+    row = await _write(plan, engine, lambda conn: plan.queries.update(conn, equals, values))  # type: ignore[union-attr]
+    if row is None:
+        raise NotFound("No such item.")
+    return json_response(plan.operation.response.status, _dumps(_wrap(plan, plan.shaper.one(row))))
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+async def handle_update(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    parsed = await plan.parse(request)
+    body = _require_object(plan, parsed.body)
+    assert plan.queries is not None and plan.shaper is not None and plan.operation.response
+    equals = _key_equals(plan, parsed, body)
+    values = _values_from_body(plan, body, replace=False)
+    for column in equals:
+        values.pop(column, None)
+    json_columns = [
+        f.column
+        for name, f in plan.writable.items()
+        if f.type == FieldType.JSON and isinstance(body.get(name), dict)
+    ]
+    patch = {c: values[c] for c in json_columns if c in values}
+
+    async def work(conn: Any) -> Any:
+        if patch:  # nested objects merge into what is stored, so read it under a lock first
+            current = await plan.queries.fetch_one(conn, equals, for_update=True)  # type: ignore[union-attr]
+            if current is None:
+                return None
+            for column, value in patch.items():
+                values[column] = merge_patch(current[column], value)
+        if values:
+            values.update(_server_values(plan, creating=False))
+        return await plan.queries.update(conn, equals, values)  # type: ignore[union-attr]
+
+    row = await _write(plan, engine, work)
+    if row is None:
+        raise NotFound("No such item.")
+    return json_response(plan.operation.response.status, _dumps(_wrap(plan, plan.shaper.one(row))))
+
+
+async def handle_delete(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    parsed = await plan.parse(request)
+    assert plan.queries is not None and plan.shaper is not None and plan.operation.response
+    equals = _scope(plan, parsed)
+    row = await _write(plan, engine, lambda conn: plan.queries.delete(conn, equals), deleting=True)  # type: ignore[union-attr]
+    if row is None:
+        raise NotFound("No such item.")
+    response = plan.operation.response
+    if response.status == 204 or response.media_type is None:
+        return empty(response.status)
+    return json_response(response.status, _dumps(_wrap(plan, plan.shaper.one(row))))
+
+
+async def handle_custom(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    op = plan.operation
+    raise NotImplementedOperation(
+        f"Operation '{op.operation_id}' ({op.method} {op.path}) is not CRUD and needs a handler; "
+        f"{op.reason}."
+    )
+
+
+HANDLERS: dict[Kind, Handler] = {
+    Kind.LIST: handle_list,
+    Kind.CREATE: handle_create,
+    Kind.READ: handle_read,
+    Kind.REPLACE: handle_replace,
+    Kind.UPDATE: handle_update,
+    Kind.DELETE: handle_delete,
+    Kind.CUSTOM: handle_custom,
+}
+
+__all__ = ["HANDLERS", "Problem", "merge_patch"]

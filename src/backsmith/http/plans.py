@@ -1,0 +1,217 @@
+"""Per-operation plans compiled at start-up: decoders, validators, shapers, statements.
+
+The request path only looks a plan up and runs it; nothing here runs per request except
+`OperationPlan.parse`, which uses what was compiled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from backsmith.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from backsmith.http.params import ParamDecoder
+from backsmith.http.request import Request
+from backsmith.http.shaping import Shaper
+from backsmith.http.validation import SchemaValidator
+from backsmith.model.schemas import JsonSchemaConverter
+from backsmith.model.types import Field, Kind, Model, Operation, Param, Resource
+from backsmith.settings import Settings
+from backsmith.storage.queries import TableQueries, from_json
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A request's typed inputs."""
+
+    path: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+
+
+@dataclass(slots=True)
+class Converters:
+    request: JsonSchemaConverter
+    response: JsonSchemaConverter
+
+
+class OperationPlan:
+    """Everything one operation needs at request time, built once."""
+
+    def __init__(
+        self,
+        model: Model,
+        operation: Operation,
+        settings: Settings,
+        tables: dict[str, sa.Table],
+        converters: Converters,
+    ) -> None:
+        self.operation = operation
+        self.settings = settings
+        self.resource: Resource | None = (
+            model.resources[operation.resource] if operation.resource else None
+        )
+        document = model.document
+        self.validation_status = (
+            422 if 422 in operation.error_statuses or (400 not in operation.error_statuses) else 400
+        )
+        self.decoders: list[ParamDecoder] = [
+            ParamDecoder(p, document, converters.request) for p in operation.params
+        ]
+        self.body_validator = (
+            SchemaValidator(converters.request.root(operation.body_schema))
+            if operation.body_schema is not None
+            else None
+        )
+        media = set(operation.body_media_types)
+        if operation.kind == Kind.UPDATE:
+            media |= {"application/json", MERGE_PATCH}
+        self.body_media = frozenset(m.split(";")[0].strip().lower() for m in media)
+        self.queries: TableQueries | None = None
+        self.shaper: Shaper | None = None
+        self.writable: dict[str, Field] = {}
+        self.location: list[tuple[str, str]] = []  # (path template, key column per param)
+        self.location_template = ""
+        if self.resource is not None and operation.kind != Kind.CUSTOM:
+            self.queries = TableQueries(tables[self.resource.table])
+            schema = operation.response.schema if operation.response else None
+            self.shaper = Shaper(self.resource, schema, document)
+            self.writable = {
+                f.name: f for f in self.resource.fields if not f.hidden and not f.server_set
+            }
+            if operation.kind == Kind.CREATE:
+                self._plan_location(model)
+
+    @property
+    def page_size(self) -> int:
+        return self.operation.page_size or self.settings.page_size
+
+    @property
+    def max_page_size(self) -> int:
+        return self.operation.max_page_size or self.settings.max_page_size
+
+    def _plan_location(self, model: Model) -> None:
+        assert self.resource is not None
+        reads = [
+            op
+            for op in model.operations
+            if op.kind == Kind.READ and op.resource == self.operation.resource
+        ]
+        # Prefer the item path under the same collection path: /authors/{id}/books -> its item.
+        reads.sort(key=lambda op: (not op.path.startswith(self.operation.path), len(op.path)))
+        if not reads:
+            return
+        read = reads[0]
+        self.location_template = read.path
+        self.location = [(p.name, p.column or "") for p in read.params if p.location == "path"]
+
+    def location_of(self, row: Any) -> str | None:
+        if not self.location_template:
+            return None
+        path = self.location_template
+        for name, column in self.location:
+            path = path.replace(f"{{{name}}}", str(row[column]) if column in row else "")
+        return path
+
+    # ------------------------------------------------------------- parsing
+    async def parse(self, request: Request) -> Parsed:
+        """Decode and validate parameters and body; every error is reported at once."""
+        parsed = Parsed()
+        errors: list[dict[str, Any]] = []
+        query = request.query if any(d.param.location == "query" for d in self.decoders) else {}
+        for decoder in self.decoders:
+            param = decoder.param
+            raw = self._raw(request, param, query)
+            if raw is None:
+                if param.required:
+                    errors.append(_missing(param))
+                elif decoder.default is not None and param.role in ("filter", "limit"):
+                    parsed.query[param.name] = decoder.default
+                continue
+            value = decoder.decode(raw)
+            found = decoder.errors(value)
+            if not found and param.column and self.resource is not None:
+                value, found = self._to_column(param, value)
+            errors.extend(found)
+            (parsed.path if param.location == "path" else parsed.query)[param.name] = value
+        if self.body_validator is not None or self.operation.body_required:
+            parsed.body, body_errors = await self._body(request)
+            errors.extend(body_errors)
+        if errors:
+            raise ValidationFailed(errors, self.validation_status)
+        return parsed
+
+    def _raw(self, request: Request, param: Param, query: dict[str, list[str]]) -> list[str] | None:
+        if param.location == "path":
+            value = request.path_params.get(param.name)
+            return None if value is None else [value]
+        if param.location == "query":
+            return query.get(param.name)
+        if param.location == "header":
+            value = request.header(param.name.lower().encode("latin-1"))
+            return None if value is None else [value]
+        return None  # cookies are not read by CRUD operations
+
+    def _to_column(self, param: Param, value: Any) -> tuple[Any, list[dict[str, Any]]]:
+        assert self.resource is not None
+        field = self.resource.field(param.column or "")
+        if field is None:
+            return value, []
+        try:
+            if isinstance(value, list):
+                return [from_json(field, v) for v in value], []
+            return from_json(field, value), []
+        except (TypeError, ValueError, ArithmeticError):
+            return value, [
+                {
+                    "detail": f"not a valid {field.type} for {field.name}",
+                    "pointer": "#",
+                    "parameter": param.name,
+                    "in": param.location,
+                }
+            ]
+
+    async def _body(self, request: Request) -> tuple[Any, list[dict[str, Any]]]:
+        raw = await request.body(self.settings.max_body_size)
+        if not raw:
+            if self.operation.body_required:
+                return None, [{"detail": "a request body is required", "pointer": "#"}]
+            return None, []
+        media = (request.header(b"content-type") or "").split(";")[0].strip().lower()
+        if media not in self.body_media:
+            accepted = ", ".join(sorted(self.body_media)) or "none"
+            raise UnsupportedMediaType(f"Send the body as one of: {accepted}.")
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+        errors = self.body_validator.errors(body) if self.body_validator is not None else []
+        return body, errors
+
+
+def _missing(param: Param) -> dict[str, Any]:
+    return {
+        "detail": f"required {param.location} parameter '{param.name}' is missing",
+        "pointer": "#",
+        "parameter": param.name,
+        "in": param.location,
+    }
+
+
+def compile_plans(
+    model: Model, settings: Settings, tables: dict[str, sa.Table]
+) -> dict[str, OperationPlan]:
+    """A plan per operationId."""
+    converters = Converters(
+        JsonSchemaConverter(model.document, model.openapi_version, "request"),
+        JsonSchemaConverter(model.document, model.openapi_version, "response"),
+    )
+    return {
+        op.operation_id: OperationPlan(model, op, settings, tables, converters)
+        for op in model.operations
+    }

@@ -1,0 +1,62 @@
+"""The parts of an ASGI request a handler reads, parsed lazily."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from backsmith.errors import BadRequest, PayloadTooLarge
+from backsmith.http.types import Receive, Scope
+
+
+class Request:
+    __slots__ = ("_query", "path_params", "receive", "scope")
+
+    def __init__(self, scope: Scope, receive: Receive, path_params: dict[str, str]) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.path_params = path_params
+        self._query: dict[str, list[str]] | None = None
+
+    @property
+    def path(self) -> str:
+        return str(self.scope["path"])
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        if self._query is None:
+            raw = self.scope.get("query_string", b"")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadRequest("The query string is not valid UTF-8.") from None
+            self._query = parse_qs(text, keep_blank_values=True) if text else {}
+        return self._query
+
+    def header(self, name: bytes) -> str | None:
+        for key, value in self.scope["headers"]:
+            if key == name:
+                return str(value.decode("latin-1"))
+        return None
+
+    async def body(self, limit: int) -> bytes:
+        """The whole body, refusing more than `limit` bytes whether or not it is chunked."""
+        declared = self.header(b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise BadRequest("Content-Length is not a number.")
+            if int(declared) > limit:
+                raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message: dict[str, Any] = dict(await self.receive())
+            if message["type"] == "http.disconnect":
+                raise BadRequest("The client went away before the body was read.")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)

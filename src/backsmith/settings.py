@@ -1,0 +1,89 @@
+"""Settings, declared once: each has a default, an environment variable and a help text.
+
+Precedence, lowest first: built-in default, the contract's root `x-backsmith`,
+the environment (`BACKSMITH_*`), then command-line options.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    contract_key: str | None = None
+
+    @property
+    def env(self) -> str:
+        return "BACKSMITH_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "database_url", "sqlite:///backsmith.db", "database URL (sqlite or postgresql)", "database"
+    ),
+    Setting("host", "127.0.0.1", "address to listen on"),
+    Setting("port", 8000, "port to listen on"),
+    Setting("workers", 1, "server worker processes"),
+    Setting("page_size", 20, "default page size of list operations", "page-size"),
+    Setting("max_page_size", 100, "largest page a client may ask for", "max-page-size"),
+    Setting("max_body_size", 1_048_576, "largest request body, in bytes", "max-body-size"),
+    Setting("create_tables", False, "create missing tables on PostgreSQL at start-up"),
+    Setting("ops_prefix", "", "path prefix of /healthz, /readyz, /openapi.json and /docs"),
+    Setting("docs", True, "serve /docs and /openapi.json"),
+    Setting("log_level", "info", "log level: debug, info, warning, error"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = "sqlite:///backsmith.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    page_size: int = 20
+    max_page_size: int = 100
+    max_body_size: int = 1_048_576
+    create_tables: bool = False
+    ops_prefix: str = ""
+    docs: bool = True
+    log_level: str = "info"
+
+    def dump(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _coerce(value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    return value
+
+
+def load_settings(
+    contract_options: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Settings from defaults, the contract, the environment and explicit overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if contract_options and setting.contract_key in contract_options:
+            values[setting.name] = contract_options[setting.contract_key]
+        if setting.env in environ:
+            try:
+                values[setting.name] = _coerce(environ[setting.env], setting.default)
+            except ValueError:
+                raise ValueError(
+                    f"{setting.env} must be a {type(setting.default).__name__}"
+                ) from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(Settings(), **values)

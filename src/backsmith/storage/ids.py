@@ -1,0 +1,16 @@
+"""Time-ordered UUIDv7 keys (RFC 9562 §5.7): new rows land at the end of the primary-key index."""
+
+from __future__ import annotations
+
+import os
+import time
+from uuid import UUID
+
+
+def uuid7() -> UUID:
+    """A UUIDv7: 48-bit Unix milliseconds, version and variant bits, 74 random bits."""
+    millis = time.time_ns() // 1_000_000
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return UUID(int=value)

@@ -1,0 +1,112 @@
+"""How backsmith understood a contract, as data (`model --json`) and as a table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backsmith.model.types import Kind, Model, Operation
+
+
+def _notes(op: Operation) -> str:
+    if op.kind == Kind.CUSTOM:
+        return f"needs a handler: {op.reason}"
+    parts = []
+    filters = [p.name for p in op.params if p.role == "filter"]
+    scopes = [f"{p.name}->{p.column}" for p in op.params if p.role == "scope"]
+    keys = [f"{p.name}->{p.column}" for p in op.params if p.role == "key"]
+    ignored = [p.name for p in op.params if p.role == "other" and p.location == "query"]
+    if keys:
+        parts.append("key " + ", ".join(keys))
+    if scopes:
+        parts.append("scope " + ", ".join(scopes))
+    if filters:
+        parts.append("filters " + ", ".join(filters))
+    if any(p.role == "sort" for p in op.params):
+        parts.append("sort")
+    if op.pagination:
+        parts.append(f"{op.pagination} pages")
+    if op.key_in_body:
+        parts.append(f"key from body '{op.key_in_body}'")
+    if op.response and op.response.envelope.items:
+        parts.append(f"envelope '{op.response.envelope.items}'")
+    if ignored:
+        parts.append("ignored " + ", ".join(ignored))
+    return "; ".join(parts)
+
+
+def describe(model: Model) -> dict[str, Any]:
+    """The mapping as plain data."""
+    return {
+        "title": model.title,
+        "version": model.version,
+        "openapi": model.openapi_version,
+        "resources": {
+            name: {
+                "table": r.table,
+                "schema": r.schema,
+                "source": r.source,
+                "primary_key": list(r.primary_key),
+                "fields": [
+                    {
+                        "name": f.name,
+                        "column": f.column,
+                        "type": str(f.type),
+                        "nullable": f.nullable,
+                        **({"generated": str(f.generated)} if f.generated else {}),
+                        **({"enum": list(f.enum)} if f.enum else {}),
+                    }
+                    for f in r.fields
+                    if not f.hidden
+                ],
+                "references": [
+                    {"columns": list(rel.columns), "table": rel.target, "on_delete": rel.on_delete}
+                    for rel in r.relations
+                ],
+            }
+            for name, r in model.resources.items()
+        },
+        "operations": [
+            {
+                "operation_id": op.operation_id,
+                "method": op.method,
+                "path": op.path,
+                "kind": str(op.kind),
+                "resource": op.resource,
+                "table": model.resources[op.resource].table if op.resource else None,
+                "notes": _notes(op),
+                **({"reason": op.reason} if op.kind == Kind.CUSTOM else {}),
+            }
+            for op in model.operations
+        ],
+        "warnings": list(model.warnings),
+    }
+
+
+def render_table(model: Model) -> str:
+    """A fixed-width table, one operation a row, then the custom ones counted."""
+    header = ("OPERATION", "METHOD", "PATH", "KIND", "RESOURCE", "TABLE", "NOTES")
+    rows = [header]
+    for op in model.operations:
+        table = model.resources[op.resource].table if op.resource else "-"
+        rows.append(
+            (
+                op.operation_id,
+                op.method,
+                op.path,
+                str(op.kind),
+                op.resource or "-",
+                table,
+                _notes(op),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True))
+        + "  "
+        + row[-1]
+        for row in rows
+    ]
+    custom = sum(1 for op in model.operations if op.kind == Kind.CUSTOM)
+    title = f"{model.title} {model.version}".strip()
+    lines.insert(0, f"{title}: {len(model.operations)} operations, {custom} need a handler")
+    return "\n".join(line.rstrip() for line in lines)
