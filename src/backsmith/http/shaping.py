@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from backsmith.model.schemas import flatten, is_nullable, schema_types
 from backsmith.model.types import FieldType, Resource
 
 _Column = tuple[str, str, bool, int]  # API name, column, nullable, conversion
-_PLAIN, _DECIMAL_NUMBER, _DECIMAL_STRING = 0, 1, 2
+_PLAIN, _DECIMAL_NUMBER, _TEXT = 0, 1, 2
 
 
 class Shaper:
@@ -55,10 +56,13 @@ class Shaper:
 
 
 def _conversion(kind: FieldType, prop: dict[str, Any] | None) -> int:
+    # asyncpg returns its own UUID subclass, which orjson does not serialise natively.
+    if kind == FieldType.UUID:
+        return _TEXT
     if kind != FieldType.DECIMAL:
         return _PLAIN
     if prop is not None and "string" in schema_types(prop):
-        return _DECIMAL_STRING
+        return _TEXT
     return _DECIMAL_NUMBER
 
 
@@ -66,6 +70,8 @@ def default_json(value: Any) -> Any:
     """orjson fallback for types it does not serialise itself."""
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, UUID):
+        return str(value)
     if isinstance(value, bytes):
         import base64
 

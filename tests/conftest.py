@@ -1,0 +1,104 @@
+"""Shared fixtures: the bookshop model, real databases (SQLite and PostgreSQL), an HTTP client.
+
+PostgreSQL tests run against 127.0.0.1:5432 (user postgres, trust auth). Each test run
+creates its own database and drops it at the end. Without a server they are skipped,
+except in CI (CI=true), where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backsmith.api import load_model
+from backsmith.http.app import BacksmithApp, create_app
+from backsmith.model.types import Model
+from backsmith.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOKSHOP = ROOT / "examples" / "bookshop" / "api-spec.md"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_ADMIN_URL = os.environ.get("BACKSMITH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def bookshop_model() -> Model:
+    return load_model(BOOKSHOP)
+
+
+async def _pg_admin(statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped afterwards."""
+    name = f"backsmith_test_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, Exception) as error:  # no server here
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {error}")
+        pytest.skip(f"PostgreSQL not available: {error}")
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+async def start_app(model: Model, database_url: str, **settings: object) -> BacksmithApp:
+    """An app with its tables created (dropped first on PostgreSQL, so each test starts empty)."""
+    app = create_app(model, load_settings({}, environ={}, database_url=database_url, **settings))
+    if not database_url.startswith("sqlite"):
+        async with app.engine.begin() as conn:
+            await conn.run_sync(app.metadata.drop_all)
+        from sqlalchemy import text
+
+        async with app.engine.begin() as conn:  # enum types outlive their tables
+            for enum in ("genre", "customer_tier", "order_status"):
+                await conn.execute(text(f'DROP TYPE IF EXISTS "{enum}" CASCADE'))
+    app = create_app(
+        model,
+        load_settings({}, environ={}, database_url=database_url, create_tables=True, **settings),
+        engine=app.engine,
+    )
+    await app.startup()
+    return app
+
+
+def client_for(app: BacksmithApp) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+@pytest.fixture
+async def bookshop(bookshop_model: Model, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client to the bookshop served on an empty database."""
+    app = await start_app(bookshop_model, database_url)
+    async with client_for(app) as client:
+        yield client
+    await app.engine.dispose()
