@@ -35,7 +35,7 @@ def compare_dbml(
         properties = schema.get("properties", {})
         required = set(schema.get("required", []))
 
-        def warn(message: str, prop: str | None = None) -> None:
+        def warn(message: str, prop: str | None = None, pointer: str = pointer) -> None:
             where = f"{pointer}/properties/{escape(prop)}" if prop else pointer
             warnings.append(contract.issue(message, where, severity="warning"))
 
@@ -44,12 +44,12 @@ def compare_dbml(
                 warn(f"{resource.schema}.{name} has no column in DBML table {resource.table}", name)
         for field in resource.fields:
             if field.name not in properties:
-                if not field.nullable and field.generated is None and field.default is None:
-                    if field.sql_default is None:
-                        warn(
-                            f"column {resource.table}.{field.column} is NOT NULL without a default "
-                            f"but {resource.schema} has no property for it"
-                        )
+                unset = field.generated is None and field.default is None and not field.sql_default
+                if not field.nullable and unset:
+                    warn(
+                        f"column {resource.table}.{field.column} is NOT NULL without a default "
+                        f"but {resource.schema} has no property for it"
+                    )
                 continue
             prop = flatten(document, properties[field.name])
             prop_type, _ = schema_field_type(document, properties[field.name])

@@ -1,0 +1,26 @@
+# Two commands a new user needs (see README):
+#   make serve   set up, then serve the bookshop example on SQLite (./backsmith.db)
+#   make test    set up, then lint and run the tests (SQLite and PostgreSQL) with coverage
+VENV ?= .venv
+PYTHON ?= python3
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: serve test lint setup
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/backsmith serve examples/bookshop/api-spec.md
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(VENV)/bin/pytest --cov=backsmith --cov-report=term --cov-fail-under=85 -p no:cacheprovider

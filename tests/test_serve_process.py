@@ -1,0 +1,78 @@
+"""`backsmith serve` as a user runs it: a real server process, then the README's curl tour."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import BOOKSHOP
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKSMITH_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backsmith.cli", "serve", str(BOOKSHOP), "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("server did not start within 20 s")
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output = process.communicate(timeout=20)[0].decode()
+    assert "Traceback" not in output, output
+    assert (tmp_path / "backsmith.db").exists()  # the embedded default, in the working folder
+
+
+def test_curl_tour(server: str) -> None:
+    created = httpx.post(f"{server}/authors", json={"name": "Ursula K. Le Guin"})
+    assert created.status_code == 201
+    assert created.headers["location"] == f"/authors/{created.json()['id']}"
+    book = httpx.post(
+        f"{server}/books",
+        json={
+            "title": "The Dispossessed",
+            "isbn": "9780060512750",
+            "author_id": created.json()["id"],
+            "genre": "science-fiction",
+            "price_cents": 1099,
+        },
+    )
+    assert book.status_code == 201, book.text
+    listed = httpx.get(f"{server}/books", params={"genre": "science-fiction"})
+    assert [b["title"] for b in listed.json()["items"]] == ["The Dispossessed"]
+    bad = httpx.post(f"{server}/books", json={"title": ""})
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert httpx.get(f"{server}/readyz").json() == {"status": "pass"}
+    assert httpx.get(f"{server}/openapi.json").json()["info"]["title"] == "Bookshop API"
