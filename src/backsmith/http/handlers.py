@@ -27,7 +27,8 @@ Handler = Callable[[OperationPlan, AsyncEngine, Request], Awaitable[Response]]
 
 
 def _dumps(value: Any) -> bytes:
-    return orjson.dumps(value, default=default_json)
+    # UTC timestamps end in "Z", as RFC 3339 contracts usually show them.
+    return orjson.dumps(value, default=default_json, option=orjson.OPT_UTC_Z)
 
 
 def _scope(plan: OperationPlan, parsed: Parsed) -> dict[str, Any]:
@@ -303,8 +304,14 @@ async def handle_read(plan: OperationPlan, engine: AsyncEngine, request: Request
     parsed = await plan.parse(request)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
     row = await _read(engine, lambda conn: plan.queries.fetch_one(conn, _scope(plan, parsed)))  # type: ignore[union-attr]
+    return _item(plan, row)
+
+
+def _item(plan: OperationPlan, row: Any) -> Response:
+    """The response for one row, or 404 when there is none."""
     if row is None:
         raise NotFound("No such item.")
+    assert plan.shaper is not None and plan.operation.response is not None
     return json_response(plan.operation.response.status, _dumps(_wrap(plan, plan.shaper.one(row))))
 
 
@@ -337,9 +344,7 @@ async def handle_replace(plan: OperationPlan, engine: AsyncEngine, request: Requ
     for column in equals:
         values.pop(column, None)
     row = await _write(plan, engine, lambda conn: plan.queries.update(conn, equals, values))  # type: ignore[union-attr]
-    if row is None:
-        raise NotFound("No such item.")
-    return json_response(plan.operation.response.status, _dumps(_wrap(plan, plan.shaper.one(row))))
+    return _item(plan, row)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -382,9 +387,7 @@ async def handle_update(plan: OperationPlan, engine: AsyncEngine, request: Reque
         return await plan.queries.update(conn, equals, values)  # type: ignore[union-attr]
 
     row = await _write(plan, engine, work)
-    if row is None:
-        raise NotFound("No such item.")
-    return json_response(plan.operation.response.status, _dumps(_wrap(plan, plan.shaper.one(row))))
+    return _item(plan, row)
 
 
 async def handle_delete(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:

@@ -137,19 +137,15 @@ class OperationMapper:
             "pointer": pointer,
             "error_statuses": errors,
             "summary": str(op.get("summary") or ""),
+            "body_schema": body_schema,
+            "body_media_types": body_media,
+            "body_required": body_required,
         }
 
         def custom(reason: str, resource: str | None = None) -> Operation:
             plain = tuple(Param(p.name, p.location, p.required, p.schema) for p in params)
             return Operation(
-                kind=Kind.CUSTOM,
-                reason=reason,
-                resource=resource,
-                params=plain,
-                body_schema=body_schema,
-                body_media_types=body_media,
-                body_required=body_required,
-                **base,
+                kind=Kind.CUSTOM, reason=reason, resource=resource, params=plain, **base
             )
 
         if ext.get("kind") == "custom":
@@ -187,9 +183,6 @@ class OperationMapper:
             kind=kind,
             resource=resource.name,
             params=roles,
-            body_schema=body_schema,
-            body_media_types=body_media,
-            body_required=body_required,
             response=response,
             key_in_body=key_in_body,
             default_sort=self._default_sort(ext, resource) if kind == Kind.LIST else (),
