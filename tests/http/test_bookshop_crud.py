@@ -22,7 +22,9 @@ async def _author(client: httpx.AsyncClient, name: str = "Ursula K. Le Guin") ->
 
 
 async def test_authors_round_trip(bookshop: httpx.AsyncClient) -> None:
-    created = await bookshop.post("/authors", json={"name": "Ursula K. Le Guin", "born": "1929-10-21"})
+    created = await bookshop.post(
+        "/authors", json={"name": "Ursula K. Le Guin", "born": "1929-10-21"}
+    )
     assert created.status_code == 201
     author = created.json()
     assert created.headers["location"] == f"/authors/{author['id']}"
@@ -55,7 +57,9 @@ async def test_authors_round_trip(bookshop: httpx.AsyncClient) -> None:
     assert (await bookshop.get(f"/authors/{author['id']}")).status_code == 404
 
 
-async def test_books_round_trip_with_defaults_and_server_fields(bookshop: httpx.AsyncClient) -> None:
+async def test_books_round_trip_with_defaults_and_server_fields(
+    bookshop: httpx.AsyncClient,
+) -> None:
     author = await _author(bookshop)
     created = await bookshop.post("/books", json={**BOOK, "author_id": author["id"]})
     assert created.status_code == 201, created.text
@@ -64,7 +68,9 @@ async def test_books_round_trip_with_defaults_and_server_fields(bookshop: httpx.
     assert len(book["id"]) == 36 and book["id"][14] == "7"  # a server-generated UUIDv7
     assert book["created_at"] == book["updated_at"]
 
-    patched = await bookshop.patch(f"/books/{book['id']}", json={"price_cents": 999, "tags": ["classic"]})
+    patched = await bookshop.patch(
+        f"/books/{book['id']}", json={"price_cents": 999, "tags": ["classic"]}
+    )
     assert patched.status_code == 200
     assert patched.json()["price_cents"] == 999 and patched.json()["tags"] == ["classic"]
     assert patched.json()["updated_at"] > book["updated_at"]
@@ -100,7 +106,8 @@ async def test_customers_orders_and_lines(bookshop: httpx.AsyncClient) -> None:
     author = await _author(bookshop)
     book = (await bookshop.post("/books", json={**BOOK, "author_id": author["id"]})).json()
     line = await bookshop.post(
-        f"/orders/{order_id}/lines", json={"book_id": book["id"], "quantity": 2, "unit_price_cents": 899}
+        f"/orders/{order_id}/lines",
+        json={"book_id": book["id"], "quantity": 2, "unit_price_cents": 899},
     )
     assert line.status_code == 201, line.text
     assert line.json()["order_id"] == order_id
@@ -124,14 +131,17 @@ async def test_customers_orders_and_lines(bookshop: httpx.AsyncClient) -> None:
 
 
 async def test_a_line_is_not_found_under_another_order(bookshop: httpx.AsyncClient) -> None:
-    customer = (await bookshop.post("/customers", json={"email": "b@example.com", "name": "B"})).json()
+    customer = (
+        await bookshop.post("/customers", json={"email": "b@example.com", "name": "B"})
+    ).json()
     first = (await bookshop.post("/orders", json={"customer_id": customer["id"]})).json()
     second = (await bookshop.post("/orders", json={"customer_id": customer["id"]})).json()
     author = await _author(bookshop)
     book = (await bookshop.post("/books", json={**BOOK, "author_id": author["id"]})).json()
     line = (
         await bookshop.post(
-            f"/orders/{first['id']}/lines", json={"book_id": book["id"], "quantity": 1, "unit_price_cents": 1}
+            f"/orders/{first['id']}/lines",
+            json={"book_id": book["id"], "quantity": 1, "unit_price_cents": 1},
         )
     ).json()
     assert (await bookshop.get(f"/orders/{second['id']}/lines/{line['id']}")).status_code == 404

@@ -74,6 +74,13 @@ async def _read(engine: AsyncEngine, work: Callable[[Any], Awaitable[Any]]) -> A
         raise problem from None
 
 
+async def _require_parents(plan: OperationPlan, conn: Any, parsed: Parsed) -> None:
+    """404 when a parent a nested path names does not exist (/authors/999/books)."""
+    for name, parent, column in plan.parents:
+        if await parent.fetch_one(conn, {column: parsed.path[name]}) is None:
+            raise NotFound(f"No parent item matches path parameter '{name}'.")
+
+
 # ------------------------------------------------------------------- list
 def _order(plan: OperationPlan, parsed: Parsed) -> list[OrderKey]:
     resource = plan.resource
@@ -175,6 +182,8 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
 
     async def work(conn: Any) -> tuple[list[Any], int | None]:
         rows = await plan.queries.page(conn, equals, order, limit + 1, after, offset)  # type: ignore[union-attr]
+        if not rows:
+            await _require_parents(plan, conn, parsed)
         total = await plan.queries.count(conn, equals) if envelope.total else None  # type: ignore[union-attr]
         return rows, total
 
@@ -292,7 +301,12 @@ async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Reque
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
     values = {**_server_values(plan, creating=True), **_values_from_body(plan, body, replace=True)}
     values.update(_scope(plan, parsed))
-    row = await _write(plan, engine, lambda conn: plan.queries.insert(conn, values))  # type: ignore[union-attr]
+
+    async def work(conn: Any) -> Any:
+        await _require_parents(plan, conn, parsed)
+        return await plan.queries.insert(conn, values)  # type: ignore[union-attr]
+
+    row = await _write(plan, engine, work)
     headers = []
     location = plan.location_of(row)
     if location:

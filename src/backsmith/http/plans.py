@@ -77,7 +77,10 @@ class OperationPlan:
         self.writable: dict[str, Field] = {}
         self.location: list[tuple[str, str]] = []  # (path template, key column per param)
         self.location_template = ""
+        # Parent rows a nested path names: (path parameter, parent table, parent column).
+        self.parents: list[tuple[str, TableQueries, str]] = []
         if self.resource is not None and operation.kind != Kind.CUSTOM:
+            self.parents = self._plan_parents(tables)
             self.queries = TableQueries(tables[self.resource.table])
             schema = operation.response.schema if operation.response else None
             self.shaper = Shaper(self.resource, schema, document)
@@ -109,6 +112,18 @@ class OperationPlan:
         read = reads[0]
         self.location_template = read.path
         self.location = [(p.name, p.column or "") for p in read.params if p.location == "path"]
+
+    def _plan_parents(self, tables: dict[str, sa.Table]) -> list[tuple[str, TableQueries, str]]:
+        assert self.resource is not None
+        parents = []
+        for param in self.operation.params:
+            if param.role != "scope":
+                continue
+            for relation in self.resource.relations:
+                if relation.columns == (param.column,) and relation.target in tables:
+                    target = TableQueries(tables[relation.target])
+                    parents.append((param.name, target, relation.target_columns[0]))
+        return parents
 
     def location_of(self, row: Any) -> str | None:
         if not self.location_template:
