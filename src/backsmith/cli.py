@@ -102,13 +102,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     crud = [op for op in model.operations if op.kind != Kind.CUSTOM]
     custom = [op for op in model.operations if op.kind == Kind.CUSTOM]
     print(
-        f"{args.contract}: OpenAPI {model.openapi_version}, {len(model.operations)} operations "
-        f"({len(crud)} CRUD, {len(custom)} need a handler), {len(model.resources)} resources, "
-        f"{len(model.warnings)} warnings"
+        f"{args.contract}: OpenAPI {model.openapi_version}, "
+        f"{_count(len(model.operations), 'operation')} ({len(crud)} CRUD, "
+        f"{len(custom)} {'needs' if len(custom) == 1 else 'need'} a handler), "
+        f"{_count(len(model.resources), 'resource')}, {_count(len(model.warnings), 'warning')}"
     )
     for op in custom:
         print(f"  needs a handler: {op.operation_id} ({op.method} {op.path}): {op.reason}")
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def cmd_model(args: argparse.Namespace) -> int:

@@ -77,7 +77,8 @@ class DbmlModel:
 
 _CHECK_EXPR = re.compile(r"\bcheck:\s*`([^`]*)`", re.IGNORECASE)
 _TABLE_HEADER = re.compile(r'^\s*Table\s+("?)([\w.]+)\1', re.IGNORECASE)
-_BLOCK_START = re.compile(r"^\s*(Checks|Records)\b[^{]*\{", re.IGNORECASE)
+_CHECKS_START = re.compile(r"^\s*checks\s*\{", re.IGNORECASE)
+_RECORDS_START = re.compile(r'^\s*records(\s+[\w."]+)?\s*(\([^)]*\))?\s*\{', re.IGNORECASE)
 _UNSUPPORTED = re.compile(r"^\s*(TablePartial)\b", re.IGNORECASE)
 
 
@@ -86,14 +87,13 @@ def _lift_unsupported(text: str, file: str, first_line: int) -> tuple[str, dict[
     checks: dict[str, list[str]] = {}
     table = ""
     out: list[str] = []
-    depth_skip = 0
+    depth = 0  # inside a lifted block while > 0
+    in_checks = False
     for number, line in enumerate(text.splitlines(), start=first_line):
-        if depth_skip:
-            depth_skip += line.count("{") - line.count("}")
-            if "Checks" not in line and table:
-                checks.setdefault(table, []).extend(
-                    m.strip("`") for m in re.findall(r"`[^`]*`", line)
-                )
+        if depth:
+            if in_checks and table:
+                checks.setdefault(table, []).extend(m[1:-1] for m in re.findall(r"`[^`]*`", line))
+            depth += line.count("{") - line.count("}")
             out.append("")
             continue
         if _UNSUPPORTED.match(line):
@@ -103,8 +103,9 @@ def _lift_unsupported(text: str, file: str, first_line: int) -> tuple[str, dict[
         header = _TABLE_HEADER.match(line)
         if header:
             table = header.group(2).split(".")[-1]
-        if _BLOCK_START.match(line):
-            depth_skip = line.count("{") - line.count("}")
+        in_checks = bool(_CHECKS_START.match(line))
+        if in_checks or _RECORDS_START.match(line):
+            depth = line.count("{") - line.count("}")
             out.append("")
             continue
         for expr in _CHECK_EXPR.findall(line):

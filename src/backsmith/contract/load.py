@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backsmith.contract.markdown import DBML_LANGS, OPENAPI_LANGS, fenced_blocks
+from backsmith.contract.markdown import DBML_LANGS, OPENAPI_LANGS, Block, fenced_blocks
 from backsmith.contract.refs import bundle
 from backsmith.contract.source import Located, parse_text
 from backsmith.errors import ContractError, Issue
@@ -16,6 +17,9 @@ MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown"})
 _FRAGMENT_KEYS = frozenset(
     {"paths", "components", "tags", "webhooks", "security", "servers", "x-backsmith"}
 )
+
+
+_CONTRACT_START = re.compile(r'\s*(?:\{\s*)?["\']?(openapi|swagger)["\']?\s*:')
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +117,8 @@ def _openapi_from_markdown(text: str, file: str) -> Located:
         try:
             located = parse_text(block.text, file, block.first_line)
         except ContractError:
-            if block.lang == "openapi":
-                raise
+            if block.lang == "openapi" or _CONTRACT_START.match(block.text):
+                raise  # the contract itself is broken: say where
             continue  # an example block that is not data; prose specs have many
         data = located.data
         if not isinstance(data, dict):
@@ -172,5 +176,20 @@ def _find_dbml(
         return None
     if len(blocks) == 1:
         return DbmlSource(blocks[0].text, str(main_path), blocks[0].first_line)
-    # Several DBML blocks form one model; line numbers then count from the first block.
-    return DbmlSource("\n".join(b.text for b in blocks), str(main_path), blocks[0].first_line)
+    # Several blocks form one model; blank lines in between keep every line where it is.
+    text = "".join(
+        "\n" * (b.first_line - 1 - _lines(prior)) + b.text for prior, b in _with_prior(blocks)
+    )
+    return DbmlSource(text, str(main_path), 1)
+
+
+def _lines(blocks: list[Block]) -> int:
+    """Lines taken by the padded text of `blocks` so far."""
+    if not blocks:
+        return 0
+    last = blocks[-1]
+    return last.first_line - 1 + last.text.count("\n")
+
+
+def _with_prior(blocks: list[Block]) -> list[tuple[list[Block], Block]]:
+    return [(blocks[:index], block) for index, block in enumerate(blocks)]

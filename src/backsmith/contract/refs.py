@@ -108,6 +108,7 @@ class _Bundler:
         for key, value in node.items():
             if key.startswith("x-"):  # vendor extensions are not OpenAPI: their refs are data
                 result[key] = value
+                self._keep_positions(file, f"{src}/{escape(key)}", f"{out}/{escape(key)}")
                 continue
             token = escape(key)
             child_src, child_out = f"{src}/{token}", f"{out}/{token}"
@@ -132,6 +133,12 @@ class _Bundler:
                     value, file, child_src, child_out, in_schema or schema_child
                 )
         return result
+
+    def _keep_positions(self, file: Path, src: str, out: str) -> None:
+        located = self.files[file]
+        for pointer, line in located.lines.items():
+            if pointer == src or pointer.startswith(src + "/"):
+                self.positions[out + pointer[len(src) :]] = (located.file, line)
 
     def external(
         self, node: dict[str, Any], ref: str, file: Path, src: str, out: str, in_schema: bool

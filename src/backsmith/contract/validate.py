@@ -14,27 +14,84 @@ MAX_REPORTED = 20
 
 
 def validate_openapi(contract: Contract) -> None:
-    """Raise ContractError listing every way the document breaks the OpenAPI schema."""
+    """Raise ContractError listing every way the document breaks the OpenAPI schema.
+
+    The document's structure is checked first against the official JSON Schema, whose
+    errors carry absolute paths; only a well-shaped document goes on to the semantic
+    checks (schemas, parameters, refs), whose errors carry paths relative to the schema
+    they were found in and are located by searching the document.
+    """
     validator_cls = (
         OpenAPIV31SpecValidator if contract.version == "3.1" else OpenAPIV30SpecValidator
     )
     issues: list[Issue] = []
-    for error in validator_cls(contract.document).iter_errors():
-        path = list(error.absolute_path)
-        if path:
-            pointer = "".join(f"/{escape(str(token))}" for token in path)
-        else:
-            # Errors found while checking a schema's `default` or `example` carry no path;
-            # find the offending schema in the document instead.
-            pointer = _find(contract.document, error.schema, "") or ""
-        issue = contract.issue(f"invalid OpenAPI: {_first_line(error.message)}", pointer)
-        if issue in issues:  # a shared schema reached through several $refs
-            continue
-        issues.append(issue)
+    structural = validator_cls.schema_validator.iter_errors(contract.document)
+    for error in structural:
+        pointer = _pointer(error.absolute_path)
+        _add(issues, contract.issue(f"invalid OpenAPI: {_first_line(error.message)}", pointer))
         if len(issues) >= MAX_REPORTED:
             break
     if issues:
         raise ContractError(issues)
+    try:
+        for error in validator_cls(contract.document).iter_errors():
+            pointer = _locate(contract.document, list(error.absolute_path), error)
+            _add(issues, contract.issue(f"invalid OpenAPI: {_first_line(error.message)}", pointer))
+            if len(issues) >= MAX_REPORTED:
+                break
+    except Exception as exc:  # the validator library trips over shapes it did not expect
+        issues.append(contract.issue(f"invalid OpenAPI: cannot check the document ({exc!r})", ""))
+    if issues:
+        raise ContractError(issues)
+
+
+def _add(issues: list[Issue], issue: Issue) -> None:
+    if issue not in issues:  # a shared schema reached through several $refs
+        issues.append(issue)
+
+
+def _pointer(path: Any) -> str:
+    return "".join(f"/{escape(str(token))}" for token in path)
+
+
+def _locate(document: Any, relative: list[Any], error: Any) -> str:
+    """The absolute pointer of an error whose path is relative to some schema."""
+    if not relative:
+        return _find(document, error.schema, "") or ""
+    for pointer, node in _nodes(document, ""):
+        value = _follow(node, relative)
+        if (
+            value is not _MISSING
+            and value == error.instance
+            and type(value) is type(error.instance)
+        ):
+            return pointer + _pointer(relative)
+    return ""
+
+
+_MISSING = object()
+
+
+def _follow(node: Any, path: list[Any]) -> Any:
+    for token in path:
+        if isinstance(node, dict) and str(token) in node:
+            node = node[str(token)]
+        elif isinstance(node, list) and isinstance(token, int) and token < len(node):
+            node = node[token]
+        else:
+            return _MISSING
+    return node
+
+
+def _nodes(node: Any, pointer: str) -> Any:
+    """Every mapping in the document with its pointer, components first (where schemas live)."""
+    if isinstance(node, dict):
+        yield pointer, node
+        for key, value in sorted(node.items(), key=lambda kv: kv[0] != "components"):
+            yield from _nodes(value, f"{pointer}/{escape(str(key))}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _nodes(value, f"{pointer}/{index}")
 
 
 def _first_line(message: str) -> str:

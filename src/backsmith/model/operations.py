@@ -143,7 +143,7 @@ class OperationMapper:
         }
 
         def custom(reason: str, resource: str | None = None) -> Operation:
-            plain = tuple(Param(p.name, p.location, p.required, p.schema) for p in params)
+            plain = tuple(params)
             return Operation(
                 kind=Kind.CUSTOM, reason=reason, resource=resource, params=plain, **base
             )
