@@ -19,7 +19,7 @@ from backsmith.http.response import Response, empty, json_response
 from backsmith.http.shaping import default_json
 from backsmith.model.types import Envelope, Field, FieldType, Generated, Kind
 from backsmith.storage.engine import WRITE
-from backsmith.storage.faults import problem_for
+from backsmith.storage.faults import problem_for, unavailable
 from backsmith.storage.ids import uuid7
 from backsmith.storage.queries import OrderKey, decode_cursor, encode_cursor, from_json
 
@@ -61,6 +61,8 @@ async def _write(
         if problem is None:
             raise
         raise problem from None
+    except (OSError, TimeoutError):  # the driver could not reach the server at all
+        raise unavailable() from None
 
 
 async def _read(engine: AsyncEngine, work: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -72,6 +74,8 @@ async def _read(engine: AsyncEngine, work: Callable[[Any], Awaitable[Any]]) -> A
         if problem is None:
             raise
         raise problem from None
+    except (OSError, TimeoutError):  # the driver could not reach the server at all
+        raise unavailable() from None
 
 
 async def _require_parents(plan: OperationPlan, conn: Any, parsed: Parsed) -> None:

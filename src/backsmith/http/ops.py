@@ -73,11 +73,12 @@ def ops_endpoints(
     async def static(request: Request) -> Response:
         name = request.path_params.get("file", "")
         target = static_dir / name
-        if "/" in name or name.startswith(".") or target.suffix not in _STATIC_TYPES:
+        unsafe = "/" in name or "\x00" in name or name.startswith(".")
+        if unsafe or target.suffix not in _STATIC_TYPES:
             raise NotFound("No such file.")
         try:
             content = target.read_bytes()
-        except OSError:
+        except (OSError, ValueError):
             raise NotFound("No such file.") from None
         cache = [(b"cache-control", b"public, max-age=86400")]
         return Response(200, content, _STATIC_TYPES[target.suffix], cache)

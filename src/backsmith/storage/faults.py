@@ -13,6 +13,8 @@ _UNIQUE = ("23505", "UNIQUE constraint failed")
 _FOREIGN_KEY = ("23503", "FOREIGN KEY constraint failed")
 _NOT_NULL = ("23502", "NOT NULL constraint failed")
 _CHECK = ("23514", "CHECK constraint failed")
+# SQLite faults that pass: the file cannot be opened now, or another writer holds it too long.
+_UNAVAILABLE_SQLITE = ("unable to open database", "database is locked", "disk I/O error")
 
 
 def _sqlstate(error: BaseException) -> str:
@@ -64,9 +66,12 @@ def problem_for(error: sa_exc.DBAPIError, deleting: bool = False) -> Problem | N
         return Conflict("The change conflicts with the data already stored.")
     if isinstance(error, sa_exc.DataError):
         return Unprocessable("A value does not fit its column.")
-    if (
-        isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
-        or error.connection_invalidated
-    ):
-        return ServiceUnavailable("The database is unavailable.", headers={"retry-after": "1"})
-    return None
+    if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+        return unavailable()
+    if code.startswith(("08", "57P")) or any(words in text for words in _UNAVAILABLE_SQLITE):
+        return unavailable()
+    return None  # a fault of the server (a missing table, bad SQL): a 500, logged
+
+
+def unavailable() -> Problem:
+    return ServiceUnavailable("The database is unavailable.", headers={"retry-after": "1"})
