@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -76,9 +77,9 @@ class BacksmithApp:
         try:
             response = await self._dispatch(scope, receive, path, method)
         except Problem as problem:
-            response = problem_response(problem, path)
+            response = problem_response(problem, _instance(scope))
         except Exception as error:
-            response = server_error(error, path)
+            response = server_error(error, _instance(scope))
         await response.send(send, head=method == "HEAD")
 
     async def _dispatch(self, scope: Scope, receive: Receive, path: str, method: str) -> Response:
@@ -114,6 +115,14 @@ class BacksmithApp:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _instance(scope: Scope) -> str:
+    """The request path as a URI reference (percent-encoded), for a problem's `instance`."""
+    raw = scope.get("raw_path")
+    if raw:
+        return str(raw.decode("latin-1"))
+    return quote(str(scope["path"]), safe="/:@!$&'()*+,;=~%")
 
 
 def _bind(handler: Any, plan: Any, app: BacksmithApp) -> Any:

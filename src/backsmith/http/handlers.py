@@ -12,7 +12,13 @@ import orjson
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backsmith.errors import NotFound, NotImplementedOperation, Problem, ValidationFailed
+from backsmith.errors import (
+    NotFound,
+    NotImplementedOperation,
+    Problem,
+    Unprocessable,
+    ValidationFailed,
+)
 from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
@@ -61,6 +67,8 @@ async def _write(
         if problem is None:
             raise
         raise problem from None
+    except OverflowError:  # a value the driver cannot bind, e.g. an integer past 64 bits
+        raise Unprocessable("A value is out of range for its column.") from None
     except (OSError, TimeoutError):  # the driver could not reach the server at all
         raise unavailable() from None
 
@@ -74,6 +82,8 @@ async def _read(engine: AsyncEngine, work: Callable[[Any], Awaitable[Any]]) -> A
         if problem is None:
             raise
         raise problem from None
+    except OverflowError:  # a value the driver cannot bind, e.g. an integer past 64 bits
+        raise Unprocessable("A value is out of range for its column.") from None
     except (OSError, TimeoutError):  # the driver could not reach the server at all
         raise unavailable() from None
 
@@ -143,6 +153,9 @@ def _order(plan: OperationPlan, parsed: Parsed) -> list[OrderKey]:
     return keys
 
 
+_MAX_OFFSET = 2**62  # past any table; keeps OFFSET inside every database's integer range
+
+
 def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
@@ -182,6 +195,9 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
         raise _invalid(plan, "pages start at 1 and offsets at 0", parameter=name, **{"in": "query"})
     if op.pagination == "page":
         offset = (page - 1) * limit
+    if offset > _MAX_OFFSET:
+        name = roles.get("page") or roles.get("offset", "")
+        raise _invalid(plan, "the page is beyond any stored row", parameter=name, **{"in": "query"})
     envelope = op.response.envelope
 
     async def work(conn: Any) -> tuple[list[Any], int | None]:

@@ -85,7 +85,9 @@ def schema_field_type(document: dict[str, Any], prop: Any) -> tuple[FieldType, F
 
 
 def table_name_for(schema_name: str) -> str:
-    return plural(snake(schema_name))
+    """`OrderLine` -> `order_lines`; a name that is already plural (`Tasks`) stays."""
+    name = snake(schema_name)
+    return name if name.endswith("s") and not name.endswith("ss") else plural(name)
 
 
 def _generated(name: str, ftype: FieldType, primary: bool) -> Generated | None:

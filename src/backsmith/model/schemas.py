@@ -134,8 +134,9 @@ class JsonSchemaConverter:
         self._fix_required(schema, out)
         if self.openapi30:
             self._from_30(schema, out)
-        bounds = _INT_BOUNDS.get(str(schema.get("format")))
-        if bounds and "integer" in schema_types(out):
+        # Every integer column is at most 64 bits wide: larger values are invalid input.
+        bounds = _INT_BOUNDS.get(str(schema.get("format")), _INT_BOUNDS["int64"])
+        if "integer" in schema_types(out):
             out.setdefault("minimum", bounds[0])
             out.setdefault("maximum", bounds[1])
         return out

@@ -1,0 +1,185 @@
+"""The shared corpus of real-world contracts: each is mapped, or refused with one-line issues.
+
+Every file under `../shared/corpus/openapi/`, every Markdown spec in `markdown/` and every
+contract in `paired/` (alone, and with its project's DBML) goes through
+`backsmith.api.load_model`. The only acceptable failure is a `ContractError` whose issues each
+render to one line naming the file; any other exception is a crash. The counting lives in
+`scripts/corpus_survey.py` (run it for the same table); this module imports it, so the test
+and the human-readable survey share one implementation.
+
+The expectations below record today's behaviour: which files are refused and why, and lower
+bounds on what is mapped to CRUD, so that a regression in the loader or the mapper shows up
+as a named file.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+import sys
+from types import ModuleType
+from typing import Any
+
+import pytest
+from conftest import CORPUS, ROOT
+
+from backsmith.model.types import Kind
+
+
+def _import_survey() -> ModuleType:
+    """Import scripts/corpus_survey.py, which is a script and not part of the package."""
+    path = ROOT / "scripts" / "corpus_survey.py"
+    spec = importlib.util.spec_from_file_location("corpus_survey", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+survey = _import_survey()
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
+
+ENTRIES = survey.corpus_entries(CORPUS) if CORPUS.is_dir() else []
+
+# Refusals that are not Swagger 2.0, and their category. Each is a defect of the file as
+# published (see SOURCES.md), or a feature backsmith does not have (remote and `$id` refs).
+EXPECTED_REFUSALS = {
+    "openapi/apis-guru/billingo.hu__default.yaml": "invalid OpenAPI",
+    "openapi/apis-guru/surevoip.co.uk__default.yaml": "invalid OpenAPI",
+    "openapi/oas31/oas-spec-tests__json_schema_dialect.yaml": "invalid OpenAPI",
+    "openapi/oas31/oas-spec-tests__path_item_servers_parameters.yaml": "invalid OpenAPI",
+    "openapi/oas31/oas-spec-tests__security-scheme-object-examples.yaml": "remote $ref",
+    "openapi/oas31/swagger-petstore-31.yaml": "$ref file not found",
+    "markdown/0younge__coffee-order-system__api-spec.ko.md": "no OpenAPI document",
+    "markdown/13smaxis__tri-learn-classroom__api-spec.md": "no OpenAPI document",
+    "markdown/2004dhanu__realtime-support-inbox__api-spec.md": "no OpenAPI document",
+    "markdown/4imaN__TASK-11-petmed__api-spec.md": "no OpenAPI document",
+    "markdown/AIVA-SaaS__budget-book__api-spec.md": "no OpenAPI document",
+}
+
+# Lower bounds on operations mapped to CRUD (today's counts).
+MIN_CRUD = {
+    "openapi/petstore3.yaml": 12,
+    "openapi/train-travel.yaml": 5,
+    "openapi/oas31/redocly-museum.yaml": 6,
+    "openapi/apis-guru/intellifi.nl__default.yaml": 54,
+    "openapi/apis-guru/readme.io__default.json": 16,
+    "openapi/apis-guru/presalytics.io__story.yaml": 15,
+    "openapi/apis-guru/apigee.local__registry.yaml": 5,
+    "openapi/apis-guru/1password.local__connect.yaml": 4,
+    "openapi/apis-guru/ably.net__control.yaml": 3,
+    "paired/bna-api/openapi-3.0.yaml": 14,
+    "paired/bna-api/openapi-3.1.yaml": 14,
+    "paired/bna-api/openapi-3.0.yaml+database.dbml": 10,
+    "paired/bna-api/openapi-3.1.yaml+database.dbml": 10,
+}
+
+# Lower bounds on the whole corpus (today's counts).
+MIN_TOTALS = {"files": 62, "loaded": 34, "operations": 664, "crud": 169, "resources": 126}
+MIN_KINDS = {"list": 54, "create": 34, "read": 37, "replace": 17, "update": 6, "delete": 21}
+KNOWN_REASONS = {category for category, _ in survey.REASONS}
+
+_SWAGGER_KEY = re.compile(r'^\s*"?swagger"?\s*:', re.MULTILINE)
+
+
+@functools.cache
+def outcome_of(entry: Any) -> Any:
+    """Each entry is loaded once per test session, however many tests look at it."""
+    return survey.survey_entry(entry)
+
+
+def is_swagger(entry: Any) -> bool:
+    head = entry.contract.read_text(encoding="utf-8", errors="replace")[:400]
+    return bool(_SWAGGER_KEY.search(head))
+
+
+def by_label() -> dict[str, Any]:
+    return {entry.label: entry for entry in ENTRIES}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.label for e in ENTRIES])
+def test_contract_is_mapped_or_refused_with_one_line_issues(entry: Any) -> None:
+    outcome = outcome_of(entry)
+    assert outcome.status != survey.CRASHED, (
+        f"{entry.label}: load_model raised something other than ContractError:\n{outcome.error}"
+    )
+    if outcome.status == survey.REFUSED:
+        issues = outcome.issues
+        assert issues, f"{entry.label}: a ContractError with no issues"
+        files = {str(path) for path in entry.files}
+        for issue in issues:
+            rendered = issue.render()
+            assert "\n" not in rendered and "\r" not in rendered, rendered
+            assert issue.file in files, f"{rendered!r} does not name {sorted(files)}"
+            assert rendered.startswith(issue.file), rendered
+            assert issue.message.strip(), rendered
+        assert outcome.message.split("\n") == [i.render() for i in issues]
+        return
+    model = outcome.model
+    assert model is not None
+    for op in model.operations:
+        where = f"{entry.label}: {op.method} {op.path}"
+        if op.kind == Kind.CUSTOM:
+            assert op.reason, f"{where} is custom without a reason"
+            continue
+        assert op.resource in model.resources, f"{where} maps to unknown {op.resource!r}"
+        assert op.response is not None, f"{where} is {op.kind} without a response"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.label for e in ENTRIES])
+def test_contract_outcome_matches_todays_survey(entry: Any) -> None:
+    """Swagger 2.0 and the listed broken files are refused for their reason; the rest load."""
+    outcome = outcome_of(entry)
+    label = entry.label
+    if is_swagger(entry):
+        expected: str | None = "Swagger 2.0"
+    else:
+        expected = EXPECTED_REFUSALS.get(label)
+    if expected is None:
+        assert outcome.status == survey.LOADED, (
+            f"{label} used to load; now {outcome.status}: "
+            + "; ".join(i.render() for i in outcome.issues)
+        )
+        assert outcome.crud >= MIN_CRUD.get(label, 0), (
+            f"{label} maps {outcome.crud} operations to CRUD, expected at least {MIN_CRUD[label]}"
+        )
+    else:
+        assert outcome.status == survey.REFUSED, f"{label} should be refused ({expected})"
+        assert expected in outcome.reasons, f"{label}: {outcome.reasons}, expected {expected}"
+
+
+def test_expectations_name_existing_corpus_files() -> None:
+    labels = by_label()
+    stale = sorted(set(EXPECTED_REFUSALS) - set(labels)) + sorted(set(MIN_CRUD) - set(labels))
+    assert not stale, f"expectations about files that are not in the corpus: {stale}"
+
+
+def test_corpus_summary() -> None:
+    """The survey's totals; run with -s to see the table."""
+    outcomes = [outcome_of(entry) for entry in ENTRIES]
+    print()
+    print(survey.render(outcomes))
+    summary = survey.summarize(outcomes)
+
+    assert summary.crashed == 0, [o.entry.label for o in outcomes if o.status == survey.CRASHED]
+    assert summary.files == len(ENTRIES) == summary.loaded + summary.refused
+    for name, minimum in MIN_TOTALS.items():
+        assert getattr(summary, name) >= minimum, f"{name}: {getattr(summary, name)} < {minimum}"
+    for kind, minimum in MIN_KINDS.items():
+        assert summary.kinds[kind] >= minimum, f"{kind}: {summary.kinds[kind]} < {minimum}"
+    assert summary.crud + summary.custom == summary.operations
+
+    unknown = sorted(set(summary.refusal_reasons) - KNOWN_REASONS)
+    assert not unknown, f"refusals in no known category: {unknown}"
+    swagger = sum(is_swagger(entry) for entry in ENTRIES)
+    assert swagger >= 17
+    assert summary.refusal_reasons["Swagger 2.0"] == swagger
+    assert summary.refusal_reasons["no OpenAPI document"] == 5  # every Markdown spec: prose only
+    assert summary.refused == swagger + len(EXPECTED_REFUSALS)
+
+    petstore = next(o for o in outcomes if o.entry.label == "openapi/petstore3.yaml")
+    assert petstore.crud >= 10
+    assert set(petstore.model.resources) >= {"pets", "orders", "users"}

@@ -1,0 +1,328 @@
+"""Schemathesis, used as a library, against the bookshop served in-process on SQLite.
+
+The schema is the bookshop contract as backsmith bundled it; requests go through
+schemathesis's ASGI transport to one `BacksmithApp` on a fresh database file. Every response
+must conform to the contract: no 5xx, a declared status code, a declared content type, a body
+that matches the declared schema (problem documents included) and declared headers. The one
+exception is `cancelOrder`, the contract's only non-CRUD operation: without a hand-written
+handler it answers 501, which is checked on its own.
+
+Generated ids rarely name a stored row, so each operation is fuzzed twice: once as generated,
+and once with its path parameters and foreign keys pointing at rows created for that test.
+A table of one valid request per operation then makes sure every success body is validated.
+Hypothesis runs derandomized with a bounded number of examples, so the result is the same on
+every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+from typing import Any
+
+import pytest
+import schemathesis
+from conftest import BOOKSHOP
+from hypothesis import HealthCheck, settings
+from schemathesis import Case, checks
+from schemathesis.core import NOT_SET
+
+from backsmith.api import load_model
+from backsmith.http.app import BacksmithApp, create_app
+from backsmith.settings import load_settings
+
+MODEL = load_model(BOOKSHOP)
+CONTRACT: dict[str, Any] = copy.deepcopy(MODEL.document)
+SCHEMA = schemathesis.openapi.from_dict(copy.deepcopy(CONTRACT))
+CRUD = SCHEMA.exclude(operation_id="cancelOrder")
+CANCEL = SCHEMA.include(operation_id="cancelOrder")
+
+CONFORMANCE = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.response_headers_conformance,
+]
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+_unique = itertools.count(1)
+
+
+# ------------------------------------------------------------------ the app and its rows
+@pytest.fixture(scope="module")
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> BacksmithApp:
+    """The bookshop on an empty SQLite file, its tables created before the first request."""
+    database = tmp_path_factory.mktemp("schemathesis") / "bookshop.db"
+    app = create_app(MODEL, load_settings({}, environ={}, database_url=f"sqlite:///{database}"))
+
+    async def start() -> None:
+        # Schemathesis may run the ASGI lifespan too (startup is idempotent); the connections
+        # opened here belong to this event loop, so they are closed before it ends.
+        await app.startup()
+        await app.engine.dispose()
+
+    asyncio.run(start())
+    return app
+
+
+def call(
+    app: BacksmithApp,
+    operation_id: str,
+    path: dict[str, Any] | None = None,
+    query: dict[str, Any] | None = None,
+    body: Any = NOT_SET,
+) -> tuple[Case, Any]:
+    """Send one explicit request for `operation_id`; the case and its response."""
+    operation = SCHEMA.find_operation_by_id(operation_id)
+    media_type = None if body is NOT_SET else "application/json"
+    case = operation.Case(
+        path_parameters=path or {}, query=query or {}, body=body, media_type=media_type
+    )
+    return case, case.call(app=app)
+
+
+def create(
+    app: BacksmithApp, operation_id: str, body: dict[str, Any], **path: Any
+) -> dict[str, Any]:
+    case, response = call(app, operation_id, path, body=body)
+    assert response.status_code == 201, f"{operation_id}: {response.status_code} {response.text}"
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": app})
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def book_body(**extra: Any) -> dict[str, Any]:
+    return {
+        "title": "The Left Hand of Darkness",
+        "isbn": f"{9780000000000 + next(_unique)}",
+        "genre": "science-fiction",
+        "price_cents": 1099,
+        **extra,
+    }
+
+
+@pytest.fixture
+def rows(served_app: BacksmithApp) -> dict[str, Any]:
+    """Fresh rows for one test: ids by role, created through the API itself."""
+    author = create(served_app, "createAuthor", {"name": "Ursula K. Le Guin"})
+    parent = create(served_app, "createAuthor", {"name": "Octavia E. Butler"})
+    book = create(served_app, "createAuthorBook", book_body(), authorId=parent["id"])
+    lined_book = create(served_app, "createAuthorBook", book_body(), authorId=parent["id"])
+    customer = create(
+        served_app, "createCustomer", {"email": f"c{next(_unique)}@example.com", "name": "Ged"}
+    )
+    order = create(served_app, "createOrder", {"customer_id": customer["id"]})
+    line = create(
+        served_app,
+        "createOrderLine",
+        {"book_id": lined_book["id"], "quantity": 2, "unit_price_cents": 999},
+        orderId=order["id"],
+    )
+    return {
+        "author": author["id"],  # has no books, so it can be deleted
+        "parent": parent["id"],  # has books
+        "book": book["id"],  # no order line refers to it, so it can be deleted
+        "lined_book": lined_book["id"],
+        "customer": customer["id"],
+        "order": order["id"],
+        "line": line["id"],
+    }
+
+
+# Which row a path parameter or a foreign key points at, in test_operation_conforms_on_rows.
+ROW_OF_COLLECTION = {
+    "authors": "author",
+    "books": "book",
+    "customers": "customer",
+    "orders": "order",
+    "lines": "line",
+}
+ROW_OF_NAME = {
+    "authorId": "parent",
+    "orderId": "order",
+    "author_id": "parent",
+    "customer_id": "customer",
+    "book_id": "lined_book",
+}
+
+
+def point_at_rows(case: Case, rows: dict[str, Any]) -> None:
+    """Aim a generated case's path parameters and foreign keys at existing rows."""
+    segments = case.path.strip("/").split("/")
+    for name in list(case.path_parameters or {}):
+        if name == "id":
+            collection = segments[segments.index("{id}") - 1]
+            case.path_parameters[name] = rows[ROW_OF_COLLECTION[collection]]
+        elif name in ROW_OF_NAME:
+            case.path_parameters[name] = rows[ROW_OF_NAME[name]]
+    for name in list(case.query or {}):
+        if name in ROW_OF_NAME:
+            case.query[name] = rows[ROW_OF_NAME[name]]
+    if isinstance(case.body, dict):
+        for name in [n for n in case.body if n in ROW_OF_NAME]:
+            case.body[name] = rows[ROW_OF_NAME[name]]
+
+
+# ------------------------------------------------------------------ property-based runs
+@CRUD.parametrize()
+@FUZZ
+def test_operation_conforms(case: Case, served_app: BacksmithApp) -> None:
+    """Generated requests, valid and invalid: every response conforms to the contract."""
+    response = case.call(app=served_app)
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
+
+
+@CRUD.parametrize()
+@FUZZ
+def test_operation_conforms_on_rows(
+    case: Case, served_app: BacksmithApp, rows: dict[str, Any]
+) -> None:
+    """The same, with ids that name stored rows, so success responses are checked too."""
+    point_at_rows(case, rows)
+    response = case.call(app=served_app)
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
+
+
+@CANCEL.parametrize()
+@FUZZ
+def test_cancel_order_needs_a_handler(case: Case, served_app: BacksmithApp) -> None:
+    """The non-CRUD operation answers 501 with a problem document, whatever it is sent."""
+    response = case.call(app=served_app)
+    if case.method != "POST":  # the coverage phase also probes methods the path lacks
+        assert response.status_code == 405, response.text
+        assert response.headers["allow"] == ["POST"]
+        return
+    assert response.status_code == 501, response.text
+    assert response.headers["content-type"] == ["application/problem+json"]
+    problem = response.json()
+    assert problem["type"] == "urn:backsmith:problem:handler-required"
+    assert problem["status"] == 501 and problem["title"] == "Not Implemented"
+    assert "cancelOrder" in problem["detail"] and "needs a handler" in problem["detail"]
+
+
+# ------------------------------------------------------------------ one valid request each
+def success_requests(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """For each CRUD operation: path parameters, query and body of a request that succeeds."""
+    author, parent, book = rows["author"], rows["parent"], rows["book"]
+    customer, order, line = rows["customer"], rows["order"], rows["line"]
+    return {
+        "listAuthors": {"query": {"limit": 1}},
+        "createAuthor": {"body": {"name": "Italo Calvino", "born": "1923-10-15"}},
+        "getAuthor": {"path": {"id": author}},
+        "replaceAuthor": {"path": {"id": author}, "body": {"name": "U. K. Le Guin"}},
+        "updateAuthor": {"path": {"id": author}, "body": {"bio": "Wrote Earthsea."}},
+        "deleteAuthor": {"path": {"id": author}},
+        "listAuthorBooks": {"path": {"authorId": parent}, "query": {"limit": 1}},
+        "createAuthorBook": {"path": {"authorId": parent}, "body": book_body(tags=["sf"])},
+        "listBooks": {"query": {"genre": "science-fiction", "sort": "-price_cents"}},
+        "createBook": {"body": book_body(author_id=parent, published_on="1969-03-01")},
+        "getBook": {"path": {"id": book}},
+        "replaceBook": {"path": {"id": book}, "body": book_body(author_id=parent)},
+        "updateBook": {"path": {"id": book}, "body": {"in_stock": False, "published_on": None}},
+        "deleteBook": {"path": {"id": book}},
+        "listCustomers": {"query": {"limit": 100}},
+        "createCustomer": {"body": {"email": f"n{next(_unique)}@example.com", "name": "Tenar"}},
+        "getCustomer": {"path": {"id": customer}},
+        "updateCustomer": {"path": {"id": customer}, "body": {"tier": "gold"}},
+        "deleteCustomer": {"path": {"id": customer}},
+        "listOrders": {"query": {"page": 1, "per_page": 5, "customer_id": customer}},
+        "createOrder": {"body": {"customer_id": customer, "note": "gift wrap"}},
+        "getOrder": {"path": {"id": order}},
+        "updateOrder": {"path": {"id": order}, "body": {"status": "paid"}},
+        "deleteOrder": {"path": {"id": order}},
+        "listOrderLines": {"path": {"orderId": order}},
+        "createOrderLine": {
+            "path": {"orderId": order},
+            "body": {"book_id": rows["lined_book"], "quantity": 1, "unit_price_cents": 1},
+        },
+        "getOrderLine": {"path": {"orderId": order, "id": line}},
+        "updateOrderLine": {"path": {"orderId": order, "id": line}, "body": {"quantity": 3}},
+        "deleteOrderLine": {"path": {"orderId": order, "id": line}},
+    }
+
+
+ROLES = ("author", "parent", "book", "lined_book", "customer", "order", "line")
+SUCCESS_IDS = list(success_requests(dict.fromkeys(ROLES, 1)))  # only the keys are used here
+
+
+def declared_success(operation_id: str) -> int:
+    for item in CONTRACT["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                return int(next(code for code in operation["responses"] if code.startswith("2")))
+    raise KeyError(operation_id)
+
+
+def test_success_table_covers_every_crud_operation() -> None:
+    declared = {op.operation_id for op in MODEL.operations if op.operation_id != "cancelOrder"}
+    assert set(SUCCESS_IDS) == declared
+
+
+@pytest.mark.parametrize("operation_id", SUCCESS_IDS)
+def test_success_response_conforms(
+    operation_id: str, served_app: BacksmithApp, rows: dict[str, Any]
+) -> None:
+    request = success_requests(rows)[operation_id]
+    case, response = call(
+        served_app,
+        operation_id,
+        request.get("path"),
+        request.get("query"),
+        request.get("body", NOT_SET),
+    )
+    assert response.status_code == declared_success(operation_id), response.text
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
+    if operation_id.startswith("list"):
+        body = response.json()
+        items = body if isinstance(body, list) else body["items"]
+        assert items, f"{operation_id} listed nothing, so no item was validated"
+
+
+# ------------------------------------------------------------------ minimal repros
+def test_problem_instance_is_a_uri_reference(served_app: BacksmithApp) -> None:
+    """`instance` is declared `format: uri-reference`; a decoded path with a space is not one."""
+    case, response = call(served_app, "getBook", {"id": "not a uuid"})
+    assert response.status_code == 422
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "path", "query", "body"),
+    [
+        ("getAuthor", {"id": 2**64}, None, NOT_SET),
+        ("listBooks", None, {"author_id": 2**64}, NOT_SET),
+        ("createBook", None, None, book_body(author_id=1, price_cents=2**64)),
+        ("listOrders", None, {"page": 2**62}, NOT_SET),
+    ],
+    ids=["path-parameter", "query-filter", "body-field", "page-offset"],
+)
+def test_integer_past_sqlite_range_is_not_a_server_error(
+    served_app: BacksmithApp,
+    operation_id: str,
+    path: dict[str, Any] | None,
+    query: dict[str, Any] | None,
+    body: Any,
+) -> None:
+    """The contract sets no maximum, so these are valid input: a 2xx or 4xx, never a 500.
+
+    SQLite stores 64-bit integers; binding a larger one raises OverflowError, which nothing
+    turns into a problem. A page number times the page size overflows the same way.
+    """
+    case, response = call(served_app, operation_id, path, query, body)
+    assert response.status_code < 500, response.text
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
+
+
+def test_filters_select_every_operation_once() -> None:
+    """The fuzzed runs above cover all 29 CRUD operations, and cancelOrder on its own."""
+    crud = [result.ok().label for result in CRUD.get_all_operations()]
+    cancel = [result.ok().label for result in CANCEL.get_all_operations()]
+    assert cancel == ["POST /orders/{id}/cancel"]
+    assert len(crud) == len(set(crud)) == len(MODEL.operations) - 1 == 29
