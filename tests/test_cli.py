@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BOOKSHOP, CORPUS
+from conftest import BOOKSHOP, CORPUS, needs_shared
 
 from backsmith import __version__
 from backsmith.cli import main
@@ -194,6 +194,7 @@ def test_check_paths_not_an_object_is_exit_2(
     assert f"{path}:3: error at #/paths" in err
 
 
+@needs_shared
 def test_check_swagger_2_corpus_file(capsys: pytest.CaptureFixture[str]) -> None:
     path = CORPUS / "openapi" / "apis-guru" / "adafruit.com__default.yaml"
     code, out, err = run(capsys, "check", path)
@@ -205,6 +206,7 @@ def test_check_swagger_2_corpus_file(capsys: pytest.CaptureFixture[str]) -> None
 # ----------------------------------------------------------------------------- model
 
 
+@needs_shared
 def test_model_table_for_petstore(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "model", PETSTORE)
     assert code == 0, err
@@ -225,6 +227,7 @@ def test_model_table_for_petstore(capsys: pytest.CaptureFixture[str]) -> None:
     assert table["placeOrder"][2:5] == ["create", "orders", "orders"]
 
 
+@needs_shared
 def test_model_json_for_petstore(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "model", "--json", PETSTORE)
     assert code == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, needs_shared
 
 from backsmith.api import load_model
 from backsmith.contract.load import load_contract
@@ -329,6 +329,7 @@ def test_swagger_2_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     assert "Swagger 2.0" in issue.message and "OpenAPI 3" in issue.message
 
 
+@needs_shared
 def test_swagger_2_corpus_file_is_refused() -> None:
     path = CORPUS / "openapi" / "apis-guru" / "adafruit.com__default.yaml"
     with pytest.raises(ContractError) as caught:

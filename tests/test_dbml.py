@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, SHARED
+from conftest import CORPUS, SHARED, needs_shared
 
 from backsmith.contract.dbml import DbmlColumn, DbmlIndex, DbmlModel, DbmlRef, parse_dbml
 from backsmith.contract.load import DbmlSource, load_contract
@@ -300,6 +300,7 @@ def test_table_notes_and_schema_qualified_names() -> None:
     assert books.note == "all the books"
 
 
+@needs_shared
 def test_bench_workload_schema() -> None:
     model = parse_dbml(DbmlSource(BENCH_DBML.read_text(encoding="utf-8"), str(BENCH_DBML)))
     [products] = model.tables
@@ -348,6 +349,7 @@ def test_bench_workload_schema() -> None:
     assert model.refs == () and model.enums == {}
 
 
+@needs_shared
 def test_corpus_records_file_parses_without_checks() -> None:
     path = CORPUS / "dbml" / "edge-cases" / "insert_records.in.dbml"
     model = parse_dbml(DbmlSource(path.read_text(encoding="utf-8"), str(path)))
@@ -359,6 +361,7 @@ def test_corpus_records_file_parses_without_checks() -> None:
 # ----------------------------------------------------------------------------- errors
 
 
+@needs_shared
 def test_table_partial_is_refused_naming_the_line() -> None:
     text = "Table a {\n  id int [pk]\n}\n\nTablePartial base {\n  x int\n}\n"
     with pytest.raises(ContractError) as caught:
@@ -368,6 +371,7 @@ def test_table_partial_is_refused_naming_the_line() -> None:
     assert "TablePartial is not supported" in issue.message
 
 
+@needs_shared
 def test_table_partial_line_counts_from_first_line() -> None:
     text = "Table a {\n  id int [pk]\n}\nTablePartial base {\n  x int\n}\n"
     with pytest.raises(ContractError) as caught:
@@ -375,6 +379,7 @@ def test_table_partial_line_counts_from_first_line() -> None:
     assert caught.value.issues[0].line == 33
 
 
+@needs_shared
 def test_corpus_table_partial_file_is_refused() -> None:
     path = CORPUS / "dbml" / "edge-cases" / "table_partial.in.dbml"
     text = path.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import SHARED
+from conftest import SHARED, needs_shared
 
 from backsmith.api import load_model
 from backsmith.errors import ContractError
@@ -482,6 +482,7 @@ def test_inferred_fields(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ the bench contract
+@needs_shared
 def test_the_bench_contract_maps_its_four_operations_onto_products() -> None:
     workload = SHARED / "bench" / "workload"
     model = load_model(workload / "api.yaml", workload / "schema.dbml")
