@@ -361,7 +361,6 @@ def test_corpus_records_file_parses_without_checks() -> None:
 # ----------------------------------------------------------------------------- errors
 
 
-@needs_shared
 def test_table_partial_is_refused_naming_the_line() -> None:
     text = "Table a {\n  id int [pk]\n}\n\nTablePartial base {\n  x int\n}\n"
     with pytest.raises(ContractError) as caught:
@@ -371,7 +370,6 @@ def test_table_partial_is_refused_naming_the_line() -> None:
     assert "TablePartial is not supported" in issue.message
 
 
-@needs_shared
 def test_table_partial_line_counts_from_first_line() -> None:
     text = "Table a {\n  id int [pk]\n}\nTablePartial base {\n  x int\n}\n"
     with pytest.raises(ContractError) as caught:
