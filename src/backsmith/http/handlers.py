@@ -369,14 +369,22 @@ def _key_equals(plan: OperationPlan, parsed: Parsed, body: dict[str, Any]) -> di
     return equals
 
 
-async def handle_replace(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+async def _change(
+    plan: OperationPlan, request: Request, replace: bool
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(body, row to change by column, new column values) of a PUT or PATCH."""
     parsed = await plan.parse(request)
     body = _require_object(plan, parsed.body)
-    assert plan.queries is not None and plan.shaper is not None and plan.operation.response
     equals = _key_equals(plan, parsed, body)
-    values = {**_values_from_body(plan, body, replace=True), **_server_values(plan, creating=False)}
-    for column in equals:
+    values = _values_from_body(plan, body, replace=replace)
+    for column in equals:  # the key addresses the row; it is never rewritten
         values.pop(column, None)
+    return body, equals, values
+
+
+async def handle_replace(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    _, equals, values = await _change(plan, request, replace=True)
+    values.update(_server_values(plan, creating=False))
     row = await _write(plan, engine, lambda conn: plan.queries.update(conn, equals, values))  # type: ignore[union-attr]
     return _item(plan, row)
 
@@ -395,13 +403,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 async def handle_update(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
-    parsed = await plan.parse(request)
-    body = _require_object(plan, parsed.body)
-    assert plan.queries is not None and plan.shaper is not None and plan.operation.response
-    equals = _key_equals(plan, parsed, body)
-    values = _values_from_body(plan, body, replace=False)
-    for column in equals:
-        values.pop(column, None)
+    body, equals, values = await _change(plan, request, replace=False)
     json_columns = [
         f.column
         for name, f in plan.writable.items()
