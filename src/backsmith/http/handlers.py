@@ -50,35 +50,23 @@ def _invalid(plan: OperationPlan, detail: str, **where: str) -> ValidationFailed
     return ValidationFailed([{"detail": detail, "pointer": "#", **where}], plan.validation_status)
 
 
-async def _write(
-    plan: OperationPlan,
+async def _run(
     engine: AsyncEngine,
     work: Callable[[Any], Awaitable[Any]],
+    *,
+    write: bool = False,
     deleting: bool = False,
 ) -> Any:
-    """Run `work(conn)` in one write transaction; database refusals become problems."""
+    """Run `work(conn)`, in one write transaction if `write`; database refusals become problems."""
     try:
         async with engine.connect() as conn:
+            if not write:
+                return await work(conn)
             conn = await conn.execution_options(**WRITE)
             async with conn.begin():
                 return await work(conn)
     except sa_exc.DBAPIError as error:
         problem = problem_for(error, deleting)
-        if problem is None:
-            raise
-        raise problem from None
-    except OverflowError:  # a value the driver cannot bind, e.g. an integer past 64 bits
-        raise Unprocessable("A value is out of range for its column.") from None
-    except (OSError, TimeoutError):  # the driver could not reach the server at all
-        raise unavailable() from None
-
-
-async def _read(engine: AsyncEngine, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    try:
-        async with engine.connect() as conn:
-            return await work(conn)
-    except sa_exc.DBAPIError as error:
-        problem = problem_for(error)
         if problem is None:
             raise
         raise problem from None
@@ -207,7 +195,7 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
         total = await plan.queries.count(conn, equals) if envelope.total else None  # type: ignore[union-attr]
         return rows, total
 
-    rows, total = await _read(engine, work)
+    rows, total = await _run(engine, work)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (
@@ -326,7 +314,7 @@ async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Reque
         await _require_parents(plan, conn, parsed)
         return await plan.queries.insert(conn, values)  # type: ignore[union-attr]
 
-    row = await _write(plan, engine, work)
+    row = await _run(engine, work, write=True)
     headers = []
     location = plan.location_of(row)
     if location:
@@ -337,7 +325,7 @@ async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Reque
 async def handle_read(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
     parsed = await plan.parse(request)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
-    row = await _read(engine, lambda conn: plan.queries.fetch_one(conn, _scope(plan, parsed)))  # type: ignore[union-attr]
+    row = await _run(engine, lambda conn: plan.queries.fetch_one(conn, _scope(plan, parsed)))  # type: ignore[union-attr]
     return _item(plan, row)
 
 
@@ -385,7 +373,7 @@ async def _change(
 async def handle_replace(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
     _, equals, values = await _change(plan, request, replace=True)
     values.update(_server_values(plan, creating=False))
-    row = await _write(plan, engine, lambda conn: plan.queries.update(conn, equals, values))  # type: ignore[union-attr]
+    row = await _run(engine, lambda conn: plan.queries.update(conn, equals, values), write=True)  # type: ignore[union-attr]
     return _item(plan, row)
 
 
@@ -422,7 +410,7 @@ async def handle_update(plan: OperationPlan, engine: AsyncEngine, request: Reque
             values.update(_server_values(plan, creating=False))
         return await plan.queries.update(conn, equals, values)  # type: ignore[union-attr]
 
-    row = await _write(plan, engine, work)
+    row = await _run(engine, work, write=True)
     return _item(plan, row)
 
 
@@ -430,7 +418,9 @@ async def handle_delete(plan: OperationPlan, engine: AsyncEngine, request: Reque
     parsed = await plan.parse(request)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
     equals = _scope(plan, parsed)
-    row = await _write(plan, engine, lambda conn: plan.queries.delete(conn, equals), deleting=True)  # type: ignore[union-attr]
+    row = await _run(
+        engine, lambda conn: plan.queries.delete(conn, equals), write=True, deleting=True
+    )  # type: ignore[union-attr]
     if row is None:
         raise NotFound("No such item.")
     response = plan.operation.response
