@@ -23,11 +23,17 @@ from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
 from backsmith.http.shaping import default_json
-from backsmith.model.types import Envelope, Field, FieldType, Generated, Kind
+from backsmith.model.types import Envelope, Field, FieldType, Kind
 from backsmith.storage.engine import WRITE
 from backsmith.storage.faults import problem_for, unavailable
 from backsmith.storage.ids import uuid7
-from backsmith.storage.queries import OrderKey, decode_cursor, encode_cursor, from_json
+from backsmith.storage.queries import (
+    OrderKey,
+    decode_cursor,
+    encode_cursor,
+    from_json,
+    order_keys,
+)
 
 Handler = Callable[[OperationPlan, AsyncEngine, Request], Awaitable[Response]]
 
@@ -39,11 +45,7 @@ def _dumps(value: Any) -> bytes:
 
 def _scope(plan: OperationPlan, parsed: Parsed) -> dict[str, Any]:
     """Column equalities from path parameters: the item key and parent scopes."""
-    return {
-        p.column: parsed.path[p.name]
-        for p in plan.operation.params
-        if p.role in ("key", "scope") and p.column
-    }
+    return {column: parsed.path[name] for name, column in plan.addressing}
 
 
 def _invalid(plan: OperationPlan, detail: str, **where: str) -> ValidationFailed:
@@ -84,61 +86,38 @@ async def _require_parents(plan: OperationPlan, conn: Any, parsed: Parsed) -> No
 
 
 # ------------------------------------------------------------------- list
+_UNSORTABLE = (FieldType.JSON, FieldType.ARRAY, FieldType.BINARY)
+
+
 def _order(plan: OperationPlan, parsed: Parsed) -> list[OrderKey]:
+    """The compiled default order, or the one `?sort=` (and `?order=`) asks for."""
     resource = plan.resource
     assert resource is not None and plan.queries is not None
-    table = plan.queries.table
-    sort_param = next((p for p in plan.operation.params if p.role == "sort"), None)
-    order_param = next((p for p in plan.operation.params if p.role == "order"), None)
-    direction = str(parsed.query.get(order_param.name, "")).lower() if order_param else ""
-    terms: list[str] = []
-    if sort_param is not None and parsed.query.get(sort_param.name) not in (None, "", []):
-        value = parsed.query[sort_param.name]
-        tokens = value if isinstance(value, list) else str(value).split(",")
-        for token in (t.strip() for t in tokens):
-            name, _, suffix = token.partition(":")
-            descending = (
-                name.startswith("-")
-                or suffix.lower() == "desc"
-                or (direction == "desc" and not name.startswith(("-", "+")))
+    sort_name, order_name = plan.roles.get("sort"), plan.roles.get("order")
+    direction = str(parsed.query.get(order_name, "")).lower() if order_name else ""
+    requested = parsed.query.get(sort_name) if sort_name else None
+    if requested in (None, "", []):
+        if direction not in ("asc", "desc"):
+            return plan.default_order
+        prefix = "-" if direction == "desc" else ""
+        terms = [prefix + t.lstrip("-") for t in plan.operation.default_sort]
+        return order_keys(plan.queries.table, resource, terms)
+    terms = []
+    for token in requested if isinstance(requested, list) else str(requested).split(","):
+        name, _, suffix = token.strip().partition(":")
+        descending = (
+            name.startswith("-")
+            or suffix.lower() == "desc"
+            or (direction == "desc" and not name.startswith(("-", "+")))
+        )
+        name = name.lstrip("+-")
+        field = resource.field(name)
+        if field is None or field.hidden or field.write_only or field.type in _UNSORTABLE:
+            raise _invalid(
+                plan, f"cannot sort by '{name}'", parameter=str(sort_name), **{"in": "query"}
             )
-            name = name.lstrip("+-")
-            field = resource.field(name)
-            if (
-                field is None
-                or field.hidden
-                or field.write_only
-                or field.type
-                in (
-                    FieldType.JSON,
-                    FieldType.ARRAY,
-                    FieldType.BINARY,
-                )
-            ):
-                raise _invalid(
-                    plan, f"cannot sort by '{name}'", parameter=sort_param.name, **{"in": "query"}
-                )
-            terms.append(("-" if descending else "") + field.column)
-    else:
-        terms = list(plan.operation.default_sort)
-        if direction in ("asc", "desc"):
-            terms = [("-" if direction == "desc" else "") + t.lstrip("-") for t in terms]
-    keys: list[OrderKey] = []
-    seen: set[str] = set()
-    for term in terms:
-        column = term.lstrip("-")
-        field = resource.field(column)
-        if field is None or column in seen:
-            continue
-        seen.add(field.column)
-        keys.append(OrderKey(table.c[field.column], field, term.startswith("-")))
-    descending = keys[-1].descending if keys else False
-    for column in resource.primary_key:  # a unique tail makes every page boundary exact
-        if column not in seen:
-            field = resource.field(column)
-            assert field is not None
-            keys.append(OrderKey(table.c[column], field, descending))
-    return keys
+        terms.append(("-" if descending else "") + field.column)
+    return order_keys(plan.queries.table, resource, terms)
 
 
 _MAX_OFFSET = 2**62  # past any table; keeps OFFSET inside every database's integer range
@@ -153,11 +132,11 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
     op = plan.operation
     assert plan.queries is not None and plan.shaper is not None and op.response is not None
     equals = _scope(plan, parsed)
-    roles = {p.role: p.name for p in op.params}
-    for param in op.params:
-        if param.role == "filter" and param.name in parsed.query and param.column:
-            equals[param.column] = parsed.query[param.name]
-    paginated = op.pagination is not None
+    roles = plan.roles
+    for name, column in plan.filters:
+        if name in parsed.query:
+            equals[column] = parsed.query[name]
+    paginated = plan.pagination is not None
     limit = _int(
         parsed.query.get(roles.get("limit", "")),
         plan.page_size if paginated else plan.max_page_size,
@@ -181,7 +160,7 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
     if page < 1 or offset < 0:
         name = roles.get("page") or roles.get("offset", "")
         raise _invalid(plan, "pages start at 1 and offsets at 0", parameter=name, **{"in": "query"})
-    if op.pagination == "page":
+    if plan.pagination == "page":
         offset = (page - 1) * limit
     if offset > _MAX_OFFSET:
         name = roles.get("page") or roles.get("offset", "")
@@ -199,11 +178,11 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (
-        encode_cursor(order, rows[-1]) if more and rows and op.pagination == "cursor" else None
+        encode_cursor(order, rows[-1]) if more and rows and plan.pagination == "cursor" else None
     )
     items = plan.shaper.many(rows)
     headers = _link(
-        request, roles, next_cursor, page + 1 if more and op.pagination == "page" else None
+        request, roles, next_cursor, page + 1 if more and plan.pagination == "page" else None
     )
     if envelope.items is None:
         return json_response(op.response.status, _dumps(items), headers)
@@ -284,15 +263,12 @@ def _default(field: Field) -> Any:
 
 
 def _server_values(plan: OperationPlan, creating: bool) -> dict[str, Any]:
-    assert plan.resource is not None
-    values: dict[str, Any] = {}
+    """Values the server sets: timestamps, and generated ids on create."""
     now = _now()
-    for field in plan.resource.fields:
-        if field.generated == Generated.UPDATED or (
-            creating and field.generated == Generated.CREATED
-        ):
-            values[field.column] = now
-        elif creating and field.generated == Generated.UUID7:
+    values = dict.fromkeys(plan.updated, now)
+    if creating:
+        values.update(dict.fromkeys(plan.created, now))
+        for field in plan.generated_ids:
             values[field.column] = uuid7() if field.type == FieldType.UUID else str(uuid7())
     return values
 

@@ -18,9 +18,9 @@ from backsmith.http.request import Request
 from backsmith.http.shaping import Shaper
 from backsmith.http.validation import SchemaValidator
 from backsmith.model.schemas import JsonSchemaConverter
-from backsmith.model.types import Field, Kind, Model, Operation, Param, Resource
+from backsmith.model.types import Field, Generated, Kind, Model, Operation, Param, Resource
 from backsmith.settings import Settings
-from backsmith.storage.queries import TableQueries, from_json
+from backsmith.storage.queries import OrderKey, TableQueries, from_json, order_keys
 
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -72,6 +72,19 @@ class OperationPlan:
         if operation.kind == Kind.UPDATE:
             media |= {"application/json", MERGE_PATCH}
         self.body_media = frozenset(m.split(";")[0].strip().lower() for m in media)
+        self.reads_query = any(d.param.location == "query" for d in self.decoders)
+        self.roles = {p.role: p.name for p in operation.params}
+        self.pagination = operation.pagination
+        self.addressing = [
+            (p.name, p.column) for p in operation.params if p.role in ("key", "scope") and p.column
+        ]
+        self.filters = [
+            (p.name, p.column) for p in operation.params if p.role == "filter" and p.column
+        ]
+        self.default_order: list[OrderKey] = []
+        self.created: list[str] = []  # columns set to now() on create
+        self.updated: list[str] = []  # columns set to now() on every write
+        self.generated_ids: list[Field] = []
         self.queries: TableQueries | None = None
         self.shaper: Shaper | None = None
         self.writable: dict[str, Field] = {}
@@ -87,6 +100,15 @@ class OperationPlan:
             self.writable = {
                 f.name: f for f in self.resource.fields if not f.hidden and not f.server_set
             }
+            table = tables[self.resource.table]
+            self.default_order = order_keys(table, self.resource, operation.default_sort)
+            for f in self.resource.fields:
+                if f.generated == Generated.CREATED:
+                    self.created.append(f.column)
+                elif f.generated == Generated.UPDATED:
+                    self.updated.append(f.column)
+                elif f.generated == Generated.UUID7:
+                    self.generated_ids.append(f)
             if operation.kind == Kind.CREATE:
                 self._plan_location(model)
 
@@ -138,7 +160,7 @@ class OperationPlan:
         """Decode and validate parameters and body; every error is reported at once."""
         parsed = Parsed()
         errors: list[dict[str, Any]] = []
-        query = request.query if any(d.param.location == "query" for d in self.decoders) else {}
+        query = request.query if self.reads_query else {}
         for decoder in self.decoders:
             param = decoder.param
             raw = self._raw(request, param, query)

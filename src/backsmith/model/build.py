@@ -6,7 +6,6 @@ from typing import Any
 
 from backsmith.contract.dbml import DbmlModel, parse_dbml
 from backsmith.contract.load import Contract
-from backsmith.contract.source import escape
 from backsmith.errors import ContractError, Issue
 from backsmith.model.consistency import compare_dbml
 from backsmith.model.naming import names_match, singular, snake
@@ -39,7 +38,7 @@ def build_model(contract: Contract) -> Model:
         warnings.extend(compare_dbml(contract, dbml, resources))
     else:
         resources, schema_resources = _from_schemas(document, schemas)
-    mapper = OperationMapper(document, resources, schema_resources, options)
+    mapper = OperationMapper(document, resources, schema_resources)
     operations = []
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
@@ -111,7 +110,7 @@ def _from_schemas(
     document: dict[str, Any], schemas: dict[str, dict[str, Any]]
 ) -> tuple[dict[str, Resource], dict[str, str]]:
     raw_schemas = (document.get("components") or {}).get("schemas") or {}
-    provisional = OperationMapper(document, {}, {name: name for name in schemas}, {})
+    provisional = OperationMapper(document, {}, {name: name for name in schemas})
     chosen: list[str] = [n for n in schemas if _declared_table(raw_schemas.get(n, {}))]
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
@@ -179,7 +178,3 @@ def _check_duplicate_ids(contract: Contract, operations: list[Any]) -> None:
         seen.setdefault(op.operation_id, f"{op.method} {op.path}")
     if issues:
         raise ContractError(issues)
-
-
-def pointer_of_schema(name: str) -> str:
-    return f"/components/schemas/{escape(name)}"

@@ -10,7 +10,6 @@ from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.types import (
     Envelope,
-    Field,
     FieldType,
     Generated,
     Kind,
@@ -71,12 +70,10 @@ class OperationMapper:
         document: dict[str, Any],
         resources: dict[str, Resource],
         schema_resources: dict[str, str],
-        options: dict[str, Any],
     ) -> None:
         self.document = document
         self.resources = resources
         self.schema_resources = schema_resources
-        self.options = options
 
     # ------------------------------------------------------------------ shapes
     def shape_of(self, schema: Any) -> _Shape:
@@ -402,7 +399,3 @@ def _strip_affixes(name: str) -> str:
             if name.endswith(suffix) and len(name) > len(suffix):
                 name, changed = name[: -len(suffix)], True
     return name
-
-
-def visible_fields(resource: Resource) -> list[Field]:
-    return [f for f in resource.fields if not f.hidden]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.dbml import DbmlModel, DbmlTable
 from backsmith.model.naming import plural, snake
-from backsmith.model.schemas import deref, flatten, is_nullable, schema_types
+from backsmith.model.schemas import flatten, is_nullable, schema_types
 from backsmith.model.types import Field, FieldType, Generated, Index, Relation, Resource
 
 CREATED_NAMES = frozenset({"created_at", "created", "inserted_at", "creation_date", "created_on"})
@@ -272,13 +273,5 @@ def infer_relations(
 
 
 def _replace(resource: Resource, **changes: Any) -> Resource:
-    from dataclasses import replace
 
     return replace(resource, **changes)
-
-
-def deref_props(document: dict[str, Any], schema: Any) -> dict[str, Any]:
-    """The properties of an object schema, refs followed."""
-    return {
-        k: deref(document, v) for k, v in flatten(document, schema).get("properties", {}).items()
-    }

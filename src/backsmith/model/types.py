@@ -204,6 +204,3 @@ class Model:
     document: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
-
-    def resource(self, name: str) -> Resource:
-        return self.resources[name]

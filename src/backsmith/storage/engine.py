@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DEFAULT_DATABASE_URL = "sqlite:///backsmith.db"
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -53,9 +53,3 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # with "database is locked", whatever the busy timeout.
         immediate = connection.get_execution_options().get("backsmith_write")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-async def write_connection(engine: AsyncEngine) -> AsyncConnection:
-    """A connection whose transaction is a write transaction."""
-    connection = await engine.connect()
-    return await connection.execution_options(**WRITE)

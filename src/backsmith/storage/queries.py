@@ -16,7 +16,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backsmith.model.types import Field, FieldType
+from backsmith.model.types import Field, FieldType, Resource
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,25 @@ class OrderKey:
             return term
         # NULL sorts as the smallest value on every dialect, so cursors compare alike.
         return term.nulls_last() if self.descending else term.nulls_first()
+
+
+def order_keys(table: sa.Table, resource: Resource, terms: Sequence[str]) -> list[OrderKey]:
+    """ORDER BY terms (`column` or `-column`) plus the primary key, so every boundary is exact."""
+    keys: list[OrderKey] = []
+    seen: set[str] = set()
+    for term in terms:
+        field = resource.field(term.lstrip("-"))
+        if field is None or field.column in seen:
+            continue
+        seen.add(field.column)
+        keys.append(OrderKey(table.c[field.column], field, term.startswith("-")))
+    descending = keys[-1].descending if keys else False
+    for column in resource.primary_key:
+        if column not in seen:
+            field = resource.field(column)
+            assert field is not None
+            keys.append(OrderKey(table.c[column], field, descending))
+    return keys
 
 
 def order_signature(order: Sequence[OrderKey]) -> str:

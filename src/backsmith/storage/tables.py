@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -101,17 +103,7 @@ def build_metadata(model: Model) -> sa.MetaData:
     """One MetaData with a table per resource; references to unknown tables are dropped."""
     metadata = sa.MetaData()
     known = {r.table for r in model.resources.values()}
-    for resource in _in_dependency_order(model):
+    for resource in sorted(model.resources.values(), key=lambda r: r.table):
         relations = tuple(r for r in resource.relations if r.target in known)
-        build_table(_with_relations(resource, relations), metadata)
+        build_table(replace(resource, relations=relations), metadata)
     return metadata
-
-
-def _with_relations(resource: Resource, relations: tuple[object, ...]) -> Resource:
-    from dataclasses import replace
-
-    return replace(resource, relations=relations)  # type: ignore[arg-type]
-
-
-def _in_dependency_order(model: Model) -> list[Resource]:
-    return sorted(model.resources.values(), key=lambda r: r.table)
