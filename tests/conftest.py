@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import textwrap
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -98,10 +100,29 @@ def client_for(app: BacksmithApp) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
+@asynccontextmanager
+async def served(
+    model: Model, database_url: str, **settings: object
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client to `model` served on an empty database, closed afterwards."""
+    app = await start_app(model, database_url, **settings)
+    try:
+        async with client_for(app) as client:
+            yield client
+    finally:
+        await app.engine.dispose()
+
+
+def write_file(base: Path, name: str, text: str) -> Path:
+    """Write dedented `text` to `base/name` (creating folders) and return the path."""
+    path = base / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 async def bookshop(bookshop_model: Model, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client to the bookshop served on an empty database."""
-    app = await start_app(bookshop_model, database_url)
-    async with client_for(app) as client:
+    async with served(bookshop_model, database_url) as client:
         yield client
-    await app.engine.dispose()

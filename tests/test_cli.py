@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import BOOKSHOP, CORPUS, needs_shared
+from conftest import write_file as write
 
 from backsmith import __version__
 from backsmith.cli import main
@@ -88,13 +88,6 @@ Table books {
   shelf varchar(16)
 }
 """
-
-
-def write(base: Path, name: str, text: str) -> Path:
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:

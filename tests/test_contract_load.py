@@ -6,12 +6,12 @@ exact text it reads and the exact file and line an error must point at.
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CORPUS, needs_shared
+from conftest import write_file as write
 
 from backsmith.api import load_model
 from backsmith.contract.load import load_contract
@@ -26,14 +26,6 @@ openapi: 3.1.0
 info: {title: T, version: "1"}
 paths: {}
 """
-
-
-def write(base: Path, name: str, text: str) -> Path:
-    """Write dedented `text` to `base/name` (creating folders) and return the path."""
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def contract_error(path: Path) -> ContractError:

@@ -12,7 +12,7 @@ import anyio
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import client_for, start_app
+from conftest import client_for, served, start_app
 
 from backsmith.http.app import create_app
 from backsmith.model.types import Model
@@ -98,10 +98,8 @@ async def order(client: httpx.AsyncClient) -> dict[str, Any]:
 @pytest.fixture
 async def capped(bookshop_model: Model, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The bookshop with request bodies capped at CAP bytes."""
-    app = await start_app(bookshop_model, database_url, max_body_size=CAP)
-    async with client_for(app) as client:
+    async with served(bookshop_model, database_url, max_body_size=CAP) as client:
         yield client
-    await app.engine.dispose()
 
 
 # ------------------------------------------------------------------ routing

@@ -10,7 +10,7 @@ import anyio
 import httpx
 import pytest
 import swagger_ui_bundle
-from conftest import BOOKSHOP, client_for, start_app
+from conftest import BOOKSHOP, client_for, served, start_app
 
 from backsmith.api import load_model
 from backsmith.http.app import create_app
@@ -60,10 +60,8 @@ components:
 @pytest.fixture
 async def prefixed(bookshop_model: Model, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The bookshop with its operational endpoints under /_ops."""
-    app = await start_app(bookshop_model, database_url, ops_prefix="/_ops")
-    async with client_for(app) as client:
+    async with served(bookshop_model, database_url, ops_prefix="/_ops") as client:
         yield client
-    await app.engine.dispose()
 
 
 @pytest.fixture
@@ -71,10 +69,8 @@ async def undocumented(
     bookshop_model: Model, database_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The bookshop with /docs and /openapi.json switched off."""
-    app = await start_app(bookshop_model, database_url, docs=False)
-    async with client_for(app) as client:
+    async with served(bookshop_model, database_url, docs=False) as client:
         yield client
-    await app.engine.dispose()
 
 
 def assert_not_found(response: httpx.Response) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from conftest import client_for, start_app
+from conftest import served
 
 from backsmith.model.types import Model
 
@@ -214,10 +214,8 @@ async def test_limit_defaults_to_20_and_the_contract_maximum_is_enforced(
 @pytest.fixture
 async def capped(bookshop_model: Model, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The bookshop with a server page cap of 5, below the contract's maximum of 100."""
-    app = await start_app(bookshop_model, database_url, max_page_size=5)
-    async with client_for(app) as client:
+    async with served(bookshop_model, database_url, max_page_size=5) as client:
         yield client
-    await app.engine.dispose()
 
 
 async def test_the_server_page_cap_bounds_every_page(capped: httpx.AsyncClient) -> None:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import httpx
 import pytest
-from conftest import FIXTURES, client_for, start_app
+from conftest import FIXTURES, served
 
 from backsmith.api import load_model
 from backsmith.model.types import Model
@@ -46,10 +46,8 @@ def types_model() -> Model:
 
 @pytest.fixture
 async def things(types_model: Model, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = await start_app(types_model, database_url)
-    async with client_for(app) as client:
+    async with served(types_model, database_url) as client:
         yield client
-    await app.engine.dispose()
 
 
 async def _create(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
