@@ -10,6 +10,7 @@ from backsmith.errors import ContractError, Issue
 from backsmith.model.consistency import compare_dbml
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper, json_content
+from backsmith.model.relations import RelationGraph
 from backsmith.model.resources import (
     infer_relations,
     resource_from_dbml,
@@ -17,6 +18,7 @@ from backsmith.model.resources import (
     table_name_for,
 )
 from backsmith.model.schemas import deref, flatten, schema_types
+from backsmith.model.shapes import ShapeBuilder
 from backsmith.model.types import Model, Resource
 from backsmith.model.vocabulary import METHODS, check_extensions
 
@@ -38,7 +40,8 @@ def build_model(contract: Contract) -> Model:
         warnings.extend(compare_dbml(contract, dbml, resources))
     else:
         resources, schema_resources = _from_schemas(document, schemas)
-    mapper = OperationMapper(document, resources, schema_resources)
+    shapes = ShapeBuilder(document, RelationGraph(resources), schema_resources, contract.issue)
+    mapper = OperationMapper(document, resources, schema_resources, shapes)
     operations = []
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
@@ -46,6 +49,8 @@ def build_model(contract: Contract) -> Model:
         for method in METHODS:
             if isinstance(item.get(method), dict):
                 operations.append(mapper.map(path, method, item, item[method]))
+    if shapes.issues:
+        raise ContractError(shapes.issues)
     _check_duplicate_ids(contract, operations)
     info = document.get("info") or {}
     return Model(
@@ -135,7 +140,7 @@ def _from_schemas(
         if table in resources:
             schema_resources[name] = table
             continue
-        resources[table] = resource_from_schema(document, name, table, table)
+        resources[table] = resource_from_schema(document, name, table, table, frozenset(chosen))
         schema_resources[name] = table
     return infer_relations(resources, document), schema_resources
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from backsmith.contract.dbml import DbmlModel, DbmlTable
 from backsmith.model.naming import plural, snake
-from backsmith.model.schemas import flatten, is_nullable, schema_types
+from backsmith.model.schemas import component_name, flatten, is_nullable, schema_types
 from backsmith.model.types import Field, FieldType, Generated, Index, Relation, Resource
 
 CREATED_NAMES = frozenset({"created_at", "created", "inserted_at", "creation_date", "created_on"})
@@ -103,12 +103,48 @@ def _generated(name: str, ftype: FieldType, primary: bool) -> Generated | None:
     return None
 
 
+def declared_column(prop: Any) -> str | None:
+    """`x-backsmith: {column: ...}` on a property schema."""
+    ext = prop.get("x-backsmith") if isinstance(prop, dict) else None
+    column = ext.get("column") if isinstance(ext, dict) else None
+    return column if isinstance(column, str) else None
+
+
+def _relation_property(
+    document: dict[str, Any], name: str, prop: Any, tables: frozenset[str], names: set[str]
+) -> bool:
+    """A property that holds other table rows (embedded), not a column of its own."""
+    ext = prop.get("x-backsmith") if isinstance(prop, dict) else None
+    if isinstance(ext, dict) and any(k in ext for k in ("embed", "count", "exists", "sum")):
+        return True
+    flat = flatten(document, prop)
+    if "array" in schema_types(flat):
+        return component_name(flat.get("items")) in tables
+    if component_name(prop) in tables:
+        return f"{snake(name)}_id" in names  # author next to author_id
+    return False
+
+
 def resource_from_schema(
-    document: dict[str, Any], schema_name: str, table: str, resource_name: str
+    document: dict[str, Any],
+    schema_name: str,
+    table: str,
+    resource_name: str,
+    table_schemas: frozenset[str] = frozenset(),
 ) -> Resource:
-    """Infer a table from a component schema: scalars become columns, the rest JSON."""
+    """Infer a table from a component schema: scalars become columns, the rest JSON.
+
+    Properties that hold rows of other tables (`author` beside `authorId`, `lines: [Line]`)
+    are relations, served by embedding, not columns.
+    """
     schema = flatten(document, {"$ref": f"#/components/schemas/{schema_name}"})
-    properties: dict[str, Any] = schema.get("properties", {})
+    all_properties: dict[str, Any] = schema.get("properties", {})
+    names = {snake(n) for n in all_properties}
+    properties = {
+        name: prop
+        for name, prop in all_properties.items()
+        if not _relation_property(document, name, prop, table_schemas, names)
+    }
     required = set(schema.get("required", []))
     key_name = "id" if "id" in properties else None
     fields: list[Field] = []
@@ -136,7 +172,7 @@ def resource_from_schema(
         fields.append(
             Field(
                 name=name,
-                column=snake(name),
+                column=declared_column(prop) or snake(name),
                 type=ftype,
                 nullable=False if primary else nullable,
                 primary_key=primary,
@@ -177,6 +213,9 @@ def resource_from_dbml(
         properties = schema.get("properties", {})
     by_column = {snake(name): name for name in properties}
     by_column.update({name: name for name in properties})
+    by_column.update(
+        {declared_column(prop): name for name, prop in properties.items() if declared_column(prop)}
+    )
     primary = [c.name for c in table.columns if c.primary_key]
     primary += [c for i in table.indexes if i.primary_key for c in i.columns if c not in primary]
     fields: list[Field] = []

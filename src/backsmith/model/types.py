@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from backsmith.model.naming import snake
+
 
 class FieldType(StrEnum):
     STRING = "string"
@@ -41,6 +43,8 @@ class Kind(StrEnum):
     REPLACE = "replace"
     UPDATE = "update"
     DELETE = "delete"
+    LINK = "link"  # add a row to a join table
+    UNLINK = "unlink"  # remove it
     CUSTOM = "custom"
 
 
@@ -83,6 +87,93 @@ class Relation:
 
 
 @dataclass(frozen=True, slots=True)
+class Hop:
+    """One step from `source` rows to related `target` rows.
+
+    one:     source.source_columns = target.target_columns (the foreign key is on source)
+    many:    source.source_columns = target.target_columns (the foreign key is on target)
+    through: source.source_columns = join.join_source and join.join_target =
+             target.target_columns (a join table links the two)
+    """
+
+    kind: str  # one, many, through
+    source: str
+    target: str
+    source_columns: tuple[str, ...]
+    target_columns: tuple[str, ...]
+    join: str | None = None
+    join_source: tuple[str, ...] = ()
+    join_target: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    @property
+    def to_many(self) -> bool:
+        return self.kind != "one"
+
+    def describe(self) -> str:
+        if self.kind == "through":
+            return f"{self.target} through {self.join}"
+        columns = ", ".join(self.source_columns if self.kind == "one" else self.target_columns)
+        return f"{self.target} by {columns}"
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A value computed in SQL from related rows, never stored."""
+
+    function: str  # count, exists, sum
+    hop: Hop  # many (rows of the target) or through (rows of the join table)
+    terms: tuple[str, ...] = ()  # sum: columns multiplied together, on the target table
+    principal: str | None = None  # exists: the column of the related rows naming the caller
+
+    def describe(self) -> str:
+        rows = self.hop.join if self.hop.kind == "through" else self.hop.target
+        if self.function == "sum":
+            return f"sum({' * '.join(self.terms)}) over {self.hop.target}"
+        if self.function == "exists":
+            return f"exists({rows} where {self.principal} = caller)"
+        return f"count({rows})"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One property of a response item and where its value comes from.
+
+    column:   a column of the item's row
+    embed:    related rows (an object for a "one" hop, else an array), shaped by `shape`
+    values:   an array of one column of related rows (`genreList: ["fantasy"]`)
+    computed: a value computed in SQL
+    """
+
+    name: str
+    source: str
+    column: str | None = None
+    type: FieldType | None = None
+    nullable: bool = True
+    as_string: bool = False  # a decimal the schema serves as a string
+    hop: Hop | None = None
+    shape: ItemShape | None = None
+    computed: Computed | None = None
+    replace: bool = False  # children a PUT or PATCH may replace
+
+
+@dataclass(frozen=True, slots=True)
+class ItemShape:
+    """How rows of one resource become the objects of one schema."""
+
+    resource: str
+    members: tuple[Member, ...]
+    derive: tuple[tuple[str, str], ...] = ()  # (column, source column) filled on create
+
+    def member(self, name: str) -> Member | None:
+        return next((m for m in self.members if m.name == name), None)
+
+    @property
+    def flat(self) -> bool:
+        return all(m.source == "column" for m in self.members)
+
+
+@dataclass(frozen=True, slots=True)
 class Index:
     columns: tuple[str, ...]
     unique: bool = False
@@ -104,9 +195,13 @@ class Resource:
     source: str = "schema"  # "dbml" or "schema"
 
     def field(self, name: str) -> Field | None:
-        """The field with API name or column `name`."""
+        """The field with API name or column `name` (`createdAt` also finds `created_at`)."""
         for item in self.fields:
             if item.name == name or item.column == name:
+                return item
+        column = snake(name)
+        for item in self.fields:
+            if item.column == column:
                 return item
         return None
 
@@ -128,9 +223,12 @@ class Param:
     role: str = (
         "other"  # key, scope, filter, limit, cursor, page, per-page, offset, sort, order, other
     )
-    column: str | None = None
+    column: str | None = None  # on the resource's table, or on the last table of `hops`
     style: str = "form"
     explode: bool = True
+    hops: tuple[Hop, ...] = ()  # a filter or scope across relations (author.handle)
+    computed: Computed | None = None  # a filter on a computed value
+    declared: str | None = None  # x-backsmith filter, as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +253,7 @@ class Response:
     media_type: str | None
     schema: dict[str, Any] | None  # the item schema the rows are shaped by
     envelope: Envelope = field(default_factory=Envelope)
+    shape: ItemShape | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +278,11 @@ class Operation:
     page_size: int | None = None
     max_page_size: int | None = None
     summary: str = ""
+    body_shape: ItemShape | None = None  # how the request body binds to columns and children
+    body_wrapper: str | None = None  # {"book": {...}} in
+    replace_children: bool = False
+    link: Hop | None = None  # LINK/UNLINK: the relation whose row is added or removed
+    link_principal: str | None = None  # the caller's link: the column that names the caller
 
     @property
     def pagination(self) -> str | None:

@@ -29,6 +29,19 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "table": ((str,), "table that stores this schema's items"),
     "resource": ((str,), "resource name this schema describes"),
+    "derive": ((dict,), "fields filled from others on create, e.g. {slug: title}"),
+    "computed": ((dict,), "computed properties, e.g. {wishlistedCount: {count: wishlists}}"),
+}
+PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "column": ((str,), "column this property is stored in"),
+    "embed": ((str,), "relation path this property is filled from, e.g. 'genres.name'"),
+    "count": ((str,), "computed: how many related rows, e.g. 'wishlists'"),
+    "exists": ((str,), "computed: whether the caller has a related row, e.g. 'wishlists'"),
+    "sum": ((str,), "computed: a sum over related rows, e.g. 'lines.quantity * lines.price'"),
+    "children": ((str,), "'replace' lets PUT and PATCH replace these nested children"),
+}
+PARAMETER_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "filter": ((str,), "what the parameter filters on, e.g. 'author.handle'"),
 }
 OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "resource": ((str,), "resource this operation works on"),
@@ -36,8 +49,14 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "page-size": ((int,), "default page size"),
     "max-page-size": ((int,), "largest page a client may ask for"),
     "sort": ((str, list), "default order, e.g. '-created_at' or ['name', 'id']"),
+    "link": ((str,), "join table whose row for the caller this operation adds or removes"),
+    "children": ((str,), "'replace' lets this PUT or PATCH replace nested children"),
+    "envelope": ((str, dict), "where a response puts its items, e.g. {items: data}"),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
+
+# Parts of a response envelope an operation can place (`x-backsmith: {envelope: {...}}`).
+ENVELOPE_PARTS = ("items", "wrapper", "cursor", "total", "limit", "page", "offset", "has_more")
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -50,35 +69,68 @@ _LATER = {
     "slo",
     "handler",
     "public",
-    "link",
-    "children",
-    "derive",
-    "filter",
-    "envelope",
-    "column",
     "renamed-from",
 }
 
 
-def extensions(contract: Contract) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+Level = dict[str, tuple[tuple[type, ...], str]]
+
+
+def extensions(contract: Contract) -> Iterator[tuple[str, Any, Level]]:
     """Every `x-backsmith` object with its pointer and the vocabulary of its level."""
     document = contract.document
     yield "", document.get(EXTENSION), ROOT_KEYS
-    schemas = document.get("components", {}).get("schemas", {})
+    components = document.get("components") or {}
+    schemas = components.get("schemas") or {}
     if isinstance(schemas, dict):
         for name, schema in schemas.items():
             if isinstance(schema, dict):
                 pointer = f"/components/schemas/{escape(name)}"
                 yield pointer, schema.get(EXTENSION), SCHEMA_KEYS
+                yield from _properties(pointer, schema, 0)
+    parameters = components.get("parameters") or {}
+    if isinstance(parameters, dict):
+        for name, param in parameters.items():
+            if isinstance(param, dict):
+                yield f"/components/parameters/{escape(name)}", param.get(EXTENSION), PARAMETER_KEYS
     paths = document.get("paths") or {}
     for path, item in paths.items():
         if not isinstance(item, dict):
             continue
         pointer = f"/paths/{escape(path)}"
         yield pointer, item.get(EXTENSION), PATH_ITEM_KEYS
+        yield from _parameters(pointer, item)
         for method in METHODS:
             if isinstance(item.get(method), dict):
                 yield f"{pointer}/{method}", item[method].get(EXTENSION), OPERATION_KEYS
+                yield from _parameters(f"{pointer}/{method}", item[method])
+
+
+def _parameters(pointer: str, holder: dict[str, Any]) -> Iterator[tuple[str, Any, Level]]:
+    for index, param in enumerate(holder.get("parameters") or []):
+        if isinstance(param, dict) and EXTENSION in param:
+            yield f"{pointer}/parameters/{index}", param[EXTENSION], PARAMETER_KEYS
+
+
+def _properties(
+    pointer: str, schema: dict[str, Any], depth: int
+) -> Iterator[tuple[str, Any, Level]]:
+    """Property-level extensions, also inside allOf members, nested objects and array items."""
+    if depth > 16:
+        return
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for name, prop in properties.items():
+            if isinstance(prop, dict):
+                where = f"{pointer}/properties/{escape(name)}"
+                yield where, prop.get(EXTENSION), PROPERTY_KEYS
+                yield from _properties(where, prop, depth + 1)
+    for key in ("allOf", "oneOf", "anyOf"):
+        for index, part in enumerate(schema.get(key) or []):
+            if isinstance(part, dict):
+                yield from _properties(f"{pointer}/{key}/{index}", part, depth + 1)
+    if isinstance(schema.get("items"), dict):
+        yield from _properties(f"{pointer}/items", schema["items"], depth + 1)
 
 
 def check_extensions(contract: Contract) -> list[Issue]:
@@ -123,4 +175,21 @@ def _check_key(
         return [contract.issue(f"unknown kind '{setting}'{hint}", pointer)]
     if key in ("page-size", "max-page-size", "max-body-size") and setting < 1:
         return [contract.issue(f"{EXTENSION} '{key}' must be at least 1", pointer)]
+    if key == "children" and setting not in ("replace", "refuse"):
+        return [contract.issue(f"{EXTENSION} 'children' must be 'replace' or 'refuse'", pointer)]
+    if key == "derive":
+        for target, source in setting.items():
+            if not isinstance(source, str):
+                where = f"{pointer}/{escape(str(target))}"
+                return [contract.issue("derive maps a field to the field it comes from", where)]
+    if key == "envelope" and isinstance(setting, dict):
+        allowed = ENVELOPE_PARTS
+        for part, value in setting.items():
+            where = f"{pointer}/{escape(str(part))}"
+            if part not in allowed:
+                close = difflib.get_close_matches(str(part), allowed, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                return [contract.issue(f"unknown envelope part '{part}'{hint}", where)]
+            if not isinstance(value, str):
+                return [contract.issue(f"envelope '{part}' must name a property", where)]
     return []

@@ -1,0 +1,400 @@
+"""Bind a schema's properties to a resource: columns, embedded relations, computed values.
+
+A response item rarely is a bare row. `Book` may carry `author` (a row reached by a foreign
+key), `genres` (rows through a join table), `genreList` (one column of those rows),
+`wishlistedCount` (a count computed in SQL). Each property becomes one `Member` saying
+where its value comes from, found by convention or declared in `x-backsmith`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backsmith.contract.source import escape
+from backsmith.errors import Issue
+from backsmith.model.naming import singular, snake
+from backsmith.model.relations import MANY, ONE, THROUGH, RelationGraph
+from backsmith.model.schemas import (
+    COMPONENT_PREFIX,
+    component_name,
+    flatten,
+    is_nullable,
+    schema_types,
+)
+from backsmith.model.types import (
+    Computed,
+    FieldType,
+    Hop,
+    ItemShape,
+    Member,
+    Resource,
+)
+
+EXTENSION = "x-backsmith"
+MAX_DEPTH = 6  # embedding deeper than this stops (a schema that embeds itself)
+_LIST_SUFFIXES = ("_list", "_names", "_ids", "_slugs", "_keys")
+_NATURAL_KEYS = ("slug", "handle", "username", "name", "code", "key", "email", "title")
+_COMPUTED = ("count", "exists", "sum")
+
+
+class ShapeBuilder:
+    """Builds item shapes and collects contract issues about their declarations."""
+
+    def __init__(
+        self,
+        document: dict[str, Any],
+        graph: RelationGraph,
+        schema_resources: dict[str, str],
+        issue: Any,
+    ) -> None:
+        self.document = document
+        self.graph = graph
+        self.schema_resources = schema_resources
+        self._issue = issue  # (message, pointer) -> Issue
+        self.issues: list[Issue] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def problem(self, message: str, pointer: str) -> None:
+        key = (message, pointer)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.issues.append(self._issue(message, pointer))
+
+    # ---------------------------------------------------------------- items
+    def item(self, resource: Resource, schema: Any, pointer: str, depth: int = 0) -> ItemShape:
+        """The shape of `schema` served from rows of `resource`."""
+        pointer = _pointer_of(schema, pointer)
+        flat = flatten(self.document, schema)
+        properties = flat.get("properties") or {}
+        declared = _extension(flatten(self.document, schema)) or {}
+        computed = declared.get("computed") if isinstance(declared.get("computed"), dict) else {}
+        members: list[Member] = []
+        for name, raw in properties.items():
+            where = f"{pointer}/properties/{escape(name)}"
+            prop = flatten(self.document, raw)
+            ext = _extension(raw) or _extension(prop) or {}
+            if name in computed and isinstance(computed[name], dict):
+                ext = {**computed[name], **ext}
+                where = f"{pointer}/{EXTENSION}/computed/{escape(name)}"
+            member = self._member(resource, name, raw, prop, ext, where, depth)
+            if member is not None:
+                members.append(member)
+        for name in computed:
+            if name not in properties:
+                self.problem(
+                    f"computed property '{name}' is not a property of this schema",
+                    f"{pointer}/{EXTENSION}/computed/{escape(name)}",
+                )
+        return ItemShape(resource.name, tuple(members), self._derive(resource, declared, pointer))
+
+    def _member(
+        self,
+        resource: Resource,
+        name: str,
+        raw: Any,
+        prop: dict[str, Any],
+        ext: dict[str, Any],
+        where: str,
+        depth: int,
+    ) -> Member | None:
+        functions = [f for f in _COMPUTED if f in ext]
+        if functions:
+            return self._computed(resource, name, prop, ext, functions, where)
+        if isinstance(ext.get("embed"), str):
+            return self._declared_embed(resource, name, raw, prop, ext, where, depth)
+        column = ext.get("column") if isinstance(ext.get("column"), str) else None
+        field = resource.field(column) if column else resource.field(name)
+        if column and field is None:
+            self.problem(f"column '{column}' is not a column of {resource.table}", where)
+            return None
+        if field is not None and not field.hidden:
+            return Member(
+                name,
+                "column",
+                column=field.column,
+                type=field.type,
+                nullable=is_nullable(prop),
+                as_string=field.type == FieldType.DECIMAL and "string" in schema_types(prop),
+            )
+        return self._conventional(resource, name, raw, prop, ext, depth)
+
+    def _conventional(
+        self,
+        resource: Resource,
+        name: str,
+        raw: Any,
+        prop: dict[str, Any],
+        ext: dict[str, Any],
+        depth: int,
+    ) -> Member | None:
+        types = schema_types(prop)
+        replace = ext.get("children") == "replace"
+        if "array" in types:
+            items_raw = prop.get("items", {})
+            items = flatten(self.document, items_raw)
+            if items.get("properties"):
+                hop = self._hop_for(resource, name, items_raw, to_many=True)
+                return self._embed(name, hop, items_raw, prop, depth, replace)
+            stem = snake(name)
+            for suffix in _LIST_SUFFIXES:
+                stem = stem.removesuffix(suffix)
+            hop = self.graph.find(resource.table, stem, to_many=True)
+            if hop is None:
+                return None
+            column = self._values_column(hop, snake(name), items)
+            if column is None:
+                return None
+            target = self.graph.resource(hop.target)
+            found = target.field(column) if target else None
+            return Member(
+                name,
+                "values",
+                column=column,
+                type=found.type if found else None,
+                hop=hop,
+                replace=replace,
+            )
+        if prop.get("properties") or component_name(raw) or "object" in types:
+            hop = self._hop_for(resource, name, raw, to_many=False)
+            return self._embed(name, hop, raw, prop, depth, replace)
+        if "integer" in types and snake(name).endswith("_count"):
+            hop = self.graph.find(resource.table, snake(name).removesuffix("_count"), to_many=True)
+            if hop is not None:
+                return Member(name, "computed", type=FieldType.INTEGER, computed=_count(hop))
+        return None
+
+    def _hop_for(self, resource: Resource, name: str, raw: Any, to_many: bool) -> Hop | None:
+        hop = self.graph.find(resource.table, name, to_many=to_many)
+        if hop is None:
+            table = self.schema_resources.get(component_name(raw) or "")
+            if table is not None:
+                hop = self.graph.to_target(resource.table, table, to_many=to_many)
+        return hop
+
+    def _embed(
+        self,
+        name: str,
+        hop: Hop | None,
+        raw: Any,
+        prop: dict[str, Any],
+        depth: int,
+        replace: bool,
+    ) -> Member | None:
+        if hop is None or depth >= MAX_DEPTH:
+            return None
+        target = self.graph.resource(hop.target)
+        if target is None:
+            return None
+        item_schema = prop.get("items", {}) if hop.to_many else raw
+        pointer = _pointer_of(item_schema, "")
+        shape = self.item(target, item_schema, pointer, depth + 1)
+        return Member(
+            name, "embed", hop=hop, shape=shape, nullable=is_nullable(prop), replace=replace
+        )
+
+    def _declared_embed(
+        self,
+        resource: Resource,
+        name: str,
+        raw: Any,
+        prop: dict[str, Any],
+        ext: dict[str, Any],
+        where: str,
+        depth: int,
+    ) -> Member | None:
+        found = self.graph.path(resource.table, ext["embed"])
+        if found is None or len(found[0]) != 1:
+            self.problem(
+                f"embed '{ext['embed']}' names no relation of {resource.table} "
+                f"(one step, e.g. {self._hop_names(resource.table)})",
+                f"{where}/{EXTENSION}/embed",
+            )
+            return None
+        hops, column = found
+        hop = hops[0]
+        replace = ext.get("children") == "replace"
+        if column is not None:
+            target = self.graph.resource(hop.target)
+            field = target.field(column) if target else None
+            return Member(
+                name,
+                "values",
+                column=column,
+                type=field.type if field else None,
+                hop=hop,
+                replace=replace,
+            )
+        return self._embed(name, hop, raw, prop, depth, replace)
+
+    def _hop_names(self, table: str) -> str:
+        names = sorted({h.names[0] for h in self.graph.hops(table) if h.names})
+        return ", ".join(names[:6]) or "no relations"
+
+    def _values_column(self, hop: Hop, name: str, items: dict[str, Any]) -> str | None:
+        target = self.graph.resource(hop.target)
+        if target is None:
+            return None
+        if name.endswith("_ids"):
+            return hop.target_columns[0]
+        return natural_key(target, "string" in schema_types(items) or not items)
+
+    # -------------------------------------------------------------- computed
+    def _computed(
+        self,
+        resource: Resource,
+        name: str,
+        prop: dict[str, Any],
+        ext: dict[str, Any],
+        functions: list[str],
+        where: str,
+    ) -> Member | None:
+        if len(functions) > 1:
+            self.problem(f"declare one of count, exists or sum, not {functions}", where)
+            return None
+        function = functions[0]
+        value = ext[function]
+        pointer = f"{where}/{EXTENSION}/{function}" if "computed" not in where else where
+        if not isinstance(value, str):
+            self.problem(f"'{function}' must name a relation path", pointer)
+            return None
+        ftype = {
+            "count": FieldType.INTEGER,
+            "exists": FieldType.BOOLEAN,
+        }.get(function, _number_type(prop))
+        if function == "sum":
+            computed = self._sum(resource, value, pointer)
+        else:
+            computed = self._count_or_exists(resource, function, value, pointer)
+        if computed is None:
+            return None
+        return Member(name, "computed", type=ftype, computed=computed)
+
+    def _count_or_exists(
+        self, resource: Resource, function: str, value: str, pointer: str
+    ) -> Computed | None:
+        found = self.graph.path(resource.table, value)
+        if found is None or len(found[0]) != 1 or found[0][0].kind == ONE:
+            self.problem(
+                f"'{value}' names no to-many relation of {resource.table} "
+                f"(e.g. {self._hop_names(resource.table)})",
+                pointer,
+            )
+            return None
+        hop, column = found[0][0], found[1]
+        if function == "count":
+            return _count(hop)
+        principal = column or _principal_column(self.graph, hop)
+        if principal is None:
+            self.problem(
+                f"cannot tell which column of {hop.join or hop.target} names the caller; "
+                f"write '{value}.<column>'",
+                pointer,
+            )
+            return None
+        return Computed("exists", hop, principal=principal)
+
+    def _sum(self, resource: Resource, value: str, pointer: str) -> Computed | None:
+        hop: Hop | None = None
+        terms: list[str] = []
+        for term in (t.strip() for t in value.split("*")):
+            found = self.graph.path(resource.table, term)
+            if found is None or len(found[0]) != 1 or found[1] is None or found[0][0].kind == ONE:
+                self.problem(
+                    f"sum term '{term}' must be <relation>.<column> over a to-many relation "
+                    f"of {resource.table}",
+                    pointer,
+                )
+                return None
+            if hop is not None and found[0][0] != hop:
+                self.problem("every term of a sum must come from the same relation", pointer)
+                return None
+            hop = found[0][0]
+            terms.append(found[1])
+        assert hop is not None
+        return Computed("sum", hop, terms=tuple(terms))
+
+    # ---------------------------------------------------------------- derive
+    def _derive(
+        self, resource: Resource, declared: dict[str, Any], pointer: str
+    ) -> tuple[tuple[str, str], ...]:
+        derive = declared.get("derive")
+        if not isinstance(derive, dict):
+            return ()
+        pairs = []
+        for target, source in derive.items():
+            where = f"{pointer}/{EXTENSION}/derive/{escape(str(target))}"
+            target_field = resource.field(str(target))
+            source_field = resource.field(str(source))
+            if target_field is None or source_field is None:
+                missing = target if target_field is None else source
+                self.problem(f"'{missing}' is not a field of {resource.table}", where)
+                continue
+            pairs.append((target_field.column, source_field.column))
+        return tuple(pairs)
+
+
+def natural_key(resource: Resource, text: bool = True) -> str | None:
+    """The column people address rows by: a unique slug, handle, name... or the key."""
+    for wanted in _NATURAL_KEYS:
+        for field in resource.fields:
+            if field.column == wanted and (field.unique or not text):
+                return field.column
+    unique = [
+        f
+        for f in resource.fields
+        if f.unique and not f.primary_key and f.type in (FieldType.STRING, FieldType.ENUM)
+    ]
+    if len(unique) == 1:
+        return unique[0].column
+    for wanted in _NATURAL_KEYS:
+        if resource.field(wanted) is not None:
+            return resource.field(wanted).column  # type: ignore[union-attr]
+    return resource.key.column if not text or resource.key.type == FieldType.STRING else None
+
+
+def _count(hop: Hop) -> Computed:
+    return Computed("count", hop)
+
+
+def _principal_column(graph: RelationGraph, hop: Hop) -> str | None:
+    """In the rows an `exists` looks at, the foreign key that is not the way back."""
+    if hop.kind == THROUGH:
+        return hop.join_target[0]
+    if hop.kind == MANY:
+        rows = graph.resource(hop.target)
+        if rows is None:
+            return None
+        others = [r for r in rows.relations if r.columns != hop.target_columns]
+        if len(others) == 1:
+            return others[0].columns[0]
+        named = [r for r in others if singular(r.target) in ("user", "account", "member")]
+        return named[0].columns[0] if len(named) == 1 else None
+    return None
+
+
+def _number_type(prop: dict[str, Any]) -> FieldType:
+    types = schema_types(prop)
+    if "integer" in types:
+        return FieldType.INTEGER
+    if "string" in types:
+        return FieldType.DECIMAL
+    return FieldType.NUMBER
+
+
+def _extension(schema: Any) -> dict[str, Any] | None:
+    if isinstance(schema, dict) and isinstance(schema.get(EXTENSION), dict):
+        return schema[EXTENSION]  # type: ignore[no-any-return]
+    return None
+
+
+def _pointer_of(schema: Any, fallback: str) -> str:
+    """Where a schema is written: its component when it is a reference."""
+    name = component_name(schema)
+    if name is not None:
+        return f"/components/schemas/{escape(name)}"
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        return str(schema["$ref"]).removeprefix("#")
+    return fallback
+
+
+__all__ = ["COMPONENT_PREFIX", "MANY", "ShapeBuilder", "natural_key"]
