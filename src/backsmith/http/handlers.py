@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ import sqlalchemy.exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backsmith.errors import (
+    Conflict,
     NotFound,
     NotImplementedOperation,
     Problem,
@@ -22,11 +22,11 @@ from backsmith.errors import (
 from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
-from backsmith.http.shaping import default_json
+from backsmith.http.shaping import computed_label, default_json
+from backsmith.http.writes import column_values, derive
 from backsmith.model.types import Envelope, Field, FieldType, Kind
 from backsmith.storage.engine import WRITE
 from backsmith.storage.faults import problem_for, unavailable
-from backsmith.storage.ids import uuid7
 from backsmith.storage.queries import (
     OrderKey,
     decode_cursor,
@@ -34,6 +34,7 @@ from backsmith.storage.queries import (
     from_json,
     order_keys,
 )
+from backsmith.storage.related import reaches
 
 Handler = Callable[[OperationPlan, AsyncEngine, Request], Awaitable[Response]]
 
@@ -46,6 +47,37 @@ def _dumps(value: Any) -> bytes:
 def _scope(plan: OperationPlan, parsed: Parsed) -> dict[str, Any]:
     """Column equalities from path parameters: the item key and parent scopes."""
     return {column: parsed.path[name] for name, column in plan.addressing}
+
+
+def _across(plan: OperationPlan, parsed: Parsed, principal: Any) -> list[Any]:
+    """Conditions over related rows or computed values: scopes and filters across relations."""
+    assert plan.queries is not None
+    table = plan.queries.table
+    clauses = []
+    for param in plan.scopes_across:
+        clauses.append(
+            reaches(plan.tables, table, param.hops, param.column or "", parsed.path[param.name])
+        )
+    for param in plan.filters_across:
+        if param.name not in parsed.query:
+            continue
+        value = parsed.query[param.name]
+        if param.computed is not None:
+            assert plan.shaper is not None
+            found = plan.shaper.expression(param.declared or param.name, principal)
+            if found is not None:
+                expression = found[0]
+                clauses.append(
+                    expression.in_(value) if isinstance(value, list) else expression == value
+                )
+            continue
+        clauses.append(reaches(plan.tables, table, param.hops, param.column or "", value))
+    return clauses
+
+
+def _principal(plan: OperationPlan, request: Request) -> Any:
+    """The caller, as the value its rows are keyed by; None for an anonymous caller."""
+    return None
 
 
 def _invalid(plan: OperationPlan, detail: str, **where: str) -> ValidationFailed:
@@ -89,7 +121,7 @@ async def _require_parents(plan: OperationPlan, conn: Any, parsed: Parsed) -> No
 _UNSORTABLE = (FieldType.JSON, FieldType.ARRAY, FieldType.BINARY)
 
 
-def _order(plan: OperationPlan, parsed: Parsed) -> list[OrderKey]:
+def _order(plan: OperationPlan, parsed: Parsed, principal: Any = None) -> list[OrderKey]:
     """The compiled default order, or the one `?sort=` (and `?order=`) asks for."""
     resource = plan.resource
     assert resource is not None and plan.queries is not None
@@ -112,12 +144,37 @@ def _order(plan: OperationPlan, parsed: Parsed) -> list[OrderKey]:
         )
         name = name.lstrip("+-")
         field = resource.field(name)
+        computed = plan.shaper.expression(name, None) if plan.shaper is not None else None
+        if field is None and computed is not None:
+            terms.append(("-" if descending else "") + computed_label(name))
+            continue
         if field is None or field.hidden or field.write_only or field.type in _UNSORTABLE:
             raise _invalid(
                 plan, f"cannot sort by '{name}'", parameter=str(sort_name), **{"in": "query"}
             )
         terms.append(("-" if descending else "") + field.column)
-    return order_keys(plan.queries.table, resource, terms)
+    return _order_keys(plan, terms, principal)
+
+
+def _order_keys(plan: OperationPlan, terms: list[str], principal: Any) -> list[OrderKey]:
+    """ORDER BY keys; computed properties sort by their SQL expression."""
+    assert plan.queries is not None and plan.resource is not None
+    computed = [t for t in terms if t.lstrip("-").startswith("__bs_")]
+    if not computed or plan.shaper is None:
+        return order_keys(plan.queries.table, plan.resource, terms)
+    rest = [t for t in terms if t not in computed]
+    keys = []
+    for term in computed:
+        label = term.lstrip("-")
+        found = plan.shaper.expression(label.removeprefix("__bs_"), principal)
+        assert found is not None
+        expression, kind = found
+        field = Field(label, label, kind, nullable=False)
+        keys.append(OrderKey(expression, field, term.startswith("-")))
+    tail = order_keys(plan.queries.table, plan.resource, rest)
+    if not rest:  # the key follows the computed term's direction, as with columns
+        tail = [OrderKey(k.column, k.field, keys[-1].descending) for k in tail]
+    return keys + tail
 
 
 _MAX_OFFSET = 2**62  # past any table; keeps OFFSET inside every database's integer range
@@ -131,7 +188,9 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
     parsed = await plan.parse(request)
     op = plan.operation
     assert plan.queries is not None and plan.shaper is not None and op.response is not None
+    principal = _principal(plan, request)
     equals = _scope(plan, parsed)
+    where = _across(plan, parsed, principal)
     roles = plan.roles
     for name, column in plan.filters:
         if name in parsed.query:
@@ -146,7 +205,7 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
             plan, "the page size must be at least 1", parameter=roles["limit"], **{"in": "query"}
         )
     limit = min(limit, plan.max_page_size)
-    order = _order(plan, parsed)
+    order = _order(plan, parsed, principal)
     after = None
     cursor = parsed.query.get(roles.get("cursor", ""))
     if cursor:
@@ -167,20 +226,25 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
         raise _invalid(plan, "the page is beyond any stored row", parameter=name, **{"in": "query"})
     envelope = op.response.envelope
 
-    async def work(conn: Any) -> tuple[list[Any], int | None]:
-        rows = await plan.queries.page(conn, equals, order, limit + 1, after, offset)  # type: ignore[union-attr]
+    shaper = plan.shaper
+    queries = plan.queries
+
+    async def work(conn: Any) -> tuple[list[Any], list[Any], int | None]:
+        extras = shaper.extras(principal)
+        rows = await queries.page(conn, equals, order, limit + 1, after, offset, extras, where)
         if not rows:
             await _require_parents(plan, conn, parsed)
-        total = await plan.queries.count(conn, equals) if envelope.total else None  # type: ignore[union-attr]
-        return rows, total
+        total = await queries.count(conn, equals, where) if envelope.total else None
+        rows = rows[: limit + 1]
+        items = await shaper.shape(conn, rows[:limit], principal)
+        return rows, items, total
 
-    rows, total = await _run(engine, work)
+    rows, items, total = await _run(engine, work)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (
         encode_cursor(order, rows[-1]) if more and rows and plan.pagination == "cursor" else None
     )
-    items = plan.shaper.many(rows)
     headers = _link(
         request, roles, next_cursor, page + 1 if more and plan.pagination == "page" else None
     )
@@ -200,8 +264,9 @@ def _envelope(
     offset: int,
     more: bool,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {envelope.items or "items": items}
+    body: dict[str, Any] = {}
     for key, value in (
+        (envelope.items or "items", items),
         (envelope.cursor, next_cursor),
         (envelope.total, total),
         (envelope.limit, limit),
@@ -210,8 +275,16 @@ def _envelope(
         (envelope.has_more, more),
     ):
         if key is not None:
-            body[key] = value
+            _place(body, key, value)
     return body
+
+
+def _place(body: dict[str, Any], path: str, value: Any) -> None:
+    """Set `meta.pagination.total`-style dotted keys, making the objects on the way."""
+    *parents, last = path.split(".")
+    for part in parents:
+        body = body.setdefault(part, {})
+    body[last] = value
 
 
 def _link(
@@ -229,93 +302,122 @@ def _link(
 
 
 # ----------------------------------------------------------------- writes
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _values_from_body(plan: OperationPlan, body: dict[str, Any], replace: bool) -> dict[str, Any]:
-    """Column values from a validated body; absent fields get defaults on create/replace."""
-    values: dict[str, Any] = {}
-    errors = []
-    for name, field in plan.writable.items():
-        if name in body and not field.read_only:
-            try:
-                values[field.column] = from_json(field, body[name])
-            except (TypeError, ValueError, ArithmeticError):
-                errors.append({"detail": f"not a valid {field.type}", "pointer": f"#/{name}"})
-        elif replace and not field.primary_key:
-            default = _default(field)
-            if default is not None or field.nullable:
-                values[field.column] = default
-    if errors:
-        raise ValidationFailed(errors, plan.validation_status)
-    return values
-
-
-def _default(field: Field) -> Any:
-    if field.default is None:
-        return None
-    value = copy.deepcopy(field.default)
-    try:
-        return from_json(field, value)
-    except (TypeError, ValueError, ArithmeticError):
-        return None
-
-
-def _server_values(plan: OperationPlan, creating: bool) -> dict[str, Any]:
-    """Values the server sets: timestamps, and generated ids on create."""
-    now = _now()
-    values = dict.fromkeys(plan.updated, now)
-    if creating:
-        values.update(dict.fromkeys(plan.created, now))
-        for field in plan.generated_ids:
-            values[field.column] = uuid7() if field.type == FieldType.UUID else str(uuid7())
-    return values
-
-
 def _require_object(plan: OperationPlan, body: Any) -> dict[str, Any]:
+    wrapper = plan.operation.body_wrapper
+    if wrapper is not None and isinstance(body, dict):
+        body = body.get(wrapper)  # {"book": {...}}: the schema has checked it is there
     if not isinstance(body, dict):
         raise _invalid(plan, "the body must be a JSON object")
     return body
+
+
+def _child_items(plan: OperationPlan, body: dict[str, Any], creating: bool) -> list[Any]:
+    """(children, items) pairs the body carries; refused on PUT/PATCH unless declared."""
+    found = []
+    errors = []
+    for children in plan.children:
+        if children.name not in body:
+            continue
+        items = body[children.name]
+        if not isinstance(items, list):
+            errors.append({"detail": "must be an array", "pointer": f"#/{children.name}"})
+        elif not creating and not children.replace:
+            detail = (
+                f"'{children.name}' cannot be changed by this operation "
+                "(the contract does not declare x-backsmith children: replace)"
+            )
+            errors.append({"detail": detail, "pointer": f"#/{children.name}"})
+        else:
+            found.append((children, items))
+    if errors:
+        raise ValidationFailed(errors, plan.validation_status)
+    return found
+
+
+async def _respond_row(
+    plan: OperationPlan, conn: Any, row: Any, principal: Any, refetch: bool
+) -> dict[str, Any] | None:
+    """The response item for a written row, read again when it embeds or computes anything."""
+    assert plan.shaper is not None and plan.queries is not None and plan.resource is not None
+    if row is None:
+        return None
+    if refetch or not plan.shaper.flat:
+        key = {c: row[c] for c in plan.resource.primary_key}
+        row = await plan.queries.fetch_one(conn, key, extras=plan.shaper.extras(principal))
+    items = await plan.shaper.shape(conn, [row], principal)
+    return items[0]
 
 
 async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
     parsed = await plan.parse(request)
     body = _require_object(plan, parsed.body)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
-    values = {**_server_values(plan, creating=True), **_values_from_body(plan, body, replace=True)}
-    values.update(_scope(plan, parsed))
+    assert plan.stamps is not None
+    principal = _principal(plan, request)
+    given = column_values(plan.writable, body, True, plan.validation_status)
+    children = _child_items(plan, body, creating=True)
+    queries = plan.queries
 
-    async def work(conn: Any) -> Any:
+    async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         await _require_parents(plan, conn, parsed)
-        return await plan.queries.insert(conn, values)  # type: ignore[union-attr]
+        values = {**plan.stamps.values(creating=True), **given, **_scope(plan, parsed)}  # type: ignore[union-attr]
+        if plan.derive:
+            await derive(conn, queries.table, plan.derive, values, attempt)
+        row = await queries.insert(conn, values)
+        for writer, items in children:
+            await writer.write(conn, row, items, plan.validation_status, clear=False)
+        return row, await _respond_row(plan, conn, row, principal, refetch=bool(children))
 
-    row = await _run(engine, work, write=True)
+    attempt = 0
+    while True:
+        try:
+            row, item = await _run(engine, work, write=True)
+            break
+        except Conflict:
+            # Two creates derived the same slug at once: derive again past the winner's.
+            attempt += 1
+            if not plan.derive or attempt > 3:
+                raise
     headers = []
     location = plan.location_of(row)
     if location:
         headers.append((b"location", location.encode()))
-    return json_response(plan.operation.response.status, _dumps(plan.shaper.one(row)), headers)
+    return json_response(plan.operation.response.status, _dumps(_wrap(plan, item)), headers)
 
 
 async def handle_read(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
     parsed = await plan.parse(request)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
-    row = await _run(engine, lambda conn: plan.queries.fetch_one(conn, _scope(plan, parsed)))  # type: ignore[union-attr]
-    return _item(plan, row)
+    principal = _principal(plan, request)
+    queries, shaper = plan.queries, plan.shaper
+
+    async def work(conn: Any) -> dict[str, Any] | None:
+        row = await queries.fetch_one(
+            conn,
+            _scope(plan, parsed),
+            extras=shaper.extras(principal),
+            where=_across(plan, parsed, principal),
+        )
+        return None if row is None else (await shaper.shape(conn, [row], principal))[0]
+
+    return _item(plan, await _run(engine, work))
 
 
-def _item(plan: OperationPlan, row: Any) -> Response:
-    """The response for one row, or 404 when there is none."""
-    if row is None:
+def _item(plan: OperationPlan, item: dict[str, Any] | None) -> Response:
+    """The response for one shaped item, or 404 when there is none."""
+    if item is None:
         raise NotFound("No such item.")
-    assert plan.shaper is not None and plan.operation.response is not None
-    return json_response(plan.operation.response.status, _dumps(_wrap(plan, plan.shaper.one(row))))
+    assert plan.operation.response is not None
+    return json_response(plan.operation.response.status, _dumps(_wrap(plan, item)))
 
 
 def _wrap(plan: OperationPlan, item: dict[str, Any]) -> Any:
     wrapper = plan.operation.response.envelope.wrapper if plan.operation.response else None
-    return {wrapper: item} if wrapper else item
+    if not wrapper:
+        return item
+    body: dict[str, Any] = {}
+    _place(body, wrapper, item)
+    return body
 
 
 def _key_equals(plan: OperationPlan, parsed: Parsed, body: dict[str, Any]) -> dict[str, Any]:
@@ -333,26 +435,6 @@ def _key_equals(plan: OperationPlan, parsed: Parsed, body: dict[str, Any]) -> di
     return equals
 
 
-async def _change(
-    plan: OperationPlan, request: Request, replace: bool
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """(body, row to change by column, new column values) of a PUT or PATCH."""
-    parsed = await plan.parse(request)
-    body = _require_object(plan, parsed.body)
-    equals = _key_equals(plan, parsed, body)
-    values = _values_from_body(plan, body, replace=replace)
-    for column in equals:  # the key addresses the row; it is never rewritten
-        values.pop(column, None)
-    return body, equals, values
-
-
-async def handle_replace(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
-    _, equals, values = await _change(plan, request, replace=True)
-    values.update(_server_values(plan, creating=False))
-    row = await _run(engine, lambda conn: plan.queries.update(conn, equals, values), write=True)  # type: ignore[union-attr]
-    return _item(plan, row)
-
-
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396 JSON merge patch."""
     if not isinstance(patch, dict):
@@ -366,43 +448,87 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-async def handle_update(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
-    body, equals, values = await _change(plan, request, replace=False)
-    json_columns = [
-        f.column
-        for name, f in plan.writable.items()
-        if f.type == FieldType.JSON and isinstance(body.get(name), dict)
-    ]
-    patch = {c: values[c] for c in json_columns if c in values}
+async def _change(
+    plan: OperationPlan, engine: AsyncEngine, request: Request, replace: bool
+) -> Response:
+    """PUT (replace) or PATCH (merge): update the row, then its declared children."""
+    parsed = await plan.parse(request)
+    body = _require_object(plan, parsed.body)
+    assert plan.queries is not None and plan.stamps is not None
+    principal = _principal(plan, request)
+    equals = _key_equals(plan, parsed, body)
+    values = column_values(plan.writable, body, replace, plan.validation_status)
+    for column in equals:  # the key addresses the row; it is never rewritten
+        values.pop(column, None)
+    children = _child_items(plan, body, creating=False)
+    where = _across(plan, parsed, principal)
+    patch = {}
+    if not replace:  # nested objects merge into what is stored
+        patch = {
+            f.column: values[f.column]
+            for name, f in plan.writable.items()
+            if f.type == FieldType.JSON and isinstance(body.get(name), dict) and f.column in values
+        }
+    queries, stamps = plan.queries, plan.stamps
 
-    async def work(conn: Any) -> Any:
-        if patch:  # nested objects merge into what is stored, so read it under a lock first
-            current = await plan.queries.fetch_one(conn, equals, for_update=True)  # type: ignore[union-attr]
+    async def work(conn: Any) -> dict[str, Any] | None:
+        if patch or where:  # read under a lock first
+            current = await queries.fetch_one(conn, equals, for_update=True, where=where)
             if current is None:
                 return None
             for column, value in patch.items():
                 values[column] = merge_patch(current[column], value)
-        if values:
-            values.update(_server_values(plan, creating=False))
-        return await plan.queries.update(conn, equals, values)  # type: ignore[union-attr]
+        if values or replace or children:
+            values.update(stamps.values(creating=False))
+        row = await queries.update(conn, equals, values)
+        if row is None:
+            return None
+        for writer, items in children:
+            await writer.write(conn, row, items, plan.validation_status, clear=True)
+        return await _respond_row(plan, conn, row, principal, refetch=bool(children))
 
-    row = await _run(engine, work, write=True)
-    return _item(plan, row)
+    return _item(plan, await _run(engine, work, write=True))
+
+
+async def handle_replace(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    return await _change(plan, engine, request, replace=True)
+
+
+async def handle_update(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    return await _change(plan, engine, request, replace=False)
 
 
 async def handle_delete(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
     parsed = await plan.parse(request)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
+    principal = _principal(plan, request)
     equals = _scope(plan, parsed)
-    row = await _run(
-        engine, lambda conn: plan.queries.delete(conn, equals), write=True, deleting=True
-    )  # type: ignore[union-attr]
+    where = _across(plan, parsed, principal)
+    response = plan.operation.response
+    shaped = response.status != 204 and response.media_type is not None
+    queries, shaper = plan.queries, plan.shaper
+
+    async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
+        item = None
+        if where or (shaped and not shaper.flat):
+            current = await queries.fetch_one(
+                conn, equals, for_update=True, extras=shaper.extras(principal), where=where
+            )
+            if current is None:
+                return None, None
+            if shaped:
+                item = (await shaper.shape(conn, [current], principal))[0]
+        row = await queries.delete(conn, equals)
+        if row is not None and shaped and item is None:
+            item = shaper.one(row)
+        return row, item
+
+    row, item = await _run(engine, work, write=True, deleting=True)
     if row is None:
         raise NotFound("No such item.")
-    response = plan.operation.response
-    if response.status == 204 or response.media_type is None:
+    if not shaped:
         return empty(response.status)
-    return json_response(response.status, _dumps(_wrap(plan, plan.shaper.one(row))))
+    return json_response(response.status, _dumps(_wrap(plan, item or {})))
 
 
 async def handle_custom(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:

@@ -17,8 +17,9 @@ from backsmith.http.params import ParamDecoder
 from backsmith.http.request import Request
 from backsmith.http.shaping import Shaper
 from backsmith.http.validation import SchemaValidator
+from backsmith.http.writes import Children, Stamps, children_of, writable_fields
 from backsmith.model.schemas import JsonSchemaConverter
-from backsmith.model.types import Field, Generated, Kind, Model, Operation, Param, Resource
+from backsmith.model.types import Field, Kind, Model, Operation, Param, Resource
 from backsmith.settings import Settings
 from backsmith.storage.queries import OrderKey, TableQueries, from_json, order_keys
 
@@ -76,18 +77,30 @@ class OperationPlan:
         self.roles = {p.role: p.name for p in operation.params}
         self.pagination = operation.pagination
         self.addressing = [
-            (p.name, p.column) for p in operation.params if p.role in ("key", "scope") and p.column
+            (p.name, p.column)
+            for p in operation.params
+            if p.role in ("key", "scope") and p.column and not p.hops
         ]
+        self.scopes_across = [p for p in operation.params if p.role == "scope" and p.hops]
         self.filters = [
-            (p.name, p.column) for p in operation.params if p.role == "filter" and p.column
+            (p.name, p.column)
+            for p in operation.params
+            if p.role == "filter" and p.column and not p.hops
         ]
+        self.filters_across = [
+            p for p in operation.params if p.role == "filter" and (p.hops or p.computed)
+        ]
+        self.tables = tables
+        self.param_fields = _param_fields(model, operation, self.resource)
         self.default_order: list[OrderKey] = []
-        self.created: list[str] = []  # columns set to now() on create
-        self.updated: list[str] = []  # columns set to now() on every write
-        self.generated_ids: list[Field] = []
         self.queries: TableQueries | None = None
         self.shaper: Shaper | None = None
         self.writable: dict[str, Field] = {}
+        self.children: list[Children] = []
+        self.derive: tuple[tuple[str, str], ...] = ()
+        self.stamps: Stamps | None = None
+        self.link_queries: TableQueries | None = None
+        self.target_queries: TableQueries | None = None
         self.location: list[tuple[str, str]] = []  # (path template, key column per param)
         self.location_template = ""
         # Parent rows a nested path names: (path parameter, parent table, parent column).
@@ -95,22 +108,25 @@ class OperationPlan:
         if self.resource is not None and operation.kind != Kind.CUSTOM:
             self.parents = self._plan_parents(tables)
             self.queries = TableQueries(tables[self.resource.table])
-            schema = operation.response.schema if operation.response else None
-            self.shaper = Shaper(self.resource, schema, document)
-            self.writable = {
-                f.name: f for f in self.resource.fields if not f.hidden and not f.server_set
-            }
+            response = operation.response
+            if response is not None and response.shape is not None:
+                self.shaper = Shaper(response.shape, model, tables)
+            self.writable = writable_fields(self.resource, operation.body_shape)
+            self.children = children_of(
+                operation.body_shape, model, tables, operation.replace_children
+            )
+            shapes = [operation.body_shape, response.shape if response else None]
+            self.derive = next((s.derive for s in shapes if s is not None and s.derive), ())
             table = tables[self.resource.table]
             self.default_order = order_keys(table, self.resource, operation.default_sort)
-            for f in self.resource.fields:
-                if f.generated == Generated.CREATED:
-                    self.created.append(f.column)
-                elif f.generated == Generated.UPDATED:
-                    self.updated.append(f.column)
-                elif f.generated == Generated.UUID7:
-                    self.generated_ids.append(f)
+            self.stamps = Stamps(self.resource)
             if operation.kind == Kind.CREATE:
                 self._plan_location(model)
+            if operation.link is not None:
+                hop = operation.link
+                self.link_queries = TableQueries(tables[hop.join or hop.target])
+                if hop.kind == "through":
+                    self.target_queries = TableQueries(tables[hop.target])
 
     @property
     def page_size(self) -> int:
@@ -140,6 +156,10 @@ class OperationPlan:
         parents = []
         for param in self.operation.params:
             if param.role != "scope":
+                continue
+            if param.hops and param.column:
+                parent_table = tables[param.hops[-1].target]
+                parents.append((param.name, TableQueries(parent_table), param.column))
                 continue
             for relation in self.resource.relations:
                 if relation.columns == (param.column,) and relation.target in tables:
@@ -195,8 +215,7 @@ class OperationPlan:
         return None  # cookies are not read by CRUD operations
 
     def _to_column(self, param: Param, value: Any) -> tuple[Any, list[dict[str, Any]]]:
-        assert self.resource is not None
-        field = self.resource.field(param.column or "")
+        field = self.param_fields.get(param.name)
         if field is None:
             return value, []
         try:
@@ -229,6 +248,24 @@ class OperationPlan:
             raise BadRequest(f"The body is not valid JSON: {exc}.") from None
         errors = self.body_validator.errors(body) if self.body_validator is not None else []
         return body, errors
+
+
+def _param_fields(
+    model: Model, operation: Operation, resource: Resource | None
+) -> dict[str, Field]:
+    """The field each parameter's value is converted for: on its own table or a related one."""
+    by_table = {r.table: r for r in model.resources.values()}
+    found = {}
+    for param in operation.params:
+        owner = resource
+        if param.hops:
+            owner = by_table.get(param.hops[-1].target)
+        elif param.role == "target" and operation.link is not None:
+            owner = by_table.get(operation.link.target)
+        field = owner.field(param.column) if owner is not None and param.column else None
+        if field is not None:
+            found[param.name] = field
+    return found
 
 
 def _missing(param: Param) -> dict[str, Any]:

@@ -1,69 +1,170 @@
-"""Rows -> JSON objects shaped exactly as the contract's response schema says."""
+"""Rows -> JSON objects shaped exactly as the contract's response schema says.
+
+A shaper is compiled once per operation from the model's item shape. Flat members come
+from the row; embedded relations are loaded for the whole batch of rows at once, one
+query per relation per level, and shaped by their own shapers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from backsmith.model.schemas import flatten, is_nullable, schema_types
-from backsmith.model.types import FieldType, Resource
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-_Column = tuple[str, str, bool, int]  # API name, column, nullable, conversion
-_PLAIN, _DECIMAL_NUMBER, _TEXT = 0, 1, 2
+from backsmith.model.types import Computed, FieldType, Hop, ItemShape, Model
+from backsmith.storage.related import computed_expression, load_related
+
+_PLAIN, _DECIMAL_NUMBER, _TEXT, _BOOL, _INT, _FLOAT = 0, 1, 2, 3, 4, 5
+_COLUMN, _COMPUTED, _EMBED_ONE, _EMBED_MANY, _VALUES = 0, 1, 2, 3, 4
+
+
+def computed_label(name: str) -> str:
+    """The result column a computed property is selected as."""
+    return f"__bs_{name}"
 
 
 class Shaper:
-    """Turns a row into the item object of one response schema, compiled once."""
+    """Turns rows into the item objects of one response schema."""
 
-    __slots__ = ("_columns",)
+    __slots__ = ("_members", "_related", "computed", "table", "tables")
 
-    def __init__(self, resource: Resource, item_schema: Any, document: dict[str, Any]) -> None:
-        columns: list[_Column] = []
-        if item_schema is None:
-            for field in resource.fields:
-                if not field.hidden and not field.write_only:
-                    columns.append((field.name, field.column, True, _conversion(field.type, None)))
-        else:
-            properties = flatten(document, item_schema).get("properties", {})
-            for name, prop in properties.items():
-                field = resource.field(name)
-                prop = flatten(document, prop)
-                if field is None or field.hidden or field.write_only or prop.get("writeOnly"):
-                    continue
-                columns.append(
-                    (name, field.column, is_nullable(prop), _conversion(field.type, prop))
+    def __init__(self, shape: ItemShape, model: Model, tables: Mapping[str, sa.Table]) -> None:
+        resource = model.resources[shape.resource]
+        self.tables = tables
+        self.table = tables[resource.table]
+        members: list[tuple[str, str, int, bool, int]] = []  # name, key, what, nullable, conv
+        related: list[tuple[int, Hop, Shaper | None, str | None]] = []  # member, hop, shaper, col
+        self.computed: list[tuple[str, Computed, FieldType]] = []
+        for member in shape.members:
+            if member.source == "column" and member.column is not None:
+                conversion = _conversion(member.type, member.as_string)
+                members.append((member.name, member.column, _COLUMN, member.nullable, conversion))
+            elif member.source == "computed" and member.computed is not None:
+                kind = member.type or FieldType.INTEGER
+                self.computed.append((member.name, member.computed, kind))
+                conversion = _computed_conversion(kind)
+                members.append(
+                    (member.name, computed_label(member.name), _COMPUTED, True, conversion)
                 )
-        self._columns = tuple(columns)
+            elif member.hop is not None:
+                what = _EMBED_MANY if member.hop.to_many else _EMBED_ONE
+                if member.source == "values":
+                    what = _VALUES
+                    child = None
+                else:
+                    assert member.shape is not None
+                    child = Shaper(member.shape, model, tables)
+                related.append((len(members), member.hop, child, member.column))
+                conversion = _conversion(member.type, False)
+                members.append((member.name, "", what, member.nullable, conversion))
+        self._members = tuple(members)
+        self._related = tuple(related)
+
+    @property
+    def flat(self) -> bool:
+        return not self._related and not self.computed
+
+    def extras(self, principal: Any, source: sa.FromClause | None = None) -> list[Any]:
+        """The computed columns to select beside the row's own, labelled."""
+        table = self.table if source is None else source
+        return [
+            computed_expression(self.tables, table, computed, principal).label(computed_label(name))
+            for name, computed, _ in self.computed
+        ]
+
+    def expression(self, name: str, principal: Any) -> tuple[Any, FieldType] | None:
+        """A computed property's SQL expression, for filters and sorting."""
+        for member, computed, kind in self.computed:
+            if member == name:
+                return computed_expression(self.tables, self.table, computed, principal), kind
+        return None
 
     def one(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The row's own members; embedded ones are left for `shape` to fill."""
         item: dict[str, Any] = {}
-        for name, column, nullable, conversion in self._columns:
-            value = row[column]
+        for name, key, what, nullable, conversion in self._members:
+            if what > _COMPUTED:
+                item[name] = [] if what != _EMBED_ONE else None
+                continue
+            value = row[key]
             if value is None:
                 # A NULL the schema cannot express is left out rather than sent as null.
                 if nullable:
                     item[name] = None
                 continue
             if conversion:
-                value = float(value) if conversion == _DECIMAL_NUMBER else str(value)
+                value = _convert(value, conversion)
             item[name] = value
         return item
 
-    def many(self, rows: list[Any]) -> list[dict[str, Any]]:
+    def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         return [self.one(row) for row in rows]
 
+    async def shape(
+        self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], principal: Any = None
+    ) -> list[dict[str, Any]]:
+        """Every row as an item, with embedded relations loaded a batch at a time."""
+        items = self.many(rows)
+        if not rows:
+            return items
+        for index, hop, child, column in self._related:
+            name, _, what, nullable, conversion = self._members[index]
+            extras = child.extras(principal) if child is not None else ()
+            related, groups = await load_related(
+                conn, self.tables, hop, rows, extras, only=column if child is None else None
+            )
+            if child is not None:
+                related = await child.shape(conn, related, principal)
+            elif conversion:
+                related = [v if v is None else _convert(v, conversion) for v in related]
+            source = hop.source_columns[0]
+            for item, row in zip(items, rows, strict=True):
+                found = groups.get(row[source], ())
+                if what == _EMBED_ONE:
+                    if found:
+                        item[name] = related[found[0]]
+                    elif not nullable:
+                        del item[name]
+                else:
+                    item[name] = [related[i] for i in found]
+        return items
 
-def _conversion(kind: FieldType, prop: dict[str, Any] | None) -> int:
+
+def _convert(value: Any, conversion: int) -> Any:
+    if conversion == _DECIMAL_NUMBER:
+        return float(value)
+    if conversion == _TEXT:
+        return str(value)
+    if conversion == _BOOL:
+        return bool(value)
+    if conversion == _INT:
+        return int(value)
+    if conversion == _FLOAT:
+        return float(value)
+    return value
+
+
+def _conversion(kind: FieldType | None, as_string: bool) -> int:
     # asyncpg returns its own UUID subclass, which orjson does not serialise natively.
     if kind == FieldType.UUID:
         return _TEXT
     if kind != FieldType.DECIMAL:
         return _PLAIN
-    if prop is not None and "string" in schema_types(prop):
-        return _TEXT
-    return _DECIMAL_NUMBER
+    return _TEXT if as_string else _DECIMAL_NUMBER
+
+
+def _computed_conversion(kind: FieldType) -> int:
+    # SQLite answers EXISTS with 0/1 and PostgreSQL sums integers as numeric.
+    return {
+        FieldType.BOOLEAN: _BOOL,
+        FieldType.INTEGER: _INT,
+        FieldType.NUMBER: _FLOAT,
+        FieldType.DECIMAL: _TEXT,
+    }.get(kind, _PLAIN)
 
 
 def default_json(value: Any) -> Any:

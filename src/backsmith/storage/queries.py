@@ -165,9 +165,15 @@ class TableQueries:
         return clauses
 
     async def fetch_one(
-        self, conn: AsyncConnection, equals: Mapping[str, Any], for_update: bool = False
+        self,
+        conn: AsyncConnection,
+        equals: Mapping[str, Any],
+        for_update: bool = False,
+        extras: Sequence[Any] = (),
+        where: Sequence[Any] = (),
     ) -> sa.RowMapping | None:
-        statement = sa.select(self.table).where(*self.where(equals)).limit(1)
+        """One row (and computed `extras`) matching `equals` and the `where` clauses."""
+        statement = sa.select(self.table, *extras).where(*self.where(equals), *where).limit(1)
         if for_update and conn.dialect.name == "postgresql":
             statement = statement.with_for_update()
         result = await conn.execute(statement)
@@ -181,12 +187,14 @@ class TableQueries:
         limit: int,
         after: Sequence[Any] | None = None,
         offset: int = 0,
+        extras: Sequence[Any] = (),
+        where: Sequence[Any] = (),
     ) -> list[sa.RowMapping]:
-        clauses = self.where(equals)
+        clauses = [*self.where(equals), *where]
         if after is not None:
             clauses.append(after_condition(order, after))
         statement = (
-            sa.select(self.table)
+            sa.select(self.table, *extras)
             .where(*clauses)
             .order_by(*[k.clause() for k in order])
             .limit(limit)
@@ -196,8 +204,12 @@ class TableQueries:
         result = await conn.execute(statement)
         return list(result.mappings().all())
 
-    async def count(self, conn: AsyncConnection, equals: Mapping[str, Any]) -> int:
-        statement = sa.select(sa.func.count()).select_from(self.table).where(*self.where(equals))
+    async def count(
+        self, conn: AsyncConnection, equals: Mapping[str, Any], where: Sequence[Any] = ()
+    ) -> int:
+        statement = (
+            sa.select(sa.func.count()).select_from(self.table).where(*self.where(equals), *where)
+        )
         return int((await conn.execute(statement)).scalar_one())
 
     async def insert(self, conn: AsyncConnection, values: Mapping[str, Any]) -> sa.RowMapping:

@@ -1,0 +1,258 @@
+"""Writes from a request body: column values, derived slugs, and nested children.
+
+Everything a write touches runs on the caller's connection inside its one transaction, so
+a bad third order line leaves no order and no first two lines behind.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backsmith.errors import Problem, ValidationFailed
+from backsmith.model.types import Field, FieldType, Generated, Hop, ItemShape, Model, Resource
+from backsmith.storage.faults import problem_for
+from backsmith.storage.ids import uuid7
+from backsmith.storage.queries import TableQueries, from_json
+
+
+class Stamps:
+    """The values a resource's server sets: timestamps, and generated ids on create."""
+
+    def __init__(self, resource: Resource) -> None:
+        self.created = [f.column for f in resource.fields if f.generated == Generated.CREATED]
+        self.updated = [f.column for f in resource.fields if f.generated == Generated.UPDATED]
+        self.ids = [f for f in resource.fields if f.generated == Generated.UUID7]
+
+    def values(self, creating: bool) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        values: dict[str, Any] = dict.fromkeys(self.updated, now)
+        if creating:
+            values.update(dict.fromkeys(self.created, now))
+            for field in self.ids:
+                values[field.column] = uuid7() if field.type == FieldType.UUID else str(uuid7())
+        return values
+
+
+def writable_fields(resource: Resource, shape: ItemShape | None) -> dict[str, Field]:
+    """Body property -> the field it writes: the resource's names plus the body schema's."""
+    fields = {f.name: f for f in resource.fields if not f.hidden and not f.server_set}
+    if shape is not None:
+        for member in shape.members:
+            field = resource.field(member.column or "") if member.source == "column" else None
+            if field is not None and not field.hidden and not field.server_set:
+                fields[member.name] = field
+    return fields
+
+
+def _default(field: Field) -> Any:
+    if field.default is None:
+        return None
+    try:
+        return from_json(field, copy.deepcopy(field.default))
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def column_values(
+    writable: Mapping[str, Field],
+    body: Mapping[str, Any],
+    replace: bool,
+    status: int,
+    prefix: str = "#",
+) -> dict[str, Any]:
+    """Column values from a validated body; absent fields get defaults on create/replace."""
+    values: dict[str, Any] = {}
+    errors = []
+    for name, field in writable.items():
+        if name in body and not field.read_only:
+            try:
+                values[field.column] = from_json(field, body[name])
+            except (TypeError, ValueError, ArithmeticError):
+                detail = f"not a valid {field.type}"
+                errors.append({"detail": detail, "pointer": f"{prefix}/{name}"})
+        elif replace and not field.primary_key and field.column not in values:
+            default = _default(field)
+            if default is not None or field.nullable:
+                values[field.column] = default
+    if errors:
+        raise ValidationFailed(errors, status)
+    return values
+
+
+def slugify(text: str) -> str:
+    """`A Wizard of Earthsea!` -> `a-wizard-of-earthsea`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "item"
+
+
+async def derive(
+    conn: AsyncConnection,
+    table: sa.Table,
+    pairs: tuple[tuple[str, str], ...],
+    values: dict[str, Any],
+    attempt: int = 0,
+) -> None:
+    """Fill derived columns (a slug from a title), unique with a numeric suffix."""
+    for column, source in pairs:
+        if values.get(column) is not None or values.get(source) is None:
+            continue
+        base = slugify(str(values[source]))
+        max_length = getattr(table.c[column].type, "length", None)
+        if max_length:
+            base = base[: max(1, max_length - 8)]
+        taken = await conn.execute(
+            sa.select(table.c[column]).where(
+                sa.or_(table.c[column] == base, table.c[column].like(f"{base}-%"))
+            )
+        )
+        used = {str(v) for v in taken.scalars()}
+        candidate, suffix = base, 1 + attempt
+        while candidate in used:
+            suffix += 1
+            candidate = f"{base}-{suffix}"
+        values[column] = candidate
+
+
+class Children:
+    """Nested children a body carries: rows of a child table, or links through a join table."""
+
+    def __init__(
+        self,
+        name: str,
+        hop: Hop,
+        model: Model,
+        tables: Mapping[str, sa.Table],
+        shape: ItemShape | None,
+        values_column: str | None,
+        replace: bool,
+    ) -> None:
+        self.name = name
+        self.hop = hop
+        self.replace = replace
+        self.values_column = values_column
+        target = next(r for r in model.resources.values() if r.table == hop.target)
+        self.target = target
+        self.table = tables[hop.target]
+        self.join = tables[hop.join] if hop.join else None
+        self.writable = writable_fields(target, shape)
+        self.stamps = Stamps(target)
+        self.join_stamps = (
+            Stamps(next(r for r in model.resources.values() if r.table == hop.join))
+            if hop.join
+            else None
+        )
+        # On a "many" hop the child's foreign key is the parent's: never from the body.
+        for column in hop.target_columns if hop.kind == "many" else ():
+            for key in [k for k, f in self.writable.items() if f.column == column]:
+                del self.writable[key]
+
+    async def write(
+        self,
+        conn: AsyncConnection,
+        parent: Mapping[str, Any],
+        items: list[Any],
+        status: int,
+        clear: bool,
+    ) -> None:
+        parent_key = parent[self.hop.source_columns[0]]
+        if clear:
+            await self._clear(conn, parent_key)
+        for index, item in enumerate(items):
+            pointer = f"#/{self.name}/{index}"
+            try:
+                if self.hop.kind == "many":
+                    await self._insert_child(conn, parent_key, item, pointer, status)
+                else:
+                    await self._link(conn, parent_key, item, pointer, status)
+            except sa_exc.DBAPIError as error:
+                problem = problem_for(error)
+                if problem is None:
+                    raise
+                problem.errors = [{"detail": problem.detail, "pointer": pointer}]
+                raise problem from None
+
+    async def _clear(self, conn: AsyncConnection, parent_key: Any) -> None:
+        if self.join is not None:
+            column = self.join.c[self.hop.join_source[0]]
+            await conn.execute(sa.delete(self.join).where(column == parent_key))
+        else:
+            column = self.table.c[self.hop.target_columns[0]]
+            await conn.execute(sa.delete(self.table).where(column == parent_key))
+
+    async def _insert_child(
+        self, conn: AsyncConnection, parent_key: Any, item: Any, pointer: str, status: int
+    ) -> None:
+        if not isinstance(item, dict):
+            raise ValidationFailed([{"detail": "must be an object", "pointer": pointer}], status)
+        values = {
+            **self.stamps.values(creating=True),
+            **column_values(self.writable, item, True, status, pointer),
+            self.hop.target_columns[0]: parent_key,
+        }
+        await conn.execute(sa.insert(self.table).values(values))
+
+    async def _link(
+        self, conn: AsyncConnection, parent_key: Any, item: Any, pointer: str, status: int
+    ) -> None:
+        """Link an existing target (found by key or value), creating it when it is missing."""
+        assert self.join is not None
+        key_column = self.hop.target_columns[0]
+        if self.values_column is not None:
+            field = self.target.field(self.values_column)
+            assert field is not None
+            values = {self.values_column: from_json(field, item)}
+        elif isinstance(item, dict):
+            values = column_values(self.writable, item, False, status, pointer)
+        else:
+            raise ValidationFailed([{"detail": "must be an object", "pointer": pointer}], status)
+        lookup = {c: v for c, v in values.items() if c == key_column} or values
+        found = await TableQueries(self.table).fetch_one(conn, lookup) if lookup else None
+        if found is None:
+            values = {**self.stamps.values(creating=True), **values}
+            found = await TableQueries(self.table).insert(conn, values)
+        joined = {
+            self.hop.join_source[0]: parent_key,
+            self.hop.join_target[0]: found[key_column],
+        }
+        exists = await TableQueries(self.join).fetch_one(conn, joined)
+        if exists is None:
+            stamps = self.join_stamps.values(creating=True) if self.join_stamps else {}
+            await conn.execute(sa.insert(self.join).values({**stamps, **joined}))
+
+
+def children_of(
+    shape: ItemShape | None, model: Model, tables: Mapping[str, sa.Table], replace_all: bool
+) -> list[Children]:
+    """The nested children a body shape carries (to-many relations only)."""
+    found = []
+    for member in shape.members if shape is not None else ():
+        hop = member.hop
+        if hop is None or not hop.to_many or member.source not in ("embed", "values"):
+            continue
+        if hop.kind == "many" and member.source == "values":
+            continue  # a list of a child column's values cannot say which rows to make
+        found.append(
+            Children(
+                member.name,
+                hop,
+                model,
+                tables,
+                member.shape,
+                member.column if member.source == "values" else None,
+                member.replace or replace_all,
+            )
+        )
+    return found
+
+
+__all__ = ["Children", "Problem", "Stamps", "children_of", "column_values", "derive", "slugify"]

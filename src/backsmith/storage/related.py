@@ -1,0 +1,143 @@
+"""SQL across relations: conditions over related rows, computed values, batched loads.
+
+Every load here is one statement for a whole batch of parent rows (`WHERE fk IN (...)`),
+so embedding costs one query per relation per response, never one per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backsmith.model.types import Computed, Hop
+
+PARENT = "__bs_parent"  # the label carrying a related row's parent key in a batched load
+
+
+def reaches(
+    tables: Mapping[str, sa.Table],
+    source: sa.FromClause,
+    hops: Sequence[Hop],
+    column: str,
+    value: Any,
+) -> sa.ColumnElement[bool]:
+    """Rows of `source` related along `hops` to a row whose `column` equals `value`.
+
+    A list value matches any of its items. Each hop becomes an `IN (SELECT ...)`, which
+    every database plans as a semi-join.
+    """
+    hop = hops[0]
+    if len(hops) == 1 and (column,) == hop.target_columns and hop.kind != "many":
+        # The value is already the join column's: skip reading the target table.
+        if hop.kind == "one":
+            return equals(source.c[hop.source_columns[0]], value)
+        join = tables[hop.join or ""].alias()
+        inner = sa.select(join.c[hop.join_source[0]]).where(
+            equals(join.c[hop.join_target[0]], value)
+        )
+        return source.c[hop.source_columns[0]].in_(inner)
+    target = tables[hop.target].alias()
+    if len(hops) == 1:
+        condition = equals(target.c[column], value)
+    else:
+        condition = reaches(tables, target, hops[1:], column, value)
+    if hop.kind == "through":
+        join = tables[hop.join or ""].alias()
+        targets = sa.select(target.c[hop.target_columns[0]]).where(condition)
+        inner = sa.select(join.c[hop.join_source[0]]).where(join.c[hop.join_target[0]].in_(targets))
+        return source.c[hop.source_columns[0]].in_(inner)
+    inner = sa.select(target.c[hop.target_columns[0]]).where(condition)
+    return source.c[hop.source_columns[0]].in_(inner)
+
+
+def equals(column: Any, value: Any) -> sa.ColumnElement[bool]:
+    """`column = value`, `IN` for a list, `IS NULL` for None."""
+    if isinstance(value, list | tuple):
+        return column.in_(list(value))  # type: ignore[no-any-return]
+    return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
+
+
+def computed_expression(
+    tables: Mapping[str, sa.Table],
+    source: sa.FromClause,
+    computed: Computed,
+    principal: Any,
+) -> sa.ColumnElement[Any]:
+    """A correlated subquery computing `computed` for each row of `source`."""
+    hop = computed.hop
+    if hop.kind == "through":
+        rows = tables[hop.join or ""].alias()
+        link = rows.c[hop.join_source[0]] == source.c[hop.source_columns[0]]
+        origin: sa.FromClause = rows
+        values = rows
+        if computed.function == "sum":
+            target = tables[hop.target].alias()
+            origin = rows.join(
+                target, rows.c[hop.join_target[0]] == target.c[hop.target_columns[0]]
+            )
+            values = target
+    else:
+        rows = tables[hop.target].alias()
+        link = rows.c[hop.target_columns[0]] == source.c[hop.source_columns[0]]
+        origin = values = rows
+    if computed.function == "count":
+        return sa.select(sa.func.count()).select_from(origin).where(link).scalar_subquery()
+    if computed.function == "sum":
+        product: Any = values.c[computed.terms[0]]
+        for term in computed.terms[1:]:
+            product = product * values.c[term]
+        total = sa.func.coalesce(sa.func.sum(product), 0)
+        return sa.select(total).select_from(origin).where(link).scalar_subquery()
+    if principal is None:  # an anonymous caller has no link of its own
+        return sa.false()
+    mine = rows.c[computed.principal or ""] == principal
+    return sa.exists(sa.select(sa.literal(1)).select_from(origin).where(link, mine))
+
+
+async def load_related(
+    conn: AsyncConnection,
+    tables: Mapping[str, sa.Table],
+    hop: Hop,
+    parents: Sequence[Mapping[str, Any]],
+    extras: Sequence[sa.ColumnElement[Any]] = (),
+    only: str | None = None,
+) -> tuple[list[Any], dict[Any, list[int]]]:
+    """Rows related to `parents` along `hop`, in one query.
+
+    Returns the rows and, per parent join value, the indexes of its rows. With `only`,
+    rows are that one column's values (`genreList`).
+    """
+    source_column = hop.source_columns[0]
+    keys = list({row[source_column] for row in parents if row[source_column] is not None})
+    if not keys:
+        return [], {}
+    target = tables[hop.target]
+    picked: list[Any] = [target.c[only]] if only else [target, *extras]
+    order = list(target.primary_key.columns)
+    if hop.kind == "through":
+        join = tables[hop.join or ""]
+        parent = join.c[hop.join_source[0]].label(PARENT)
+        statement = (
+            sa.select(*picked, parent)
+            .select_from(
+                join.join(target, join.c[hop.join_target[0]] == target.c[hop.target_columns[0]])
+            )
+            .where(join.c[hop.join_source[0]].in_(keys))
+            .order_by(*order)
+        )
+    else:
+        column = target.c[hop.target_columns[0]]
+        statement = (
+            sa.select(*picked, column.label(PARENT)).where(column.in_(keys)).order_by(*order)
+        )
+    result = await conn.execute(statement)
+    rows = list(result.mappings().all())
+    groups: dict[Any, list[int]] = {}
+    for index, row in enumerate(rows):
+        groups.setdefault(row[PARENT], []).append(index)
+    if only:
+        return [row[only] for row in rows], groups
+    return rows, groups
