@@ -86,6 +86,7 @@ def _problem(status: int, code: str, title: str) -> type[Problem]:
 
 
 BadRequest = _problem(400, "bad-request", "Bad Request")
+Unauthorized = _problem(401, "unauthorized", "Unauthorized")
 NotFound = _problem(404, "not-found", "Not Found")
 MethodNotAllowed = _problem(405, "method-not-allowed", "Method Not Allowed")
 Conflict = _problem(409, "conflict", "Conflict")

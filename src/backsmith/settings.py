@@ -38,6 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ops_prefix", "", "path prefix of /healthz, /readyz, /openapi.json and /docs"),
     Setting("docs", True, "serve /docs and /openapi.json"),
     Setting("log_level", "info", "log level: debug, info, warning, error"),
+    Setting("jwt_secret", "", "HS256 secret of bearer tokens that name the caller (sub)"),
 )
 
 
@@ -54,9 +55,14 @@ class Settings:
     ops_prefix: str = ""
     docs: bool = True
     log_level: str = "info"
+    jwt_secret: str = ""
 
     def dump(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Every setting, secrets masked."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        if values["jwt_secret"]:
+            values["jwt_secret"] = "***"
+        return values
 
 
 def _coerce(value: str, default: Any) -> Any:

@@ -16,9 +16,11 @@ from backsmith.errors import (
     NotFound,
     NotImplementedOperation,
     Problem,
+    Unauthorized,
     Unprocessable,
     ValidationFailed,
 )
+from backsmith.http.auth import missing
 from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
@@ -29,12 +31,13 @@ from backsmith.storage.engine import WRITE
 from backsmith.storage.faults import problem_for, unavailable
 from backsmith.storage.queries import (
     OrderKey,
+    TableQueries,
     decode_cursor,
     encode_cursor,
     from_json,
     order_keys,
 )
-from backsmith.storage.related import reaches
+from backsmith.storage.related import caller_value, reaches
 
 Handler = Callable[[OperationPlan, AsyncEngine, Request], Awaitable[Response]]
 
@@ -76,8 +79,8 @@ def _across(plan: OperationPlan, parsed: Parsed, principal: Any) -> list[Any]:
 
 
 def _principal(plan: OperationPlan, request: Request) -> Any:
-    """The caller, as the value its rows are keyed by; None for an anonymous caller."""
-    return None
+    """The caller's subject when the operation depends on it; None for an anonymous caller."""
+    return plan.callers.subject(request) if plan.needs_caller else None
 
 
 def _invalid(plan: OperationPlan, detail: str, **where: str) -> ValidationFailed:
@@ -245,7 +248,7 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
     next_cursor = (
         encode_cursor(order, rows[-1]) if more and rows and plan.pagination == "cursor" else None
     )
-    headers = _link(
+    headers = _next_link(
         request, roles, next_cursor, page + 1 if more and plan.pagination == "page" else None
     )
     if envelope.items is None:
@@ -287,7 +290,7 @@ def _place(body: dict[str, Any], path: str, value: Any) -> None:
     body[last] = value
 
 
-def _link(
+def _next_link(
     request: Request, roles: dict[str, str], cursor: str | None, page: int | None
 ) -> list[tuple[bytes, bytes]]:
     """An RFC 8288 `Link: <...>; rel="next"` header for the next page, if there is one."""
@@ -531,6 +534,70 @@ async def handle_delete(plan: OperationPlan, engine: AsyncEngine, request: Reque
     return json_response(response.status, _dumps(_wrap(plan, item or {})))
 
 
+# ------------------------------------------------------------------ links
+async def _change_link(
+    plan: OperationPlan, engine: AsyncEngine, request: Request, adding: bool
+) -> Response:
+    """Add or remove one row of a join table: a book's genre, or the caller's wishlist entry."""
+    parsed = await plan.parse(request)
+    op = plan.operation
+    hop = op.link
+    assert hop is not None and plan.queries is not None and plan.link_queries is not None
+    assert op.response is not None
+    principal = _principal(plan, request)
+    links = plan.link_queries
+    caller = None
+    if op.link_principal is not None:
+        caller = caller_value(links.table.c[op.link_principal], principal)
+        if caller is None:
+            raise missing() if principal is None else Unauthorized("The token names no caller.")
+    target_param = next((p for p in op.params if p.role == "target"), None)
+
+    async def work(conn: Any) -> dict[str, Any] | None:
+        parent = await plan.queries.fetch_one(conn, _scope(plan, parsed))  # type: ignore[union-attr]
+        if parent is None:
+            raise NotFound("No such item.")
+        target = None
+        if hop.kind == "through":
+            assert plan.target_queries is not None and target_param is not None
+            value = parsed.path[target_param.name]
+            target = await plan.target_queries.fetch_one(conn, {target_param.column: value})
+            if target is None:
+                raise NotFound(f"No item matches path parameter '{target_param.name}'.")
+            row = {
+                hop.join_source[0]: parent[hop.source_columns[0]],
+                hop.join_target[0]: target[hop.target_columns[0]],
+            }
+        else:
+            row = {hop.target_columns[0]: parent[hop.source_columns[0]], op.link_principal: caller}
+        existing = await links.fetch_one(conn, row)
+        if adding and existing is None:
+            await links.insert_ignoring_conflict(conn, {**plan.link_stamps.values(True), **row})  # type: ignore[union-attr]
+        elif not adding and existing is not None:
+            await links.delete_all(conn, row)
+        if plan.shaper is None:
+            return None
+        answered = target if target is not None and plan.shaper.table.name == hop.target else parent
+        key = {c.name: answered[c.name] for c in plan.shaper.table.primary_key.columns}
+        fresh = await TableQueries(plan.shaper.table).fetch_one(
+            conn, key, extras=plan.shaper.extras(principal)
+        )
+        return (await plan.shaper.shape(conn, [fresh], principal))[0]
+
+    item = await _run(engine, work, write=True)
+    if item is None:
+        return empty(op.response.status if op.response.status != 200 else 204)
+    return json_response(op.response.status, _dumps(_wrap(plan, item)))
+
+
+async def handle_link(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    return await _change_link(plan, engine, request, adding=True)
+
+
+async def handle_unlink(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+    return await _change_link(plan, engine, request, adding=False)
+
+
 async def handle_custom(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
     op = plan.operation
     raise NotImplementedOperation(
@@ -546,6 +613,8 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.REPLACE: handle_replace,
     Kind.UPDATE: handle_update,
     Kind.DELETE: handle_delete,
+    Kind.LINK: handle_link,
+    Kind.UNLINK: handle_unlink,
     Kind.CUSTOM: handle_custom,
 }
 

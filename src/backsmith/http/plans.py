@@ -13,6 +13,7 @@ import orjson
 import sqlalchemy as sa
 
 from backsmith.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from backsmith.http.auth import Callers
 from backsmith.http.params import ParamDecoder
 from backsmith.http.request import Request
 from backsmith.http.shaping import Shaper
@@ -91,6 +92,8 @@ class OperationPlan:
             p for p in operation.params if p.role == "filter" and (p.hops or p.computed)
         ]
         self.tables = tables
+        self.callers = Callers(settings.jwt_secret)
+        self.needs_caller = operation.link_principal is not None or _uses_caller(operation)
         self.param_fields = _param_fields(model, operation, self.resource)
         self.default_order: list[OrderKey] = []
         self.queries: TableQueries | None = None
@@ -100,6 +103,7 @@ class OperationPlan:
         self.derive: tuple[tuple[str, str], ...] = ()
         self.stamps: Stamps | None = None
         self.link_queries: TableQueries | None = None
+        self.link_stamps: Stamps | None = None
         self.target_queries: TableQueries | None = None
         self.location: list[tuple[str, str]] = []  # (path template, key column per param)
         self.location_template = ""
@@ -124,7 +128,10 @@ class OperationPlan:
                 self._plan_location(model)
             if operation.link is not None:
                 hop = operation.link
-                self.link_queries = TableQueries(tables[hop.join or hop.target])
+                link_table = hop.join or hop.target
+                self.link_queries = TableQueries(tables[link_table])
+                by_table = {r.table: r for r in model.resources.values()}
+                self.link_stamps = Stamps(by_table[link_table])
                 if hop.kind == "through":
                     self.target_queries = TableQueries(tables[hop.target])
 
@@ -248,6 +255,18 @@ class OperationPlan:
             raise BadRequest(f"The body is not valid JSON: {exc}.") from None
         errors = self.body_validator.errors(body) if self.body_validator is not None else []
         return body, errors
+
+
+def _uses_caller(operation: Operation) -> bool:
+    """Whether anything the operation computes depends on who calls (`wishlisted`)."""
+    shapes = [operation.response.shape if operation.response else None]
+    while shapes:
+        shape = shapes.pop()
+        for member in shape.members if shape is not None else ():
+            if member.computed is not None and member.computed.function == "exists":
+                return True
+            shapes.append(member.shape)
+    return any(p.computed is not None and p.computed.function == "exists" for p in operation.params)
 
 
 def _param_fields(

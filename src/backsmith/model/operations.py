@@ -84,11 +84,17 @@ class OperationMapper:
         self.shapes = shapes
 
     # ------------------------------------------------------------------ shapes
-    def shape_of(self, schema: Any) -> _Shape:
-        """How a response schema carries rows: one item, a bare array, an envelope, a wrapper."""
+    def shape_of(self, schema: Any, item: bool = False) -> _Shape:
+        """How a response schema carries rows: one item, a bare array, an envelope, a wrapper.
+
+        With `item`, the response is known to be one row, so an object holding an array is
+        that row with embedded children, not a list envelope.
+        """
         name = component_name(schema)
         if name in self.schema_resources:
             return _Shape(schema, Envelope(), False, name)
+        if item:
+            return self._item_shape_of(schema, name)
         flat = flatten(self.document, schema)
         types = schema_types(flat)
         if "array" in types:
@@ -115,6 +121,16 @@ class OperationMapper:
         if len(properties) == 1 and wrapped:
             inner = properties[wrapped[0]]
             return _Shape(inner, Envelope(wrapper=wrapped[0]), False, component_name(inner))
+        return _Shape(schema, Envelope(), False, name)
+
+    def _item_shape_of(self, schema: Any, name: str | None) -> _Shape:
+        properties = flatten(self.document, schema).get("properties", {})
+        if len(properties) == 1:
+            key, inner = next(iter(properties.items()))
+            inner_flat = flatten(self.document, inner)
+            known = component_name(inner) in self.schema_resources
+            if known or (inner_flat.get("properties") and self._table_named(key)):
+                return _Shape(inner, Envelope(wrapper=key), False, component_name(inner))
         return _Shape(schema, Envelope(), False, name)
 
     def _envelope_parts(self, properties: dict[str, Any], items_key: str) -> dict[str, str | None]:
@@ -182,10 +198,11 @@ class OperationMapper:
             return custom(f"{method.upper()} is not a CRUD method")
 
         response_status, response_media, response_schema = self._success(responses, success)
-        shape = self.shape_of(response_schema) if response_schema else None
+        segments = [s for s in path.strip("/").split("/") if s]
+        one = method != "get" or (bool(segments) and segments[-1].startswith("{"))
+        shape = self.shape_of(response_schema, item=one) if response_schema else None
         if shape is not None and "envelope" in ext:
             shape = self._declared_shape(response_schema, ext["envelope"], shape)
-        segments = [s for s in path.strip("/").split("/") if s]
         link = self._link(ext, method, segments, params, pointer)
         if isinstance(link, str):
             return custom(link)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backsmith.model.types import Field, FieldType, Resource
@@ -234,3 +235,21 @@ class TableQueries:
     ) -> sa.RowMapping | None:
         statement = sa.delete(self.table).where(*self.where(equals)).returning(*self.table.c)
         return (await conn.execute(statement)).mappings().first()
+
+    async def insert_ignoring_conflict(
+        self, conn: AsyncConnection, values: Mapping[str, Any]
+    ) -> None:
+        """Insert unless a unique key already holds the row (a link added twice at once)."""
+        dialect = conn.dialect.name
+        statement: Any
+        if dialect == "postgresql":
+            statement = postgresql.insert(self.table).values(dict(values)).on_conflict_do_nothing()
+        elif dialect == "sqlite":
+            statement = sqlite.insert(self.table).values(dict(values)).on_conflict_do_nothing()
+        else:
+            statement = sa.insert(self.table).values(dict(values)).prefix_with("IGNORE")
+        await conn.execute(statement)
+
+    async def delete_all(self, conn: AsyncConnection, equals: Mapping[str, Any]) -> int:
+        result = await conn.execute(sa.delete(self.table).where(*self.where(equals)))
+        return int(result.rowcount or 0)

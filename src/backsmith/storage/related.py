@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -91,10 +92,30 @@ def computed_expression(
             product = product * values.c[term]
         total = sa.func.coalesce(sa.func.sum(product), 0)
         return sa.select(total).select_from(origin).where(link).scalar_subquery()
+    column = rows.c[computed.principal or ""]
+    principal = caller_value(column, principal)
     if principal is None:  # an anonymous caller has no link of its own
         return sa.false()
-    mine = rows.c[computed.principal or ""] == principal
+    mine = column == principal
     return sa.exists(sa.select(sa.literal(1)).select_from(origin).where(link, mine))
+
+
+def caller_value(column: Any, subject: Any) -> Any:
+    """The caller's subject as a value of `column` (an integer or UUID key); None if it is not."""
+    if subject is None:
+        return None
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return subject
+    try:
+        if python_type is int:
+            return int(subject)
+        if python_type is UUID:
+            return UUID(str(subject))
+    except ValueError:
+        return None
+    return subject
 
 
 async def load_related(
