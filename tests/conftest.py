@@ -80,13 +80,12 @@ async def start_app(model: Model, database_url: str, **settings: object) -> Back
     """An app with its tables created (dropped first on PostgreSQL, so each test starts empty)."""
     app = create_app(model, load_settings({}, environ={}, database_url=database_url, **settings))
     if not database_url.startswith("sqlite"):
-        async with app.engine.begin() as conn:
-            await conn.run_sync(app.metadata.drop_all)
         from sqlalchemy import text
 
-        async with app.engine.begin() as conn:  # enum types outlive their tables
-            for enum in ("genre", "customer_tier", "order_status"):
-                await conn.execute(text(f'DROP TYPE IF EXISTS "{enum}" CASCADE'))
+        # Tests share one database: start from an empty schema, whatever the last test made.
+        async with app.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
     app = create_app(
         model,
         load_settings({}, environ={}, database_url=database_url, create_tables=True, **settings),
