@@ -8,6 +8,7 @@ from backsmith.contract.dbml import DbmlModel, parse_dbml
 from backsmith.contract.load import Contract
 from backsmith.errors import ContractError, Issue
 from backsmith.model.consistency import compare_dbml
+from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper, json_content
 from backsmith.model.relations import RelationGraph
@@ -37,10 +38,14 @@ def build_model(contract: Contract) -> Model:
     warnings: list[Issue] = []
     if dbml is not None:
         resources, schema_resources = _from_dbml(document, dbml, schemas)
-        warnings.extend(compare_dbml(contract, dbml, resources))
     else:
         resources, schema_resources = _from_schemas(document, schemas)
-    shapes = ShapeBuilder(document, RelationGraph(resources), schema_resources, contract.issue)
+    graph = RelationGraph(resources)
+    shapes = ShapeBuilder(document, graph, schema_resources, contract.issue)
+    if dbml is not None:
+        warnings.extend(
+            compare_dbml(contract, dbml, resources, _related_members(shapes, resources))
+        )
     mapper = OperationMapper(document, resources, schema_resources, shapes)
     operations = []
     for path, item in (document.get("paths") or {}).items():
@@ -51,6 +56,7 @@ def build_model(contract: Contract) -> Model:
                 operations.append(mapper.map(path, method, item, item[method]))
     if shapes.issues:
         raise ContractError(shapes.issues)
+    warnings.extend(missing_indexes(contract, graph, operations))
     _check_duplicate_ids(contract, operations)
     info = document.get("info") or {}
     return Model(
@@ -63,6 +69,18 @@ def build_model(contract: Contract) -> Model:
         options=options,
         warnings=tuple(w.render() for w in warnings),
     )
+
+
+def _related_members(shapes: ShapeBuilder, resources: dict[str, Resource]) -> dict[str, set[str]]:
+    """Per table, the schema properties served from relations or computed, not from a column."""
+    found: dict[str, set[str]] = {}
+    for resource in resources.values():
+        if resource.schema is None:
+            continue
+        pointer = f"/components/schemas/{resource.schema}"
+        shape = shapes.item(resource, {"$ref": f"#{pointer}"}, pointer)
+        found[resource.table] = {m.name for m in shape.members if m.source != "column"}
+    return found
 
 
 def _object_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

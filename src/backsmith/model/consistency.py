@@ -22,9 +22,17 @@ _COMPATIBLE: dict[FieldType, frozenset[FieldType]] = {
 
 
 def compare_dbml(
-    contract: Contract, dbml: DbmlModel, resources: dict[str, Resource]
+    contract: Contract,
+    dbml: DbmlModel,
+    resources: dict[str, Resource],
+    related: dict[str, set[str]] | None = None,
 ) -> list[Issue]:
-    """Warnings for missing fields, type or enum mismatches, and required vs nullable."""
+    """Warnings for missing fields, type or enum mismatches, and required vs nullable.
+
+    `related` names, per table, the properties served from relations or computed; they
+    need no column.
+    """
+    related = related or {}
     document = contract.document
     warnings: list[Issue] = []
     for resource in resources.values():
@@ -40,7 +48,7 @@ def compare_dbml(
             warnings.append(contract.issue(message, where, severity="warning"))
 
         for name in properties:
-            if resource.field(name) is None:
+            if resource.field(name) is None and name not in related.get(resource.table, ()):
                 warn(f"{resource.schema}.{name} has no column in DBML table {resource.table}", name)
         for field in resource.fields:
             if field.name not in properties:

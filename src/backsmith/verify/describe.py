@@ -4,14 +4,50 @@ from __future__ import annotations
 
 from typing import Any
 
-from backsmith.model.types import Kind, Model, Operation
+from backsmith.model.types import ItemShape, Kind, Member, Model, Operation, Param
+
+
+def _source(member: Member) -> str:
+    """Where one response property comes from, in words."""
+    if member.source == "column":
+        return f"column {member.column}"
+    if member.computed is not None:
+        return member.computed.describe()
+    assert member.hop is not None
+    if member.source == "values":
+        return f"{member.hop.target}.{member.column} ({member.hop.describe()})"
+    return f"embed {member.hop.describe()}"
+
+
+def shape_data(shape: ItemShape | None, depth: int = 0) -> dict[str, Any] | None:
+    """A response or body shape as `{property: source}`, embedded shapes nested."""
+    if shape is None:
+        return None
+    data: dict[str, Any] = {}
+    for member in shape.members:
+        if member.shape is not None and depth < 8:
+            data[member.name] = {
+                "from": _source(member),
+                "shape": shape_data(member.shape, depth + 1),
+            }
+        else:
+            data[member.name] = _source(member)
+    return data
+
+
+def _filter(param: Param) -> str:
+    if param.computed is not None:
+        return f"{param.name}({param.computed.describe()})"
+    if param.hops:
+        return f"{param.name}({param.hops[-1].target}.{param.column})"
+    return param.name
 
 
 def _notes(op: Operation) -> str:
     if op.kind == Kind.CUSTOM:
         return f"needs a handler: {op.reason}"
     parts = []
-    filters = [p.name for p in op.params if p.role == "filter"]
+    filters = [_filter(p) for p in op.params if p.role == "filter"]
     scopes = [f"{p.name}->{p.column}" for p in op.params if p.role == "scope"]
     keys = [f"{p.name}->{p.column}" for p in op.params if p.role == "key"]
     ignored = [p.name for p in op.params if p.role == "other" and p.location == "query"]
@@ -27,8 +63,23 @@ def _notes(op: Operation) -> str:
         parts.append(f"{op.pagination} pages")
     if op.key_in_body:
         parts.append(f"key from body '{op.key_in_body}'")
+    if op.link is not None:
+        caller = f" for the caller ({op.link_principal})" if op.link_principal else ""
+        parts.append(f"link {op.link.join or op.link.target}{caller}")
     if op.response and op.response.envelope.items:
         parts.append(f"envelope '{op.response.envelope.items}'")
+    if op.response and op.response.envelope.wrapper:
+        parts.append(f"wrapper '{op.response.envelope.wrapper}'")
+    shape = op.response.shape if op.response else None
+    embeds = [m.name for m in shape.members if m.hop is not None] if shape else []
+    computed = [m.name for m in shape.members if m.computed is not None] if shape else []
+    if embeds:
+        parts.append("embeds " + ", ".join(embeds))
+    if computed:
+        parts.append("computed " + ", ".join(computed))
+    children = [m.name for m in op.body_shape.members if m.hop is not None] if op.body_shape else []
+    if children:
+        parts.append("writes " + ", ".join(children))
     if ignored:
         parts.append("ignored " + ", ".join(ignored))
     return "; ".join(parts)
@@ -75,6 +126,12 @@ def describe(model: Model) -> dict[str, Any]:
                 "table": model.resources[op.resource].table if op.resource else None,
                 "notes": _notes(op),
                 **({"reason": op.reason} if op.kind == Kind.CUSTOM else {}),
+                **(
+                    {"response": shape_data(op.response.shape)}
+                    if op.response and op.response.shape
+                    else {}
+                ),
+                **({"body": shape_data(op.body_shape)} if op.body_shape else {}),
             }
             for op in model.operations
         ],
