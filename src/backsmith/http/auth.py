@@ -58,3 +58,8 @@ def missing() -> Unauthorized:
         "This operation acts for the caller; send 'Authorization: Bearer <token>'.",
         headers={"www-authenticate": "Bearer"},
     )
+
+
+def unknown_caller() -> Unauthorized:
+    """A valid token whose subject is no row of the callers' table."""
+    return _refused("The token's subject names no known caller.")

@@ -16,11 +16,10 @@ from backsmith.errors import (
     NotFound,
     NotImplementedOperation,
     Problem,
-    Unauthorized,
     Unprocessable,
     ValidationFailed,
 )
-from backsmith.http.auth import missing
+from backsmith.http.auth import missing, unknown_caller
 from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
@@ -318,18 +317,19 @@ def _child_items(plan: OperationPlan, body: dict[str, Any], creating: bool) -> l
     """(children, items) pairs the body carries; refused on PUT/PATCH unless declared."""
     found = []
     errors = []
+    at = plan.body_pointer
     for children in plan.children:
         if children.name not in body:
             continue
         items = body[children.name]
         if not isinstance(items, list):
-            errors.append({"detail": "must be an array", "pointer": f"#/{children.name}"})
+            errors.append({"detail": "must be an array", "pointer": f"{at}/{children.name}"})
         elif not creating and not children.replace:
             detail = (
                 f"'{children.name}' cannot be changed by this operation "
                 "(the contract does not declare x-backsmith children: replace)"
             )
-            errors.append({"detail": detail, "pointer": f"#/{children.name}"})
+            errors.append({"detail": detail, "pointer": f"{at}/{children.name}"})
         else:
             found.append((children, items))
     if errors:
@@ -357,7 +357,7 @@ async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Reque
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
     assert plan.stamps is not None
     principal = _principal(plan, request)
-    given = column_values(plan.writable, body, True, plan.validation_status)
+    given = column_values(plan.writable, body, True, plan.validation_status, plan.body_pointer)
     children = _child_items(plan, body, creating=True)
     queries = plan.queries
 
@@ -368,7 +368,7 @@ async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Reque
             await derive(conn, queries.table, plan.derive, values, attempt)
         row = await queries.insert(conn, values)
         for writer, items in children:
-            await writer.write(conn, row, items, plan.validation_status, clear=False)
+            await writer.write(conn, row, items, plan.validation_status, plan.body_pointer, False)
         return row, await _respond_row(plan, conn, row, principal, refetch=bool(children))
 
     attempt = 0
@@ -460,7 +460,7 @@ async def _change(
     assert plan.queries is not None and plan.stamps is not None
     principal = _principal(plan, request)
     equals = _key_equals(plan, parsed, body)
-    values = column_values(plan.writable, body, replace, plan.validation_status)
+    values = column_values(plan.writable, body, replace, plan.validation_status, plan.body_pointer)
     for column in equals:  # the key addresses the row; it is never rewritten
         values.pop(column, None)
     children = _child_items(plan, body, creating=False)
@@ -487,7 +487,7 @@ async def _change(
         if row is None:
             return None
         for writer, items in children:
-            await writer.write(conn, row, items, plan.validation_status, clear=True)
+            await writer.write(conn, row, items, plan.validation_status, plan.body_pointer, True)
         return await _respond_row(plan, conn, row, principal, refetch=bool(children))
 
     return _item(plan, await _run(engine, work, write=True))
@@ -550,7 +550,7 @@ async def _change_link(
     if op.link_principal is not None:
         caller = caller_value(links.table.c[op.link_principal], principal)
         if caller is None:
-            raise missing() if principal is None else Unauthorized("The token names no caller.")
+            raise missing() if principal is None else unknown_caller()
     target_param = next((p for p in op.params if p.role == "target"), None)
 
     async def work(conn: Any) -> dict[str, Any] | None:
@@ -570,6 +570,10 @@ async def _change_link(
             }
         else:
             row = {hop.target_columns[0]: parent[hop.source_columns[0]], op.link_principal: caller}
+        if plan.callers_queries is not None and caller is not None:
+            assert plan.caller_key is not None
+            if await plan.callers_queries.fetch_one(conn, {plan.caller_key: caller}) is None:
+                raise unknown_caller()
         existing = await links.fetch_one(conn, row)
         if adding and existing is None:
             await links.insert_ignoring_conflict(conn, {**plan.link_stamps.values(True), **row})  # type: ignore[union-attr]

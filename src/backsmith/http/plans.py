@@ -104,6 +104,11 @@ class OperationPlan:
         self.stamps: Stamps | None = None
         self.link_queries: TableQueries | None = None
         self.link_stamps: Stamps | None = None
+        # The table the caller's link refers to (users), to tell an unknown caller apart.
+        self.callers_queries: TableQueries | None = None
+        self.caller_key: str | None = None
+        wrapper = operation.body_wrapper
+        self.body_pointer = f"#/{wrapper}" if wrapper else "#"
         self.target_queries: TableQueries | None = None
         self.location: list[tuple[str, str]] = []  # (path template, key column per param)
         self.location_template = ""
@@ -132,6 +137,10 @@ class OperationPlan:
                 self.link_queries = TableQueries(tables[link_table])
                 by_table = {r.table: r for r in model.resources.values()}
                 self.link_stamps = Stamps(by_table[link_table])
+                for relation in by_table[link_table].relations:
+                    if relation.columns == (operation.link_principal,):
+                        self.callers_queries = TableQueries(tables[relation.target])
+                        self.caller_key = relation.target_columns[0]
                 if hop.kind == "through":
                     self.target_queries = TableQueries(tables[hop.target])
 

@@ -162,13 +162,15 @@ class Children:
         parent: Mapping[str, Any],
         items: list[Any],
         status: int,
+        at: str,
         clear: bool,
     ) -> None:
+        """Write `items` as children of `parent`; `at` is the body's pointer ("#", "#/book")."""
         parent_key = parent[self.hop.source_columns[0]]
         if clear:
             await self._clear(conn, parent_key)
         for index, item in enumerate(items):
-            pointer = f"#/{self.name}/{index}"
+            pointer = f"{at}/{self.name}/{index}"
             try:
                 if self.hop.kind == "many":
                     await self._insert_child(conn, parent_key, item, pointer, status)

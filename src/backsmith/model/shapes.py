@@ -226,8 +226,9 @@ class ShapeBuilder:
             )
         return self._embed(name, hop, raw, prop, depth, replace)
 
-    def _hop_names(self, table: str) -> str:
-        names = sorted({h.names[0] for h in self.graph.hops(table) if h.names})
+    def _hop_names(self, table: str, to_many: bool = False) -> str:
+        hops = [h for h in self.graph.hops(table) if h.names and (h.to_many or not to_many)]
+        names = sorted({h.names[0] for h in hops})
         return ", ".join(names[:6]) or "no relations"
 
     def _values_column(self, hop: Hop, name: str, items: dict[str, Any]) -> str | None:
@@ -276,7 +277,7 @@ class ShapeBuilder:
         if found is None or len(found[0]) != 1 or found[0][0].kind == ONE:
             self.problem(
                 f"'{value}' names no to-many relation of {resource.table} "
-                f"(e.g. {self._hop_names(resource.table)})",
+                f"(e.g. {self._hop_names(resource.table, to_many=True)})",
                 pointer,
             )
             return None
