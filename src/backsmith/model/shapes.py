@@ -8,6 +8,7 @@ where its value comes from, found by convention or declared in `x-backsmith`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from backsmith.contract.source import escape
@@ -35,6 +36,23 @@ MAX_DEPTH = 6  # embedding deeper than this stops (a schema that embeds itself)
 _LIST_SUFFIXES = ("_list", "_names", "_ids", "_slugs", "_keys")
 _NATURAL_KEYS = ("slug", "handle", "username", "name", "code", "key", "email", "title")
 _COMPUTED = ("count", "exists", "sum")
+
+
+@dataclass(frozen=True, slots=True)
+class _Property:
+    """One schema property being bound: its name, schema as written and flattened, its
+    `x-backsmith` object, where it is written, and how deep in embedding it sits."""
+
+    name: str
+    raw: Any
+    prop: dict[str, Any]
+    ext: dict[str, Any]
+    where: str
+    depth: int
+
+    @property
+    def replace(self) -> bool:
+        return self.ext.get("children") == "replace"
 
 
 class ShapeBuilder:
@@ -76,7 +94,7 @@ class ShapeBuilder:
             if name in computed and isinstance(computed[name], dict):
                 ext = {**computed[name], **ext}
                 where = f"{pointer}/{EXTENSION}/computed/{escape(name)}"
-            member = self._member(resource, name, raw, prop, ext, where, depth)
+            member = self._member(resource, _Property(name, raw, prop, ext, where, depth))
             if member is not None:
                 members.append(member)
         for name in computed:
@@ -87,54 +105,50 @@ class ShapeBuilder:
                 )
         return ItemShape(resource.name, tuple(members), self._derive(resource, declared, pointer))
 
-    def _member(
-        self,
-        resource: Resource,
-        name: str,
-        raw: Any,
-        prop: dict[str, Any],
-        ext: dict[str, Any],
-        where: str,
-        depth: int,
-    ) -> Member | None:
-        functions = [f for f in _COMPUTED if f in ext]
+    def _member(self, resource: Resource, p: _Property) -> Member | None:
+        functions = [f for f in _COMPUTED if f in p.ext]
         if functions:
-            return self._computed(resource, name, prop, ext, functions, where)
-        if isinstance(ext.get("embed"), str):
-            return self._declared_embed(resource, name, raw, prop, ext, where, depth)
-        column = ext.get("column") if isinstance(ext.get("column"), str) else None
-        field = resource.field(column) if column else resource.field(name)
+            return self._computed(resource, p, functions)
+        if isinstance(p.ext.get("embed"), str):
+            return self._declared_embed(resource, p)
+        column = p.ext.get("column") if isinstance(p.ext.get("column"), str) else None
+        field = resource.field(column) if column else resource.field(p.name)
         if column and field is None:
-            self.problem(f"column '{column}' is not a column of {resource.table}", where)
+            self.problem(f"column '{column}' is not a column of {resource.table}", p.where)
             return None
         if field is not None and not field.hidden:
             return Member(
-                name,
+                p.name,
                 "column",
                 column=field.column,
                 type=field.type,
-                nullable=is_nullable(prop),
-                as_string=field.type == FieldType.DECIMAL and "string" in schema_types(prop),
+                nullable=is_nullable(p.prop),
+                as_string=field.type == FieldType.DECIMAL and "string" in schema_types(p.prop),
             )
-        return self._conventional(resource, name, raw, prop, ext, depth)
+        return self._conventional(resource, p)
 
-    def _conventional(
-        self,
-        resource: Resource,
-        name: str,
-        raw: Any,
-        prop: dict[str, Any],
-        ext: dict[str, Any],
-        depth: int,
-    ) -> Member | None:
+    def _values(self, p: _Property, hop: Hop, column: str) -> Member:
+        """An array of one column of the rows `hop` reaches (`genreList`)."""
+        target = self.graph.resource(hop.target)
+        field = target.field(column) if target else None
+        return Member(
+            p.name,
+            "values",
+            column=column,
+            type=field.type if field else None,
+            hop=hop,
+            replace=p.replace,
+        )
+
+    def _conventional(self, resource: Resource, p: _Property) -> Member | None:
+        name, raw, prop = p.name, p.raw, p.prop
         types = schema_types(prop)
-        replace = ext.get("children") == "replace"
         if "array" in types:
             items_raw = prop.get("items", {})
             items = flatten(self.document, items_raw)
             if items.get("properties"):
                 hop = self._hop_for(resource, name, items_raw, to_many=True)
-                return self._embed(name, hop, items_raw, prop, depth, replace)
+                return self._embed(p, hop)
             stem = snake(name)
             for suffix in _LIST_SUFFIXES:
                 stem = stem.removesuffix(suffix)
@@ -142,21 +156,10 @@ class ShapeBuilder:
             if hop is None:
                 return None
             column = self._values_column(hop, snake(name), items)
-            if column is None:
-                return None
-            target = self.graph.resource(hop.target)
-            found = target.field(column) if target else None
-            return Member(
-                name,
-                "values",
-                column=column,
-                type=found.type if found else None,
-                hop=hop,
-                replace=replace,
-            )
+            return None if column is None else self._values(p, hop, column)
         if prop.get("properties") or component_name(raw) or "object" in types:
             hop = self._hop_for(resource, name, raw, to_many=False)
-            return self._embed(name, hop, raw, prop, depth, replace)
+            return self._embed(p, hop)
         if "integer" in types and snake(name).endswith("_count"):
             hop = self.graph.find(resource.table, snake(name).removesuffix("_count"), to_many=True)
             if hop is not None:
@@ -171,60 +174,38 @@ class ShapeBuilder:
                 hop = self.graph.to_target(resource.table, table, to_many=to_many)
         return hop
 
-    def _embed(
-        self,
-        name: str,
-        hop: Hop | None,
-        raw: Any,
-        prop: dict[str, Any],
-        depth: int,
-        replace: bool,
-    ) -> Member | None:
-        if hop is None or depth >= MAX_DEPTH:
+    def _embed(self, p: _Property, hop: Hop | None) -> Member | None:
+        if hop is None or p.depth >= MAX_DEPTH:
             return None
         target = self.graph.resource(hop.target)
         if target is None:
             return None
-        item_schema = prop.get("items", {}) if hop.to_many else raw
+        item_schema = p.prop.get("items", {}) if hop.to_many else p.raw
         pointer = _pointer_of(item_schema, "")
-        shape = self.item(target, item_schema, pointer, depth + 1)
+        shape = self.item(target, item_schema, pointer, p.depth + 1)
         return Member(
-            name, "embed", hop=hop, shape=shape, nullable=is_nullable(prop), replace=replace
+            p.name,
+            "embed",
+            hop=hop,
+            shape=shape,
+            nullable=is_nullable(p.prop),
+            replace=p.replace,
         )
 
-    def _declared_embed(
-        self,
-        resource: Resource,
-        name: str,
-        raw: Any,
-        prop: dict[str, Any],
-        ext: dict[str, Any],
-        where: str,
-        depth: int,
-    ) -> Member | None:
-        found = self.graph.path(resource.table, ext["embed"])
+    def _declared_embed(self, resource: Resource, p: _Property) -> Member | None:
+        declared = p.ext["embed"]
+        found = self.graph.path(resource.table, declared)
         if found is None or len(found[0]) != 1:
             self.problem(
-                f"embed '{ext['embed']}' names no relation of {resource.table} "
+                f"embed '{declared}' names no relation of {resource.table} "
                 f"(one step, e.g. {self._hop_names(resource.table)})",
-                f"{where}/{EXTENSION}/embed",
+                f"{p.where}/{EXTENSION}/embed",
             )
             return None
         hops, column = found
-        hop = hops[0]
-        replace = ext.get("children") == "replace"
         if column is not None:
-            target = self.graph.resource(hop.target)
-            field = target.field(column) if target else None
-            return Member(
-                name,
-                "values",
-                column=column,
-                type=field.type if field else None,
-                hop=hop,
-                replace=replace,
-            )
-        return self._embed(name, hop, raw, prop, depth, replace)
+            return self._values(p, hops[0], column)
+        return self._embed(p, hops[0])
 
     def _hop_names(self, table: str, to_many: bool = False) -> str:
         hops = [h for h in self.graph.hops(table) if h.names and (h.to_many or not to_many)]
@@ -240,15 +221,8 @@ class ShapeBuilder:
         return natural_key(target, "string" in schema_types(items) or not items)
 
     # -------------------------------------------------------------- computed
-    def _computed(
-        self,
-        resource: Resource,
-        name: str,
-        prop: dict[str, Any],
-        ext: dict[str, Any],
-        functions: list[str],
-        where: str,
-    ) -> Member | None:
+    def _computed(self, resource: Resource, p: _Property, functions: list[str]) -> Member | None:
+        name, prop, ext, where = p.name, p.prop, p.ext, p.where
         if len(functions) > 1:
             self.problem(f"declare one of count, exists or sum, not {functions}", where)
             return None
