@@ -72,6 +72,7 @@ class Problem(BacksmithError):
         self.detail = detail
         self.errors = errors or []
         self.headers = headers or {}
+        self.column = ""  # the column a database refusal names, when it names one
         if status is not None:
             self.status = status
 

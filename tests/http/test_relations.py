@@ -890,3 +890,17 @@ def test_relation_vocabulary_errors_name_file_line_and_pointer(
     for word in words:
         assert word in rendered[0]
     assert rendered[0] in str(caught.value)
+
+
+async def test_a_refused_write_points_at_the_property_the_database_names(
+    model: Model, database_url: str
+) -> None:
+    async with served(model, database_url) as client:
+        await seed(client)
+        duplicate = await client.post("/authors", json={"handle": "butler", "name": "Again"})
+        problem(duplicate, 409)
+        assert pointers(duplicate) == ["#/handle"]  # camelCase-free: the property is the column
+        missing = await client.post("/books", json={"book": {"title": "X", "authorId": 99}})
+        problem(missing, 422)
+        if database_url.startswith("postgresql"):  # SQLite's message names no column
+            assert pointers(missing) == ["#/book/authorId"]

@@ -351,6 +351,17 @@ async def _respond_row(
     return items[0]
 
 
+def _pointed(plan: OperationPlan, problem: Problem) -> Problem:
+    """A database refusal that names a column, pointed at the body property it came from."""
+    if problem.column and not problem.errors:
+        for name, field in plan.writable.items():
+            if field.column == problem.column:
+                pointer = f"{plan.body_pointer}/{name}"
+                problem.errors = [{"detail": problem.detail, "pointer": pointer}]
+                break
+    return problem
+
+
 async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
     parsed = await plan.parse(request)
     body = _require_object(plan, parsed.body)
@@ -376,11 +387,13 @@ async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Reque
         try:
             row, item = await _run(engine, work, write=True)
             break
-        except Conflict:
+        except Conflict as conflict:
             # Two creates derived the same slug at once: derive again past the winner's.
             attempt += 1
             if not plan.derive or attempt > 3:
-                raise
+                raise _pointed(plan, conflict) from None
+        except Problem as problem:
+            raise _pointed(plan, problem) from None
     headers = []
     location = plan.location_of(row)
     if location:
@@ -490,7 +503,11 @@ async def _change(
             await writer.write(conn, row, items, plan.validation_status, plan.body_pointer, True)
         return await _respond_row(plan, conn, row, principal, refetch=bool(children))
 
-    return _item(plan, await _run(engine, work, write=True))
+    try:
+        item = await _run(engine, work, write=True)
+    except Problem as problem:
+        raise _pointed(plan, problem) from None
+    return _item(plan, item)
 
 
 async def handle_replace(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
