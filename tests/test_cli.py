@@ -133,9 +133,9 @@ def test_check_bookshop(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     summary, *handlers = out.splitlines()
     assert summary.startswith(
-        f"{BOOKSHOP}: OpenAPI 3.1, 30 operations (29 CRUD, 1 needs a handler)"
+        f"{BOOKSHOP}: OpenAPI 3.1, 32 operations (31 CRUD, 1 needs a handler)"
     )
-    assert "5 resources, 0 warnings" in summary
+    assert "8 resources, 0 warnings" in summary
     assert len(handlers) == 1
     assert handlers[0].startswith("  needs a handler: cancelOrder (POST /orders/{id}/cancel): ")
     assert err == ""

@@ -7,6 +7,9 @@ that matches the declared schema (problem documents included) and declared heade
 exception is `cancelOrder`, the contract's only non-CRUD operation: without a hand-written
 handler it answers 501, which is checked on its own.
 
+The wishlist operations act for a customer: the app is served with a JWT secret, and the
+requests aimed at stored rows carry a valid bearer token whose `sub` is a stored customer.
+
 Generated ids rarely name a stored row, so each operation is fuzzed twice: once as generated,
 and once with its path parameters and foreign keys pointing at rows created for that test.
 A table of one valid request per operation then makes sure every success body is validated.
@@ -19,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import time
 from typing import Any
 
+import jwt
 import pytest
 import schemathesis
 from conftest import BOOKSHOP
@@ -35,8 +40,12 @@ from backsmith.settings import load_settings
 MODEL = load_model(BOOKSHOP)
 CONTRACT: dict[str, Any] = copy.deepcopy(MODEL.document)
 SCHEMA = schemathesis.openapi.from_dict(copy.deepcopy(CONTRACT))
-CRUD = SCHEMA.exclude(operation_id="cancelOrder")
+# The two operations that act for the caller; fuzzed on their own (see test_wishlist_conforms).
+WISHLIST_IDS = ["wishlistBook", "unwishlistBook"]
+CRUD = SCHEMA.exclude(operation_id=["cancelOrder", *WISHLIST_IDS])
+WISHLIST = SCHEMA.include(operation_id=WISHLIST_IDS)
 CANCEL = SCHEMA.include(operation_id="cancelOrder")
+SECRET = "schemathesis-test-secret-of-32-bytes-or-more"
 
 CONFORMANCE = [
     checks.not_a_server_error,
@@ -60,7 +69,10 @@ _unique = itertools.count(1)
 def served_app(tmp_path_factory: pytest.TempPathFactory) -> BacksmithApp:
     """The bookshop on an empty SQLite file, its tables created before the first request."""
     database = tmp_path_factory.mktemp("schemathesis") / "bookshop.db"
-    app = create_app(MODEL, load_settings({}, environ={}, database_url=f"sqlite:///{database}"))
+    settings = load_settings(
+        {}, environ={}, database_url=f"sqlite:///{database}", jwt_secret=SECRET
+    )
+    app = create_app(MODEL, settings)
 
     async def start() -> None:
         # Schemathesis may run the ASGI lifespan too (startup is idempotent); the connections
@@ -78,12 +90,17 @@ def call(
     path: dict[str, Any] | None = None,
     query: dict[str, Any] | None = None,
     body: Any = NOT_SET,
+    headers: dict[str, str] | None = None,
 ) -> tuple[Case, Any]:
     """Send one explicit request for `operation_id`; the case and its response."""
     operation = SCHEMA.find_operation_by_id(operation_id)
     media_type = None if body is NOT_SET else "application/json"
     case = operation.Case(
-        path_parameters=path or {}, query=query or {}, body=body, media_type=media_type
+        path_parameters=path or {},
+        query=query or {},
+        headers=headers or {},
+        body=body,
+        media_type=media_type,
     )
     return case, case.call(app=app)
 
@@ -102,7 +119,7 @@ def book_body(**extra: Any) -> dict[str, Any]:
     return {
         "title": "The Left Hand of Darkness",
         "isbn": f"{9780000000000 + next(_unique)}",
-        "genre": "science-fiction",
+        "genres": ["science-fiction"],
         "price_cents": 1099,
         **extra,
     }
@@ -128,12 +145,19 @@ def rows(served_app: BacksmithApp) -> dict[str, Any]:
     return {
         "author": author["id"],  # has no books, so it can be deleted
         "parent": parent["id"],  # has books
-        "book": book["id"],  # no order line refers to it, so it can be deleted
-        "lined_book": lined_book["id"],
+        "book": book["slug"],  # books are addressed by slug; no order line refers to this one
+        "lined_book": lined_book["id"],  # order lines name books by uuid
         "customer": customer["id"],
         "order": order["id"],
         "line": line["id"],
+        "token": bearer(customer["id"]),  # acts for `customer`
     }
+
+
+def bearer(customer_id: str) -> str:
+    """An `Authorization` header value for a caller whose token names `customer_id`."""
+    claims = {"sub": customer_id, "exp": time.time() + 3600}
+    return f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"
 
 
 # Which row a path parameter or a foreign key points at, in test_operation_conforms_on_rows.
@@ -145,6 +169,7 @@ ROW_OF_COLLECTION = {
     "lines": "line",
 }
 ROW_OF_NAME = {
+    "slug": "book",
     "authorId": "parent",
     "orderId": "order",
     "author_id": "parent",
@@ -168,6 +193,8 @@ def point_at_rows(case: Case, rows: dict[str, Any]) -> None:
     if isinstance(case.body, dict):
         for name in [n for n in case.body if n in ROW_OF_NAME]:
             case.body[name] = rows[ROW_OF_NAME[name]]
+    if case.operation.definition.raw.get("security"):  # acts for the caller: a valid token
+        case.headers = {**(case.headers or {}), "Authorization": rows["token"]}
 
 
 # ------------------------------------------------------------------ property-based runs
@@ -185,6 +212,25 @@ def test_operation_conforms_on_rows(
     case: Case, served_app: BacksmithApp, rows: dict[str, Any]
 ) -> None:
     """The same, with ids that name stored rows, so success responses are checked too."""
+    point_at_rows(case, rows)
+    response = case.call(app=served_app)
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
+
+
+@WISHLIST.parametrize()
+@FUZZ
+def test_wishlist_conforms(case: Case, served_app: BacksmithApp) -> None:
+    """Generated requests to the operations acting for the caller, with generated tokens."""
+    response = case.call(app=served_app)
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
+
+
+@WISHLIST.parametrize()
+@FUZZ
+def test_wishlist_conforms_on_rows(
+    case: Case, served_app: BacksmithApp, rows: dict[str, Any]
+) -> None:
+    """The same with a stored book's slug and a valid token of a stored customer."""
     point_at_rows(case, rows)
     response = case.call(app=served_app)
     case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
@@ -210,7 +256,7 @@ def test_cancel_order_needs_a_handler(case: Case, served_app: BacksmithApp) -> N
 # ------------------------------------------------------------------ one valid request each
 def success_requests(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """For each CRUD operation: path parameters, query and body of a request that succeeds."""
-    author, parent, book = rows["author"], rows["parent"], rows["book"]
+    author, parent, book, token = rows["author"], rows["parent"], rows["book"], rows["token"]
     customer, order, line = rows["customer"], rows["order"], rows["line"]
     return {
         "listAuthors": {"query": {"limit": 1}},
@@ -223,17 +269,28 @@ def success_requests(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "createAuthorBook": {"path": {"authorId": parent}, "body": book_body(tags=["sf"])},
         "listBooks": {"query": {"genre": "science-fiction", "sort": "-price_cents"}},
         "createBook": {"body": book_body(author_id=parent, published_on="1969-03-01")},
-        "getBook": {"path": {"id": book}},
-        "replaceBook": {"path": {"id": book}, "body": book_body(author_id=parent)},
-        "updateBook": {"path": {"id": book}, "body": {"in_stock": False, "published_on": None}},
-        "deleteBook": {"path": {"id": book}},
+        "getBook": {"path": {"slug": book}},
+        "replaceBook": {"path": {"slug": book}, "body": book_body(author_id=parent)},
+        "updateBook": {
+            "path": {"slug": book},
+            "body": {"in_stock": False, "published_on": None, "genres": ["classic", "sf"]},
+        },
+        "deleteBook": {"path": {"slug": book}},
+        "wishlistBook": {"path": {"slug": book}, "headers": {"Authorization": token}},
+        "unwishlistBook": {"path": {"slug": book}, "headers": {"Authorization": token}},
         "listCustomers": {"query": {"limit": 100}},
         "createCustomer": {"body": {"email": f"n{next(_unique)}@example.com", "name": "Tenar"}},
         "getCustomer": {"path": {"id": customer}},
         "updateCustomer": {"path": {"id": customer}, "body": {"tier": "gold"}},
         "deleteCustomer": {"path": {"id": customer}},
         "listOrders": {"query": {"page": 1, "per_page": 5, "customer_id": customer}},
-        "createOrder": {"body": {"customer_id": customer, "note": "gift wrap"}},
+        "createOrder": {
+            "body": {
+                "customer_id": customer,
+                "note": "gift wrap",
+                "lines": [{"book_id": rows["lined_book"], "quantity": 2, "unit_price_cents": 5}],
+            }
+        },
         "getOrder": {"path": {"id": order}},
         "updateOrder": {"path": {"id": order}, "body": {"status": "paid"}},
         "deleteOrder": {"path": {"id": order}},
@@ -248,7 +305,7 @@ def success_requests(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-ROLES = ("author", "parent", "book", "lined_book", "customer", "order", "line")
+ROLES = ("author", "parent", "book", "lined_book", "customer", "order", "line", "token")
 SUCCESS_IDS = list(success_requests(dict.fromkeys(ROLES, 1)))  # only the keys are used here
 
 
@@ -276,6 +333,7 @@ def test_success_response_conforms(
         request.get("path"),
         request.get("query"),
         request.get("body", NOT_SET),
+        request.get("headers"),
     )
     assert response.status_code == declared_success(operation_id), response.text
     case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
@@ -283,13 +341,31 @@ def test_success_response_conforms(
         body = response.json()
         items = body if isinstance(body, list) else body["items"]
         assert items, f"{operation_id} listed nothing, so no item was validated"
+    if operation_id in WISHLIST_IDS:  # the caller's own view of the book
+        wished = operation_id == "wishlistBook"
+        assert response.json()["wishlisted"] is wished, response.text
+        assert response.json()["wishlisted_count"] == int(wished), response.text
+    if operation_id == "createOrder":  # lines written with the order, summed into the total
+        assert len(response.json()["lines"]) == 1 and response.json()["total_cents"] == 10
 
 
 # ------------------------------------------------------------------ minimal repros
 def test_problem_instance_is_a_uri_reference(served_app: BacksmithApp) -> None:
     """`instance` is declared `format: uri-reference`; a decoded path with a space is not one."""
-    case, response = call(served_app, "getBook", {"id": "not a uuid"})
+    case, response = call(served_app, "getBook", {"slug": "not a slug"})
     assert response.status_code == 422
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
+
+
+@pytest.mark.parametrize("operation_id", WISHLIST_IDS)
+def test_wishlist_with_a_bad_slug_answers_a_declared_status(
+    operation_id: str, served_app: BacksmithApp, rows: dict[str, Any]
+) -> None:
+    """A slug that cannot match `^[a-z0-9-]+$` names no book; the answer must be declared."""
+    case, response = call(
+        served_app, operation_id, {"slug": "Not A Slug"}, headers={"Authorization": rows["token"]}
+    )
+    assert 400 <= response.status_code < 500, response.text
     case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": served_app})
 
 
@@ -321,8 +397,13 @@ def test_integer_past_sqlite_range_is_not_a_server_error(
 
 
 def test_filters_select_every_operation_once() -> None:
-    """The fuzzed runs above cover all 29 CRUD operations, and cancelOrder on its own."""
+    """The fuzzed runs above cover all 31 CRUD operations (the two wishlist operations on
+    their own), and cancelOrder on its own."""
     crud = [result.ok().label for result in CRUD.get_all_operations()]
+    wishlist = [result.ok().label for result in WISHLIST.get_all_operations()]
     cancel = [result.ok().label for result in CANCEL.get_all_operations()]
     assert cancel == ["POST /orders/{id}/cancel"]
-    assert len(crud) == len(set(crud)) == len(MODEL.operations) - 1 == 29
+    assert sorted(wishlist) == ["DELETE /books/{slug}/wishlist", "POST /books/{slug}/wishlist"]
+    assert not set(crud) & set(wishlist)
+    assert len(crud) == len(set(crud)) == 29
+    assert len(crud) + len(wishlist) == len(MODEL.operations) - 1 == 31

@@ -63,7 +63,7 @@ def test_curl_tour(server: str) -> None:
             "title": "The Dispossessed",
             "isbn": "9780060512750",
             "author_id": created.json()["id"],
-            "genre": "science-fiction",
+            "genres": ["science-fiction"],
             "price_cents": 1099,
         },
     )

@@ -314,12 +314,17 @@ def _require_object(plan: OperationPlan, body: Any) -> dict[str, Any]:
 
 
 def _child_items(plan: OperationPlan, body: dict[str, Any], creating: bool) -> list[Any]:
-    """(children, items) pairs the body carries; refused on PUT/PATCH unless declared."""
+    """(children, items) pairs the body carries; refused on PUT/PATCH unless declared.
+
+    A PUT replaces the whole resource: replaceable children it leaves out become none.
+    """
     found = []
     errors = []
     at = plan.body_pointer
     for children in plan.children:
         if children.name not in body:
+            if plan.operation.kind == Kind.REPLACE and children.replace:
+                found.append((children, []))
             continue
         items = body[children.name]
         if not isinstance(items, list):
