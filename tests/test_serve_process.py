@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from conftest import BOOKSHOP
+
+SECRET = "change-me-to-32-or-more-random-bytes"
 
 
 def _free_port() -> int:
@@ -26,6 +29,7 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKSMITH_")}
+    env["BACKSMITH_JWT_SECRET"] = SECRET  # as the README's wishlist tour serves it
     process = subprocess.Popen(
         [sys.executable, "-m", "backsmith.cli", "serve", str(BOOKSHOP), "--port", str(port)],
         cwd=tmp_path,
@@ -73,5 +77,25 @@ def test_curl_tour(server: str) -> None:
     bad = httpx.post(f"{server}/books", json={"title": ""})
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
+    customer = httpx.post(f"{server}/customers", json={"name": "Ana", "email": "ana@example.com"})
+    slug = book.json()["slug"]
+    order = httpx.post(
+        f"{server}/orders",
+        json={
+            "customer_id": customer.json()["id"],
+            "lines": [{"book_id": book.json()["id"], "quantity": 2, "unit_price_cents": 1099}],
+        },
+    )
+    assert order.status_code == 201 and order.json()["total_cents"] == 2198
+    # The worker processes must see the very secret the command was started with.
+    token = jwt.encode(
+        {"sub": customer.json()["id"], "exp": time.time() + 600}, SECRET, algorithm="HS256"
+    )
+    wished = httpx.post(
+        f"{server}/books/{slug}/wishlist", headers={"authorization": f"Bearer {token}"}
+    )
+    assert wished.status_code == 200, wished.text
+    assert (wished.json()["wishlisted_count"], wished.json()["wishlisted"]) == (1, True)
+    assert httpx.post(f"{server}/books/{slug}/wishlist").status_code == 401
     assert httpx.get(f"{server}/readyz").json() == {"status": "pass"}
     assert httpx.get(f"{server}/openapi.json").json()["info"]["title"] == "Bookshop API"

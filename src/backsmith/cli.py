@@ -147,8 +147,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     asyncio.run(_preflight(model, settings))
     env: dict[str, Any] = {CONTRACT_ENV: os.path.abspath(args.contract)}
     env[DBML_ENV] = os.path.abspath(args.dbml) if args.dbml else ""
-    for name, value in settings.dump().items():
-        env[f"BACKSMITH_{name.upper()}"] = str(value)
+    env.update(settings.environment())  # the workers read their settings from here
     os.environ.update(env)
     uvicorn.run(
         "backsmith.http.factory:from_environment",

@@ -57,8 +57,12 @@ class Settings:
     log_level: str = "info"
     jwt_secret: str = ""
 
+    def environment(self) -> dict[str, str]:
+        """Every setting as the `BACKSMITH_*` variables that reproduce it in another process."""
+        return {f"BACKSMITH_{f.name.upper()}": str(getattr(self, f.name)) for f in fields(self)}
+
     def dump(self) -> dict[str, Any]:
-        """Every setting, secrets masked."""
+        """Every setting, secrets masked, for showing."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         if values["jwt_secret"]:
             values["jwt_secret"] = "***"
