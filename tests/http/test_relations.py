@@ -717,9 +717,16 @@ async def test_envelopes_wrap_requests_and_responses(model: Model, database_url:
         assert everything == {"a-wizard-of-earthsea", "kindred", "tehanu"}
 
         authors = await client.get("/authors?limit=1")
-        assert authors.status_code == 200 and set(authors.json()) == {"data", "meta"}
+        assert authors.status_code == 200 and set(authors.json()) == {"data", "meta", "links"}
         assert len(authors.json()["data"]) == 1 and authors.json()["meta"] == {"total": 2}
         assert authors.json()["data"][0]["handle"] in ("le-guin", "butler")
+        # `links.next` is a URI in the schema: it gets the next page's URL, not a bare token
+        next_url = authors.json()["links"]["next"]
+        assert next_url == "/authors?limit=1&offset=1"
+        assert authors.headers["link"] == f'<{next_url}>; rel="next"'
+        last = (await client.get(next_url)).json()
+        assert last["links"] == {"next": None} and len(last["data"]) == 1
+        assert last["data"][0]["handle"] != authors.json()["data"][0]["handle"]
 
 
 # ----------------------------------------------------- 9. filters across relations

@@ -247,12 +247,19 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
     next_cursor = (
         encode_cursor(order, rows[-1]) if more and rows and plan.pagination == "cursor" else None
     )
-    headers = _next_link(
-        request, roles, next_cursor, page + 1 if more and plan.pagination == "page" else None
+    next_url = _next_url(
+        request,
+        roles,
+        next_cursor,
+        page + 1 if more and plan.pagination == "page" else None,
+        offset + limit if more and plan.pagination == "offset" else None,
     )
+    headers = [(b"link", f'<{next_url}>; rel="next"'.encode())] if next_url else []
     if envelope.items is None:
         return json_response(op.response.status, _dumps(items), headers)
     body = _envelope(envelope, items, next_cursor, total, limit, page, offset, more)
+    if envelope.next is not None:
+        _place(body, envelope.next, next_url)
     return json_response(op.response.status, _dumps(body), headers)
 
 
@@ -289,18 +296,24 @@ def _place(body: dict[str, Any], path: str, value: Any) -> None:
     body[last] = value
 
 
-def _next_link(
-    request: Request, roles: dict[str, str], cursor: str | None, page: int | None
-) -> list[tuple[bytes, bytes]]:
-    """An RFC 8288 `Link: <...>; rel="next"` header for the next page, if there is one."""
-    if cursor is None and page is None:
-        return []
+def _next_url(
+    request: Request,
+    roles: dict[str, str],
+    cursor: str | None,
+    page: int | None,
+    offset: int | None,
+) -> str | None:
+    """The next page's URL (path and query), if there is a next page."""
     query = {k: v[-1] for k, v in request.query.items()}
     if cursor is not None:
         query[roles["cursor"]] = cursor
     elif page is not None:
         query[roles["page"]] = str(page)
-    return [(b"link", f'<{request.path}?{urlencode(query)}>; rel="next"'.encode())]
+    elif offset is not None:
+        query[roles["offset"]] = str(offset)
+    else:
+        return None
+    return f"{request.path}?{urlencode(query)}"
 
 
 # ----------------------------------------------------------------- writes

@@ -43,6 +43,7 @@ ENVELOPE_NAMES: dict[str, frozenset[str]] = {
     "offset": frozenset({"offset", "skip"}),
     "has_more": frozenset({"has_more", "has_next", "more"}),
 }
+_LINK_FORMATS = frozenset({"uri", "uri-reference", "url", "iri", "iri-reference"})
 JSON_MEDIA = ("application/json", "application/merge-patch+json")
 UNFILTERABLE = frozenset({FieldType.JSON, FieldType.ARRAY, FieldType.BINARY})
 
@@ -135,7 +136,7 @@ class OperationMapper:
 
     def _envelope_parts(self, properties: dict[str, Any], items_key: str) -> dict[str, str | None]:
         """Where the cursor, total, page... go: top-level keys or inside a `meta` object."""
-        found: dict[str, str | None] = dict.fromkeys(ENVELOPE_NAMES)
+        found: dict[str, str | None] = dict.fromkeys([*ENVELOPE_NAMES, "next"])
         places: list[tuple[str, dict[str, Any]]] = [("", properties)]
         for key, value in properties.items():
             nested = flatten(self.document, value)
@@ -150,6 +151,9 @@ class OperationMapper:
                 hit = next((k for k in props if snake(k) in names and k != items_key), None)
                 if hit is not None:
                     found[role] = prefix + hit
+                    fmt = flatten(self.document, props[hit]).get("format")
+                    if role == "cursor" and fmt in _LINK_FORMATS:  # DRF's `next`, HAL-ish links
+                        found["next"], found["cursor"] = found["cursor"], None
                     break
         if found["total"] is None:
             counted = f"{snake(items_key)}_count"

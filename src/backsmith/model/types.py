@@ -243,6 +243,7 @@ class Envelope:
     page: str | None = None
     offset: str | None = None
     has_more: str | None = None
+    next: str | None = None  # the next page's URL, where the schema wants a link, not a token
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,17 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
 PATH_ITEM_KEYS = OPERATION_KEYS
 
 # Parts of a response envelope an operation can place (`x-backsmith: {envelope: {...}}`).
-ENVELOPE_PARTS = ("items", "wrapper", "cursor", "total", "limit", "page", "offset", "has_more")
+ENVELOPE_PARTS = (
+    "items",
+    "wrapper",
+    "cursor",
+    "next",
+    "total",
+    "limit",
+    "page",
+    "offset",
+    "has_more",
+)
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
