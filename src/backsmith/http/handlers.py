@@ -23,14 +23,13 @@ from backsmith.http.auth import missing, unknown_caller
 from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
-from backsmith.http.shaping import computed_label, default_json
+from backsmith.http.shaping import default_json
 from backsmith.http.writes import column_values, derive
 from backsmith.model.types import Envelope, Field, FieldType, Kind
 from backsmith.storage.engine import WRITE
 from backsmith.storage.faults import problem_for, unavailable
 from backsmith.storage.queries import (
     OrderKey,
-    TableQueries,
     decode_cursor,
     encode_cursor,
     from_json,
@@ -137,6 +136,7 @@ def _order(plan: OperationPlan, parsed: Parsed, principal: Any = None) -> list[O
         terms = [prefix + t.lstrip("-") for t in plan.operation.default_sort]
         return order_keys(plan.queries.table, resource, terms)
     terms = []
+    computed: dict[str, tuple[Any, Field]] = {}
     for token in requested if isinstance(requested, list) else str(requested).split(","):
         name, _, suffix = token.strip().partition(":")
         descending = (
@@ -146,37 +146,17 @@ def _order(plan: OperationPlan, parsed: Parsed, principal: Any = None) -> list[O
         )
         name = name.lstrip("+-")
         field = resource.field(name)
-        computed = plan.shaper.expression(name, None) if plan.shaper is not None else None
-        if field is None and computed is not None:
-            terms.append(("-" if descending else "") + computed_label(name))
+        sortable = plan.shaper.sortable(name, principal) if plan.shaper is not None else None
+        if field is None and sortable is not None:
+            computed[name] = sortable
+            terms.append(("-" if descending else "") + name)
             continue
         if field is None or field.hidden or field.write_only or field.type in _UNSORTABLE:
             raise _invalid(
                 plan, f"cannot sort by '{name}'", parameter=str(sort_name), **{"in": "query"}
             )
         terms.append(("-" if descending else "") + field.column)
-    return _order_keys(plan, terms, principal)
-
-
-def _order_keys(plan: OperationPlan, terms: list[str], principal: Any) -> list[OrderKey]:
-    """ORDER BY keys; computed properties sort by their SQL expression."""
-    assert plan.queries is not None and plan.resource is not None
-    computed = [t for t in terms if t.lstrip("-").startswith("__bs_")]
-    if not computed or plan.shaper is None:
-        return order_keys(plan.queries.table, plan.resource, terms)
-    rest = [t for t in terms if t not in computed]
-    keys = []
-    for term in computed:
-        label = term.lstrip("-")
-        found = plan.shaper.expression(label.removeprefix("__bs_"), principal)
-        assert found is not None
-        expression, kind = found
-        field = Field(label, label, kind, nullable=False)
-        keys.append(OrderKey(expression, field, term.startswith("-")))
-    tail = order_keys(plan.queries.table, plan.resource, rest)
-    if not rest:  # the key follows the computed term's direction, as with columns
-        tail = [OrderKey(k.column, k.field, keys[-1].descending) for k in tail]
-    return keys + tail
+    return order_keys(plan.queries.table, resource, terms, computed)
 
 
 _MAX_OFFSET = 2**62  # past any table; keeps OFFSET inside every database's integer range
@@ -359,14 +339,12 @@ async def _respond_row(
     plan: OperationPlan, conn: Any, row: Any, principal: Any, refetch: bool
 ) -> dict[str, Any] | None:
     """The response item for a written row, read again when it embeds or computes anything."""
-    assert plan.shaper is not None and plan.queries is not None and plan.resource is not None
+    assert plan.shaper is not None
     if row is None:
         return None
     if refetch or not plan.shaper.flat:
-        key = {c: row[c] for c in plan.resource.primary_key}
-        row = await plan.queries.fetch_one(conn, key, extras=plan.shaper.extras(principal))
-    items = await plan.shaper.shape(conn, [row], principal)
-    return items[0]
+        return await plan.shaper.reload(conn, row, principal)
+    return plan.shaper.one(row)
 
 
 def _pointed(plan: OperationPlan, problem: Problem) -> Problem:
@@ -586,7 +564,7 @@ async def _change_link(
         caller = caller_value(links.table.c[op.link_principal], principal)
         if caller is None:
             raise missing() if principal is None else unknown_caller()
-    target_param = next((p for p in op.params if p.role == "target"), None)
+    target_param = plan.target_param
 
     async def work(conn: Any) -> dict[str, Any] | None:
         parent = await plan.queries.fetch_one(conn, _scope(plan, parsed))  # type: ignore[union-attr]
@@ -616,12 +594,8 @@ async def _change_link(
             await links.delete_all(conn, row)
         if plan.shaper is None:
             return None
-        answered = target if target is not None and plan.shaper.table.name == hop.target else parent
-        key = {c.name: answered[c.name] for c in plan.shaper.table.primary_key.columns}
-        fresh = await TableQueries(plan.shaper.table).fetch_one(
-            conn, key, extras=plan.shaper.extras(principal)
-        )
-        return (await plan.shaper.shape(conn, [fresh], principal))[0]
+        answered = target if plan.answers_target else parent
+        return await plan.shaper.reload(conn, answered, principal)
 
     item = await _run(engine, work, write=True)
     if item is None:

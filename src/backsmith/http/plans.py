@@ -110,6 +110,8 @@ class OperationPlan:
         wrapper = operation.body_wrapper
         self.body_pointer = f"#/{wrapper}" if wrapper else "#"
         self.target_queries: TableQueries | None = None
+        self.target_param: Param | None = None
+        self.answers_target = False
         self.location: list[tuple[str, str]] = []  # (path template, key column per param)
         self.location_template = ""
         # Parent rows a nested path names: (path parameter, parent table, parent column).
@@ -135,9 +137,17 @@ class OperationPlan:
                 hop = operation.link
                 link_table = hop.join or hop.target
                 self.link_queries = TableQueries(tables[link_table])
-                by_table = {r.table: r for r in model.resources.values()}
-                self.link_stamps = Stamps(by_table[link_table])
-                for relation in by_table[link_table].relations:
+                link_resource = model.resource_for_table(link_table)
+                assert link_resource is not None
+                self.link_stamps = Stamps(link_resource)
+                self.target_param = next((p for p in operation.params if p.role == "target"), None)
+                # A link answers with the linked row when its response is shaped as that table.
+                self.answers_target = (
+                    hop.kind == "through"
+                    and self.shaper is not None
+                    and self.shaper.table.name == hop.target
+                )
+                for relation in link_resource.relations:
                     if relation.columns == (operation.link_principal,):
                         self.callers_queries = TableQueries(tables[relation.target])
                         self.caller_key = relation.target_columns[0]
@@ -282,14 +292,13 @@ def _param_fields(
     model: Model, operation: Operation, resource: Resource | None
 ) -> dict[str, Field]:
     """The field each parameter's value is converted for: on its own table or a related one."""
-    by_table = {r.table: r for r in model.resources.values()}
     found = {}
     for param in operation.params:
         owner = resource
         if param.hops:
-            owner = by_table.get(param.hops[-1].target)
+            owner = model.resource_for_table(param.hops[-1].target)
         elif param.role == "target" and operation.link is not None:
-            owner = by_table.get(operation.link.target)
+            owner = model.resource_for_table(operation.link.target)
         field = owner.field(param.column) if owner is not None and param.column else None
         if field is not None:
             found[param.name] = field

@@ -15,7 +15,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backsmith.model.types import Computed, FieldType, Hop, ItemShape, Model
+from backsmith.model.types import Computed, Field, FieldType, Hop, ItemShape, Model
+from backsmith.storage.queries import TableQueries
 from backsmith.storage.related import computed_expression, load_related
 
 _PLAIN, _DECIMAL_NUMBER, _TEXT, _BOOL, _INT, _FLOAT = 0, 1, 2, 3, 4, 5
@@ -30,7 +31,7 @@ def computed_label(name: str) -> str:
 class Shaper:
     """Turns rows into the item objects of one response schema."""
 
-    __slots__ = ("_members", "_related", "computed", "table", "tables")
+    __slots__ = ("_fixed", "_members", "_queries", "_related", "computed", "table", "tables")
 
     def __init__(self, shape: ItemShape, model: Model, tables: Mapping[str, sa.Table]) -> None:
         resource = model.resources[shape.resource]
@@ -63,25 +64,54 @@ class Shaper:
                 members.append((member.name, "", what, member.nullable, conversion))
         self._members = tuple(members)
         self._related = tuple(related)
+        self._queries = TableQueries(self.table)
+        # Counts and sums are the same SQL for every caller: built once, here.
+        self._fixed = {
+            name: computed_expression(tables, self.table, computed, None)
+            for name, computed, _ in self.computed
+            if computed.function != "exists"
+        }
 
     @property
     def flat(self) -> bool:
         return not self._related and not self.computed
 
-    def extras(self, principal: Any, source: sa.FromClause | None = None) -> list[Any]:
+    def extras(self, principal: Any) -> list[Any]:
         """The computed columns to select beside the row's own, labelled."""
-        table = self.table if source is None else source
         return [
-            computed_expression(self.tables, table, computed, principal).label(computed_label(name))
+            self._expression(name, computed, principal).label(computed_label(name))
             for name, computed, _ in self.computed
         ]
 
+    def _expression(self, name: str, computed: Computed, principal: Any) -> Any:
+        fixed = self._fixed.get(name)
+        if fixed is not None:
+            return fixed
+        return computed_expression(self.tables, self.table, computed, principal)
+
     def expression(self, name: str, principal: Any) -> tuple[Any, FieldType] | None:
-        """A computed property's SQL expression, for filters and sorting."""
+        """A computed property's SQL expression and type, for filters and sorting."""
         for member, computed, kind in self.computed:
             if member == name:
-                return computed_expression(self.tables, self.table, computed, principal), kind
+                return self._expression(member, computed, principal), kind
         return None
+
+    def sortable(self, name: str, principal: Any) -> tuple[Any, Field] | None:
+        """A computed property as an ORDER BY term, read back from its selected label."""
+        found = self.expression(name, principal)
+        if found is None:
+            return None
+        label = computed_label(name)
+        return found[0], Field(label, label, found[1], nullable=False)
+
+    async def reload(
+        self, conn: AsyncConnection, row: Mapping[str, Any], principal: Any
+    ) -> dict[str, Any]:
+        """The item for a row just written: read again by key with its computed values."""
+        key = {column.name: row[column.name] for column in self.table.primary_key.columns}
+        fresh = await self._queries.fetch_one(conn, key, extras=self.extras(principal))
+        assert fresh is not None
+        return (await self.shape(conn, [fresh], principal))[0]
 
     def one(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The row's own members; embedded ones are left for `shape` to fill."""

@@ -140,17 +140,17 @@ class Children:
         self.hop = hop
         self.replace = replace
         self.values_column = values_column
-        target = next(r for r in model.resources.values() if r.table == hop.target)
+        target = model.resource_for_table(hop.target)
+        assert target is not None
         self.target = target
         self.table = tables[hop.target]
         self.join = tables[hop.join] if hop.join else None
+        self.targets = TableQueries(self.table)
+        self.joins = TableQueries(self.join) if self.join is not None else None
         self.writable = writable_fields(target, shape)
         self.stamps = Stamps(target)
-        self.join_stamps = (
-            Stamps(next(r for r in model.resources.values() if r.table == hop.join))
-            if hop.join
-            else None
-        )
+        join = model.resource_for_table(hop.join) if hop.join else None
+        self.join_stamps = Stamps(join) if join is not None else None
         # On a "many" hop the child's foreign key is the parent's: never from the body.
         for column in hop.target_columns if hop.kind == "many" else ():
             for key in [k for k, f in self.writable.items() if f.column == column]:
@@ -218,15 +218,16 @@ class Children:
         else:
             raise ValidationFailed([{"detail": "must be an object", "pointer": pointer}], status)
         lookup = {c: v for c, v in values.items() if c == key_column} or values
-        found = await TableQueries(self.table).fetch_one(conn, lookup) if lookup else None
+        found = await self.targets.fetch_one(conn, lookup) if lookup else None
         if found is None:
             values = {**self.stamps.values(creating=True), **values}
-            found = await TableQueries(self.table).insert(conn, values)
+            found = await self.targets.insert(conn, values)
         joined = {
             self.hop.join_source[0]: parent_key,
             self.hop.join_target[0]: found[key_column],
         }
-        exists = await TableQueries(self.join).fetch_one(conn, joined)
+        assert self.joins is not None
+        exists = await self.joins.fetch_one(conn, joined)
         if exists is None:
             stamps = self.join_stamps.values(creating=True) if self.join_stamps else {}
             await conn.execute(sa.insert(self.join).values({**stamps, **joined}))

@@ -118,21 +118,35 @@ class OperationMapper:
             meta = self._envelope_parts(properties, items_key)
             envelope = Envelope(items=items_key, **meta)
             return _Shape(arrays[items_key], envelope, True, component_name(arrays[items_key]))
-        wrapped = [k for k, v in properties.items() if component_name(v) in self.schema_resources]
-        if len(properties) == 1 and wrapped:
-            inner = properties[wrapped[0]]
-            return _Shape(inner, Envelope(wrapper=wrapped[0]), False, component_name(inner))
-        return _Shape(schema, Envelope(), False, name)
+        return self._item_shape_of(schema, name)
 
     def _item_shape_of(self, schema: Any, name: str | None) -> _Shape:
-        properties = flatten(self.document, schema).get("properties", {})
-        if len(properties) == 1:
-            key, inner = next(iter(properties.items()))
-            inner_flat = flatten(self.document, inner)
-            known = component_name(inner) in self.schema_resources
-            if known or (inner_flat.get("properties") and self._table_named(key)):
-                return _Shape(inner, Envelope(wrapper=key), False, component_name(inner))
+        wrapped = self._wrapped(schema)
+        if wrapped is not None:
+            key, inner = wrapped
+            return _Shape(inner, Envelope(wrapper=key), False, component_name(inner))
         return _Shape(schema, Envelope(), False, name)
+
+    def _wrapped(self, schema: Any) -> tuple[str, Any] | None:
+        """(key, inner schema) of a one-property object wrapping one row: `{"book": {...}}`.
+
+        The inner schema is a resource's (or its `BookCreate` variant's), or an inline object
+        under a key that names a table. Used for responses and request bodies alike.
+        """
+        properties = flatten(self.document, schema).get("properties") or {}
+        if len(properties) != 1:
+            return None
+        key, inner = next(iter(properties.items()))
+        name = component_name(inner)
+        if name is not None and (
+            name in self.schema_resources or _strip_affixes(name) in self.schema_resources
+        ):
+            return key, inner
+        titled = key[:1].upper() + key[1:]
+        named = titled in self.schema_resources or self._table_named(key)
+        if flatten(self.document, inner).get("properties") and named:
+            return key, inner
+        return None
 
     def _envelope_parts(self, properties: dict[str, Any], items_key: str) -> dict[str, str | None]:
         """Where the cursor, total, page... go: top-level keys or inside a `meta` object."""
@@ -276,21 +290,8 @@ class OperationMapper:
         """`{"book": {...}}` bodies: the wrapper key and the schema of what it wraps."""
         if body is None:
             return None, None
-        flat = flatten(self.document, body)
-        properties = flat.get("properties") or {}
-        if len(properties) != 1 or component_name(body) in self.schema_resources:
-            return None, body
-        key, inner = next(iter(properties.items()))
-        name = component_name(inner)
-        if name is not None and (
-            name in self.schema_resources or _strip_affixes(name) in self.schema_resources
-        ):
-            return key, inner
-        inner_flat = flatten(self.document, inner)
-        table = self.schema_resources.get(key[:1].upper() + key[1:])
-        if inner_flat.get("properties") and (table or self._table_named(key)):
-            return key, inner
-        return None, body
+        wrapped = None if component_name(body) in self.schema_resources else self._wrapped(body)
+        return wrapped if wrapped is not None else (None, body)
 
     def _table_named(self, name: str) -> str | None:
         return next((r.table for r in self.resources.values() if names_match(name, r.table)), None)

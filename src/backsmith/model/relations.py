@@ -149,11 +149,9 @@ class RelationGraph:
             hop = self.find(current, part)
             if hop is None:
                 resource = self._by_table.get(current)
-                is_last = index == len(parts) - 1
-                if is_last and hops and resource is not None and resource.field(part):
-                    return hops, resource.field(part).column  # type: ignore[union-attr]
-                if is_last and resource is not None and resource.field(snake(part)) and hops:
-                    return hops, resource.field(snake(part)).column  # type: ignore[union-attr]
+                field = resource.field(part) if resource is not None else None
+                if field is not None and hops and index == len(parts) - 1:
+                    return hops, field.column
                 return None
             hops.append(hop)
             current = hop.target

@@ -111,7 +111,7 @@ def declared_column(prop: Any) -> str | None:
 
 
 def _relation_property(
-    document: dict[str, Any], name: str, prop: Any, tables: frozenset[str], names: set[str]
+    document: dict[str, Any], name: str, prop: Any, table_schemas: frozenset[str], names: set[str]
 ) -> bool:
     """A property that holds other table rows (embedded), not a column of its own."""
     ext = prop.get("x-backsmith") if isinstance(prop, dict) else None
@@ -119,8 +119,8 @@ def _relation_property(
         return True
     flat = flatten(document, prop)
     if "array" in schema_types(flat):
-        return component_name(flat.get("items")) in tables
-    if component_name(prop) in tables:
+        return component_name(flat.get("items")) in table_schemas
+    if component_name(prop) in table_schemas:
         return f"{snake(name)}_id" in names  # author next to author_id
     return False
 

@@ -309,3 +309,7 @@ class Model:
     document: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+    def resource_for_table(self, table: str) -> Resource | None:
+        """The resource stored in `table`."""
+        return next((r for r in self.resources.values() if r.table == table), None)

@@ -43,19 +43,19 @@ def _column(text: str) -> str:
 
 def problem_for(error: sa_exc.DBAPIError, deleting: bool = False) -> Problem | None:
     """The problem a database error means for the client, or None for a server fault."""
-    problem = _problem_for(error, deleting)
-    if problem is not None and isinstance(error, sa_exc.IntegrityError):
-        text = str(error.orig) if error.orig is not None else str(error)
-        detail = getattr(getattr(error.orig, "__cause__", None), "detail", None) or ""
-        problem.column = _column(f"{text} {detail}")
-    return problem
-
-
-def _problem_for(error: sa_exc.DBAPIError, deleting: bool) -> Problem | None:
-    code = _sqlstate(error)
     text = str(error.orig) if error.orig is not None else str(error)
     detail = getattr(getattr(error.orig, "__cause__", None), "detail", None) or ""
     column = _column(f"{text} {detail}")
+    problem = _problem_for(error, deleting, text, column)
+    if problem is not None and isinstance(error, sa_exc.IntegrityError):
+        problem.column = column  # so a handler can point at the body property
+    return problem
+
+
+def _problem_for(
+    error: sa_exc.DBAPIError, deleting: bool, text: str, column: str
+) -> Problem | None:
+    code = _sqlstate(error)
     named = f" ({column})" if column else ""
 
     def matches(kind: tuple[str, str]) -> bool:

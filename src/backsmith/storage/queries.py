@@ -40,16 +40,32 @@ class OrderKey:
         return term.nulls_last() if self.descending else term.nulls_first()
 
 
-def order_keys(table: sa.Table, resource: Resource, terms: Sequence[str]) -> list[OrderKey]:
-    """ORDER BY terms (`column` or `-column`) plus the primary key, so every boundary is exact."""
+def order_keys(
+    table: sa.Table,
+    resource: Resource,
+    terms: Sequence[str],
+    computed: Mapping[str, tuple[Any, Field]] | None = None,
+) -> list[OrderKey]:
+    """ORDER BY terms (`column` or `-column`) plus the primary key, so every boundary is exact.
+
+    A term named in `computed` sorts by that expression; its field names the selected label
+    cursors read it back from.
+    """
     keys: list[OrderKey] = []
     seen: set[str] = set()
     for term in terms:
-        field = resource.field(term.lstrip("-"))
-        if field is None or field.column in seen:
+        name = term.lstrip("-")
+        if computed and name in computed:
+            column, field = computed[name]
+        else:
+            found = resource.field(name)
+            if found is None:
+                continue
+            column, field = table.c[found.column], found
+        if field.column in seen:
             continue
         seen.add(field.column)
-        keys.append(OrderKey(table.c[field.column], field, term.startswith("-")))
+        keys.append(OrderKey(column, field, term.startswith("-")))
     descending = keys[-1].descending if keys else False
     for column in resource.primary_key:
         if column not in seen:
