@@ -95,6 +95,12 @@ async def start_app(model: Model, database_url: str, **settings: object) -> Back
     return app
 
 
+async def stop_app(app: BacksmithApp) -> None:
+    """Close the app's serving connections and the engine the test gave it."""
+    await app.shutdown()
+    await app.engine.dispose()
+
+
 def client_for(app: BacksmithApp) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
@@ -109,7 +115,7 @@ async def served(
         async with client_for(app) as client:
             yield client
     finally:
-        await app.engine.dispose()
+        await stop_app(app)
 
 
 def write_file(base: Path, name: str, text: str) -> Path:

@@ -11,7 +11,7 @@ import anyio
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import client_for, served, start_app
+from conftest import client_for, served, start_app, stop_app
 
 from backsmith.http.app import create_app
 from backsmith.model.types import Model
@@ -544,7 +544,7 @@ async def test_server_fault_is_500_with_a_request_id(
             with caplog.at_level(logging.ERROR, logger="backsmith"):
                 response = await client.get(f"/orders/{MISSING_UUID}/lines")
     finally:
-        await app.engine.dispose()
+        await stop_app(app)
     body = problem(response, 500)
     request_id = response.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{16}", request_id)
@@ -566,7 +566,7 @@ async def test_request_ids_differ_per_fault(bookshop_model: Model, database_url:
                 for _ in range(3)
             }
     finally:
-        await app.engine.dispose()
+        await stop_app(app)
     assert None not in ids and len(ids) == 3
 
 

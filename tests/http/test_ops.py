@@ -10,7 +10,7 @@ import anyio
 import httpx
 import pytest
 import swagger_ui_bundle
-from conftest import BOOKSHOP, client_for, served, start_app
+from conftest import BOOKSHOP, client_for, served, start_app, stop_app
 
 from backsmith.api import load_model
 from backsmith.http.app import create_app
@@ -248,7 +248,7 @@ async def test_a_contract_path_wins_over_an_ops_endpoint(tmp_path: Path, databas
             notes = await client.get("/notes")
             spec = await client.get("/openapi.json")
     finally:
-        await app.engine.dispose()
+        await stop_app(app)
     # GET /healthz is the contract's own operation: not CRUD, so 501 naming it.
     assert health.status_code == 501
     assert health.headers["content-type"] == PROBLEM

@@ -21,7 +21,7 @@ import httpx
 import jwt
 import pytest
 import sqlalchemy
-from conftest import FIXTURES, client_for, served, start_app, write_file
+from conftest import FIXTURES, client_for, served, start_app, stop_app, write_file
 
 from backsmith.api import load_model
 from backsmith.cli import main
@@ -106,7 +106,7 @@ async def app_and_client(
         async with client_for(app) as client:
             yield app, client
     finally:
-        await app.engine.dispose()
+        await stop_app(app)
 
 
 async def scalar(app: BacksmithApp, sql: str) -> Any:
@@ -120,14 +120,14 @@ async def rows(app: BacksmithApp, sql: str) -> list[tuple[Any, ...]]:
 
 
 class SelectCounter:
-    """Counts the SELECT statements the app's engine sends while active."""
+    """Counts the SELECT statements the app sends to its database while active."""
 
     def __init__(self, app: BacksmithApp) -> None:
         self.statements: list[str] = []
         self.active = False
-        sqlalchemy.event.listen(app.engine.sync_engine, "before_cursor_execute", self._seen)
+        app.database.listeners.append(self._seen)
 
-    def _seen(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def _seen(self, statement: str) -> None:
         if self.active and statement.lstrip().upper().startswith("SELECT"):
             self.statements.append(statement)
 
@@ -242,7 +242,7 @@ async def test_column_override_is_served_and_written(tmp_path: Path, database_ur
             assert refused.status_code == 422, refused.text
         assert await rows(app, "select id, full_name from people") == [(1, "Ursula K. Le Guin")]
     finally:
-        await app.engine.dispose()
+        await stop_app(app)
 
 
 def test_model_json_shows_the_property_to_column_mapping(

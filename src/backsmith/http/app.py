@@ -20,6 +20,7 @@ from backsmith.http.routing import Router
 from backsmith.http.types import Receive, Scope, Send
 from backsmith.model.types import Model
 from backsmith.settings import Settings
+from backsmith.storage.database import Database
 from backsmith.storage.engine import make_engine
 from backsmith.storage.schema import prepare_database
 from backsmith.storage.tables import build_metadata
@@ -36,6 +37,7 @@ class BacksmithApp:
         self.metadata = build_metadata(model)
         self._engine = engine
         self._owns_engine = engine is None
+        self._database: Database | None = None
         self.router = Router()
         tables = {table.name: table for table in self.metadata.tables.values()}
         self.plans = compile_plans(model, settings, tables)
@@ -46,7 +48,7 @@ class BacksmithApp:
             self.router.add(op.path, op.method, _bind(handler, plan, self))
             contract_paths.add(op.path)
         for path, endpoint in ops_endpoints(
-            settings.ops_prefix, settings.docs, model.document, lambda: self.engine
+            settings.ops_prefix, settings.docs, model.document, lambda: self.database
         ).items():
             if path not in contract_paths:  # the contract's own paths win
                 self.router.add(path, "GET", endpoint)
@@ -57,10 +59,22 @@ class BacksmithApp:
             self._engine = make_engine(self.settings.database_url)
         return self._engine
 
+    @property
+    def database(self) -> Database:
+        """The connections requests run on; the engine only creates tables at start-up."""
+        if self._database is None:
+            self._database = Database.for_url(self.settings.database_url, self.engine.dialect)
+        return self._database
+
     async def startup(self) -> None:
         await prepare_database(self.engine, self.metadata, self.settings)
+        if self._owns_engine:  # serving needs none of its connections
+            await self.engine.dispose()
 
     async def shutdown(self) -> None:
+        if self._database is not None:
+            await self._database.close()
+            self._database = None
         if self._engine is not None and self._owns_engine:
             await self._engine.dispose()
             self._engine = None
@@ -127,7 +141,7 @@ def _instance(scope: Scope) -> str:
 
 def _bind(handler: Any, plan: Any, app: BacksmithApp) -> Any:
     async def endpoint(request: Request) -> Response:
-        return await handler(plan, app.engine, request)  # type: ignore[no-any-return]
+        return await handler(plan, app.database, request)  # type: ignore[no-any-return]
 
     return endpoint
 

@@ -8,8 +8,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-import sqlalchemy.exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backsmith.errors import (
     Conflict,
@@ -26,7 +24,7 @@ from backsmith.http.response import Response, empty, json_response
 from backsmith.http.shaping import default_json
 from backsmith.http.writes import column_values, derive
 from backsmith.model.types import Envelope, Field, FieldType, Kind
-from backsmith.storage.engine import WRITE
+from backsmith.storage.database import Database, DatabaseError
 from backsmith.storage.faults import problem_for, unavailable
 from backsmith.storage.queries import (
     OrderKey,
@@ -37,7 +35,7 @@ from backsmith.storage.queries import (
 )
 from backsmith.storage.related import caller_value, reaches
 
-Handler = Callable[[OperationPlan, AsyncEngine, Request], Awaitable[Response]]
+Handler = Callable[[OperationPlan, Database, Request], Awaitable[Response]]
 
 
 def _dumps(value: Any) -> bytes:
@@ -76,6 +74,13 @@ def _across(plan: OperationPlan, parsed: Parsed, principal: Any) -> list[Any]:
     return clauses
 
 
+def _bound(plan: OperationPlan, principal: Any) -> dict[str, Any]:
+    """Values the computed expressions bind for this caller (its key, for `exists`)."""
+    if plan.shaper is None or principal is None:
+        return {}
+    return plan.shaper.bound(principal)
+
+
 def _principal(plan: OperationPlan, request: Request) -> Any:
     """The caller's subject when the operation depends on it; None for an anonymous caller."""
     return plan.callers.subject(request) if plan.needs_caller else None
@@ -86,21 +91,24 @@ def _invalid(plan: OperationPlan, detail: str, **where: str) -> ValidationFailed
 
 
 async def _run(
-    engine: AsyncEngine,
+    database: Database,
     work: Callable[[Any], Awaitable[Any]],
     *,
     write: bool = False,
     deleting: bool = False,
 ) -> Any:
-    """Run `work(conn)`, in one write transaction if `write`; database refusals become problems."""
+    """Run `work(conn)`, in one transaction if `write`; database refusals become problems.
+
+    Work that is one statement (an INSERT ... RETURNING) is atomic by itself and runs
+    without BEGIN and COMMIT around it.
+    """
     try:
-        async with engine.connect() as conn:
-            if not write:
+        if write:
+            async with database.transaction() as conn:
                 return await work(conn)
-            conn = await conn.execution_options(**WRITE)
-            async with conn.begin():
-                return await work(conn)
-    except sa_exc.DBAPIError as error:
+        async with database.connect() as conn:
+            return await work(conn)
+    except DatabaseError as error:
         problem = problem_for(error, deleting)
         if problem is None:
             raise
@@ -166,7 +174,7 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+async def handle_list(plan: OperationPlan, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
     op = plan.operation
     assert plan.queries is not None and plan.shaper is not None and op.response is not None
@@ -210,18 +218,21 @@ async def handle_list(plan: OperationPlan, engine: AsyncEngine, request: Request
 
     shaper = plan.shaper
     queries = plan.queries
+    params = _bound(plan, principal)
 
     async def work(conn: Any) -> tuple[list[Any], list[Any], int | None]:
         extras = shaper.extras(principal)
-        rows = await queries.page(conn, equals, order, limit + 1, after, offset, extras, where)
+        rows = await queries.page(
+            conn, equals, order, limit + 1, after, offset, extras, where, params
+        )
         if not rows:
             await _require_parents(plan, conn, parsed)
-        total = await queries.count(conn, equals, where) if envelope.total else None
+        total = await queries.count(conn, equals, where, params) if envelope.total else None
         rows = rows[: limit + 1]
         items = await shaper.shape(conn, rows[:limit], principal)
         return rows, items, total
 
-    rows, items, total = await _run(engine, work)
+    rows, items, total = await _run(database, work)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (
@@ -358,7 +369,7 @@ def _pointed(plan: OperationPlan, problem: Problem) -> Problem:
     return problem
 
 
-async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+async def handle_create(plan: OperationPlan, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
     body = _require_object(plan, parsed.body)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
@@ -367,6 +378,9 @@ async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Reque
     given = column_values(plan.writable, body, True, plan.validation_status, plan.body_pointer)
     children = _child_items(plan, body, creating=True)
     queries = plan.queries
+
+    # One INSERT ... RETURNING is atomic alone; anything more runs in a transaction.
+    several = bool(plan.parents or plan.derive or children or not plan.shaper.flat)
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         await _require_parents(plan, conn, parsed)
@@ -381,7 +395,7 @@ async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Reque
     attempt = 0
     while True:
         try:
-            row, item = await _run(engine, work, write=True)
+            row, item = await _run(database, work, write=several)
             break
         except Conflict as conflict:
             # Two creates derived the same slug at once: derive again past the winner's.
@@ -397,7 +411,7 @@ async def handle_create(plan: OperationPlan, engine: AsyncEngine, request: Reque
     return json_response(plan.operation.response.status, _dumps(_wrap(plan, item)), headers)
 
 
-async def handle_read(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+async def handle_read(plan: OperationPlan, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
     principal = _principal(plan, request)
@@ -409,10 +423,11 @@ async def handle_read(plan: OperationPlan, engine: AsyncEngine, request: Request
             _scope(plan, parsed),
             extras=shaper.extras(principal),
             where=_across(plan, parsed, principal),
+            params=_bound(plan, principal),
         )
         return None if row is None else (await shaper.shape(conn, [row], principal))[0]
 
-    return _item(plan, await _run(engine, work))
+    return _item(plan, await _run(database, work))
 
 
 def _item(plan: OperationPlan, item: dict[str, Any] | None) -> Response:
@@ -461,7 +476,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 async def _change(
-    plan: OperationPlan, engine: AsyncEngine, request: Request, replace: bool
+    plan: OperationPlan, database: Database, request: Request, replace: bool
 ) -> Response:
     """PUT (replace) or PATCH (merge): update the row, then its declared children."""
     parsed = await plan.parse(request)
@@ -482,10 +497,15 @@ async def _change(
             if f.type == FieldType.JSON and isinstance(body.get(name), dict) and f.column in values
         }
     queries, stamps = plan.queries, plan.stamps
+    assert plan.shaper is not None
+    several = bool(patch or where or children or not plan.shaper.flat)
+    params = _bound(plan, principal)
 
     async def work(conn: Any) -> dict[str, Any] | None:
         if patch or where:  # read under a lock first
-            current = await queries.fetch_one(conn, equals, for_update=True, where=where)
+            current = await queries.fetch_one(
+                conn, equals, for_update=True, where=where, params=params
+            )
             if current is None:
                 return None
             for column, value in patch.items():
@@ -500,21 +520,21 @@ async def _change(
         return await _respond_row(plan, conn, row, principal, refetch=bool(children))
 
     try:
-        item = await _run(engine, work, write=True)
+        item = await _run(database, work, write=several)
     except Problem as problem:
         raise _pointed(plan, problem) from None
     return _item(plan, item)
 
 
-async def handle_replace(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
-    return await _change(plan, engine, request, replace=True)
+async def handle_replace(plan: OperationPlan, database: Database, request: Request) -> Response:
+    return await _change(plan, database, request, replace=True)
 
 
-async def handle_update(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
-    return await _change(plan, engine, request, replace=False)
+async def handle_update(plan: OperationPlan, database: Database, request: Request) -> Response:
+    return await _change(plan, database, request, replace=False)
 
 
-async def handle_delete(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+async def handle_delete(plan: OperationPlan, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
     principal = _principal(plan, request)
@@ -523,12 +543,19 @@ async def handle_delete(plan: OperationPlan, engine: AsyncEngine, request: Reque
     response = plan.operation.response
     shaped = response.status != 204 and response.media_type is not None
     queries, shaper = plan.queries, plan.shaper
+    several = bool(where or (shaped and not shaper.flat))
+    params = _bound(plan, principal)
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         item = None
-        if where or (shaped and not shaper.flat):
+        if several:
             current = await queries.fetch_one(
-                conn, equals, for_update=True, extras=shaper.extras(principal), where=where
+                conn,
+                equals,
+                for_update=True,
+                extras=shaper.extras(principal),
+                where=where,
+                params=params,
             )
             if current is None:
                 return None, None
@@ -539,7 +566,7 @@ async def handle_delete(plan: OperationPlan, engine: AsyncEngine, request: Reque
             item = shaper.one(row)
         return row, item
 
-    row, item = await _run(engine, work, write=True, deleting=True)
+    row, item = await _run(database, work, write=several, deleting=True)
     if row is None:
         raise NotFound("No such item.")
     if not shaped:
@@ -549,7 +576,7 @@ async def handle_delete(plan: OperationPlan, engine: AsyncEngine, request: Reque
 
 # ------------------------------------------------------------------ links
 async def _change_link(
-    plan: OperationPlan, engine: AsyncEngine, request: Request, adding: bool
+    plan: OperationPlan, database: Database, request: Request, adding: bool
 ) -> Response:
     """Add or remove one row of a join table: a book's genre, or the caller's wishlist entry."""
     parsed = await plan.parse(request)
@@ -597,21 +624,21 @@ async def _change_link(
         answered = target if plan.answers_target else parent
         return await plan.shaper.reload(conn, answered, principal)
 
-    item = await _run(engine, work, write=True)
+    item = await _run(database, work, write=True)
     if item is None:
         return empty(op.response.status if op.response.status != 200 else 204)
     return json_response(op.response.status, _dumps(_wrap(plan, item)))
 
 
-async def handle_link(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
-    return await _change_link(plan, engine, request, adding=True)
+async def handle_link(plan: OperationPlan, database: Database, request: Request) -> Response:
+    return await _change_link(plan, database, request, adding=True)
 
 
-async def handle_unlink(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
-    return await _change_link(plan, engine, request, adding=False)
+async def handle_unlink(plan: OperationPlan, database: Database, request: Request) -> Response:
+    return await _change_link(plan, database, request, adding=False)
 
 
-async def handle_custom(plan: OperationPlan, engine: AsyncEngine, request: Request) -> Response:
+async def handle_custom(plan: OperationPlan, database: Database, request: Request) -> Response:
     op = plan.operation
     raise NotImplementedOperation(
         f"Operation '{op.operation_id}' ({op.method} {op.path}) is not CRUD and needs a handler; "

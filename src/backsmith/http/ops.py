@@ -9,11 +9,11 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backsmith.errors import NotFound
 from backsmith.http.request import Request
 from backsmith.http.response import Response
+from backsmith.storage.database import Database
 
 HEALTH = b"application/health+json"
 OpsHandler = Callable[[Request], Awaitable[Response]]
@@ -36,7 +36,7 @@ def _swagger_ui_dir() -> Path:
 
 
 def ops_endpoints(
-    prefix: str, docs: bool, document: dict[str, Any], engine: Callable[[], AsyncEngine]
+    prefix: str, docs: bool, document: dict[str, Any], database: Callable[[], Database]
 ) -> dict[str, OpsHandler]:
     """Path -> handler for each operational endpoint that is switched on."""
     spec_body = orjson.dumps(document)
@@ -47,7 +47,7 @@ def ops_endpoints(
 
     async def readyz(_: Request) -> Response:
         try:
-            async with engine().connect() as conn:
+            async with database().connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
         except Exception as error:  # any failure to reach the database means "not ready"
             body = {"status": "fail", "output": type(error).__name__}

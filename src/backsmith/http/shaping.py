@@ -13,11 +13,16 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backsmith.model.types import Computed, Field, FieldType, Hop, ItemShape, Model
+from backsmith.storage.database import Connection
 from backsmith.storage.queries import TableQueries
-from backsmith.storage.related import computed_expression, load_related
+from backsmith.storage.related import (
+    caller_column,
+    caller_value,
+    computed_expression,
+    load_related,
+)
 
 _PLAIN, _DECIMAL_NUMBER, _TEXT, _BOOL, _INT, _FLOAT = 0, 1, 2, 3, 4, 5
 _COLUMN, _COMPUTED, _EMBED_ONE, _EMBED_MANY, _VALUES = 0, 1, 2, 3, 4
@@ -31,7 +36,17 @@ def computed_label(name: str) -> str:
 class Shaper:
     """Turns rows into the item objects of one response schema."""
 
-    __slots__ = ("_fixed", "_members", "_queries", "_related", "computed", "table", "tables")
+    __slots__ = (
+        "_callers",
+        "_expressions",
+        "_extras",
+        "_members",
+        "_queries",
+        "_related",
+        "computed",
+        "table",
+        "tables",
+    )
 
     def __init__(self, shape: ItemShape, model: Model, tables: Mapping[str, sa.Table]) -> None:
         resource = model.resources[shape.resource]
@@ -65,35 +80,58 @@ class Shaper:
         self._members = tuple(members)
         self._related = tuple(related)
         self._queries = TableQueries(self.table)
-        # Counts and sums are the same SQL for every caller: built once, here.
-        self._fixed = {
-            name: computed_expression(tables, self.table, computed, None)
-            for name, computed, _ in self.computed
-            if computed.function != "exists"
-        }
+        # Every computed expression is built once: counts and sums alike for every caller,
+        # an `exists` about the caller in two forms, bound to a key or false for anonymous.
+        self._callers = tuple(
+            (name, f"caller_{index}", caller_column(tables, computed))
+            for index, (name, computed, _) in enumerate(self.computed)
+            if computed.function == "exists"
+        )
+        params = {name: param for name, param, _ in self._callers}
+        self._expressions: dict[tuple[str, bool], Any] = {}
+        for name, computed, _ in self.computed:
+            for bound in (True, False) if name in params else (True,):
+                caller = params[name] if bound and name in params else None
+                self._expressions[(name, bound)] = computed_expression(
+                    tables, self.table, computed, caller
+                )
+        self._extras: dict[frozenset[str], list[Any]] = {}
 
     @property
     def flat(self) -> bool:
         return not self._related and not self.computed
 
+    def bound(self, principal: Any) -> dict[str, Any]:
+        """The caller's key for each `exists` about the caller, by parameter name."""
+        found = {}
+        for _, param, column in self._callers:
+            value = caller_value(column, principal)
+            if value is not None:
+                found[param] = value
+        return found
+
     def extras(self, principal: Any) -> list[Any]:
         """The computed columns to select beside the row's own, labelled."""
-        return [
-            self._expression(name, computed, principal).label(computed_label(name))
-            for name, computed, _ in self.computed
-        ]
+        if not self.computed:
+            return []
+        bound = frozenset(self.bound(principal))
+        found = self._extras.get(bound)
+        if found is None:
+            found = self._extras[bound] = [
+                self._expression(name, bound).label(computed_label(name))
+                for name, _, _ in self.computed
+            ]
+        return found
 
-    def _expression(self, name: str, computed: Computed, principal: Any) -> Any:
-        fixed = self._fixed.get(name)
-        if fixed is not None:
-            return fixed
-        return computed_expression(self.tables, self.table, computed, principal)
+    def _expression(self, name: str, bound: frozenset[str] | dict[str, Any]) -> Any:
+        param = next((p for member, p, _ in self._callers if member == name), None)
+        return self._expressions[(name, param is None or param in bound)]
 
     def expression(self, name: str, principal: Any) -> tuple[Any, FieldType] | None:
         """A computed property's SQL expression and type, for filters and sorting."""
-        for member, computed, kind in self.computed:
+        for member, _, kind in self.computed:
             if member == name:
-                return self._expression(member, computed, principal), kind
+                return self._expression(member, self.bound(principal)), kind
         return None
 
     def sortable(self, name: str, principal: Any) -> tuple[Any, Field] | None:
@@ -105,11 +143,13 @@ class Shaper:
         return found[0], Field(label, label, found[1], nullable=False)
 
     async def reload(
-        self, conn: AsyncConnection, row: Mapping[str, Any], principal: Any
+        self, conn: Connection, row: Mapping[str, Any], principal: Any
     ) -> dict[str, Any]:
         """The item for a row just written: read again by key with its computed values."""
         key = {column.name: row[column.name] for column in self.table.primary_key.columns}
-        fresh = await self._queries.fetch_one(conn, key, extras=self.extras(principal))
+        fresh = await self._queries.fetch_one(
+            conn, key, extras=self.extras(principal), params=self.bound(principal)
+        )
         assert fresh is not None
         return (await self.shape(conn, [fresh], principal))[0]
 
@@ -135,7 +175,7 @@ class Shaper:
         return [self.one(row) for row in rows]
 
     async def shape(
-        self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], principal: Any = None
+        self, conn: Connection, rows: Sequence[Mapping[str, Any]], principal: Any = None
     ) -> list[dict[str, Any]]:
         """Every row as an item, with embedded relations loaded a batch at a time."""
         items = self.many(rows)
@@ -144,8 +184,15 @@ class Shaper:
         for index, hop, child, column in self._related:
             name, _, what, nullable, conversion = self._members[index]
             extras = child.extras(principal) if child is not None else ()
+            params = child.bound(principal) if child is not None else None
             related, groups = await load_related(
-                conn, self.tables, hop, rows, extras, only=column if child is None else None
+                conn,
+                self.tables,
+                hop,
+                rows,
+                extras,
+                only=column if child is None else None,
+                params=params,
             )
             if child is not None:
                 related = await child.shape(conn, related, principal)

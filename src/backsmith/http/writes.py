@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backsmith.errors import Problem, ValidationFailed
 from backsmith.model.types import Field, FieldType, Generated, Hop, ItemShape, Model, Resource
+from backsmith.storage.database import Connection, DatabaseError
 from backsmith.storage.faults import problem_for
 from backsmith.storage.ids import uuid7
 from backsmith.storage.queries import TableQueries, from_json
@@ -96,7 +95,7 @@ def slugify(text: str) -> str:
 
 
 async def derive(
-    conn: AsyncConnection,
+    conn: Connection,
     table: sa.Table,
     pairs: tuple[tuple[str, str], ...],
     values: dict[str, Any],
@@ -158,7 +157,7 @@ class Children:
 
     async def write(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         parent: Mapping[str, Any],
         items: list[Any],
         status: int,
@@ -176,14 +175,14 @@ class Children:
                     await self._insert_child(conn, parent_key, item, pointer, status)
                 else:
                     await self._link(conn, parent_key, item, pointer, status)
-            except sa_exc.DBAPIError as error:
+            except DatabaseError as error:
                 problem = problem_for(error)
                 if problem is None:
                     raise
                 problem.errors = [{"detail": problem.detail, "pointer": pointer}]
                 raise problem from None
 
-    async def _clear(self, conn: AsyncConnection, parent_key: Any) -> None:
+    async def _clear(self, conn: Connection, parent_key: Any) -> None:
         if self.join is not None:
             column = self.join.c[self.hop.join_source[0]]
             await conn.execute(sa.delete(self.join).where(column == parent_key))
@@ -192,7 +191,7 @@ class Children:
             await conn.execute(sa.delete(self.table).where(column == parent_key))
 
     async def _insert_child(
-        self, conn: AsyncConnection, parent_key: Any, item: Any, pointer: str, status: int
+        self, conn: Connection, parent_key: Any, item: Any, pointer: str, status: int
     ) -> None:
         if not isinstance(item, dict):
             raise ValidationFailed([{"detail": "must be an object", "pointer": pointer}], status)
@@ -204,7 +203,7 @@ class Children:
         await conn.execute(sa.insert(self.table).values(values))
 
     async def _link(
-        self, conn: AsyncConnection, parent_key: Any, item: Any, pointer: str, status: int
+        self, conn: Connection, parent_key: Any, item: Any, pointer: str, status: int
     ) -> None:
         """Link an existing target (found by key or value), creating it when it is missing."""
         assert self.join is not None

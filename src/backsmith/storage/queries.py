@@ -15,9 +15,9 @@ from uuid import UUID
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backsmith.model.types import Field, FieldType, Resource
+from backsmith.storage.database import Connection, Result, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +148,21 @@ def _equal(key: OrderKey, value: Any) -> sa.ColumnElement[bool]:
     return key.column.is_(None) if value is None else key.column == value
 
 
-def after_condition(order: Sequence[OrderKey], values: Sequence[Any]) -> sa.ColumnElement[bool]:
-    """Rows strictly after `values` in `order` (keyset pagination)."""
+def after_condition(order: Sequence[OrderKey], nulls: Sequence[bool]) -> sa.ColumnElement[bool]:
+    """Rows strictly after a cursor's values in `order` (keyset pagination).
+
+    The values are bound as `after_0`, `after_1`, ...; `nulls` says which of them are NULL,
+    since those compare with IS rather than `<`.
+    """
+    values = [
+        None if null else _bound(f"after_{i}", k)
+        for i, (k, null) in enumerate(zip(order, nulls, strict=True))
+    ]
     same_direction = len({k.descending for k in order}) == 1
-    if same_direction and not any(k.nullable for k in order) and None not in values:
+    if same_direction and not any(k.nullable for k in order) and not any(nulls):
         # A row-value comparison lets PostgreSQL walk a composite index.
         left = sa.tuple_(*[k.column for k in order])
-        right = sa.tuple_(
-            *[sa.literal(v, k.column.type) for k, v in zip(order, values, strict=True)]
-        )
+        right = sa.tuple_(*values)
         return left < right if order[0].descending else left > right
     terms = []
     for index, key in enumerate(order):
@@ -165,40 +171,92 @@ def after_condition(order: Sequence[OrderKey], values: Sequence[Any]) -> sa.Colu
     return sa.or_(*terms)
 
 
+def _bound(name: str, key: OrderKey) -> Any:
+    return sa.bindparam(name, type_=key.column.type)
+
+
+def _shape(equals: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    """Which columns an equality names, and how: 0 `=`, 1 `IN`, 2 `IS NULL`."""
+    return tuple(
+        (column, 1 if isinstance(value, list | tuple) else 2 if value is None else 0)
+        for column, value in equals.items()
+    )
+
+
+def _equal_params(equals: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        f"eq_{column}": list(value) if isinstance(value, list | tuple) else value
+        for column, value in equals.items()
+        if value is not None
+    }
+
+
+def _stable(parts: Sequence[Any]) -> tuple[int, ...]:
+    # Extras and order terms are built once per plan and live as long as it: their
+    # identities name them.
+    return tuple(id(part) for part in parts)
+
+
 class TableQueries:
-    """The statements one resource needs, over its table."""
+    """The statements one resource needs over its table, each compiled once per variant.
+
+    A variant is what changes the SQL (which columns a lookup names, whether a cursor is
+    given); values are always bound. Conditions over related rows (`where`) are built per
+    request and compiled with it.
+    """
 
     def __init__(self, table: sa.Table) -> None:
         self.table = table
 
-    def where(self, equals: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
+    def where(self, shape: Sequence[tuple[str, int]]) -> list[sa.ColumnElement[bool]]:
         clauses = []
-        for column, value in equals.items():
+        for column, how in shape:
             col = self.table.c[column]
-            if isinstance(value, list | tuple):
-                clauses.append(col.in_(value))
+            if how == 1:
+                clauses.append(col.in_(sa.bindparam(f"eq_{column}", expanding=True)))
+            elif how == 2:
+                clauses.append(col.is_(None))
             else:
-                clauses.append(col.is_(None) if value is None else col == value)
+                clauses.append(col == sa.bindparam(f"eq_{column}", type_=col.type))
         return clauses
+
+    async def _run(
+        self,
+        conn: Connection,
+        key: tuple[Any, ...],
+        build: Any,
+        params: dict[str, Any],
+        dynamic: bool,
+    ) -> Result:
+        if dynamic:
+            return await conn.execute(build(), params)
+        statement = conn.compiled((self.table.name, *key), build)
+        return await conn.execute(statement, params)
 
     async def fetch_one(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         equals: Mapping[str, Any],
         for_update: bool = False,
         extras: Sequence[Any] = (),
         where: Sequence[Any] = (),
-    ) -> sa.RowMapping | None:
+        params: Mapping[str, Any] | None = None,
+    ) -> Row | None:
         """One row (and computed `extras`) matching `equals` and the `where` clauses."""
-        statement = sa.select(self.table, *extras).where(*self.where(equals), *where).limit(1)
-        if for_update and conn.dialect.name == "postgresql":
-            statement = statement.with_for_update()
-        result = await conn.execute(statement)
-        return result.mappings().first()
+        shape = _shape(equals)
+        locking = for_update and conn.dialect.name == "postgresql"
+
+        def build() -> Any:
+            statement = sa.select(self.table, *extras).where(*self.where(shape), *where).limit(1)
+            return statement.with_for_update() if locking else statement
+
+        key = ("one", shape, locking, _stable(extras))
+        values = {**_equal_params(equals), **(params or {})}
+        return (await self._run(conn, key, build, values, bool(where))).first()
 
     async def page(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         equals: Mapping[str, Any],
         order: Sequence[OrderKey],
         limit: int,
@@ -206,66 +264,113 @@ class TableQueries:
         offset: int = 0,
         extras: Sequence[Any] = (),
         where: Sequence[Any] = (),
-    ) -> list[sa.RowMapping]:
-        clauses = [*self.where(equals), *where]
-        if after is not None:
-            clauses.append(after_condition(order, after))
-        statement = (
-            sa.select(self.table, *extras)
-            .where(*clauses)
-            .order_by(*[k.clause() for k in order])
-            .limit(limit)
-        )
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Row]:
+        shape = _shape(equals)
+        nulls = tuple(v is None for v in after) if after is not None else None
+
+        def build() -> Any:
+            clauses = [*self.where(shape), *where]
+            if nulls is not None:
+                clauses.append(after_condition(order, nulls))
+            statement = (
+                sa.select(self.table, *extras)
+                .where(*clauses)
+                .order_by(*[k.clause() for k in order])
+                .limit(sa.bindparam("page_limit", type_=sa.Integer()))
+            )
+            if offset:
+                statement = statement.offset(sa.bindparam("page_offset", type_=sa.BigInteger()))
+            return statement
+
+        terms = tuple((id(k.column), k.descending) for k in order)
+        key = ("page", shape, terms, nulls, bool(offset), _stable(extras))
+        values = {**_equal_params(equals), **(params or {}), "page_limit": limit}
         if offset:
-            statement = statement.offset(offset)
-        result = await conn.execute(statement)
-        return list(result.mappings().all())
+            values["page_offset"] = offset
+        for index, value in enumerate(after or ()):
+            if value is not None:
+                values[f"after_{index}"] = value
+        return (await self._run(conn, key, build, values, bool(where))).all()
 
     async def count(
-        self, conn: AsyncConnection, equals: Mapping[str, Any], where: Sequence[Any] = ()
+        self,
+        conn: Connection,
+        equals: Mapping[str, Any],
+        where: Sequence[Any] = (),
+        params: Mapping[str, Any] | None = None,
     ) -> int:
-        statement = (
-            sa.select(sa.func.count()).select_from(self.table).where(*self.where(equals), *where)
-        )
-        return int((await conn.execute(statement)).scalar_one())
+        shape = _shape(equals)
 
-    async def insert(self, conn: AsyncConnection, values: Mapping[str, Any]) -> sa.RowMapping:
-        statement = sa.insert(self.table).values(dict(values)).returning(*self.table.c)
-        return (await conn.execute(statement)).mappings().one()
+        def build() -> Any:
+            return (
+                sa.select(sa.func.count()).select_from(self.table).where(*self.where(shape), *where)
+            )
+
+        values = {**_equal_params(equals), **(params or {})}
+        result = await self._run(conn, ("count", shape), build, values, bool(where))
+        return int(result.scalar_one())
+
+    def _values(self, columns: Sequence[str]) -> dict[str, Any]:
+        return {c: sa.bindparam(f"v_{c}", type_=self.table.c[c].type) for c in columns}
+
+    async def insert(self, conn: Connection, values: Mapping[str, Any]) -> Row:
+        columns = tuple(values)
+
+        def build() -> Any:
+            return sa.insert(self.table).values(self._values(columns)).returning(*self.table.c)
+
+        bound = {f"v_{c}": v for c, v in values.items()}
+        return (await self._run(conn, ("insert", columns), build, bound, False)).one()
 
     async def update(
-        self, conn: AsyncConnection, equals: Mapping[str, Any], values: Mapping[str, Any]
-    ) -> sa.RowMapping | None:
+        self, conn: Connection, equals: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> Row | None:
         if not values:
             return await self.fetch_one(conn, equals)
-        statement = (
-            sa.update(self.table)
-            .where(*self.where(equals))
-            .values(dict(values))
-            .returning(*self.table.c)
-        )
-        return (await conn.execute(statement)).mappings().first()
+        shape, columns = _shape(equals), tuple(values)
 
-    async def delete(
-        self, conn: AsyncConnection, equals: Mapping[str, Any]
-    ) -> sa.RowMapping | None:
-        statement = sa.delete(self.table).where(*self.where(equals)).returning(*self.table.c)
-        return (await conn.execute(statement)).mappings().first()
+        def build() -> Any:
+            return (
+                sa.update(self.table)
+                .where(*self.where(shape))
+                .values(self._values(columns))
+                .returning(*self.table.c)
+            )
 
-    async def insert_ignoring_conflict(
-        self, conn: AsyncConnection, values: Mapping[str, Any]
-    ) -> None:
+        bound = {**_equal_params(equals), **{f"v_{c}": v for c, v in values.items()}}
+        return (await self._run(conn, ("update", shape, columns), build, bound, False)).first()
+
+    async def delete(self, conn: Connection, equals: Mapping[str, Any]) -> Row | None:
+        shape = _shape(equals)
+
+        def build() -> Any:
+            return sa.delete(self.table).where(*self.where(shape)).returning(*self.table.c)
+
+        result = await self._run(conn, ("delete", shape), build, _equal_params(equals), False)
+        return result.first()
+
+    async def insert_ignoring_conflict(self, conn: Connection, values: Mapping[str, Any]) -> None:
         """Insert unless a unique key already holds the row (a link added twice at once)."""
         dialect = conn.dialect.name
-        statement: Any
-        if dialect == "postgresql":
-            statement = postgresql.insert(self.table).values(dict(values)).on_conflict_do_nothing()
-        elif dialect == "sqlite":
-            statement = sqlite.insert(self.table).values(dict(values)).on_conflict_do_nothing()
-        else:
-            statement = sa.insert(self.table).values(dict(values)).prefix_with("IGNORE")
-        await conn.execute(statement)
+        columns = tuple(values)
 
-    async def delete_all(self, conn: AsyncConnection, equals: Mapping[str, Any]) -> int:
-        result = await conn.execute(sa.delete(self.table).where(*self.where(equals)))
-        return int(result.rowcount or 0)
+        def build() -> Any:
+            bound = self._values(columns)
+            if dialect == "postgresql":
+                return postgresql.insert(self.table).values(bound).on_conflict_do_nothing()
+            if dialect == "sqlite":
+                return sqlite.insert(self.table).values(bound).on_conflict_do_nothing()
+            return sa.insert(self.table).values(bound).prefix_with("IGNORE")
+
+        bound = {f"v_{c}": v for c, v in values.items()}
+        await self._run(conn, ("insert-ignore", columns), build, bound, False)
+
+    async def delete_all(self, conn: Connection, equals: Mapping[str, Any]) -> int:
+        shape = _shape(equals)
+
+        def build() -> Any:
+            return sa.delete(self.table).where(*self.where(shape))
+
+        result = await self._run(conn, ("delete-all", shape), build, _equal_params(equals), False)
+        return result.rowcount

@@ -11,9 +11,9 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backsmith.model.types import Computed, Hop
+from backsmith.storage.database import Connection
 
 PARENT = "__bs_parent"  # the label carrying a related row's parent key in a batched load
 
@@ -65,9 +65,13 @@ def computed_expression(
     tables: Mapping[str, sa.Table],
     source: sa.FromClause,
     computed: Computed,
-    principal: Any,
+    caller: str | None,
 ) -> sa.ColumnElement[Any]:
-    """A correlated subquery computing `computed` for each row of `source`."""
+    """A correlated subquery computing `computed` for each row of `source`.
+
+    An `exists` about the caller binds the caller's key as the parameter named `caller`;
+    without one (an anonymous caller) it is simply false.
+    """
     hop = computed.hop
     if hop.kind == "through":
         rows = tables[hop.join or ""].alias()
@@ -92,12 +96,17 @@ def computed_expression(
             product = product * values.c[term]
         total = sa.func.coalesce(sa.func.sum(product), 0)
         return sa.select(total).select_from(origin).where(link).scalar_subquery()
-    column = rows.c[computed.principal or ""]
-    principal = caller_value(column, principal)
-    if principal is None:  # an anonymous caller has no link of its own
+    if caller is None:  # an anonymous caller has no link of its own
         return sa.false()
-    mine = column == principal
+    column = rows.c[computed.principal or ""]
+    mine = column == sa.bindparam(caller, type_=column.type)
     return sa.exists(sa.select(sa.literal(1)).select_from(origin).where(link, mine))
+
+
+def caller_column(tables: Mapping[str, sa.Table], computed: Computed) -> sa.Column[Any]:
+    """The column an `exists` compares with the caller's key."""
+    hop = computed.hop
+    return tables[hop.join or hop.target].c[computed.principal or ""]
 
 
 def caller_value(column: Any, subject: Any) -> Any:
@@ -119,12 +128,13 @@ def caller_value(column: Any, subject: Any) -> Any:
 
 
 async def load_related(
-    conn: AsyncConnection,
+    conn: Connection,
     tables: Mapping[str, sa.Table],
     hop: Hop,
     parents: Sequence[Mapping[str, Any]],
     extras: Sequence[sa.ColumnElement[Any]] = (),
     only: str | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[list[Any], dict[Any, list[int]]]:
     """Rows related to `parents` along `hop`, in one query.
 
@@ -135,27 +145,29 @@ async def load_related(
     keys = list({row[source_column] for row in parents if row[source_column] is not None})
     if not keys:
         return [], {}
-    target = tables[hop.target]
-    picked: list[Any] = [target.c[only]] if only else [target, *extras]
-    order = list(target.primary_key.columns)
-    if hop.kind == "through":
-        join = tables[hop.join or ""]
-        parent = join.c[hop.join_source[0]].label(PARENT)
-        statement = (
-            sa.select(*picked, parent)
-            .select_from(
-                join.join(target, join.c[hop.join_target[0]] == target.c[hop.target_columns[0]])
+
+    def build() -> Any:
+        target = tables[hop.target]
+        picked: list[Any] = [target.c[only]] if only else [target, *extras]
+        order = list(target.primary_key.columns)
+        batch = sa.bindparam("parents", expanding=True)
+        if hop.kind == "through":
+            join = tables[hop.join or ""]
+            parent = join.c[hop.join_source[0]].label(PARENT)
+            on = join.c[hop.join_target[0]] == target.c[hop.target_columns[0]]
+            return (
+                sa.select(*picked, parent)
+                .select_from(join.join(target, on))
+                .where(join.c[hop.join_source[0]].in_(batch))
+                .order_by(*order)
             )
-            .where(join.c[hop.join_source[0]].in_(keys))
-            .order_by(*order)
-        )
-    else:
         column = target.c[hop.target_columns[0]]
-        statement = (
-            sa.select(*picked, column.label(PARENT)).where(column.in_(keys)).order_by(*order)
-        )
-    result = await conn.execute(statement)
-    rows = list(result.mappings().all())
+        return sa.select(*picked, column.label(PARENT)).where(column.in_(batch)).order_by(*order)
+
+    key = ("related", id(hop), only, tuple(id(e) for e in extras))
+    statement = conn.compiled(key, build)
+    result = await conn.execute(statement, {**(params or {}), "parents": keys})
+    rows = result.all()
     groups: dict[Any, list[int]] = {}
     for index, row in enumerate(rows):
         groups.setdefault(row[PARENT], []).append(index)

@@ -1,0 +1,476 @@
+"""Serving connections on the driver itself: statements compiled once, run as prepared.
+
+SQLAlchemy builds every statement and compiles it for the dialect (and creates tables at
+start-up); requests then hand the compiled SQL straight to asyncpg or sqlite3. That skips
+what an engine does per execution (cache keys, result objects, a transaction around every
+read), which on a one-row lookup costs more than the database does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+Row = dict[str, Any]
+Processor = Callable[[Any], Any]
+
+
+class DatabaseError(Exception):
+    """A driver's refusal, classified once so faults can answer it the same on every dialect."""
+
+    def __init__(self, kind: str, text: str, sqlstate: str = "", detail: str = "") -> None:
+        super().__init__(text)
+        self.kind = kind  # integrity, data, unavailable or fault
+        self.text = text
+        self.sqlstate = sqlstate
+        self.detail = detail
+
+
+class Statement:
+    """One statement compiled for one dialect: SQL text, parameter order, value processors."""
+
+    __slots__ = ("_keyed", "binds", "compiled", "defaults", "expanding", "results", "rows", "sql")
+
+    def __init__(self, statement: Any, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.expanding = any(b.expanding or b.literal_execute for b in compiled.binds.values())
+        self.defaults = {
+            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+        }
+        self.binds = tuple(
+            (name, _bind_processor(compiled.binds[name].type, dialect))
+            for name in compiled.positiontup or ()
+            if name in compiled.binds
+        )
+        types = _result_types(statement)
+        self.rows = types is not None
+        self.results = tuple(
+            (index, processor)
+            for index, kind in enumerate(types or ())
+            if (processor := _result_processor(kind, dialect)) is not None
+        )
+        self._keyed: tuple[tuple[str, Processor], ...] | None = None
+
+    def arguments(self, params: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+        """The SQL to send and its positional arguments, processed for the driver."""
+        if self.expanding:
+            state = self.compiled.construct_expanded_state(dict(params or {}))
+            processors = state.processors
+            values = state.parameters
+            return state.statement, [
+                processors[name](values[name]) if name in processors else values[name]
+                for name in state.positiontup or ()
+            ]
+        given = params or {}
+        defaults = self.defaults
+        args = []
+        for name, processor in self.binds:
+            value = given[name] if name in given else defaults.get(name)
+            args.append(processor(value) if processor is not None else value)
+        return self.sql, args
+
+    def keyed(self, names: Sequence[str]) -> tuple[tuple[str, Processor], ...]:
+        """Result processors by column name, learnt from the first rows the driver returns."""
+        if self._keyed is None:
+            self._keyed = tuple((names[i], p) for i, p in self.results if i < len(names))
+        return self._keyed
+
+
+def _result_types(statement: Any) -> list[Any] | None:
+    """The types of the columns a statement returns, or None when it returns no rows."""
+    selected = getattr(statement, "selected_columns", None)
+    if selected is not None:
+        return [column.type for column in selected]
+    returning = getattr(statement, "returning_column_descriptions", None)
+    if returning:
+        return [description["type"] for description in returning]
+    return None
+
+
+def _bind_processor(kind: Any, dialect: sa.Dialect) -> Processor | None:
+    return kind.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+def _result_processor(kind: Any, dialect: sa.Dialect) -> Processor | None:
+    if dialect.name == "postgresql":
+        # asyncpg decodes every type itself (JSON by the codecs set on connect); only the
+        # model's own decorators (UTC timestamps) have a say.
+        if isinstance(kind, sa.TypeDecorator):
+            decorator = kind
+
+            def process(value: Any) -> Any:
+                return decorator.process_result_value(value, dialect)
+
+            return process
+        return None
+    return kind.dialect_impl(dialect).result_processor(dialect, None)  # type: ignore[no-any-return]
+
+
+class Result:
+    """Rows as dicts by column name, and how many rows a write touched."""
+
+    __slots__ = ("rowcount", "rows")
+
+    def __init__(self, rows: list[Row], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def mappings(self) -> Result:
+        return self
+
+    def all(self) -> list[Row]:
+        return self.rows
+
+    def first(self) -> Row | None:
+        return self.rows[0] if self.rows else None
+
+    def one(self) -> Row:
+        if len(self.rows) != 1:
+            raise DatabaseError("fault", f"expected one row, got {len(self.rows)}")
+        return self.rows[0]
+
+    def scalar_one(self) -> Any:
+        return next(iter(self.one().values()))
+
+    def scalars(self) -> list[Any]:
+        return [next(iter(row.values())) for row in self.rows]
+
+
+class Connection:
+    """One pooled driver connection; `execute` runs SQLAlchemy statements on it."""
+
+    __slots__ = ("_cache", "_listeners", "dialect")
+
+    def __init__(
+        self,
+        dialect: sa.Dialect,
+        cache: dict[Any, Statement],
+        listeners: list[Callable[[str], None]],
+    ) -> None:
+        self.dialect = dialect
+        self._cache = cache
+        self._listeners = listeners
+
+    def compiled(self, key: Any, build: Callable[[], Any]) -> Statement:
+        """The compiled statement `build()` makes, compiled once per `key`."""
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = Statement(build(), self.dialect)
+        return found
+
+    async def execute(self, statement: Any, params: Mapping[str, Any] | None = None) -> Result:
+        """Run a statement (compiled now unless it is a compiled `Statement`)."""
+        if not isinstance(statement, Statement):
+            statement = Statement(statement, self.dialect)
+        sql, args = statement.arguments(params)
+        for listener in self._listeners:
+            listener(sql)
+        rows, count = await self._run(sql, args, statement.rows)
+        if rows and statement.results:
+            processors = statement.keyed(list(rows[0]))
+            for row in rows:
+                for name, processor in processors:
+                    row[name] = processor(row[name])
+        return Result(rows, count)
+
+    async def _run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
+        raise NotImplementedError
+
+
+class Database:
+    """The serving connections of one database URL."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.dialect = dialect
+        self._cache: dict[Any, Statement] = {}
+        # Called with each statement's SQL before it runs (tests count queries with it).
+        self.listeners: list[Callable[[str], None]] = []
+
+    @staticmethod
+    def for_url(url: str, dialect: sa.Dialect, pool_size: int = 10) -> Database:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            return SqliteDatabase(dialect, parsed.database or "", max(pool_size // 2, 1))
+        return PgDatabase(dialect, parsed, pool_size)
+
+    def connect(self) -> Any:
+        """`async with db.connect() as conn`: a connection outside any transaction."""
+        raise NotImplementedError
+
+    def transaction(self) -> Any:
+        """`async with db.transaction() as conn`: one write transaction, committed on exit."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+# ------------------------------------------------------------------ PostgreSQL
+_PG_UNAVAILABLE = ("08", "57P", "53")
+
+
+def _pg_error(error: Exception) -> DatabaseError | None:
+    import asyncpg
+
+    if isinstance(error, asyncpg.PostgresError):
+        state = str(getattr(error, "sqlstate", "") or "")
+        detail = str(getattr(error, "detail", "") or "")
+        kind = "fault"
+        if state.startswith("23"):
+            kind = "integrity"
+        elif state.startswith("22"):
+            kind = "data"
+        elif state.startswith(_PG_UNAVAILABLE):
+            kind = "unavailable"
+        return DatabaseError(kind, str(error), state, detail)
+    if isinstance(error, asyncpg.InterfaceError | OSError | asyncio.TimeoutError):
+        return DatabaseError("unavailable", str(error))
+    return None
+
+
+async def _pg_init(connection: Any) -> None:
+    # Text for UUIDs (what goes on the wire anyway) and JSON decoded by orjson; binds arrive
+    # already serialised by the column types.
+    await connection.set_type_codec(
+        "uuid", schema="pg_catalog", encoder=str, decoder=str, format="text"
+    )
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            name, schema="pg_catalog", encoder=str, decoder=orjson.loads, format="text"
+        )
+
+
+async def _no_reset(_connection: Any) -> None:
+    # The app never changes session state; asyncpg still rolls back a leftover transaction.
+    return None
+
+
+class PgConnection(Connection):
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: Any, database: PgDatabase) -> None:
+        super().__init__(database.dialect, database._cache, database.listeners)
+        self._raw = raw
+
+    async def _run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
+        try:
+            if rows:
+                records = await self._raw.fetch(sql, *args)
+                return [dict(record) for record in records], len(records)
+            status = await self._raw.execute(sql, *args)
+        except Exception as error:
+            translated = _pg_error(error)
+            if translated is None:
+                raise
+            raise translated from error
+        count = status.rsplit(" ", 1)[-1]
+        return [], int(count) if count.isdigit() else 0
+
+
+class PgDatabase(Database):
+    def __init__(self, dialect: sa.Dialect, url: Any, pool_size: int) -> None:
+        super().__init__(dialect)
+        self._url = url
+        self._size = pool_size
+        self._pool: Any = None
+        self._opening = asyncio.Lock()
+
+    async def _pool_now(self) -> Any:
+        if self._pool is None:
+            import asyncpg
+
+            async with self._opening:
+                if self._pool is None:
+                    url = self._url
+                    try:
+                        self._pool = await asyncpg.create_pool(
+                            user=url.username,
+                            password=url.password,
+                            host=url.host,
+                            port=url.port,
+                            database=url.database,
+                            min_size=1,
+                            max_size=self._size,
+                            init=_pg_init,
+                            reset=_no_reset,
+                        )
+                    except Exception as error:
+                        translated = _pg_error(error)
+                        if translated is None:
+                            raise
+                        raise translated from error
+        return self._pool
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        pool = await self._pool_now()
+        try:
+            raw = await pool.acquire()
+        except Exception as error:
+            translated = _pg_error(error)
+            if translated is None:
+                raise
+            raise translated from error
+        try:
+            yield PgConnection(raw, self)
+        finally:
+            await pool.release(raw)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self.connect() as conn:
+            raw = conn._raw  # type: ignore[attr-defined]
+            transaction = raw.transaction()
+            try:
+                await transaction.start()
+            except Exception as error:
+                translated = _pg_error(error)
+                if translated is None:
+                    raise
+                raise translated from error
+            try:
+                yield conn
+            except BaseException:
+                await transaction.rollback()
+                raise
+            try:
+                await transaction.commit()
+            except Exception as error:
+                translated = _pg_error(error)
+                if translated is None:
+                    raise
+                raise translated from error
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+# ---------------------------------------------------------------------- SQLite
+_SQLITE_UNAVAILABLE = ("unable to open database", "database is locked", "disk I/O error")
+_SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL")
+
+
+def _sqlite_error(error: Exception) -> DatabaseError | None:
+    text = str(error)
+    if isinstance(error, sqlite3.IntegrityError):
+        return DatabaseError("integrity", text)
+    if isinstance(error, sqlite3.DataError):
+        return DatabaseError("data", text)
+    if isinstance(error, sqlite3.Error):
+        unavailable = any(words in text for words in _SQLITE_UNAVAILABLE)
+        return DatabaseError("unavailable" if unavailable else "fault", text)
+    return None
+
+
+class _SqliteHandle:
+    """A sqlite3 connection and the one thread that uses it."""
+
+    def __init__(self, path: str) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backsmith-sqlite")
+        self.path = path
+        self.raw: sqlite3.Connection | None = None
+
+    def open(self) -> None:
+        raw = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        for pragma in _SQLITE_PRAGMAS:
+            raw.execute(f"PRAGMA {pragma}")
+        self.raw = raw
+
+    def run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
+        if self.raw is None:
+            self.open()
+        assert self.raw is not None
+        cursor = self.raw.execute(sql, args)
+        try:
+            if cursor.description is None:
+                return [], cursor.rowcount
+            names = [column[0] for column in cursor.description]
+            found = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+            return found, len(found)
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        if self.raw is not None:
+            self.raw.close()
+            self.raw = None
+
+
+class SqliteConnection(Connection):
+    __slots__ = ("_handle",)
+
+    def __init__(self, handle: _SqliteHandle, database: SqliteDatabase) -> None:
+        super().__init__(database.dialect, database._cache, database.listeners)
+        self._handle = handle
+
+    async def _run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
+        handle = self._handle
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(handle.executor, handle.run, sql, args, rows)
+        except OverflowError:
+            raise
+        except Exception as error:
+            translated = _sqlite_error(error)
+            if translated is None:
+                raise
+            raise translated from error
+
+
+class SqliteDatabase(Database):
+    """A few connections to one file in WAL mode; writes take the write lock up front."""
+
+    def __init__(self, dialect: sa.Dialect, path: str, size: int) -> None:
+        super().__init__(dialect)
+        self._path = path
+        self._handles = [_SqliteHandle(path) for _ in range(size)]
+        self._idle: asyncio.Queue[_SqliteHandle] | None = None
+
+    def _queue(self) -> asyncio.Queue[_SqliteHandle]:
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for handle in self._handles:
+                self._idle.put_nowait(handle)
+        return self._idle
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        idle = self._queue()
+        handle = await idle.get()
+        try:
+            yield SqliteConnection(handle, self)
+        finally:
+            idle.put_nowait(handle)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self.connect() as conn:
+            # Taking the write lock first: upgrading a read lock later fails at once with
+            # "database is locked", whatever the busy timeout.
+            await conn._run("BEGIN IMMEDIATE", [], False)  # type: ignore[attr-defined]
+            try:
+                yield conn
+            except BaseException:
+                await conn._run("ROLLBACK", [], False)  # type: ignore[attr-defined]
+                raise
+            await conn._run("COMMIT", [], False)  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        for handle in self._handles:
+            await loop.run_in_executor(handle.executor, handle.close)
+            handle.executor.shutdown(wait=False)
+        self._handles = [_SqliteHandle(self._path) for _ in self._handles]
+        self._idle = None
