@@ -103,11 +103,7 @@ async def _run(
     without BEGIN and COMMIT around it.
     """
     try:
-        if write:
-            async with database.transaction() as conn:
-                return await work(conn)
-        async with database.connect() as conn:
-            return await work(conn)
+        return await database.run(work, write)
     except DatabaseError as error:
         problem = problem_for(error, deleting)
         if problem is None:

@@ -47,8 +47,7 @@ def ops_endpoints(
 
     async def readyz(_: Request) -> Response:
         try:
-            async with database().connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
+            await database().run(lambda conn: conn.execute(sa.text("SELECT 1")), write=False)
         except Exception as error:  # any failure to reach the database means "not ready"
             body = {"status": "fail", "output": type(error).__name__}
             return Response(503, orjson.dumps(body), HEALTH, [(b"retry-after", b"1")])

@@ -7,7 +7,7 @@ query per relation per level, and shaped by their own shapers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -41,6 +41,7 @@ class Shaper:
         "_expressions",
         "_extras",
         "_members",
+        "_one",
         "_queries",
         "_related",
         "computed",
@@ -78,6 +79,7 @@ class Shaper:
                 conversion = _conversion(member.type, False)
                 members.append((member.name, "", what, member.nullable, conversion))
         self._members = tuple(members)
+        self._one = _row_function(self._members, self.table)
         self._related = tuple(related)
         self._queries = TableQueries(self.table)
         # Every computed expression is built once: counts and sums alike for every caller,
@@ -155,24 +157,11 @@ class Shaper:
 
     def one(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The row's own members; embedded ones are left for `shape` to fill."""
-        item: dict[str, Any] = {}
-        for name, key, what, nullable, conversion in self._members:
-            if what > _COMPUTED:
-                item[name] = [] if what != _EMBED_ONE else None
-                continue
-            value = row[key]
-            if value is None:
-                # A NULL the schema cannot express is left out rather than sent as null.
-                if nullable:
-                    item[name] = None
-                continue
-            if conversion:
-                value = _convert(value, conversion)
-            item[name] = value
-        return item
+        return self._one(row)  # type: ignore[no-any-return]
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        return [self.one(row) for row in rows]
+        one = self._one
+        return [one(row) for row in rows]
 
     async def shape(
         self, conn: Connection, rows: Sequence[Mapping[str, Any]], principal: Any = None
@@ -209,6 +198,54 @@ class Shaper:
                 else:
                     item[name] = [related[i] for i in found]
         return items
+
+
+_CONVERTERS: dict[int, Callable[[Any], Any]] = {
+    _DECIMAL_NUMBER: float,
+    _TEXT: str,
+    _BOOL: bool,
+    _INT: int,
+    _FLOAT: float,
+}
+
+
+def _row_function(
+    members: Sequence[tuple[str, str, int, bool, int]], table: sa.Table
+) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A function turning a row into an item, generated once per shape.
+
+    Shaping runs for every row of every response, so the per-member decisions (convert?
+    can it be NULL? leave it out?) are taken here, once, and the function only reads.
+    A NULL the schema cannot express is left out rather than sent as null. Members go
+    into a dict literal until the first that may be left out, then one by one, so the
+    item keeps the schema's order.
+    """
+    namespace: dict[str, Any] = {}
+    literal: list[str] = []
+    lines: list[str] = []
+    for index, (name, key, what, nullable, conversion) in enumerate(members):
+        target = repr(name)
+        if what > _COMPUTED:
+            value = "None" if what == _EMBED_ONE else "[]"
+        else:
+            converter = f"c{index}" if conversion else ""
+            if converter:
+                namespace[converter] = _CONVERTERS[conversion]
+            column = table.c.get(key) if what == _COLUMN else None
+            if column is None or column.nullable:
+                lines.append(f"v = row[{key!r}]")
+                lines.append(f"if v is not None: item[{target}] = {converter}(v)")
+                if nullable:
+                    lines.append(f"else: item[{target}] = None")
+                continue
+            value = f"{converter}(row[{key!r}])"
+        if lines:
+            lines.append(f"item[{target}] = {value}")
+        else:
+            literal.append(f"{target}: {value}")
+    source = "\n    ".join(["def one(row):", f"item = {{{', '.join(literal)}}}", *lines])
+    exec(compile(source + "\n    return item", f"<shape {table.name}>", "exec"), namespace)
+    return namespace["one"]  # type: ignore[no-any-return]
 
 
 def _convert(value: Any, conversion: int) -> Any:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -103,15 +104,8 @@ def _bind_processor(kind: Any, dialect: sa.Dialect) -> Processor | None:
 
 def _result_processor(kind: Any, dialect: sa.Dialect) -> Processor | None:
     if dialect.name == "postgresql":
-        # asyncpg decodes every type itself (JSON by the codecs set on connect); only the
-        # model's own decorators (UTC timestamps) have a say.
-        if isinstance(kind, sa.TypeDecorator):
-            decorator = kind
-
-            def process(value: Any) -> Any:
-                return decorator.process_result_value(value, dialect)
-
-            return process
+        # asyncpg decodes every type itself, with the codecs set on connect (JSON, UTC
+        # timestamps), so rows come back as the driver's records, untouched.
         return None
     return kind.dialect_impl(dialect).result_processor(dialect, None)  # type: ignore[no-any-return]
 
@@ -187,6 +181,71 @@ class Connection:
         raise NotImplementedError
 
 
+class _Pool:
+    """Up to `size` connections, opened when first needed, handed to waiters in turn.
+
+    Smaller than the drivers' own pools on purpose: acquiring an idle connection is a list
+    pop, releasing one a list append, with no task or timer per request.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        opener: Callable[[], Any],
+        healthy: Callable[[Any], bool],
+        closer: Callable[[Any], Any],
+    ) -> None:
+        self._size = size
+        self._opener = opener
+        self._healthy = healthy
+        self._closer = closer
+        self._idle: list[Any] = []
+        self._waiters: deque[asyncio.Future[Any]] = deque()
+        self._open = 0
+
+    async def acquire(self) -> Any:
+        while True:
+            if self._idle:
+                return self._idle.pop()
+            if self._open < self._size:
+                self._open += 1
+                try:
+                    return await self._opener()
+                except BaseException:
+                    self._open -= 1
+                    raise
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                connection = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
+                    self.release(waiter.result())
+                raise
+            if connection is not None:
+                return connection
+            # None: a connection was dropped, so there is room to open another.
+
+    def release(self, connection: Any) -> None:
+        if not self._healthy(connection):
+            self._open -= 1
+            self._closer(connection)
+            connection = None
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        if connection is not None:
+            self._idle.append(connection)
+
+    def drain(self) -> list[Any]:
+        """Forget every idle connection (for closing); waiters will open new ones."""
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        return idle
+
+
 class Database:
     """The serving connections of one database URL."""
 
@@ -203,12 +262,8 @@ class Database:
             return SqliteDatabase(dialect, parsed.database or "", max(pool_size // 2, 1))
         return PgDatabase(dialect, parsed, pool_size)
 
-    def connect(self) -> Any:
-        """`async with db.connect() as conn`: a connection outside any transaction."""
-        raise NotImplementedError
-
-    def transaction(self) -> Any:
-        """`async with db.transaction() as conn`: one write transaction, committed on exit."""
+    async def run(self, work: Callable[[Connection], Awaitable[Any]], write: bool) -> Any:
+        """`await work(conn)` on a pooled connection; with `write`, in one transaction."""
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -217,9 +272,11 @@ class Database:
 
 # ------------------------------------------------------------------ PostgreSQL
 _PG_UNAVAILABLE = ("08", "57P", "53")
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def _pg_error(error: Exception) -> DatabaseError | None:
+def _pg_error(error: BaseException) -> DatabaseError | None:
     import asyncpg
 
     if isinstance(error, asyncpg.PostgresError):
@@ -238,9 +295,20 @@ def _pg_error(error: Exception) -> DatabaseError | None:
     return None
 
 
+def _timestamp_in(value: datetime) -> tuple[int]:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return ((value.replace(tzinfo=UTC) - _PG_EPOCH) // _MICROSECOND,)
+
+
+def _timestamp_out(value: tuple[int]) -> datetime:
+    return _PG_EPOCH + timedelta(microseconds=value[0])
+
+
 async def _pg_init(connection: Any) -> None:
-    # Text for UUIDs (what goes on the wire anyway) and JSON decoded by orjson; binds arrive
-    # already serialised by the column types.
+    # Text for UUIDs (what goes on the wire anyway), JSON decoded by orjson (binds arrive
+    # serialised by the column types), and timestamps without a zone read as UTC, as the
+    # model's timestamps always are.
     await connection.set_type_codec(
         "uuid", schema="pg_catalog", encoder=str, decoder=str, format="text"
     )
@@ -248,11 +316,13 @@ async def _pg_init(connection: Any) -> None:
         await connection.set_type_codec(
             name, schema="pg_catalog", encoder=str, decoder=orjson.loads, format="text"
         )
-
-
-async def _no_reset(_connection: Any) -> None:
-    # The app never changes session state; asyncpg still rolls back a leftover transaction.
-    return None
+    await connection.set_type_codec(
+        "timestamp",
+        schema="pg_catalog",
+        encoder=_timestamp_in,
+        decoder=_timestamp_out,
+        format="tuple",
+    )
 
 
 class PgConnection(Connection):
@@ -266,7 +336,7 @@ class PgConnection(Connection):
         try:
             if rows:
                 records = await self._raw.fetch(sql, *args)
-                return [dict(record) for record in records], len(records)
+                return records, len(records)  # records read like dicts, and are cheaper
             status = await self._raw.execute(sql, *args)
         except Exception as error:
             translated = _pg_error(error)
@@ -281,80 +351,58 @@ class PgDatabase(Database):
     def __init__(self, dialect: sa.Dialect, url: Any, pool_size: int) -> None:
         super().__init__(dialect)
         self._url = url
-        self._size = pool_size
-        self._pool: Any = None
-        self._opening = asyncio.Lock()
+        self._pool = _Pool(pool_size, self._open, _pg_healthy, _pg_drop)
 
-    async def _pool_now(self) -> Any:
-        if self._pool is None:
-            import asyncpg
+    async def _open(self) -> Any:
+        import asyncpg
 
-            async with self._opening:
-                if self._pool is None:
-                    url = self._url
-                    try:
-                        self._pool = await asyncpg.create_pool(
-                            user=url.username,
-                            password=url.password,
-                            host=url.host,
-                            port=url.port,
-                            database=url.database,
-                            min_size=1,
-                            max_size=self._size,
-                            init=_pg_init,
-                            reset=_no_reset,
-                        )
-                    except Exception as error:
-                        translated = _pg_error(error)
-                        if translated is None:
-                            raise
-                        raise translated from error
-        return self._pool
-
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[Connection]:
-        pool = await self._pool_now()
+        url = self._url
         try:
-            raw = await pool.acquire()
+            raw = await asyncpg.connect(
+                user=url.username,
+                password=url.password,
+                host=url.host,
+                port=url.port,
+                database=url.database,
+            )
+            await _pg_init(raw)
         except Exception as error:
             translated = _pg_error(error)
             if translated is None:
                 raise
             raise translated from error
-        try:
-            yield PgConnection(raw, self)
-        finally:
-            await pool.release(raw)
+        return raw
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        async with self.connect() as conn:
-            raw = conn._raw  # type: ignore[attr-defined]
-            transaction = raw.transaction()
+    async def run(self, work: Callable[[Connection], Awaitable[Any]], write: bool) -> Any:
+        raw = await self._pool.acquire()
+        try:
+            conn = PgConnection(raw, self)
+            if not write:
+                return await work(conn)
+            await conn._run("BEGIN", [], False)
             try:
-                await transaction.start()
-            except Exception as error:
-                translated = _pg_error(error)
-                if translated is None:
-                    raise
-                raise translated from error
-            try:
-                yield conn
+                result = await work(conn)
             except BaseException:
-                await transaction.rollback()
+                if not raw.is_closed():
+                    await conn._run("ROLLBACK", [], False)
                 raise
-            try:
-                await transaction.commit()
-            except Exception as error:
-                translated = _pg_error(error)
-                if translated is None:
-                    raise
-                raise translated from error
+            await conn._run("COMMIT", [], False)
+            return result
+        finally:
+            self._pool.release(raw)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        for raw in self._pool.drain():
+            await raw.close()
+
+
+def _pg_healthy(raw: Any) -> bool:
+    # A connection left inside a transaction (a request cancelled mid-way) is dropped.
+    return not raw.is_closed() and not raw.is_in_transaction()
+
+
+def _pg_drop(raw: Any) -> None:
+    raw.terminate()
 
 
 # ---------------------------------------------------------------------- SQLite
@@ -362,7 +410,7 @@ _SQLITE_UNAVAILABLE = ("unable to open database", "database is locked", "disk I/
 _SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL")
 
 
-def _sqlite_error(error: Exception) -> DatabaseError | None:
+def _sqlite_error(error: BaseException) -> DatabaseError | None:
     text = str(error)
     if isinstance(error, sqlite3.IntegrityError):
         return DatabaseError("integrity", text)
@@ -382,16 +430,14 @@ class _SqliteHandle:
         self.path = path
         self.raw: sqlite3.Connection | None = None
 
-    def open(self) -> None:
-        raw = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        for pragma in _SQLITE_PRAGMAS:
-            raw.execute(f"PRAGMA {pragma}")
-        self.raw = raw
-
     def run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
         if self.raw is None:
-            self.open()
-        assert self.raw is not None
+            raw = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            for pragma in _SQLITE_PRAGMAS:
+                raw.execute(f"PRAGMA {pragma}")
+            self.raw = raw
         cursor = self.raw.execute(sql, args)
         try:
             if cursor.description is None:
@@ -401,6 +447,10 @@ class _SqliteHandle:
             return found, len(found)
         finally:
             cursor.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw is not None and self.raw.in_transaction
 
     def close(self) -> None:
         if self.raw is not None:
@@ -435,42 +485,46 @@ class SqliteDatabase(Database):
     def __init__(self, dialect: sa.Dialect, path: str, size: int) -> None:
         super().__init__(dialect)
         self._path = path
-        self._handles = [_SqliteHandle(path) for _ in range(size)]
-        self._idle: asyncio.Queue[_SqliteHandle] | None = None
+        self._handles: list[_SqliteHandle] = []
+        self._pool = _Pool(size, self._open, _sqlite_healthy, _sqlite_drop)
 
-    def _queue(self) -> asyncio.Queue[_SqliteHandle]:
-        if self._idle is None:
-            self._idle = asyncio.Queue()
-            for handle in self._handles:
-                self._idle.put_nowait(handle)
-        return self._idle
+    async def _open(self) -> _SqliteHandle:
+        handle = _SqliteHandle(self._path)
+        self._handles.append(handle)
+        return handle
 
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[Connection]:
-        idle = self._queue()
-        handle = await idle.get()
+    async def run(self, work: Callable[[Connection], Awaitable[Any]], write: bool) -> Any:
+        handle = await self._pool.acquire()
         try:
-            yield SqliteConnection(handle, self)
-        finally:
-            idle.put_nowait(handle)
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        async with self.connect() as conn:
+            conn = SqliteConnection(handle, self)
+            if not write:
+                return await work(conn)
             # Taking the write lock first: upgrading a read lock later fails at once with
             # "database is locked", whatever the busy timeout.
-            await conn._run("BEGIN IMMEDIATE", [], False)  # type: ignore[attr-defined]
+            await conn._run("BEGIN IMMEDIATE", [], False)
             try:
-                yield conn
+                result = await work(conn)
             except BaseException:
-                await conn._run("ROLLBACK", [], False)  # type: ignore[attr-defined]
+                await conn._run("ROLLBACK", [], False)
                 raise
-            await conn._run("COMMIT", [], False)  # type: ignore[attr-defined]
+            await conn._run("COMMIT", [], False)
+            return result
+        finally:
+            self._pool.release(handle)
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
-        for handle in self._handles:
+        self._pool.drain()
+        handles, self._handles = self._handles, []
+        for handle in handles:
             await loop.run_in_executor(handle.executor, handle.close)
             handle.executor.shutdown(wait=False)
-        self._handles = [_SqliteHandle(self._path) for _ in self._handles]
-        self._idle = None
+
+
+def _sqlite_healthy(handle: _SqliteHandle) -> bool:
+    return not handle.in_transaction
+
+
+def _sqlite_drop(handle: _SqliteHandle) -> None:
+    handle.executor.submit(handle.close)
+    handle.executor.shutdown(wait=False)

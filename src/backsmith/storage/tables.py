@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -20,8 +21,6 @@ class UtcDateTime(sa.TypeDecorator[object]):
     cache_ok = True
 
     def process_result_value(self, value: object, dialect: sa.Dialect) -> object:
-        from datetime import UTC, datetime
-
         if isinstance(value, datetime) and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
