@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import resource
 from typing import Any
 from urllib.parse import quote
 
@@ -72,6 +73,9 @@ class BacksmithApp:
             await self.engine.dispose()
 
     async def shutdown(self) -> None:
+        # Peak memory, so a run's footprint can be read off the log (benchmarks do).
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        log.info("shutting down; peak memory %.1f MB", peak)
         if self._database is not None:
             await self._database.close()
             self._database = None

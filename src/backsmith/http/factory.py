@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from backsmith.api import load_model
@@ -15,4 +16,17 @@ DBML_ENV = "BACKSMITH_DBML"
 def from_environment() -> BacksmithApp:
     """The app for the contract named by BACKSMITH_CONTRACT (and BACKSMITH_DBML)."""
     model = load_model(os.environ[CONTRACT_ENV], os.environ.get(DBML_ENV) or None)
-    return create_app(model, load_settings(model.options))
+    settings = load_settings(model.options)
+    _log_to_stderr(settings.log_level)
+    return create_app(model, settings)
+
+
+def _log_to_stderr(level: str) -> None:
+    """The app's own messages beside the server's, at the configured level."""
+    logger = logging.getLogger("backsmith")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level.upper())
