@@ -1,11 +1,12 @@
 # Two commands a new user needs (see README):
 #   make serve   set up, then serve the bookshop example on SQLite (./backsmith.db)
 #   make test    set up, then lint and run the tests (SQLite and PostgreSQL) with coverage
+#   make bench   the speed benchmark against peers (README, "Speed")
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test lint setup
+.PHONY: serve test lint setup bench
 
 setup: $(STAMP)
 
@@ -24,3 +25,6 @@ lint: $(STAMP)
 
 test: lint
 	$(VENV)/bin/pytest --cov=backsmith --cov-report=term --cov-fail-under=85 -p no:cacheprovider
+
+bench: $(STAMP)
+	bash benchmarks/run.sh

@@ -486,7 +486,7 @@ class SqliteDatabase(Database):
         super().__init__(dialect)
         self._path = path
         self._handles: list[_SqliteHandle] = []
-        self._pool = _Pool(size, self._open, _sqlite_healthy, _sqlite_drop)
+        self._pool = _Pool(size, self._open, _sqlite_healthy, self._drop)
 
     async def _open(self) -> _SqliteHandle:
         handle = _SqliteHandle(self._path)
@@ -512,6 +512,12 @@ class SqliteDatabase(Database):
         finally:
             self._pool.release(handle)
 
+    def _drop(self, handle: _SqliteHandle) -> None:
+        # Closing a connection discards its open transaction.
+        self._handles.remove(handle)
+        handle.executor.submit(handle.close)
+        handle.executor.shutdown(wait=False)
+
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
         self._pool.drain()
@@ -523,8 +529,3 @@ class SqliteDatabase(Database):
 
 def _sqlite_healthy(handle: _SqliteHandle) -> bool:
     return not handle.in_transaction
-
-
-def _sqlite_drop(handle: _SqliteHandle) -> None:
-    handle.executor.submit(handle.close)
-    handle.executor.shutdown(wait=False)

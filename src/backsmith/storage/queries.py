@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,8 +78,12 @@ def order_keys(
 
 def order_signature(order: Sequence[OrderKey]) -> str:
     """A short tag of an ordering, so a cursor is never reused under another sort."""
-    text = ",".join(("-" if k.descending else "") + k.field.column for k in order)
-    return hashlib.blake2s(text.encode(), digest_size=4).hexdigest()
+    return _signature(tuple(("-" if k.descending else "") + k.field.column for k in order))
+
+
+@functools.lru_cache(maxsize=256)
+def _signature(terms: tuple[str, ...]) -> str:
+    return hashlib.blake2s(",".join(terms).encode(), digest_size=4).hexdigest()
 
 
 def encode_cursor(order: Sequence[OrderKey], row: Mapping[str, Any]) -> str:

@@ -1,0 +1,111 @@
+"""backsmith's ratios to each peer from one harness run, and whether they meet the targets.
+
+    python benchmarks/report.py RESULTS_DIR   # the harness's --out folder (results.json, logs/)
+
+Targets (the speed issue): on every operation at every connection count, throughput at
+least 1.0x the raw asyncpg floor and 1.25x Platformatic DB, p99 latency at most 1.5x the
+floor's, and at most 120 MB peak memory per worker.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+ME, FLOOR, PLATFORMATIC = "backsmith", "raw_asyncpg", "platformatic"
+PEERS = (FLOOR, PLATFORMATIC, "fastapi_sqlalchemy")
+OPS = ("get", "list", "create", "patch", "mixed")
+MIN_FLOOR, MIN_PLATFORMATIC, MAX_P99, MAX_MB = 1.0, 1.25, 1.5, 120.0
+PEAK = re.compile(r"peak memory ([\d.]+) MB")
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[tuple[str, str, int], dict[str, float]]:
+    """(peer, op, conns) -> median req/s and p99 across rounds."""
+    grouped: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for run in runs:
+        grouped.setdefault((run["peer"], run["op"], int(run["conns"])), []).append(run)
+    return {
+        key: {
+            "rps": statistics.median(r["rps"] for r in rs),
+            "p99": statistics.median(r["p99_ms"] for r in rs),
+            "rounds": len(rs),
+            "errors": sum(r.get("errors", 0) for r in rs),
+        }
+        for key, rs in grouped.items()
+    }
+
+
+def peak_memory(folder: Path) -> float | None:
+    log = folder / "logs" / f"{ME}.server.log"
+    if not log.exists():
+        return None
+    found = [float(m.group(1)) for m in PEAK.finditer(log.read_text(errors="replace"))]
+    return max(found) if found else None
+
+
+def report(folder: Path) -> tuple[str, list[str]]:
+    data = json.loads((folder / "results.json").read_text())
+    by = medians(data["runs"])
+    conns = sorted({key[2] for key in by})
+    peers = [p for p in PEERS if any(key[0] == p for key in by)]
+    head = ["op", "conns", f"{ME} req/s", *[f"{p} req/s" for p in peers]]
+    head += [f"x{p}" for p in peers] + [f"p99 ms {ME}/{FLOOR}", "rounds"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    misses = []
+    for op in OPS:
+        for c in conns:
+            mine = by.get((ME, op, c))
+            if mine is None:
+                continue
+            cells = [op, str(c), f"{mine['rps']:,.0f}"]
+            ratios = []
+            for peer in peers:
+                theirs = by.get((peer, op, c))
+                cells.append(f"{theirs['rps']:,.0f}" if theirs else "-")
+                ratio = mine["rps"] / theirs["rps"] if theirs else None
+                ratios.append(f"{ratio:.2f}" if ratio else "-")
+                want = {FLOOR: MIN_FLOOR, PLATFORMATIC: MIN_PLATFORMATIC}.get(peer)
+                if ratio is not None and want is not None and ratio < want:
+                    misses.append(f"{op} c={c}: {ratio:.2f}x {peer} (target {want}x)")
+            floor = by.get((FLOOR, op, c))
+            p99 = f"{mine['p99']:.1f}/{floor['p99']:.1f}" if floor else f"{mine['p99']:.1f}/-"
+            if floor and mine["p99"] > MAX_P99 * floor["p99"]:
+                ratio = mine["p99"] / floor["p99"]
+                misses.append(f"{op} c={c}: p99 {ratio:.2f}x the floor's (target <= {MAX_P99}x)")
+            if mine["errors"]:
+                misses.append(f"{op} c={c}: {mine['errors']} errors")
+            cells += [*ratios, p99, str(mine["rounds"])]
+            lines.append("| " + " | ".join(cells) + " |")
+    memory = peak_memory(folder)
+    if memory is None:
+        misses.append("no peak memory in the server log")
+    else:
+        lines.append(f"\nPeak memory of the {ME} worker across the run: {memory:.1f} MB")
+        if memory > MAX_MB:
+            misses.append(f"peak memory {memory:.1f} MB (target <= {MAX_MB:.0f} MB)")
+    machine = data.get("machine", {})
+    lines.append(
+        f"Machine: {machine.get('cpu', '?')}, {machine.get('nproc', '?')} CPUs, "
+        f"PostgreSQL {machine.get('postgres', '?')}; server on one core, load on the other."
+    )
+    return "\n".join(lines), misses
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    table, misses = report(Path(argv[0]))
+    print(table)
+    print("\nTargets: " + ("all met" if not misses else "missed"))
+    for miss in misses:
+        print(f"- {miss}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,161 @@
+"""The serving connections: transactions, the pool, driver refusals, values in and out.
+
+Real SQLite files and a real PostgreSQL database; the pool is exercised with a size of one
+so that waiting, handing over and dropping a spoilt connection all happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from backsmith.storage.database import Database, DatabaseError, Result
+from backsmith.storage.engine import async_url
+
+pytestmark = pytest.mark.anyio
+
+METADATA = sa.MetaData()
+ITEMS = sa.Table(
+    "items",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("code", sa.String(20), unique=True, nullable=False),
+    sa.Column("ref", sa.Uuid(as_uuid=True)),
+    sa.Column("data", sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")),
+    sa.Column("at", sa.DateTime(timezone=False)),
+)
+
+
+async def open_database(url: str, size: int = 1) -> Database:
+    engine = create_async_engine(async_url(url))
+    async with engine.begin() as conn:
+        await conn.run_sync(METADATA.drop_all)
+        await conn.run_sync(METADATA.create_all)
+    dialect = engine.dialect
+    await engine.dispose()
+    return Database.for_url(url, dialect, pool_size=size)
+
+
+def insert(**values: Any) -> Any:
+    return sa.insert(ITEMS).values(**values)
+
+
+async def count(db: Database) -> int:
+    async def work(conn: Any) -> int:
+        result = await conn.execute(sa.select(sa.func.count()).select_from(ITEMS))
+        return int(result.scalar_one())
+
+    return int(await db.run(work, write=False))
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(database_url: str) -> None:
+    db = await open_database(database_url)
+    try:
+
+        async def half_way(conn: Any) -> None:
+            await conn.execute(insert(id=1, code="a"))
+            await conn.execute(insert(id=2, code="a"))  # the same code: refused
+
+        with pytest.raises(DatabaseError) as refused:
+            await db.run(half_way, write=True)
+        assert refused.value.kind == "integrity"
+        assert await count(db) == 0
+    finally:
+        await db.close()
+
+
+async def test_values_round_trip_through_the_column_types(database_url: str) -> None:
+    db = await open_database(database_url)
+    ref = UUID("12345678-1234-5678-1234-567812345678")
+    at = datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=UTC)
+    try:
+
+        async def write(conn: Any) -> Any:
+            statement = sa.insert(ITEMS).returning(*ITEMS.c)
+            values = {"id": 1, "code": "x", "ref": ref, "data": {"a": [1, None]}, "at": at}
+            return (await conn.execute(statement.values(values))).one()
+
+        row = await db.run(write, write=True)
+        assert row["data"] == {"a": [1, None]}
+        assert str(row["ref"]) == str(ref)
+
+        async def read(conn: Any) -> Result:
+            return await conn.execute(sa.select(ITEMS.c.at, ITEMS.c.code))
+
+        result = await db.run(read, write=False)
+        assert result.scalars() == [result.first()["at"]]  # type: ignore[index]
+        if database_url.startswith("postgresql"):
+            # A timestamp without a zone is read as UTC, like the model's own timestamps.
+            assert result.first()["at"] == at  # type: ignore[index]
+        with pytest.raises(DatabaseError):
+            (
+                await db.run(lambda c: c.execute(sa.select(ITEMS).where(ITEMS.c.id == 9)), False)
+            ).one()
+    finally:
+        await db.close()
+
+
+async def test_one_connection_serves_callers_in_turn(database_url: str) -> None:
+    db = await open_database(database_url, size=1)
+    try:
+
+        async def slow(conn: Any, n: int) -> int:
+            await conn.execute(insert(id=n, code=f"c{n}"))
+            await asyncio.sleep(0.01)
+            return n
+
+        done = await asyncio.gather(
+            *(db.run(lambda c, n=n: slow(c, n), write=True) for n in range(5))
+        )
+        assert done == [0, 1, 2, 3, 4]
+        assert await count(db) == 5
+    finally:
+        await db.close()
+
+
+async def test_a_connection_left_in_a_transaction_is_replaced(database_url: str) -> None:
+    db = await open_database(database_url, size=1)
+    try:
+
+        async def leave_open(conn: Any) -> None:
+            begin = "BEGIN IMMEDIATE" if conn.dialect.name == "sqlite" else "BEGIN"
+            await conn.execute(sa.text(begin))
+            await conn.execute(insert(id=1, code="never"))
+
+        await db.run(leave_open, write=False)
+        assert await count(db) == 0  # a new connection; the spoilt one's work was not kept
+    finally:
+        await db.close()
+
+
+async def test_driver_refusals_are_classified(database_url: str) -> None:
+    db = await open_database(database_url)
+    try:
+        with pytest.raises(DatabaseError) as fault:
+            await db.run(lambda c: c.execute(sa.text("SELECT * FROM no_such_table")), False)
+        assert fault.value.kind == "fault"
+        await db.run(lambda c: c.execute(insert(id=1, code="a")), True)
+        with pytest.raises(DatabaseError) as duplicate:
+            await db.run(lambda c: c.execute(insert(id=2, code="a")), True)
+        assert duplicate.value.kind == "integrity"
+        if database_url.startswith("postgresql"):
+            assert duplicate.value.sqlstate == "23505"
+            assert "code" in duplicate.value.detail
+    finally:
+        await db.close()
+
+
+async def test_an_unreachable_server_is_unavailable() -> None:
+    from sqlalchemy.dialects.postgresql import asyncpg
+
+    db = Database.for_url("postgresql://nobody@127.0.0.1:1/none", asyncpg.dialect())
+    with pytest.raises(DatabaseError) as refused:
+        await db.run(lambda c: c.execute(sa.text("SELECT 1")), False)
+    assert refused.value.kind == "unavailable"
+    await db.close()
