@@ -149,9 +149,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     env[DBML_ENV] = os.path.abspath(args.dbml) if args.dbml else ""
     env.update(settings.environment())  # the workers read their settings from here
     os.environ.update(env)
+    if settings.workers == 1:  # one process: serve the model already loaded, not a second copy
+        from backsmith.http.app import create_app
+        from backsmith.http.factory import log_to_stderr
+
+        log_to_stderr(settings.log_level)
+        target: Any = create_app(model, settings)
+    else:
+        target = "backsmith.http.factory:from_environment"
     uvicorn.run(
-        "backsmith.http.factory:from_environment",
-        factory=True,
+        target,
+        factory=settings.workers != 1,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,

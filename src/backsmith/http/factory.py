@@ -17,11 +17,11 @@ def from_environment() -> BacksmithApp:
     """The app for the contract named by BACKSMITH_CONTRACT (and BACKSMITH_DBML)."""
     model = load_model(os.environ[CONTRACT_ENV], os.environ.get(DBML_ENV) or None)
     settings = load_settings(model.options)
-    _log_to_stderr(settings.log_level)
+    log_to_stderr(settings.log_level)
     return create_app(model, settings)
 
 
-def _log_to_stderr(level: str) -> None:
+def log_to_stderr(level: str) -> None:
     """The app's own messages beside the server's, at the configured level."""
     logger = logging.getLogger("backsmith")
     if not logger.handlers:
