@@ -262,9 +262,35 @@ class Database:
             return SqliteDatabase(dialect, parsed.database or "", max(pool_size // 2, 1))
         return PgDatabase(dialect, parsed, pool_size)
 
+    # SQLite takes the write lock up front: upgrading a read lock later fails at once with
+    # "database is locked", whatever the busy timeout.
+    begin = "BEGIN"
+    _pool: _Pool
+
     async def run(self, work: Callable[[Connection], Awaitable[Any]], write: bool) -> Any:
         """`await work(conn)` on a pooled connection; with `write`, in one transaction."""
+        raw = await self._pool.acquire()
+        try:
+            conn = self._connection(raw)
+            if not write:
+                return await work(conn)
+            await conn._run(self.begin, [], False)
+            try:
+                result = await work(conn)
+            except BaseException:
+                if self._usable(raw):
+                    await conn._run("ROLLBACK", [], False)
+                raise
+            await conn._run("COMMIT", [], False)
+            return result
+        finally:
+            self._pool.release(raw)
+
+    def _connection(self, raw: Any) -> Connection:
         raise NotImplementedError
+
+    def _usable(self, raw: Any) -> bool:
+        return True
 
     async def close(self) -> None:
         raise NotImplementedError
@@ -373,23 +399,11 @@ class PgDatabase(Database):
             raise translated from error
         return raw
 
-    async def run(self, work: Callable[[Connection], Awaitable[Any]], write: bool) -> Any:
-        raw = await self._pool.acquire()
-        try:
-            conn = PgConnection(raw, self)
-            if not write:
-                return await work(conn)
-            await conn._run("BEGIN", [], False)
-            try:
-                result = await work(conn)
-            except BaseException:
-                if not raw.is_closed():
-                    await conn._run("ROLLBACK", [], False)
-                raise
-            await conn._run("COMMIT", [], False)
-            return result
-        finally:
-            self._pool.release(raw)
+    def _connection(self, raw: Any) -> Connection:
+        return PgConnection(raw, self)
+
+    def _usable(self, raw: Any) -> bool:
+        return not raw.is_closed()
 
     async def close(self) -> None:
         for raw in self._pool.drain():
@@ -482,6 +496,8 @@ class SqliteConnection(Connection):
 class SqliteDatabase(Database):
     """A few connections to one file in WAL mode; writes take the write lock up front."""
 
+    begin = "BEGIN IMMEDIATE"
+
     def __init__(self, dialect: sa.Dialect, path: str, size: int) -> None:
         super().__init__(dialect)
         self._path = path
@@ -493,24 +509,8 @@ class SqliteDatabase(Database):
         self._handles.append(handle)
         return handle
 
-    async def run(self, work: Callable[[Connection], Awaitable[Any]], write: bool) -> Any:
-        handle = await self._pool.acquire()
-        try:
-            conn = SqliteConnection(handle, self)
-            if not write:
-                return await work(conn)
-            # Taking the write lock first: upgrading a read lock later fails at once with
-            # "database is locked", whatever the busy timeout.
-            await conn._run("BEGIN IMMEDIATE", [], False)
-            try:
-                result = await work(conn)
-            except BaseException:
-                await conn._run("ROLLBACK", [], False)
-                raise
-            await conn._run("COMMIT", [], False)
-            return result
-        finally:
-            self._pool.release(handle)
+    def _connection(self, raw: Any) -> Connection:
+        return SqliteConnection(raw, self)
 
     def _drop(self, handle: _SqliteHandle) -> None:
         # Closing a connection discards its open transaction.
