@@ -51,7 +51,7 @@ async def count(db: Database) -> int:
         result = await conn.execute(sa.select(sa.func.count()).select_from(ITEMS))
         return int(result.scalar_one())
 
-    return int(await db.run(work, write=False))
+    return int(await db.run(work, transaction=False))
 
 
 async def test_a_failed_transaction_leaves_nothing_behind(database_url: str) -> None:
@@ -63,7 +63,7 @@ async def test_a_failed_transaction_leaves_nothing_behind(database_url: str) -> 
             await conn.execute(insert(id=2, code="a"))  # the same code: refused
 
         with pytest.raises(DatabaseError) as refused:
-            await db.run(half_way, write=True)
+            await db.run(half_way, transaction=True)
         assert refused.value.kind == "integrity"
         assert await count(db) == 0
     finally:
@@ -81,14 +81,14 @@ async def test_values_round_trip_through_the_column_types(database_url: str) -> 
             values = {"id": 1, "code": "x", "ref": ref, "data": {"a": [1, None]}, "at": at}
             return (await conn.execute(statement.values(values))).one()
 
-        row = await db.run(write, write=True)
+        row = await db.run(write, transaction=True)
         assert row["data"] == {"a": [1, None]}
         assert str(row["ref"]) == str(ref)
 
         async def read(conn: Any) -> Result:
             return await conn.execute(sa.select(ITEMS.c.at, ITEMS.c.code))
 
-        result = await db.run(read, write=False)
+        result = await db.run(read, transaction=False)
         assert result.scalars() == [result.first()["at"]]  # type: ignore[index]
         if database_url.startswith("postgresql"):
             # A timestamp without a zone is read as UTC, like the model's own timestamps.
@@ -111,7 +111,7 @@ async def test_one_connection_serves_callers_in_turn(database_url: str) -> None:
             return n
 
         done = await asyncio.gather(
-            *(db.run(lambda c, n=n: slow(c, n), write=True) for n in range(5))
+            *(db.run(lambda c, n=n: slow(c, n), transaction=True) for n in range(5))
         )
         assert done == [0, 1, 2, 3, 4]
         assert await count(db) == 5
@@ -128,7 +128,7 @@ async def test_a_connection_left_in_a_transaction_is_replaced(database_url: str)
             await conn.execute(sa.text(begin))
             await conn.execute(insert(id=1, code="never"))
 
-        await db.run(leave_open, write=False)
+        await db.run(leave_open, transaction=False)
         assert await count(db) == 0  # a new connection; the spoilt one's work was not kept
     finally:
         await db.close()

@@ -94,16 +94,16 @@ async def _run(
     database: Database,
     work: Callable[[Any], Awaitable[Any]],
     *,
-    write: bool = False,
+    transaction: bool = False,
     deleting: bool = False,
 ) -> Any:
-    """Run `work(conn)`, in one transaction if `write`; database refusals become problems.
+    """Run `work(conn)`, in one transaction if asked; database refusals become problems.
 
     Work that is one statement (an INSERT ... RETURNING) is atomic by itself and runs
-    without BEGIN and COMMIT around it.
+    without BEGIN and COMMIT around it; callers ask for a transaction when they run more.
     """
     try:
-        return await database.run(work, write)
+        return await database.run(work, transaction)
     except DatabaseError as error:
         problem = problem_for(error, deleting)
         if problem is None:
@@ -391,7 +391,7 @@ async def handle_create(plan: OperationPlan, database: Database, request: Reques
     attempt = 0
     while True:
         try:
-            row, item = await _run(database, work, write=several)
+            row, item = await _run(database, work, transaction=several)
             break
         except Conflict as conflict:
             # Two creates derived the same slug at once: derive again past the winner's.
@@ -516,7 +516,7 @@ async def _change(
         return await _respond_row(plan, conn, row, principal, refetch=bool(children))
 
     try:
-        item = await _run(database, work, write=several)
+        item = await _run(database, work, transaction=several)
     except Problem as problem:
         raise _pointed(plan, problem) from None
     return _item(plan, item)
@@ -562,7 +562,7 @@ async def handle_delete(plan: OperationPlan, database: Database, request: Reques
             item = shaper.one(row)
         return row, item
 
-    row, item = await _run(database, work, write=several, deleting=True)
+    row, item = await _run(database, work, transaction=several, deleting=True)
     if row is None:
         raise NotFound("No such item.")
     if not shaped:
@@ -620,7 +620,7 @@ async def _change_link(
         answered = target if plan.answers_target else parent
         return await plan.shaper.reload(conn, answered, principal)
 
-    item = await _run(database, work, write=True)
+    item = await _run(database, work, transaction=True)
     if item is None:
         return empty(op.response.status if op.response.status != 200 else 204)
     return json_response(op.response.status, _dumps(_wrap(plan, item)))

@@ -47,7 +47,7 @@ def ops_endpoints(
 
     async def readyz(_: Request) -> Response:
         try:
-            await database().run(lambda conn: conn.execute(sa.text("SELECT 1")), write=False)
+            await database().run(lambda conn: conn.execute(sa.text("SELECT 1")), transaction=False)
         except Exception as error:  # any failure to reach the database means "not ready"
             body = {"status": "fail", "output": type(error).__name__}
             return Response(503, orjson.dumps(body), HEALTH, [(b"retry-after", b"1")])

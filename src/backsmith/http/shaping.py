@@ -186,7 +186,8 @@ class Shaper:
             if child is not None:
                 related = await child.shape(conn, related, principal)
             elif conversion:
-                related = [v if v is None else _convert(v, conversion) for v in related]
+                convert = _CONVERTERS[conversion]
+                related = [v if v is None else convert(v) for v in related]
             source = hop.source_columns[0]
             for item, row in zip(items, rows, strict=True):
                 found = groups.get(row[source], ())
@@ -246,20 +247,6 @@ def _row_function(
     source = "\n    ".join(["def one(row):", f"item = {{{', '.join(literal)}}}", *lines])
     exec(compile(source + "\n    return item", f"<shape {table.name}>", "exec"), namespace)
     return namespace["one"]  # type: ignore[no-any-return]
-
-
-def _convert(value: Any, conversion: int) -> Any:
-    if conversion == _DECIMAL_NUMBER:
-        return float(value)
-    if conversion == _TEXT:
-        return str(value)
-    if conversion == _BOOL:
-        return bool(value)
-    if conversion == _INT:
-        return int(value)
-    if conversion == _FLOAT:
-        return float(value)
-    return value
 
 
 def _conversion(kind: FieldType | None, as_string: bool) -> int:

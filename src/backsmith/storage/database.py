@@ -262,17 +262,15 @@ class Database:
             return SqliteDatabase(dialect, parsed.database or "", max(pool_size // 2, 1))
         return PgDatabase(dialect, parsed, pool_size)
 
-    # SQLite takes the write lock up front: upgrading a read lock later fails at once with
-    # "database is locked", whatever the busy timeout.
     begin = "BEGIN"
     _pool: _Pool
 
-    async def run(self, work: Callable[[Connection], Awaitable[Any]], write: bool) -> Any:
-        """`await work(conn)` on a pooled connection; with `write`, in one transaction."""
+    async def run(self, work: Callable[[Connection], Awaitable[Any]], transaction: bool) -> Any:
+        """`await work(conn)` on a pooled connection, in one transaction if asked."""
         raw = await self._pool.acquire()
         try:
             conn = self._connection(raw)
-            if not write:
+            if not transaction:
                 return await work(conn)
             await conn._run(self.begin, [], False)
             try:
@@ -421,7 +419,7 @@ def _pg_drop(raw: Any) -> None:
 
 # ---------------------------------------------------------------------- SQLite
 _SQLITE_UNAVAILABLE = ("unable to open database", "database is locked", "disk I/O error")
-_SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL")
+SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL")
 
 
 def _sqlite_error(error: BaseException) -> DatabaseError | None:
@@ -449,7 +447,7 @@ class _SqliteHandle:
             raw = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
-            for pragma in _SQLITE_PRAGMAS:
+            for pragma in SQLITE_PRAGMAS:
                 raw.execute(f"PRAGMA {pragma}")
             self.raw = raw
         cursor = self.raw.execute(sql, args)
@@ -496,6 +494,8 @@ class SqliteConnection(Connection):
 class SqliteDatabase(Database):
     """A few connections to one file in WAL mode; writes take the write lock up front."""
 
+    # A write takes the write lock up front: upgrading a read lock later fails at once
+    # with "database is locked", whatever the busy timeout.
     begin = "BEGIN IMMEDIATE"
 
     def __init__(self, dialect: sa.Dialect, path: str, size: int) -> None:

@@ -1,4 +1,7 @@
-"""Async engines for SQLite (WAL, immediate write transactions) and PostgreSQL."""
+"""SQLAlchemy engines, for the work before serving: inspecting and creating tables.
+
+Requests run on `storage.database` instead.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from backsmith.storage.database import SQLITE_PRAGMAS
+
 DEFAULT_DATABASE_URL = "sqlite:///backsmith.db"
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _DRIVERS["postgres"] = "postgresql+asyncpg"
-WRITE = {"backsmith_write": True}
 
 
 def async_url(url: str) -> str:
@@ -23,7 +27,7 @@ def async_url(url: str) -> str:
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    """An engine tuned for serving: SQLite in WAL mode, PostgreSQL with a fixed pool."""
+    """An engine for start-up work: SQLite in WAL mode, PostgreSQL with a small pool."""
     full = async_url(url)
     if full.startswith("sqlite"):
         engine = create_async_engine(full, connect_args={"timeout": 30})
@@ -38,18 +42,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            "busy_timeout=5000",
-            "foreign_keys=ON",
-            "synchronous=NORMAL",
-        ):
+        for pragma in SQLITE_PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
-        # A write takes the write lock up front: upgrading a read lock later fails at once
-        # with "database is locked", whatever the busy timeout.
-        immediate = connection.get_execution_options().get("backsmith_write")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.exec_driver_sql("BEGIN")

@@ -8,7 +8,7 @@ import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -125,8 +125,6 @@ def from_json(field: Field, value: Any) -> Any:
     if kind == FieldType.UUID:
         return value if isinstance(value, UUID) else UUID(str(value))
     if kind == FieldType.DATETIME:
-        from datetime import UTC
-
         parsed = datetime.fromisoformat(str(value).replace("z", "Z"))
         return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     if kind == FieldType.DATE:
