@@ -7,7 +7,9 @@ so that waiting, handing over and dropping a spoilt connection all happen.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from backsmith.storage.database import Database, DatabaseError, Result
 from backsmith.storage.engine import async_url
+from backsmith.storage.queries import TableQueries
 
 pytestmark = pytest.mark.anyio
 
@@ -159,3 +162,51 @@ async def test_an_unreachable_server_is_unavailable() -> None:
         await db.run(lambda c: c.execute(sa.text("SELECT 1")), False)
     assert refused.value.kind == "unavailable"
     await db.close()
+
+
+async def test_point_reads_see_their_own_transaction(database_url: str) -> None:
+    """A lookup by key inside a transaction reads that transaction's uncommitted rows."""
+    db = await open_database(database_url)
+    queries = TableQueries(ITEMS)
+    try:
+
+        async def write_then_read(conn: Any) -> Any:
+            await conn.execute(insert(id=1, code="own", ref=UUID(int=7)))
+            return await queries.fetch_one(conn, {"id": 1})
+
+        row = await db.run(write_then_read, transaction=True)
+        assert row is not None and row["code"] == "own"
+        # UUIDs read back as canonical text on every dialect, and bind back as given.
+        assert row["ref"] == str(UUID(int=7))
+        again = await db.run(lambda c: queries.fetch_one(c, {"ref": row["ref"]}), False)
+        assert again is None or again["id"] == 1  # `ref` is no key: any read will do
+        found = await db.run(lambda c: queries.fetch_one(c, {"code": "own"}), False)
+        assert found is not None and found["id"] == 1
+        if database_url.startswith("sqlite"):
+            assert db._reader is not None  # type: ignore[attr-defined]  # the unique `code`
+    finally:
+        await db.close()
+
+
+async def test_a_locked_sqlite_file_sends_point_reads_to_a_waiting_connection(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    db = await open_database(url)
+    queries = TableQueries(ITEMS)
+    try:
+        # Another process holds the file exclusively; nothing of ours has it open yet.
+        holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+        holder.execute("INSERT INTO items (id, code) VALUES (1, 'a')")
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("UPDATE items SET code = 'b' WHERE id = 1")
+        reading = asyncio.ensure_future(db.run(lambda c: queries.fetch_one(c, {"id": 1}), False))
+        await asyncio.sleep(0.3)
+        assert not reading.done()  # the reader could not wait: a connection's thread does
+        holder.execute("COMMIT")
+        holder.close()
+        row = await asyncio.wait_for(reading, 10)
+        assert row is not None and row["code"] == "b"
+    finally:
+        await db.close()

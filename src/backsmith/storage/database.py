@@ -9,12 +9,14 @@ read), which on a one-row lookup costs more than the database does.
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import orjson
 import sqlalchemy as sa
@@ -38,13 +40,31 @@ class DatabaseError(Exception):
 class Statement:
     """One statement compiled for one dialect: SQL text, parameter order, value processors."""
 
-    __slots__ = ("_keyed", "binds", "compiled", "defaults", "expanding", "results", "rows", "sql")
+    __slots__ = (
+        "_keyed",
+        "binds",
+        "compiled",
+        "defaults",
+        "expanding",
+        "point",
+        "results",
+        "rows",
+        "sql",
+        "uuid_binds",
+    )
 
-    def __init__(self, statement: Any, dialect: sa.Dialect) -> None:
+    def __init__(self, statement: Any, dialect: sa.Dialect, point: bool = False) -> None:
         compiled = statement.compile(dialect=dialect)
+        # A read of at most one row by a key: cheaper than handing it to another thread.
+        self.point = point
         self.compiled = compiled
         self.sql = compiled.string
         self.expanding = any(b.expanding or b.literal_execute for b in compiled.binds.values())
+        self.uuid_binds = tuple(
+            name
+            for name, bind in compiled.binds.items()
+            if dialect.name == "sqlite" and isinstance(bind.type, sa.Uuid)
+        )
         self.defaults = {
             name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
@@ -65,7 +85,11 @@ class Statement:
     def arguments(self, params: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
         """The SQL to send and its positional arguments, processed for the driver."""
         if self.expanding:
-            state = self.compiled.construct_expanded_state(dict(params or {}))
+            given = dict(params or {})
+            for name in self.uuid_binds:  # SQLAlchemy's own processors want UUID objects
+                if given.get(name) is not None:
+                    given[name] = _as_uuids(given[name])
+            state = self.compiled.construct_expanded_state(given)
             processors = state.processors
             values = state.parameters
             return state.statement, [
@@ -87,6 +111,12 @@ class Statement:
         return self._keyed
 
 
+def _as_uuids(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [UUID(item) if isinstance(item, str) else item for item in value]
+    return UUID(value) if isinstance(value, str) else value
+
+
 def _result_types(statement: Any) -> list[Any] | None:
     """The types of the columns a statement returns, or None when it returns no rows."""
     selected = getattr(statement, "selected_columns", None)
@@ -99,6 +129,8 @@ def _result_types(statement: Any) -> list[Any] | None:
 
 
 def _bind_processor(kind: Any, dialect: sa.Dialect) -> Processor | None:
+    if dialect.name == "sqlite" and isinstance(kind, sa.Uuid):
+        return _sqlite_uuid_in
     return kind.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
 
 
@@ -107,6 +139,9 @@ def _result_processor(kind: Any, dialect: sa.Dialect) -> Processor | None:
         # asyncpg decodes every type itself, with the codecs set on connect (JSON, UTC
         # timestamps), so rows come back as the driver's records, untouched.
         return None
+    own = _sqlite_decoder(kind)
+    if own is not None:
+        return own
     return kind.dialect_impl(dialect).result_processor(dialect, None)  # type: ignore[no-any-return]
 
 
@@ -155,11 +190,14 @@ class Connection:
         self._cache = cache
         self._listeners = listeners
 
-    def compiled(self, key: Any, build: Callable[[], Any]) -> Statement:
-        """The compiled statement `build()` makes, compiled once per `key`."""
+    def compiled(self, key: Any, build: Callable[[], Any], point: bool = False) -> Statement:
+        """The compiled statement `build()` makes, compiled once per `key`.
+
+        `point`: the statement reads at most one row by a key (see `Statement.point`).
+        """
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = Statement(build(), self.dialect)
+            found = self._cache[key] = Statement(build(), self.dialect, point)
         return found
 
     async def execute(self, statement: Any, params: Mapping[str, Any] | None = None) -> Result:
@@ -169,7 +207,7 @@ class Connection:
         sql, args = statement.arguments(params)
         for listener in self._listeners:
             listener(sql)
-        rows, count = await self._run(sql, args, statement.rows)
+        rows, count = await self._run(sql, args, statement.rows, statement.point)
         if rows and statement.results:
             processors = statement.keyed(list(rows[0]))
             for row in rows:
@@ -177,7 +215,9 @@ class Connection:
                     row[name] = processor(row[name])
         return Result(rows, count)
 
-    async def _run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
+    async def _run(
+        self, sql: str, args: list[Any], rows: bool, point: bool = False
+    ) -> tuple[list[Row], int]:
         raise NotImplementedError
 
 
@@ -269,7 +309,7 @@ class Database:
         """`await work(conn)` on a pooled connection, in one transaction if asked."""
         raw = await self._pool.acquire()
         try:
-            conn = self._connection(raw)
+            conn = self._connection(raw, transaction)
             if not transaction:
                 return await work(conn)
             await conn._run(self.begin, [], False)
@@ -284,7 +324,7 @@ class Database:
         finally:
             self._pool.release(raw)
 
-    def _connection(self, raw: Any) -> Connection:
+    def _connection(self, raw: Any, transaction: bool) -> Connection:
         raise NotImplementedError
 
     def _usable(self, raw: Any) -> bool:
@@ -356,7 +396,9 @@ class PgConnection(Connection):
         super().__init__(database.dialect, database._cache, database.listeners)
         self._raw = raw
 
-    async def _run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
+    async def _run(
+        self, sql: str, args: list[Any], rows: bool, point: bool = False
+    ) -> tuple[list[Row], int]:
         try:
             if rows:
                 records = await self._raw.fetch(sql, *args)
@@ -397,7 +439,7 @@ class PgDatabase(Database):
             raise translated from error
         return raw
 
-    def _connection(self, raw: Any) -> Connection:
+    def _connection(self, raw: Any, transaction: bool) -> Connection:
         return PgConnection(raw, self)
 
     def _usable(self, raw: Any) -> bool:
@@ -434,31 +476,85 @@ def _sqlite_error(error: BaseException) -> DatabaseError | None:
     return None
 
 
+def _sqlite_uuid_in(value: Any) -> str | None:
+    # Stored as 32 hex digits, as SQLAlchemy stores them; rows hand them back as text.
+    if value is None:
+        return None
+    if isinstance(value, UUID):
+        return value.hex
+    return str(value).replace("-", "").lower()
+
+
+def _sqlite_uuid_out(value: str | None) -> str | None:
+    # The same canonical text asyncpg's codec gives on PostgreSQL.
+    if value is None or len(value) != 32:
+        return value
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def _sqlite_timestamp_out(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    stamp = datetime.fromisoformat(value)
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def _sqlite_json_out(value: str | None) -> Any:
+    return None if value is None else orjson.loads(value)
+
+
+def _sqlite_decoder(kind: Any) -> Processor | None:
+    """Decoders for the column types every table has, cheaper than SQLAlchemy's regexes."""
+    if isinstance(kind, sa.Uuid):
+        return _sqlite_uuid_out
+    if isinstance(kind, sa.JSON):
+        return _sqlite_json_out
+    base = kind.impl_instance if isinstance(kind, sa.TypeDecorator) else kind
+    if isinstance(base, sa.DateTime) and base.timezone:
+        return _sqlite_timestamp_out
+    return None
+
+
 class _SqliteHandle:
-    """A sqlite3 connection and the one thread that uses it."""
+    """A sqlite3 connection and the one thread that runs its statements, in order.
+
+    A queue and `call_soon_threadsafe` per statement, as aiosqlite does: cheaper than an
+    executor's futures, and the thread keeps the connection to itself.
+    """
 
     def __init__(self, path: str) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backsmith-sqlite")
         self.path = path
         self.raw: sqlite3.Connection | None = None
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="backsmith-sqlite", daemon=True)
+        self._thread.start()
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        """`function(*args)` on the connection's thread; the future settles on this loop."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._jobs.put((loop, future, function, args))
+        return future
+
+    def stop(self) -> None:
+        """Close the connection after the statements already queued, and end the thread."""
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, future, function, args = job
+            try:
+                result = function(*args)
+            except BaseException as error:
+                loop.call_soon_threadsafe(_settle, future, None, error)
+            else:
+                loop.call_soon_threadsafe(_settle, future, result, None)
+        self.close()
 
     def run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
         if self.raw is None:
-            raw = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            for pragma in SQLITE_PRAGMAS:
-                raw.execute(f"PRAGMA {pragma}")
-            self.raw = raw
-        cursor = self.raw.execute(sql, args)
-        try:
-            if cursor.description is None:
-                return [], cursor.rowcount
-            names = [column[0] for column in cursor.description]
-            found = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-            return found, len(found)
-        finally:
-            cursor.close()
+            self.raw = _sqlite_connect(self.path)
+        return _sqlite_execute(self.raw, sql, args)
 
     @property
     def in_transaction(self) -> bool:
@@ -470,18 +566,55 @@ class _SqliteHandle:
             self.raw = None
 
 
-class SqliteConnection(Connection):
-    __slots__ = ("_handle",)
+def _sqlite_connect(path: str) -> sqlite3.Connection:
+    raw = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    for pragma in SQLITE_PRAGMAS:
+        raw.execute(f"PRAGMA {pragma}")
+    return raw
 
-    def __init__(self, handle: _SqliteHandle, database: SqliteDatabase) -> None:
+
+def _sqlite_execute(raw: sqlite3.Connection, sql: str, args: list[Any]) -> tuple[list[Row], int]:
+    cursor = raw.execute(sql, args)
+    try:
+        if cursor.description is None:
+            return [], cursor.rowcount
+        names = [column[0] for column in cursor.description]
+        found = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        return found, len(found)
+    finally:
+        # Resetting the statement ends its read transaction, so checkpoints can proceed.
+        cursor.close()
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # the awaiting request was cancelled
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class SqliteConnection(Connection):
+    __slots__ = ("_database", "_handle", "_point_reads")
+
+    def __init__(self, handle: _SqliteHandle, database: SqliteDatabase, point_reads: bool) -> None:
         super().__init__(database.dialect, database._cache, database.listeners)
         self._handle = handle
+        self._database = database
+        # Outside a transaction a point read may run on the reader connection instead.
+        self._point_reads = point_reads
 
-    async def _run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
+    async def _run(
+        self, sql: str, args: list[Any], rows: bool, point: bool = False
+    ) -> tuple[list[Row], int]:
         handle = self._handle
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(handle.executor, handle.run, sql, args, rows)
+            if point and self._point_reads:
+                found = self._database.read_now(sql, args)
+                if found is not None:
+                    return found
+            return await handle.submit(handle.run, sql, args, rows)  # type: ignore[no-any-return]
         except OverflowError:
             raise
         except Exception as error:
@@ -503,28 +636,57 @@ class SqliteDatabase(Database):
         self._path = path
         self._handles: list[_SqliteHandle] = []
         self._pool = _Pool(size, self._open, _sqlite_healthy, self._drop)
+        self._reader: sqlite3.Connection | None = None
 
     async def _open(self) -> _SqliteHandle:
         handle = _SqliteHandle(self._path)
         self._handles.append(handle)
         return handle
 
-    def _connection(self, raw: Any) -> Connection:
-        return SqliteConnection(raw, self)
+    def _connection(self, raw: Any, transaction: bool) -> Connection:
+        return SqliteConnection(raw, self, point_reads=not transaction)
+
+    def read_now(self, sql: str, args: list[Any]) -> tuple[list[Row], int] | None:
+        """A point read on this thread's reader connection; None when it would have to wait.
+
+        In WAL mode a reader does not wait for writers, and a lookup by key takes
+        microseconds: less than handing it to a connection's thread and back.
+        """
+        try:
+            if self._reader is None:
+                self._reader = _sqlite_reader(self._path)
+            return _sqlite_execute(self._reader, sql, args)
+        except sqlite3.OperationalError as error:
+            if any(words in str(error) for words in ("locked", "busy")):
+                return None  # the caller hands the read to a connection that may wait
+            raise
 
     def _drop(self, handle: _SqliteHandle) -> None:
         # Closing a connection discards its open transaction.
         self._handles.remove(handle)
-        handle.executor.submit(handle.close)
-        handle.executor.shutdown(wait=False)
+        handle.stop()
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
         self._pool.drain()
         handles, self._handles = self._handles, []
         for handle in handles:
-            await loop.run_in_executor(handle.executor, handle.close)
-            handle.executor.shutdown(wait=False)
+            await handle.submit(handle.close)
+            handle.stop()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
+def _sqlite_reader(path: str) -> sqlite3.Connection:
+    # Never waits: the event loop's thread must not block on another process's lock.
+    raw = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    try:
+        for pragma in (*SQLITE_PRAGMAS, "busy_timeout=0", "query_only=ON"):
+            raw.execute(f"PRAGMA {pragma}")
+    except sqlite3.Error:
+        raw.close()
+        raise
+    return raw
 
 
 def _sqlite_healthy(handle: _SqliteHandle) -> bool:

@@ -210,6 +210,16 @@ class TableQueries:
 
     def __init__(self, table: sa.Table) -> None:
         self.table = table
+        # Column sets that name at most one row: a lookup by any of them is a point read.
+        self._keys = [frozenset(c.name for c in table.primary_key.columns)]
+        self._keys += [
+            frozenset(c.name for c in constraint.columns)
+            for constraint in table.constraints
+            if isinstance(constraint, sa.UniqueConstraint)
+        ]
+        self._keys += [frozenset(c.name for c in i.columns) for i in table.indexes if i.unique]
+        self._keys += [frozenset([c.name]) for c in table.columns if c.unique]
+        self._points: dict[tuple[tuple[str, int], ...], bool] = {}
 
     def where(self, shape: Sequence[tuple[str, int]]) -> list[sa.ColumnElement[bool]]:
         clauses = []
@@ -223,6 +233,13 @@ class TableQueries:
                 clauses.append(col == sa.bindparam(f"eq_{column}", type_=col.type))
         return clauses
 
+    def _point(self, shape: tuple[tuple[str, int], ...]) -> bool:
+        found = self._points.get(shape)
+        if found is None:
+            named = frozenset(column for column, how in shape if how == 0)
+            found = self._points[shape] = any(key and key <= named for key in self._keys)
+        return found
+
     async def _run(
         self,
         conn: Connection,
@@ -230,10 +247,11 @@ class TableQueries:
         build: Any,
         params: dict[str, Any],
         dynamic: bool,
+        point: bool = False,
     ) -> Result:
         if dynamic:
             return await conn.execute(build(), params)
-        statement = conn.compiled((self.table.name, *key), build)
+        statement = conn.compiled((self.table.name, *key), build, point)
         return await conn.execute(statement, params)
 
     async def fetch_one(
@@ -255,7 +273,8 @@ class TableQueries:
 
         key = ("one", shape, locking, _stable(extras))
         values = {**_equal_params(equals), **(params or {})}
-        return (await self._run(conn, key, build, values, bool(where))).first()
+        point = not locking and not extras and self._point(shape)
+        return (await self._run(conn, key, build, values, bool(where), point)).first()
 
     async def page(
         self,
