@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/python -m compileall -q src  # bytecode now, not on every start
 	touch $(STAMP)
 
 serve: $(STAMP)
@@ -27,4 +28,5 @@ test: lint
 	$(VENV)/bin/pytest --cov=backsmith --cov-report=term --cov-fail-under=85 -p no:cacheprovider
 
 bench: $(STAMP)
+	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
 	bash benchmarks/run.sh

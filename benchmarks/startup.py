@@ -4,7 +4,10 @@
 
 Times the bookshop example and the largest contract of the shared corpus (discourse,
 186 KB of OpenAPI). Each run starts on a new SQLite file, so table creation is included.
-Targets: bookshop <= 1 s, the largest corpus contract <= 5 s (medians).
+Two columns: the first start of a contract (nothing remembered, so the OpenAPI validator
+is imported and run) and a restart (the document passed validation before, as on every
+start after the first; `BACKSMITH_CACHE_DIR`). Targets: bookshop <= 1 s, the largest
+corpus contract <= 5 s (medians), checked against both.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ CONTRACTS = {
 PORT = 8312
 
 
-def start_once(contract: Path, folder: Path) -> float:
+def start_once(contract: Path, folder: Path, cache: Path) -> float:
     """Seconds from launching the server to its first 200 on /healthz."""
     env = dict(os.environ, BACKSMITH_DATABASE_URL=f"sqlite:///{folder / 'start.db'}")
+    env["BACKSMITH_CACHE_DIR"] = str(cache)
     backsmith = str(Path(sys.executable).parent / "backsmith")
     began = time.perf_counter()
     proc = subprocess.Popen(
@@ -68,18 +72,32 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    lines = ["| contract | median start-up s | runs | target s |", "|---|---|---|---|"]
+    # Bytecode for the package, as an installed wheel has: with PYTHONDONTWRITEBYTECODE
+    # set, an editable checkout would otherwise compile every module on every start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
+    lines = [
+        "| contract | first start s (median) | restart s (median) | runs | target s |",
+        "|---|---|---|---|---|",
+    ]
     missed = []
     with tempfile.TemporaryDirectory(prefix="backsmith-startup-") as folder:
+        where = Path(folder)
         for name, (contract, target) in CONTRACTS.items():
             if not contract.exists():
-                lines.append(f"| {name} | not found: {contract} | 0 | {target} |")
+                lines.append(f"| {name} | not found: {contract} | | 0 | {target} |")
                 continue
-            times = [start_once(contract, Path(folder)) for _ in range(args.runs)]
-            median = statistics.median(times)
-            lines.append(f"| {name} | {median:.2f} | {args.runs} | {target} |")
-            if median > target:
-                missed.append(f"{name}: {median:.2f} s (target {target} s)")
+            first, again = [], []
+            for run in range(args.runs):
+                first.append(start_once(contract, where, where / f"new-{name}-{run}"))
+                again.append(start_once(contract, where, where / f"kept-{name}"))
+            medians = {"first start": statistics.median(first), "restart": statistics.median(again)}
+            cells = " | ".join(f"{value:.2f}" for value in medians.values())
+            lines.append(f"| {name} | {cells} | {args.runs} | {target} |")
+            missed += [
+                f"{name}, {kind}: {value:.2f} s (target {target} s)"
+                for kind, value in medians.items()
+                if value > target
+            ]
     print("\n".join(lines))
     print("\nTargets: " + ("met" if not missed else "missed: " + "; ".join(missed)))
     return 0

@@ -31,6 +31,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # The corpus and bench folders live beside the project; tests that read them are skipped
 # (with the reason) where a checkout has no such neighbour.
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared folder at {SHARED}")
+# Tests validate every contract in full: the store of documents validated before is off
+# (tests/test_validated.py turns it on in a folder of its own).
+os.environ["BACKSMITH_CACHE_DIR"] = ""
 PG_ADMIN_URL = os.environ.get("BACKSMITH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

@@ -155,6 +155,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         log_to_stderr(settings.log_level)
         target: Any = create_app(model, settings)
+        target.tables_ready = True  # the preflight above prepared them
     else:
         target = "backsmith.http.factory:from_environment"
     uvicorn.run(

@@ -7,14 +7,12 @@ model that uses them still parses and its checks are not lost.
 
 from __future__ import annotations
 
+import pickle
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydbml import PyDBML
-from pydbml.classes import Enum as PyDbmlEnum
-from pydbml.classes import Expression
-
+from backsmith.contract import cache
 from backsmith.contract.load import DbmlSource
 from backsmith.errors import ContractError, Issue
 
@@ -132,7 +130,28 @@ def _syntax_message(exc: Exception) -> str:
 
 
 def parse_dbml(source: DbmlSource) -> DbmlModel:
-    """Parse DBML text or raise ContractError naming the file and line."""
+    """Parse DBML text or raise ContractError naming the file and line.
+
+    Text parsed before (same text, file and first line) is not parsed again: pydbml's
+    import and parse are the largest part of starting on a model that has not changed.
+    """
+    name = cache.digest(source.text.encode(), source.file.encode(), b"%d" % source.first_line)
+    remembered = cache.recall("dbml", name)
+    if remembered is not None:
+        try:
+            found = pickle.loads(remembered)
+        except Exception:  # written by another version, or cut short: parse afresh
+            found = None
+        if isinstance(found, DbmlModel):
+            return found
+    model = _parse(source)
+    cache.remember("dbml", name, pickle.dumps(model))
+    return model
+
+
+def _parse(source: DbmlSource) -> DbmlModel:
+    from pydbml import PyDBML
+
     text, checks = _lift_unsupported(source.text, source.file, source.first_line)
     try:
         parsed = PyDBML(text)
@@ -162,6 +181,9 @@ def parse_dbml(source: DbmlSource) -> DbmlModel:
 
 
 def _table(table: Any, checks: list[str]) -> DbmlTable:
+    from pydbml.classes import Enum as PyDbmlEnum
+    from pydbml.classes import Expression
+
     columns = []
     for column in table.columns:
         enum = column.type.name if isinstance(column.type, PyDbmlEnum) else None

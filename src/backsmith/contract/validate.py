@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+import orjson
 
+from backsmith.contract import cache
 from backsmith.contract.load import Contract
 from backsmith.contract.source import escape
 from backsmith.errors import ContractError, Issue
 
 MAX_REPORTED = 20
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
 def validate_openapi(contract: Contract) -> None:
@@ -20,7 +22,25 @@ def validate_openapi(contract: Contract) -> None:
     errors carry absolute paths; only a well-shaped document goes on to the semantic
     checks (schemas, parameters, refs), whose errors carry paths relative to the schema
     they were found in and are located by searching the document.
+
+    A document that passed before (same bytes, same validator) is not checked again:
+    the validator is the slowest part of start-up, mostly its import.
     """
+    try:
+        body = orjson.dumps(contract.document, option=_CANONICAL, default=str)
+    except orjson.JSONEncodeError:  # nested past orjson's depth: check it, every time
+        _check(contract)
+        return
+    name = cache.digest(contract.version.encode(), body)
+    if cache.recall("validated", name) is not None:
+        return
+    _check(contract)
+    cache.remember("validated", name)
+
+
+def _check(contract: Contract) -> None:
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
     validator_cls = (
         OpenAPIV31SpecValidator if contract.version == "3.1" else OpenAPIV30SpecValidator
     )

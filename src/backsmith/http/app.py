@@ -39,6 +39,8 @@ class BacksmithApp:
         self._engine = engine
         self._owns_engine = engine is None
         self._database: Database | None = None
+        # True when whoever built the app prepared the tables already (serve's preflight).
+        self.tables_ready = False
         self.router = Router()
         tables = {table.name: table for table in self.metadata.tables.values()}
         self.plans = compile_plans(model, settings, tables)
@@ -68,7 +70,8 @@ class BacksmithApp:
         return self._database
 
     async def startup(self) -> None:
-        await prepare_database(self.engine, self.metadata, self.settings)
+        if not self.tables_ready:
+            await prepare_database(self.engine, self.metadata, self.settings)
         if self._owns_engine:  # serving needs none of its connections
             await self.engine.dispose()
 
