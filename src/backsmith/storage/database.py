@@ -9,6 +9,7 @@ read), which on a one-row lookup costs more than the database does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -544,11 +545,12 @@ class _SqliteHandle:
         while (job := self._jobs.get()) is not None:
             loop, future, function, args = job
             try:
-                result = function(*args)
+                outcome = (function(*args), None)
             except BaseException as error:
-                loop.call_soon_threadsafe(_settle, future, None, error)
-            else:
-                loop.call_soon_threadsafe(_settle, future, result, None)
+                outcome = (None, error)
+            # A loop that closed while the statement ran has no one waiting for it.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future, *outcome)
         self.close()
 
     def run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
