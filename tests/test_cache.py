@@ -5,6 +5,7 @@ Broken input is never remembered, so it is always checked and reported in full.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,34 @@ def test_dbml_with_a_syntax_error_is_never_remembered(store: Path) -> None:
         with pytest.raises(ContractError, match="DBML syntax error"):
             dbml.parse_dbml(DbmlSource("Table authors {\n  id integer [pk\n", "bad.dbml"))
     assert not (store.parent / "dbml").exists()
+
+
+def test_the_bookshop_model_round_trips_through_the_store(store: Path) -> None:
+    text = BOOKSHOP.read_text()
+    body = text.split("```dbml", 1)[1].split("```", 1)[0]
+    source = DbmlSource(body, str(BOOKSHOP), first_line=10)
+    parsed = dbml.parse_dbml(source)
+    assert dbml.parse_dbml(source) == parsed  # read back from JSON, field for field
+    assert parsed.tables and parsed.refs
+
+
+def test_a_store_others_can_write_to_is_not_trusted(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_model(BOOKSHOP)
+    store.parent.chmod(0o777)  # anyone could have planted the marker
+    checked = _refuse_checks(monkeypatch)
+    with pytest.raises(AssertionError, match="validated again"):
+        load_model(BOOKSHOP)
+    assert checked == ["checked"]
+
+
+def test_documents_with_non_finite_numbers_are_always_checked(store: Path, tmp_path: Path) -> None:
+    contract = tmp_path / "api.yaml"
+    contract.write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "components: {schemas: {n: {type: number, maximum: .inf}}}\n"
+    )
+    with contextlib.suppress(ContractError):  # whatever the verdict, it is not remembered
+        load_model(contract)
+    assert not store.exists() or list(store.iterdir()) == []

@@ -210,3 +210,61 @@ async def test_a_locked_sqlite_file_sends_point_reads_to_a_waiting_connection(
         assert row is not None and row["code"] == "b"
     finally:
         await db.close()
+
+
+def _visible_rows(path: Path) -> int:
+    """Rows another process sees: only what was committed."""
+    with sqlite3.connect(path) as other:
+        return int(other.execute("SELECT count(*) FROM items").fetchone()[0])
+
+
+async def test_a_request_cancelled_while_it_begins_leaves_no_open_transaction(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cancel.db"
+    db = await open_database(f"sqlite:///{path}", size=1)
+    try:
+        for n in range(8):
+
+            async def hold(conn: Any) -> None:
+                await asyncio.sleep(1)
+
+            started = asyncio.ensure_future(db.run(hold, transaction=True))
+            for _ in range(n % 4):  # cancel at several points: before, during, after BEGIN
+                await asyncio.sleep(0)
+            started.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await started
+            await db.run(lambda c, n=n: c.execute(insert(id=n, code=f"c{n}")), False)
+            assert _visible_rows(path) == n + 1  # committed, not stuck in a stray BEGIN
+    finally:
+        await db.close()
+
+
+async def test_sqlite_json_columns_holding_bare_numbers_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.db"
+    db = await open_database(f"sqlite:///{path}")
+    try:
+        with sqlite3.connect(path) as other:  # JSON columns have NUMERIC affinity
+            other.execute("""INSERT INTO items (id, code, data) VALUES (1, 'n', '5')""")
+        result = await db.run(lambda c: c.execute(sa.select(ITEMS.c.data)), False)
+        assert result.scalars() == [5]
+    finally:
+        await db.close()
+
+
+async def test_closing_with_requests_running_answers_them(tmp_path: Path) -> None:
+    db = await open_database(f"sqlite:///{tmp_path / 'closing.db'}", size=2)
+
+    async def slow(conn: Any) -> None:
+        await conn.execute(insert(id=1, code="a"))
+        await asyncio.sleep(0.2)
+        await conn.execute(insert(id=2, code="b"))
+
+    running = asyncio.ensure_future(db.run(slow, transaction=True))
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(db.close(), 10)
+    with pytest.raises(DatabaseError) as refused:
+        await asyncio.wait_for(running, 5)
+    assert refused.value.kind == "unavailable"
+    assert _visible_rows(tmp_path / "closing.db") == 0  # the half-done transaction is gone

@@ -2,9 +2,11 @@
 
 Start-up spends most of its time importing and running two libraries on input that
 rarely changes between starts: the OpenAPI validator and the DBML parser. A document
-that passed validation is remembered by a marker, parsed DBML as a pickle, each under
-the digest of exactly what produced it plus the versions of backsmith and the library.
-Only successes are kept, so a broken contract is always checked, and reported, in full.
+that passed validation is remembered by a marker, parsed DBML as plain JSON, each under
+the digest of exactly what produced it, the code that checks it (backsmith's own modules
+and the libraries' versions). Only successes are kept, so a broken contract is always
+checked, and reported, in full. The store is private to its user: a folder someone else
+owns or can write to is not read, since a planted marker would skip validation.
 `BACKSMITH_CACHE_DIR` moves the store (default `~/.cache/backsmith`); empty turns it off.
 """
 
@@ -27,18 +29,42 @@ def _root() -> Path | None:
     return Path(base) / "backsmith"
 
 
+# Everything that decides whether a document passes or how DBML parses.
+_LIBRARIES = (
+    "openapi_spec_validator",
+    "openapi_schema_validator",
+    "jsonschema",
+    "jsonschema_path",
+    "referencing",
+    "pydbml",
+    "pyparsing",
+)
+_OWN_MODULES = ("validate.py", "dbml.py")
+
+
 @cache
 def _versions() -> bytes:
-    """backsmith's version and the installed libraries', read without importing them."""
+    """backsmith's checking code and the installed libraries' versions, without imports."""
     from backsmith import __version__
 
-    found = [__version__]
-    for package in ("openapi_spec_validator", "pydbml"):
+    here = Path(__file__).parent
+    found = [__version__.encode()]
+    found += [hashlib.sha256((here / name).read_bytes()).digest() for name in _OWN_MODULES]
+    for package in _LIBRARIES:
         spec = find_spec(package)
         if spec is not None and spec.origin:
             site = Path(spec.origin).parent.parent
-            found += sorted(p.name for p in site.glob(f"{package}-*.dist-info"))
-    return "/".join(found).encode()
+            found += [p.name.encode() for p in sorted(site.glob(f"{package}-*.dist-info"))]
+    return b"/".join(found)
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by no one else."""
+    try:
+        status = path.stat()
+    except OSError:
+        return False
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 def digest(*parts: bytes) -> str:
@@ -55,8 +81,11 @@ def recall(kind: str, name: str) -> bytes | None:
     root = _root()
     if root is None:
         return None
+    entry = root / kind / name
+    if not all(_private(path) for path in (root, root / kind, entry)):
+        return None
     try:
-        return (root / kind / name).read_bytes()
+        return entry.read_bytes()
     except OSError:
         return None
 
@@ -68,9 +97,13 @@ def remember(kind: str, name: str, value: bytes = b"") -> None:
         return
     folder = root / kind
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if not (_private(root) and _private(folder)):
+            return
         partial = folder / f".{name}.{os.getpid()}"
         partial.write_bytes(value)
+        partial.chmod(0o600)
         partial.replace(folder / name)  # whole or not at all, with several starting at once
     except OSError:
         pass

@@ -7,10 +7,12 @@ model that uses them still parses and its checks are not lost.
 
 from __future__ import annotations
 
-import pickle
+import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
+
+import orjson
 
 from backsmith.contract import cache
 from backsmith.contract.load import DbmlSource
@@ -139,14 +141,34 @@ def parse_dbml(source: DbmlSource) -> DbmlModel:
     remembered = cache.recall("dbml", name)
     if remembered is not None:
         try:
-            found = pickle.loads(remembered)
-        except Exception:  # written by another version, or cut short: parse afresh
-            found = None
-        if isinstance(found, DbmlModel):
-            return found
+            return _from_json(orjson.loads(remembered))
+        except (ValueError, TypeError, KeyError):  # cut short or damaged: parse afresh
+            pass
     model = _parse(source)
-    cache.remember("dbml", name, pickle.dumps(model))
+    with contextlib.suppress(TypeError):  # a default JSON cannot hold: parse every time
+        cache.remember("dbml", name, orjson.dumps(asdict(model)))
     return model
+
+
+def _from_json(data: dict[str, Any]) -> DbmlModel:
+    """A model from its remembered JSON (plain data: nothing in it is executed)."""
+
+    def table(t: dict[str, Any]) -> DbmlTable:
+        return DbmlTable(
+            name=t["name"],
+            columns=tuple(DbmlColumn(**c) for c in t["columns"]),
+            indexes=tuple(DbmlIndex(**{**i, "columns": tuple(i["columns"])}) for i in t["indexes"]),
+            checks=tuple(t["checks"]),
+            note=t["note"],
+            line=t["line"],
+        )
+
+    refs = tuple(
+        DbmlRef(**{**r, "columns": tuple(r["columns"]), "ref_columns": tuple(r["ref_columns"])})
+        for r in data["refs"]
+    )
+    enums = {name: tuple(items) for name, items in data["enums"].items()}
+    return DbmlModel(tuple(table(t) for t in data["tables"]), refs, enums, data["file"])
 
 
 def _parse(source: DbmlSource) -> DbmlModel:

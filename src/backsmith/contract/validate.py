@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -27,8 +28,13 @@ def validate_openapi(contract: Contract) -> None:
     the validator is the slowest part of start-up, mostly its import.
     """
     try:
-        body = orjson.dumps(contract.document, option=_CANONICAL, default=str)
-    except orjson.JSONEncodeError:  # nested past orjson's depth: check it, every time
+        # No fallback for other types, and no non-finite floats (orjson writes them as
+        # null): two documents must never share a digest.
+        body = orjson.dumps(contract.document, option=_CANONICAL)
+        finite = _finite(contract.document)
+    except (orjson.JSONEncodeError, RecursionError):
+        finite = False
+    if not finite:  # not plain JSON data: checked in full, every time
         _check(contract)
         return
     name = cache.digest(contract.version.encode(), body)
@@ -36,6 +42,16 @@ def validate_openapi(contract: Contract) -> None:
         return
     _check(contract)
     cache.remember("validated", name)
+
+
+def _finite(node: Any) -> bool:
+    if isinstance(node, float):
+        return math.isfinite(node)
+    if isinstance(node, dict):
+        return all(_finite(value) for value in node.values())
+    if isinstance(node, list):
+        return all(_finite(value) for value in node)
+    return True
 
 
 def _check(contract: Contract) -> None:

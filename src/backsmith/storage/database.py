@@ -500,8 +500,9 @@ def _sqlite_timestamp_out(value: str | None) -> datetime | None:
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
-def _sqlite_json_out(value: str | None) -> Any:
-    return None if value is None else orjson.loads(value)
+def _sqlite_json_out(value: Any) -> Any:
+    # A JSON column has NUMERIC affinity: a stored number comes back as a number.
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _sqlite_decoder(kind: Any) -> Processor | None:
@@ -526,20 +527,33 @@ class _SqliteHandle:
     def __init__(self, path: str) -> None:
         self.path = path
         self.raw: sqlite3.Connection | None = None
+        # Statements submitted and not yet settled. A request cancelled while its statement
+        # waits in the queue leaves it pending; the statement still runs (a BEGIN, say), so
+        # such a connection is not handed to anyone else.
+        self.pending = 0
+        self.stopped = False
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="backsmith-sqlite", daemon=True)
         self._thread.start()
 
     def submit(self, function: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         """`function(*args)` on the connection's thread; the future settles on this loop."""
+        if self.stopped:
+            raise DatabaseError("unavailable", "the database is closing")
         loop = asyncio.get_running_loop()
         future = loop.create_future()
+        self.pending += 1
         self._jobs.put((loop, future, function, args))
         return future
 
     def stop(self) -> None:
         """Close the connection after the statements already queued, and end the thread."""
-        self._jobs.put(None)
+        if not self.stopped:
+            self.stopped = True
+            self._jobs.put(None)
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -550,8 +564,19 @@ class _SqliteHandle:
                 outcome = (None, error)
             # A loop that closed while the statement ran has no one waiting for it.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, future, *outcome)
+                loop.call_soon_threadsafe(self._settle, future, *outcome)
         self.close()
+
+    def _settle(
+        self, future: asyncio.Future[Any], result: Any, error: BaseException | None
+    ) -> None:
+        self.pending -= 1
+        if future.done():  # the awaiting request was cancelled
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
 
     def run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
         if self.raw is None:
@@ -586,15 +611,6 @@ def _sqlite_execute(raw: sqlite3.Connection, sql: str, args: list[Any]) -> tuple
     finally:
         # Resetting the statement ends its read transaction, so checkpoints can proceed.
         cursor.close()
-
-
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.done():  # the awaiting request was cancelled
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
 
 
 class SqliteConnection(Connection):
@@ -648,6 +664,9 @@ class SqliteDatabase(Database):
     def _connection(self, raw: Any, transaction: bool) -> Connection:
         return SqliteConnection(raw, self, point_reads=not transaction)
 
+    def _usable(self, raw: Any) -> bool:
+        return not raw.stopped  # a stopped connection discards its transaction on closing
+
     def read_now(self, sql: str, args: list[Any]) -> tuple[list[Row], int] | None:
         """A point read on this thread's reader connection; None when it would have to wait.
 
@@ -665,15 +684,18 @@ class SqliteDatabase(Database):
 
     def _drop(self, handle: _SqliteHandle) -> None:
         # Closing a connection discards its open transaction.
-        self._handles.remove(handle)
+        if handle in self._handles:
+            self._handles.remove(handle)
         handle.stop()
 
     async def close(self) -> None:
+        """Stop every connection, in use or idle; requests still running get "unavailable"."""
         self._pool.drain()
         handles, self._handles = self._handles, []
         for handle in handles:
-            await handle.submit(handle.close)
             handle.stop()
+        for handle in handles:  # each closes its connection once its queue is done
+            await asyncio.to_thread(handle.join, 10)
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -692,4 +714,4 @@ def _sqlite_reader(path: str) -> sqlite3.Connection:
 
 
 def _sqlite_healthy(handle: _SqliteHandle) -> bool:
-    return not handle.in_transaction
+    return not handle.stopped and handle.pending == 0 and not handle.in_transaction
