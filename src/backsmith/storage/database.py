@@ -48,10 +48,10 @@ class Statement:
         "defaults",
         "expanding",
         "point",
+        "processors",
         "results",
         "rows",
         "sql",
-        "uuid_binds",
     )
 
     def __init__(self, statement: Any, dialect: sa.Dialect, point: bool = False) -> None:
@@ -61,16 +61,14 @@ class Statement:
         self.compiled = compiled
         self.sql = compiled.string
         self.expanding = any(b.expanding or b.literal_execute for b in compiled.binds.values())
-        self.uuid_binds = tuple(
-            name
-            for name, bind in compiled.binds.items()
-            if dialect.name == "sqlite" and isinstance(bind.type, sa.Uuid)
-        )
         self.defaults = {
             name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
+        self.processors = {
+            name: _bind_processor(bind.type, dialect) for name, bind in compiled.binds.items()
+        }
         self.binds = tuple(
-            (name, _bind_processor(compiled.binds[name].type, dialect))
+            (name, self.processors[name])
             for name in compiled.positiontup or ()
             if name in compiled.binds
         )
@@ -86,17 +84,16 @@ class Statement:
     def arguments(self, params: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
         """The SQL to send and its positional arguments, processed for the driver."""
         if self.expanding:
-            given = dict(params or {})
-            for name in self.uuid_binds:  # SQLAlchemy's own processors want UUID objects
-                if given.get(name) is not None:
-                    given[name] = _as_uuids(given[name])
-            state = self.compiled.construct_expanded_state(given)
-            processors = state.processors
+            state = self.compiled.construct_expanded_state(dict(params or {}))
             values = state.parameters
-            return state.statement, [
-                processors[name](values[name]) if name in processors else values[name]
-                for name in state.positiontup or ()
-            ]
+            args = []
+            for name in state.positiontup or ():
+                # `parents` expands to `parents_1`, `parents_2`...: each takes the processor
+                # of the parameter it came from, the same as unexpanded ones.
+                source = name if name in self.processors else name.rpartition("_")[0]
+                processor = self.processors.get(source) or state.processors.get(name)
+                args.append(processor(values[name]) if processor else values[name])
+            return state.statement, args
         given = params or {}
         defaults = self.defaults
         args = []
@@ -110,12 +107,6 @@ class Statement:
         if self._keyed is None:
             self._keyed = tuple((names[i], p) for i, p in self.results if i < len(names))
         return self._keyed
-
-
-def _as_uuids(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return [UUID(item) if isinstance(item, str) else item for item in value]
-    return UUID(value) if isinstance(value, str) else value
 
 
 def _result_types(statement: Any) -> list[Any] | None:
@@ -578,7 +569,7 @@ class _SqliteHandle:
         else:
             future.set_result(result)
 
-    def run(self, sql: str, args: list[Any], rows: bool) -> tuple[list[Row], int]:
+    def run(self, sql: str, args: list[Any]) -> tuple[list[Row], int]:
         if self.raw is None:
             self.raw = _sqlite_connect(self.path)
         return _sqlite_execute(self.raw, sql, args)
@@ -593,10 +584,15 @@ class _SqliteHandle:
             self.raw = None
 
 
-def _sqlite_connect(path: str) -> sqlite3.Connection:
-    raw = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    for pragma in SQLITE_PRAGMAS:
-        raw.execute(f"PRAGMA {pragma}")
+def _sqlite_connect(path: str, wait: float = 30, extra: Sequence[str] = ()) -> sqlite3.Connection:
+    """A connection in autocommit mode with the serving pragmas (and `extra` after them)."""
+    raw = sqlite3.connect(path, timeout=wait, isolation_level=None, check_same_thread=False)
+    try:
+        for pragma in (*SQLITE_PRAGMAS, *extra):
+            raw.execute(f"PRAGMA {pragma}")
+    except sqlite3.Error:
+        raw.close()
+        raise
     return raw
 
 
@@ -632,7 +628,7 @@ class SqliteConnection(Connection):
                 found = self._database.read_now(sql, args)
                 if found is not None:
                     return found
-            return await handle.submit(handle.run, sql, args, rows)  # type: ignore[no-any-return]
+            return await handle.submit(handle.run, sql, args)  # type: ignore[no-any-return]
         except OverflowError:
             raise
         except Exception as error:
@@ -675,7 +671,8 @@ class SqliteDatabase(Database):
         """
         try:
             if self._reader is None:
-                self._reader = _sqlite_reader(self._path)
+                # Never waits: the loop's thread must not block on another process's lock.
+                self._reader = _sqlite_connect(self._path, 0, ("busy_timeout=0", "query_only=ON"))
             return _sqlite_execute(self._reader, sql, args)
         except sqlite3.OperationalError as error:
             if any(words in str(error) for words in ("locked", "busy")):
@@ -699,18 +696,6 @@ class SqliteDatabase(Database):
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-
-
-def _sqlite_reader(path: str) -> sqlite3.Connection:
-    # Never waits: the event loop's thread must not block on another process's lock.
-    raw = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
-    try:
-        for pragma in (*SQLITE_PRAGMAS, "busy_timeout=0", "query_only=ON"):
-            raw.execute(f"PRAGMA {pragma}")
-    except sqlite3.Error:
-        raw.close()
-        raise
-    return raw
 
 
 def _sqlite_healthy(handle: _SqliteHandle) -> bool:

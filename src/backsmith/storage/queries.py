@@ -218,7 +218,6 @@ class TableQueries:
             if isinstance(constraint, sa.UniqueConstraint)
         ]
         self._keys += [frozenset(c.name for c in i.columns) for i in table.indexes if i.unique]
-        self._keys += [frozenset([c.name]) for c in table.columns if c.unique]
         self._points: dict[tuple[tuple[str, int], ...], bool] = {}
 
     def where(self, shape: Sequence[tuple[str, int]]) -> list[sa.ColumnElement[bool]]:
