@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from backsmith.storage.database import Database, DatabaseError, Result
 from backsmith.storage.engine import async_url
 from backsmith.storage.queries import TableQueries
+from backsmith.storage.tables import UtcDateTime
 
 pytestmark = pytest.mark.anyio
 
@@ -32,6 +33,12 @@ ITEMS = sa.Table(
     sa.Column("ref", sa.Uuid(as_uuid=True)),
     sa.Column("data", sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")),
     sa.Column("at", sa.DateTime(timezone=False)),
+)
+STAMPS = sa.Table(
+    "stamps",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", UtcDateTime()),
 )
 
 
@@ -100,6 +107,35 @@ async def test_values_round_trip_through_the_column_types(database_url: str) -> 
             (
                 await db.run(lambda c: c.execute(sa.select(ITEMS).where(ITEMS.c.id == 9)), False)
             ).one()
+    finally:
+        await db.close()
+
+
+async def test_zoned_timestamps_read_back_in_utc(database_url: str) -> None:
+    db = await open_database(database_url)
+    plus_two = timezone(timedelta(hours=2))
+    given = {
+        1: datetime(2026, 1, 2, 5, 4, 5, 250000, tzinfo=plus_two),
+        2: datetime(2026, 1, 2, 3, 4, 5),  # naive: the model's timestamps are UTC
+        3: datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    }
+    try:
+
+        async def write(conn: Any) -> None:
+            for key, at in given.items():
+                await conn.execute(sa.insert(STAMPS).values(id=key, at=at))
+            if database_url.startswith("postgresql"):
+                await conn.execute(sa.text("INSERT INTO stamps VALUES (4, 'infinity')"))
+
+        await db.run(write, transaction=True)
+        rows = (await db.run(lambda c: c.execute(sa.select(STAMPS).order_by("id")), False)).rows
+        found = {row["id"]: row["at"] for row in rows}
+        assert found[1] == datetime(2026, 1, 2, 3, 4, 5, 250000, tzinfo=UTC)
+        assert found[2] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        assert found[3] == given[3]
+        assert all(at.utcoffset() == timedelta(0) for at in found.values())
+        if database_url.startswith("postgresql"):
+            assert found[4] == datetime.max.replace(tzinfo=UTC)
     finally:
         await db.close()
 

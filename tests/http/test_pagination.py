@@ -12,13 +12,15 @@ import itertools
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from conftest import served
+from conftest import served, write_file
 
+from backsmith.api import load_model
 from backsmith.model.types import Model
 
 pytestmark = pytest.mark.anyio
@@ -542,3 +544,60 @@ async def test_nested_list_of_a_missing_author_is_404(bookshop: httpx.AsyncClien
     response = await bookshop.get("/authors/999999/books")
     assert response.status_code == 404, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+_TAGGED = """\
+openapi: 3.1.0
+info: {title: tagged, version: '1'}
+paths:
+  /notes:
+    get:
+      parameters:
+        - {name: kind, in: query, explode: true, schema: {type: array, items: {type: string}}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1}}
+        - {name: cursor, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: notes
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: '#/components/schemas/Note'}}
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Note'}
+      responses:
+        '201':
+          description: made
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Note'}
+components:
+  schemas:
+    Note:
+      type: object
+      required: [kind]
+      properties:
+        id: {type: integer, readOnly: true}
+        kind: {type: string}
+"""
+
+
+async def test_the_next_link_keeps_repeated_filters_as_sent(
+    database_url: str, tmp_path: Path
+) -> None:
+    model = load_model(write_file(tmp_path, "api.yaml", _TAGGED))
+    async with served(model, database_url) as client:
+        for kind in ("a", "b", "c", "a", "b", "c", "a"):
+            assert (await client.post("/notes", json={"kind": kind})).status_code == 201
+        response = await client.get("/notes?kind=a&kind=b&limit=2")
+        seen = list(response.json())
+        while "link" in response.headers:
+            found = _LINK_NEXT.search(response.headers["link"])
+            assert found is not None
+            assert found.group(1).startswith("/notes?kind=a&kind=b&limit=2&cursor=")
+            response = await client.get(found.group(1))
+            assert response.status_code == 200, response.text
+            seen += response.json()
+        assert sorted(note["kind"] for note in seen) == ["a", "a", "a", "b", "b"]

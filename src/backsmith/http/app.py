@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import resource
 from typing import Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,7 +15,7 @@ from backsmith.http.handlers import HANDLERS
 from backsmith.http.ops import ops_endpoints
 from backsmith.http.plans import compile_plans
 from backsmith.http.problems import problem_response, server_error
-from backsmith.http.request import Request
+from backsmith.http.request import Request, raw_path
 from backsmith.http.response import Response
 from backsmith.http.routing import Router
 from backsmith.http.types import Receive, Scope, Send
@@ -74,6 +74,7 @@ class BacksmithApp:
             await prepare_database(self.engine, self.metadata, self.settings)
         if self._owns_engine:  # serving needs none of its connections
             await self.engine.dispose()
+        _settle_garbage_collector()
 
     async def shutdown(self) -> None:
         # Peak memory, so a run's footprint can be read off the log (benchmarks do).
@@ -98,9 +99,9 @@ class BacksmithApp:
         try:
             response = await self._dispatch(scope, receive, path, method)
         except Problem as problem:
-            response = problem_response(problem, _instance(scope))
+            response = problem_response(problem, raw_path(scope))
         except Exception as error:
-            response = server_error(error, _instance(scope))
+            response = server_error(error, raw_path(scope))
         await response.send(send, head=method == "HEAD")
 
     async def _dispatch(self, scope: Scope, receive: Receive, path: str, method: str) -> Response:
@@ -138,12 +139,17 @@ class BacksmithApp:
                 return
 
 
-def _instance(scope: Scope) -> str:
-    """The request path as a URI reference (percent-encoded), for a problem's `instance`."""
-    raw = scope.get("raw_path")
-    if raw:
-        return str(raw.decode("latin-1"))
-    return quote(str(scope["path"]), safe="/:@!$&'()*+,;=~%")
+# Requests allocate many short-lived containers that reference counting frees anyway; a
+# young-generation pass every 700 of them cost about 3% of a list request's CPU.
+_YOUNG_THRESHOLD = 20_000
+
+
+def _settle_garbage_collector() -> None:
+    """Keep start-up's objects (plans, compiled statements) out of every later collection."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(_YOUNG_THRESHOLD, gc.get_threshold()[0]), older, oldest)
 
 
 def _bind(handler: Any, plan: Any, app: BacksmithApp) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, unquote_plus
 
 import orjson
 
@@ -27,7 +27,7 @@ from backsmith.model.types import Envelope, Field, FieldType, Kind
 from backsmith.storage.database import Database, DatabaseError
 from backsmith.storage.faults import problem_for, unavailable
 from backsmith.storage.queries import (
-    OrderKey,
+    Ordering,
     decode_cursor,
     encode_cursor,
     from_json,
@@ -126,7 +126,7 @@ async def _require_parents(plan: OperationPlan, conn: Any, parsed: Parsed) -> No
 _UNSORTABLE = (FieldType.JSON, FieldType.ARRAY, FieldType.BINARY)
 
 
-def _order(plan: OperationPlan, parsed: Parsed, principal: Any = None) -> list[OrderKey]:
+def _order(plan: OperationPlan, parsed: Parsed, principal: Any = None) -> Ordering:
     """The compiled default order, or the one `?sort=` (and `?order=`) asks for."""
     resource = plan.resource
     assert resource is not None and plan.queries is not None
@@ -290,17 +290,28 @@ def _next_url(
     page: int | None,
     offset: int | None,
 ) -> str | None:
-    """The next page's URL (path and query), if there is a next page."""
-    query = {k: v[-1] for k, v in request.query.items()}
+    """The next page's URL (path and query), if there is a next page.
+
+    The request's own query string is kept as sent, repeated parameters and all; only the
+    parameter that moves to the next page is replaced.
+    """
     if cursor is not None:
-        query[roles["cursor"]] = cursor
+        name, value = roles["cursor"], cursor
     elif page is not None:
-        query[roles["page"]] = str(page)
+        name, value = roles["page"], str(page)
     elif offset is not None:
-        query[roles["offset"]] = str(offset)
+        name, value = roles["offset"], str(offset)
     else:
         return None
-    return f"{request.path}?{urlencode(query)}"
+    raw = request.scope.get("query_string", b"").decode("latin-1")
+    kept = [pair for pair in raw.split("&") if pair and _query_name(pair) != name]
+    kept.append(f"{quote_plus(name)}={quote_plus(value)}")
+    return f"{request.raw_path}?{'&'.join(kept)}"
+
+
+def _query_name(pair: str) -> str:
+    name = pair.partition("=")[0]
+    return unquote_plus(name) if "%" in name or "+" in name else name
 
 
 # ----------------------------------------------------------------- writes

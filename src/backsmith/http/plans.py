@@ -22,7 +22,7 @@ from backsmith.http.writes import Children, Stamps, children_of, writable_fields
 from backsmith.model.schemas import JsonSchemaConverter
 from backsmith.model.types import Field, Kind, Model, Operation, Param, Resource
 from backsmith.settings import Settings
-from backsmith.storage.queries import OrderKey, TableQueries, from_json, order_keys
+from backsmith.storage.queries import Ordering, TableQueries, from_json, order_keys
 
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -95,7 +95,7 @@ class OperationPlan:
         self.callers = Callers(settings.jwt_secret)
         self.needs_caller = operation.link_principal is not None or _uses_caller(operation)
         self.param_fields = _param_fields(model, operation, self.resource)
-        self.default_order: list[OrderKey] = []
+        self.default_order = Ordering(())
         self.queries: TableQueries | None = None
         self.shaper: Shaper | None = None
         self.writable: dict[str, Field] = {}

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from backsmith.errors import BadRequest, PayloadTooLarge
 from backsmith.http.types import Receive, Scope
+
+
+def raw_path(scope: Scope) -> str:
+    """The request path as a URI reference, percent-encoded as the client sent it."""
+    raw = scope.get("raw_path")
+    if raw:
+        return str(raw.decode("latin-1")).partition("?")[0]
+    return quote(str(scope["path"]), safe="/:@!$&'()*+,;=~%")
 
 
 class Request:
@@ -21,6 +29,11 @@ class Request:
     @property
     def path(self) -> str:
         return str(self.scope["path"])
+
+    @property
+    def raw_path(self) -> str:
+        """The path as sent, percent-encoded (some clients put the query in raw_path too)."""
+        return raw_path(self.scope)
 
     @property
     def query(self) -> dict[str, list[str]]:

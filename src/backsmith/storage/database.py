@@ -361,10 +361,37 @@ def _timestamp_out(value: tuple[int]) -> datetime:
     return _PG_EPOCH + timedelta(microseconds=value[0])
 
 
+_PG_INFINITY = {
+    "infinity": datetime.max.replace(tzinfo=UTC),
+    "-infinity": datetime.min.replace(tzinfo=UTC),
+}
+# The session's settings the text forms below depend on, sent when connecting.
+PG_SESSION = {"DateStyle": "ISO", "TimeZone": "UTC"}
+
+
+def _timestamptz_in(value: datetime | str) -> str:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
+    return str(value)
+
+
+def _timestamptz_out(text: str) -> datetime:
+    # ISO text in UTC ("2026-01-01 12:00:00.5+00"), which `fromisoformat` reads in C: about
+    # a third of the cost of decoding the binary form into a datetime by arithmetic.
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        special = _PG_INFINITY.get(text)
+        if special is None:
+            raise
+        return special
+
+
 async def _pg_init(connection: Any) -> None:
     # Text for UUIDs (what goes on the wire anyway), JSON decoded by orjson (binds arrive
-    # serialised by the column types), and timestamps without a zone read as UTC, as the
-    # model's timestamps always are.
+    # serialised by the column types), timestamps with a zone as ISO text in UTC (see
+    # PG_SESSION), and timestamps without a zone read as UTC, as the model's timestamps
+    # always are.
     await connection.set_type_codec(
         "uuid", schema="pg_catalog", encoder=str, decoder=str, format="text"
     )
@@ -372,6 +399,13 @@ async def _pg_init(connection: Any) -> None:
         await connection.set_type_codec(
             name, schema="pg_catalog", encoder=str, decoder=orjson.loads, format="text"
         )
+    await connection.set_type_codec(
+        "timestamptz",
+        schema="pg_catalog",
+        encoder=_timestamptz_in,
+        decoder=_timestamptz_out,
+        format="text",
+    )
     await connection.set_type_codec(
         "timestamp",
         schema="pg_catalog",
@@ -422,6 +456,7 @@ class PgDatabase(Database):
                 host=url.host,
                 port=url.port,
                 database=url.database,
+                server_settings=PG_SESSION,
             )
             await _pg_init(raw)
         except Exception as error:

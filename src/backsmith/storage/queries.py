@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,12 +40,23 @@ class OrderKey:
         return term.nulls_last() if self.descending else term.nulls_first()
 
 
+class Ordering(tuple[OrderKey, ...]):
+    """The ORDER BY terms of a page, with the tag its cursors carry, computed once."""
+
+    signature: str
+
+    def __new__(cls, keys: Sequence[OrderKey]) -> Ordering:
+        ordering = super().__new__(cls, keys)
+        ordering.signature = order_signature(ordering)
+        return ordering
+
+
 def order_keys(
     table: sa.Table,
     resource: Resource,
     terms: Sequence[str],
     computed: Mapping[str, tuple[Any, Field]] | None = None,
-) -> list[OrderKey]:
+) -> Ordering:
     """ORDER BY terms (`column` or `-column`) plus the primary key, so every boundary is exact.
 
     A term named in `computed` sorts by that expression; its field names the selected label
@@ -73,26 +83,22 @@ def order_keys(
             field = resource.field(column)
             assert field is not None
             keys.append(OrderKey(table.c[column], field, descending))
-    return keys
+    return Ordering(keys)
 
 
 def order_signature(order: Sequence[OrderKey]) -> str:
     """A short tag of an ordering, so a cursor is never reused under another sort."""
-    return _signature(tuple(("-" if k.descending else "") + k.field.column for k in order))
+    terms = ",".join(("-" if k.descending else "") + k.field.column for k in order)
+    return hashlib.blake2s(terms.encode(), digest_size=4).hexdigest()
 
 
-@functools.lru_cache(maxsize=256)
-def _signature(terms: tuple[str, ...]) -> str:
-    return hashlib.blake2s(",".join(terms).encode(), digest_size=4).hexdigest()
-
-
-def encode_cursor(order: Sequence[OrderKey], row: Mapping[str, Any]) -> str:
+def encode_cursor(order: Ordering, row: Mapping[str, Any]) -> str:
     values = [_plain(row[k.field.column]) for k in order]
-    raw = orjson.dumps([order_signature(order), *values])
+    raw = orjson.dumps([order.signature, *values])
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(order: Sequence[OrderKey], cursor: str) -> tuple[Any, ...] | None:
+def decode_cursor(order: Ordering, cursor: str) -> tuple[Any, ...] | None:
     """The row values a cursor points after, or None when it is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -101,7 +107,7 @@ def decode_cursor(order: Sequence[OrderKey], cursor: str) -> tuple[Any, ...] | N
         return None
     if not isinstance(data, list) or len(data) != len(order) + 1:
         return None
-    if data[0] != order_signature(order):
+    if data[0] != order.signature:
         return None
     try:
         return tuple(from_json(k.field, v) for k, v in zip(order, data[1:], strict=True))

@@ -20,6 +20,12 @@ class UtcDateTime(sa.TypeDecorator[object]):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
+    def process_bind_param(self, value: object, dialect: sa.Dialect) -> object:
+        # SQLite keeps the wall-clock text and drops the offset: store the UTC instant.
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
     def process_result_value(self, value: object, dialect: sa.Dialect) -> object:
         if isinstance(value, datetime) and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
