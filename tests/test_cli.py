@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -489,3 +492,53 @@ def test_serve_with_a_broken_contract_is_exit_2(
     assert started == []
     assert "expected OpenAPI 3.0.x or 3.1.x" in err
     assert not (tmp_path / "x.db").exists()
+
+
+def test_serve_on_an_unopenable_sqlite_file_is_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    started: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append((args, kwargs)))
+    path = write(tmp_path, "api.yaml", GADGETS_API)
+    url = f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}"
+    code, out, err = run(capsys, "serve", path, "--database-url", url)
+    assert code == 1 and started == []
+    assert "cannot reach the database" in err
+    assert "Traceback" not in err and out == ""
+
+
+_SERVE_IMPORTS = """
+import sys
+import uvicorn
+from backsmith.cli import main
+
+def started(target, **options):
+    # What serving SQLite has imported once the app is built and its tables are made.
+    print(" ".join(m for m in ("sqlalchemy.ext.asyncio", "sqlalchemy.orm", "aiosqlite")
+                   if m in sys.modules) or "none")
+
+uvicorn.run = started
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_serving_sqlite_leaves_the_asyncio_extension_unimported(tmp_path: Path) -> None:
+    # The extension and the ORM it imports are a sixth of a start; SQLite needs neither.
+    path = write(tmp_path, "api.yaml", GADGETS_API)
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVE_IMPORTS, "serve", str(path), "--database-url", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "BACKSMITH_CACHE_DIR": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["none"]
+    assert (
+        sqlite3.connect(tmp_path / "x.db")
+        .execute("SELECT name FROM sqlite_master WHERE name = 'cli_preflight_gadgets'")
+        .fetchone()
+    )

@@ -172,15 +172,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _preflight(model: Any, settings: Any) -> None:
     """Open the database and prepare tables before the server starts, for a clear error."""
-    from backsmith.storage.engine import make_engine
     from backsmith.storage.schema import prepare_database
     from backsmith.storage.tables import build_metadata
 
-    engine = make_engine(settings.database_url)
-    try:
-        await prepare_database(engine, build_metadata(model), settings)
-    finally:
-        await engine.dispose()
+    await prepare_database(build_metadata(model), settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,10 +5,9 @@ from __future__ import annotations
 import gc
 import logging
 import resource
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backsmith.errors import MethodNotAllowed, NotFound, Problem
 from backsmith.http.handlers import HANDLERS
@@ -22,9 +21,12 @@ from backsmith.http.types import Receive, Scope, Send
 from backsmith.model.types import Model
 from backsmith.settings import Settings
 from backsmith.storage.database import Database
-from backsmith.storage.engine import make_engine
+from backsmith.storage.engine import dialect_for, make_engine
 from backsmith.storage.schema import prepare_database
 from backsmith.storage.tables import build_metadata
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger("backsmith")
 
@@ -58,22 +60,22 @@ class BacksmithApp:
 
     @property
     def engine(self) -> AsyncEngine:
+        """An SQLAlchemy engine on the app's database, for callers' own work (made on use)."""
         if self._engine is None:
             self._engine = make_engine(self.settings.database_url)
         return self._engine
 
     @property
     def database(self) -> Database:
-        """The connections requests run on; the engine only creates tables at start-up."""
+        """The connections requests run on."""
         if self._database is None:
-            self._database = Database.for_url(self.settings.database_url, self.engine.dialect)
+            url = self.settings.database_url
+            self._database = Database.for_url(url, dialect_for(url))
         return self._database
 
     async def startup(self) -> None:
         if not self.tables_ready:
-            await prepare_database(self.engine, self.metadata, self.settings)
-        if self._owns_engine:  # serving needs none of its connections
-            await self.engine.dispose()
+            await prepare_database(self.metadata, self.settings, self._engine)
         _settle_garbage_collector()
 
     async def shutdown(self) -> None:
