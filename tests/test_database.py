@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from backsmith.storage.columns import UtcDateTime
 from backsmith.storage.database import Database, DatabaseError, Result
 from backsmith.storage.engine import async_url
 from backsmith.storage.queries import TableQueries
-from backsmith.storage.tables import UtcDateTime
 
 pytestmark = pytest.mark.anyio
 

@@ -7,38 +7,17 @@ a bad third order line leaves no order and no first two lines behind.
 from __future__ import annotations
 
 import copy
-import re
-import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from backsmith.errors import Problem, ValidationFailed
-from backsmith.model.types import Field, FieldType, Generated, Hop, ItemShape, Model, Resource
+from backsmith.model.types import Field, Hop, ItemShape, Model, Resource
 from backsmith.storage.database import Connection, DatabaseError
 from backsmith.storage.faults import problem_for
-from backsmith.storage.ids import uuid7
 from backsmith.storage.queries import TableQueries, from_json
-
-
-class Stamps:
-    """The values a resource's server sets: timestamps, and generated ids on create."""
-
-    def __init__(self, resource: Resource) -> None:
-        self.created = [f.column for f in resource.fields if f.generated == Generated.CREATED]
-        self.updated = [f.column for f in resource.fields if f.generated == Generated.UPDATED]
-        self.ids = [f for f in resource.fields if f.generated == Generated.UUID7]
-
-    def values(self, creating: bool) -> dict[str, Any]:
-        now = datetime.now(UTC)
-        values: dict[str, Any] = dict.fromkeys(self.updated, now)
-        if creating:
-            values.update(dict.fromkeys(self.created, now))
-            for field in self.ids:
-                values[field.column] = uuid7() if field.type == FieldType.UUID else str(uuid7())
-        return values
+from backsmith.storage.values import Stamps, slugify
 
 
 def writable_fields(resource: Resource, shape: ItemShape | None) -> dict[str, Field]:
@@ -85,13 +64,6 @@ def column_values(
     if errors:
         raise ValidationFailed(errors, status)
     return values
-
-
-def slugify(text: str) -> str:
-    """`A Wizard of Earthsea!` -> `a-wizard-of-earthsea`."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or "item"
 
 
 async def derive(

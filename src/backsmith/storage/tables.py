@@ -1,107 +1,94 @@
-"""Model -> SQLAlchemy Core tables, one type mapping for SQLite and PostgreSQL."""
+"""Model -> SQLAlchemy Core tables, one type mapping for SQLite, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
-from backsmith.model.types import Field, FieldType, Model, Resource
+from backsmith.model.types import FieldType, Model, Resource
+from backsmith.storage.columns import (
+    UtcDateTime,
+    describe_default,
+    describe_field,
+    sql_default,
+    sql_type,
+)
 
 _ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL"}
 _ON_DELETE.update({"set default": "SET DEFAULT", "no action": "NO ACTION"})
 
+__all__ = ["UtcDateTime", "build_metadata", "build_table", "constraint_name"]
 
-class UtcDateTime(sa.TypeDecorator[object]):
-    """Timestamps stored in UTC (timestamptz on PostgreSQL); returned timezone-aware."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: object, dialect: sa.Dialect) -> object:
-        # SQLite keeps the wall-clock text and drops the offset: store the UTC instant.
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            return value.astimezone(UTC)
-        return value
-
-    def process_result_value(self, value: object, dialect: sa.Dialect) -> object:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+# PostgreSQL cuts names at 63 bytes and MariaDB refuses more than 64.
+_MAX_NAME = 63
 
 
-def column_type(field: Field, table: str) -> sa.types.TypeEngine[object]:
-    """The SQL type of a field."""
-    kind = field.type
-    if kind == FieldType.UUID:
-        return sa.Uuid(as_uuid=True)
-    if kind == FieldType.INTEGER:
-        return sa.BigInteger().with_variant(sa.Integer(), "sqlite") if field.big else sa.Integer()
-    if kind == FieldType.NUMBER:
-        return sa.Double()
-    if kind == FieldType.DECIMAL:
-        return sa.Numeric(asdecimal=True)
-    if kind == FieldType.BOOLEAN:
-        return sa.Boolean()
-    if kind == FieldType.DATETIME:
-        return UtcDateTime()
-    if kind == FieldType.DATE:
-        return sa.Date()
-    if kind == FieldType.ENUM:
-        return sa.Enum(
-            *field.enum,
-            name=field.enum_name or f"{table}_{field.column}",
-            native_enum=field.enum_name is not None,
-            create_constraint=False,
-            validate_strings=False,
-        )
-    if kind == FieldType.ARRAY and field.pg_array:
-        item = column_type(
-            Field(field.name, field.column, field.item_type or FieldType.STRING), table
-        )
-        return sa.JSON().with_variant(postgresql.ARRAY(item), "postgresql")
-    if kind in (FieldType.JSON, FieldType.ARRAY):
-        return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-    if kind == FieldType.BINARY:
-        return sa.LargeBinary()
-    return sa.String(field.max_length) if field.max_length else sa.Text()
+def constraint_name(prefix: str, table: str, columns: Sequence[str], target: str = "") -> str:
+    """The name of a key, index or reference: the same on every dialect, so a migration can
+    drop what an earlier one created (`uq_books_isbn`, `fk_books_author_id_authors`)."""
+    name = "_".join([prefix, table, *columns, *([target] if target else [])])
+    if len(name) <= _MAX_NAME:
+        return name
+    digest = hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
+    return f"{name[: _MAX_NAME - 9]}_{digest}"
+
+
+def _keyed_columns(resource: Resource) -> set[str]:
+    """Columns in a key, an index or a reference (MariaDB indexes only bounded text)."""
+    keyed = set(resource.primary_key)
+    keyed |= {f.column for f in resource.fields if f.unique}
+    keyed |= {c for index in resource.indexes for c in index.columns}
+    keyed |= {c for relation in resource.relations for c in relation.columns}
+    return keyed
 
 
 def build_table(resource: Resource, metadata: sa.MetaData) -> sa.Table:
+    keyed = _keyed_columns(resource)
     columns = []
     for field in resource.fields:
-        args: list[object] = [column_type(field, resource.table)]
+        spec = describe_field(field, resource.table, field.column in keyed)
         autoincrement: bool | str = "auto"
         if field.primary_key and field.type == FieldType.INTEGER and field.generated is None:
             autoincrement = False
         kwargs: dict[str, object] = {
             "primary_key": field.primary_key,
             "nullable": field.nullable and not field.primary_key,
-            "unique": field.unique and not field.primary_key,
             "autoincrement": autoincrement,
         }
-        if field.sql_default is not None and field.sql_default in _PORTABLE_DEFAULTS:
-            kwargs["server_default"] = sa.text(_PORTABLE_DEFAULTS[field.sql_default])
-        columns.append(sa.Column(field.column, *args, **kwargs))
-    constraints = [
+        default = describe_default(field)
+        if default is not None:
+            kwargs["server_default"] = sql_default(default)
+        # The descriptions travel with the column: migrations snapshot and compare them.
+        kwargs["info"] = {"type": spec, "default": default}
+        columns.append(sa.Column(field.column, sql_type(spec), **kwargs))
+    name = resource.table
+    primary = [f.column for f in resource.fields if f.primary_key]
+    constraints: list[sa.Constraint] = [
+        sa.PrimaryKeyConstraint(*primary, name=constraint_name("pk", name, ()))
+    ]
+    constraints += [
+        sa.UniqueConstraint(f.column, name=constraint_name("uq", name, (f.column,)))
+        for f in resource.fields
+        if f.unique and not f.primary_key
+    ]
+    constraints += [
         sa.ForeignKeyConstraint(
             list(relation.columns),
             [f"{relation.target}.{column}" for column in relation.target_columns],
             ondelete=_ON_DELETE.get((relation.on_delete or "").lower()),
+            name=constraint_name("fk", name, relation.columns, relation.target),
         )
         for relation in resource.relations
     ]
-    table = sa.Table(resource.table, metadata, *columns, *constraints)
+    table = sa.Table(name, metadata, *columns, *constraints)
     for index in resource.indexes:
-        name = index.name or f"ix_{resource.table}_{'_'.join(index.columns)}"
-        sa.Index(name, *[table.c[c] for c in index.columns if c in table.c], unique=index.unique)
+        columns_named = [c for c in index.columns if c in table.c]
+        index_name = index.name or constraint_name("ix", name, columns_named)
+        sa.Index(index_name, *[table.c[c] for c in columns_named], unique=index.unique)
     return table
-
-
-# SQL defaults from DBML that mean the same on every dialect backsmith serves.
-_PORTABLE_DEFAULTS = {"now()": "CURRENT_TIMESTAMP", "current_timestamp": "CURRENT_TIMESTAMP"}
 
 
 def build_metadata(model: Model) -> sa.MetaData:

@@ -1,0 +1,36 @@
+"""Values the server sets itself: timestamps, generated ids, and slugs derived from text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from backsmith.model.types import FieldType, Generated, Resource
+from backsmith.storage.ids import uuid7
+
+
+class Stamps:
+    """The values a resource's server sets: timestamps, and generated ids on create."""
+
+    def __init__(self, resource: Resource) -> None:
+        self.created = [f.column for f in resource.fields if f.generated == Generated.CREATED]
+        self.updated = [f.column for f in resource.fields if f.generated == Generated.UPDATED]
+        self.ids = [f for f in resource.fields if f.generated == Generated.UUID7]
+
+    def values(self, creating: bool) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        values: dict[str, Any] = dict.fromkeys(self.updated, now)
+        if creating:
+            values.update(dict.fromkeys(self.created, now))
+            for field in self.ids:
+                values[field.column] = uuid7() if field.type == FieldType.UUID else str(uuid7())
+        return values
+
+
+def slugify(text: str) -> str:
+    """`A Wizard of Earthsea!` -> `a-wizard-of-earthsea`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "item"
