@@ -1,8 +1,9 @@
 """Shared fixtures: the bookshop model, real databases (SQLite and PostgreSQL), an HTTP client.
 
-PostgreSQL tests run against 127.0.0.1:5432 (user postgres, trust auth). Each test run
-creates its own database and drops it at the end. Without a server they are skipped,
-except in CI (CI=true), where a missing server is a failure.
+PostgreSQL tests run against 127.0.0.1:5432 (user postgres, trust auth), MariaDB tests
+(migrations) against 127.0.0.1:3306 (root, no password). Each test run creates its own
+databases and drops them at the end. Without a server they are skipped, except in CI
+(CI=true), where a missing server is a failure.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared folder
 # (tests/test_validated.py turns it on in a folder of its own).
 os.environ["BACKSMITH_CACHE_DIR"] = ""
 PG_ADMIN_URL = os.environ.get("BACKSMITH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+MARIADB_ADMIN = os.environ.get("BACKSMITH_TEST_MARIADB", "root@127.0.0.1:3306")
 
 
 @pytest.fixture
@@ -72,6 +74,33 @@ def pg_url() -> Iterator[str]:
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def _mariadb_admin(statement: str) -> None:
+    import pymysql
+
+    user, _, address = MARIADB_ADMIN.partition("@")
+    host, _, port = address.partition(":")
+    connection = pymysql.connect(host=host, port=int(port or 3306), user=user, password="")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """A fresh MariaDB database for this test run, dropped afterwards."""
+    name = f"backsmith_test_{secrets.token_hex(4)}"
+    try:
+        _mariadb_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    except Exception as error:  # no server here
+        if os.environ.get("CI"):
+            pytest.fail(f"MariaDB is required in CI: {error}")
+        pytest.skip(f"MariaDB not available: {error}")
+    yield f"mysql+pymysql://{MARIADB_ADMIN}/{name}"
+    _mariadb_admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
@@ -79,8 +108,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
+# Test apps create their tables from the contract, not from a migrations folder beside it.
+NO_MIGRATIONS = str(ROOT / "tests" / "no-migrations")
+
+
 async def start_app(model: Model, database_url: str, **settings: object) -> BacksmithApp:
     """An app with its tables created (dropped first on PostgreSQL, so each test starts empty)."""
+    settings.setdefault("migrations", NO_MIGRATIONS)
     app = create_app(model, load_settings({}, environ={}, database_url=database_url, **settings))
     if not database_url.startswith("sqlite"):
         from sqlalchemy import text

@@ -1,6 +1,7 @@
 """The command line: parse arguments, call the public API, print, pick the exit code.
 
-Exit codes: 0 success, 1 the service could not start, 2 the contract is unusable.
+Exit codes: 0 success, 1 the database or the server refused, 2 the contract (or another
+input file: migrations, fixtures) is unusable.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backsmith import __version__
-from backsmith.errors import BacksmithError, ContractError
+from backsmith.errors import BacksmithError, ContractError, InputError
 
 EXIT_CONTRACT = 2
 EXIT_STARTUP = 1
@@ -70,7 +71,61 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="create missing tables on PostgreSQL (SQLite always does)",
     )
+    serve.add_argument("--migrations", metavar="DIR", help=_MIGRATIONS_HELP)
+    _migrate_parsers(commands)
     return parser
+
+
+_MIGRATIONS_HELP = "folder of migration files (default: migrations/ beside the contract)"
+
+
+def _migrate_parsers(commands: Any) -> None:
+    migrate = commands.add_parser(
+        "migrate",
+        help="plan, apply and roll back migrations",
+        description="Migrations from contract changes, as Alembic revision files.",
+    )
+    actions = migrate.add_subparsers(dest="action", metavar="ACTION", required=True)
+    described = {
+        "plan": "write the next migration: the contract's difference from the last one",
+        "up": "apply pending migrations (all, or up to --to REV)",
+        "down": "roll back one migration (or down to --to REV; 'base' for all)",
+        "status": "applied and pending migrations, and whether the database matches",
+        "check": "exit 1 when the database differs from the contract, listing each difference",
+        "adopt": "record a database that already matches the contract as the last revision",
+    }
+    for action, text in described.items():
+        sub = actions.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
+        sub.add_argument(
+            "contract",
+            nargs="?",
+            default=os.environ.get("BACKSMITH_CONTRACT"),
+            help="OpenAPI file or Markdown spec (default: $BACKSMITH_CONTRACT)",
+        )
+        sub.add_argument("--dbml", metavar="FILE", help="DBML model beside a YAML/JSON contract")
+        sub.add_argument("--migrations", metavar="DIR", help=_MIGRATIONS_HELP)
+        if action == "plan":
+            sub.add_argument("-m", "--message", required=True, help="what the change does")
+            sub.add_argument(
+                "--allow-destructive",
+                action="store_true",
+                help="plan steps that drop data or fail on existing rows",
+            )
+        else:
+            sub.add_argument("--database-url", help="the database (default: as serve)")
+        if action in ("up", "down"):
+            sub.add_argument("--to", metavar="REV", help="target revision")
+
+    seed = commands.add_parser(
+        "seed",
+        help="load fixtures or generated rows",
+        description="Load fixtures (YAML or JSON per resource) and/or N generated rows per "
+        "resource, idempotently.",
+    )
+    _contract_args(seed)
+    seed.add_argument("--database-url", help="the database (default: as serve)")
+    seed.add_argument("--fixtures", metavar="DIR", help="folder of <resource>.yaml|json files")
+    seed.add_argument("--fake", metavar="N", type=int, help="generate N valid rows per resource")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,10 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "model":
             return cmd_model(args)
+        if args.command == "migrate":
+            from backsmith.migrate_commands import cmd_migrate
+
+            return cmd_migrate(args)
+        if args.command == "seed":
+            from backsmith.migrate_commands import cmd_seed
+
+            return cmd_seed(args)
         return cmd_serve(args)
     except ContractError as error:
         for issue in error.issues:
             print(issue.render(), file=sys.stderr)
+        return EXIT_CONTRACT
+    except InputError as error:
+        print(f"backsmith: {error}", file=sys.stderr)
         return EXIT_CONTRACT
     except BacksmithError as error:
         print(f"backsmith: {error}", file=sys.stderr)
@@ -143,8 +209,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         create_tables=args.create_tables,
+        migrations=args.migrations,
     )
-    asyncio.run(_preflight(model, settings))
+    revision = asyncio.run(_preflight(model, settings))
     env: dict[str, Any] = {CONTRACT_ENV: os.path.abspath(args.contract)}
     env[DBML_ENV] = os.path.abspath(args.dbml) if args.dbml else ""
     env.update(settings.environment())  # the workers read their settings from here
@@ -156,6 +223,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_to_stderr(settings.log_level)
         target: Any = create_app(model, settings)
         target.tables_ready = True  # the preflight above prepared them
+        target.schema_revision = revision
     else:
         target = "backsmith.http.factory:from_environment"
     uvicorn.run(
@@ -170,12 +238,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _preflight(model: Any, settings: Any) -> None:
+async def _preflight(model: Any, settings: Any) -> str | None:
     """Open the database and prepare tables before the server starts, for a clear error."""
     from backsmith.storage.schema import prepare_database
     from backsmith.storage.tables import build_metadata
 
-    await prepare_database(build_metadata(model), settings)
+    return await prepare_database(build_metadata(model), settings, model=model)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,10 @@
 """The error tree: every failure backsmith reports is one of these.
 
-    BacksmithError
+    BacksmithError                the database or the server refused (exit code 1), e.g.
+    │                             StartupError, MigrationFailed, DestructivePlan
     ├── ContractError             a contract that cannot be served (exit code 2)
+    ├── InputError                other files that cannot be used (exit code 2):
+    │                             MigrationsError, PlanError, SeedError, FakeError
     └── Problem                   an HTTP request answered with RFC 9457 problem+json
         ├── BadRequest            400  malformed JSON, bad cursor
         ├── ValidationFailed      400/422  parameters or body break the contract's schemas
@@ -25,6 +28,10 @@ from typing import Any
 
 class BacksmithError(Exception):
     """Root of every error backsmith raises on purpose."""
+
+
+class InputError(BacksmithError):
+    """Files the user gave, other than the contract, that cannot be used as they are."""
 
 
 @dataclass(frozen=True, slots=True)

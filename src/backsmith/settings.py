@@ -35,6 +35,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_page_size", 100, "largest page a client may ask for", "max-page-size"),
     Setting("max_body_size", 1_048_576, "largest request body, in bytes", "max-body-size"),
     Setting("create_tables", False, "create missing tables on PostgreSQL at start-up"),
+    Setting(
+        "migrations",
+        "",
+        "folder of migration files (default: migrations/ beside the contract)",
+        "migrations",
+    ),
     Setting("ops_prefix", "", "path prefix of /healthz, /readyz, /openapi.json and /docs"),
     Setting("docs", True, "serve /docs and /openapi.json"),
     Setting("log_level", "info", "log level: debug, info, warning, error"),
@@ -52,6 +58,7 @@ class Settings:
     max_page_size: int = 100
     max_body_size: int = 1_048_576
     create_tables: bool = False
+    migrations: str = ""
     ops_prefix: str = ""
     docs: bool = True
     log_level: str = "info"

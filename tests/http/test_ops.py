@@ -107,7 +107,7 @@ async def test_readyz_passes_when_the_database_is_reachable(bookshop: httpx.Asyn
     response = await bookshop.get("/readyz")
     assert response.status_code == 200
     assert response.headers["content-type"] == HEALTH
-    assert response.json() == {"status": "pass"}
+    assert response.json() == {"status": "pass", "revision": None}  # no migrations here
 
 
 @pytest.mark.parametrize(
@@ -203,7 +203,7 @@ async def test_ops_prefix_moves_every_endpoint(prefixed: httpx.AsyncClient) -> N
     health = await prefixed.get("/_ops/healthz")
     assert health.status_code == 200 and health.json() == {"status": "pass"}
     ready = await prefixed.get("/_ops/readyz")
-    assert ready.status_code == 200 and ready.json() == {"status": "pass"}
+    assert ready.status_code == 200 and ready.json() == {"status": "pass", "revision": None}
     spec = await prefixed.get("/_ops/openapi.json")
     assert spec.status_code == 200 and spec.json() == load_model(BOOKSHOP).document
     page = await prefixed.get("/_ops/docs")
@@ -233,7 +233,7 @@ async def test_docs_off_removes_docs_and_contract(undocumented: httpx.AsyncClien
     ):
         assert_not_found(await undocumented.get(path))
     assert (await undocumented.get("/healthz")).json() == {"status": "pass"}
-    assert (await undocumented.get("/readyz")).json() == {"status": "pass"}
+    assert (await undocumented.get("/readyz")).json() == {"status": "pass", "revision": None}
 
 
 async def test_a_contract_path_wins_over_an_ops_endpoint(tmp_path: Path, database_url: str) -> None:

@@ -43,6 +43,8 @@ class BacksmithApp:
         self._database: Database | None = None
         # True when whoever built the app prepared the tables already (serve's preflight).
         self.tables_ready = False
+        # The migration revision the database is at, for /readyz (None: it records none).
+        self.schema_revision: str | None = None
         self.router = Router()
         tables = {table.name: table for table in self.metadata.tables.values()}
         self.plans = compile_plans(model, settings, tables)
@@ -53,7 +55,11 @@ class BacksmithApp:
             self.router.add(op.path, op.method, _bind(handler, plan, self))
             contract_paths.add(op.path)
         for path, endpoint in ops_endpoints(
-            settings.ops_prefix, settings.docs, model.document, lambda: self.database
+            settings.ops_prefix,
+            settings.docs,
+            model.document,
+            lambda: self.database,
+            lambda: self.schema_revision,
         ).items():
             if path not in contract_paths:  # the contract's own paths win
                 self.router.add(path, "GET", endpoint)
@@ -75,7 +81,9 @@ class BacksmithApp:
 
     async def startup(self) -> None:
         if not self.tables_ready:
-            await prepare_database(self.metadata, self.settings, self._engine)
+            self.schema_revision = await prepare_database(
+                self.metadata, self.settings, self._engine, self.model
+            )
         _settle_garbage_collector()
 
     async def shutdown(self) -> None:

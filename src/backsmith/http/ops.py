@@ -36,7 +36,11 @@ def _swagger_ui_dir() -> Path:
 
 
 def ops_endpoints(
-    prefix: str, docs: bool, document: dict[str, Any], database: Callable[[], Database]
+    prefix: str,
+    docs: bool,
+    document: dict[str, Any],
+    database: Callable[[], Database],
+    revision: Callable[[], str | None] = lambda: None,
 ) -> dict[str, OpsHandler]:
     """Path -> handler for each operational endpoint that is switched on."""
     spec_body = orjson.dumps(document)
@@ -51,7 +55,8 @@ def ops_endpoints(
         except Exception as error:  # any failure to reach the database means "not ready"
             body = {"status": "fail", "output": type(error).__name__}
             return Response(503, orjson.dumps(body), HEALTH, [(b"retry-after", b"1")])
-        return Response(200, b'{"status":"pass"}', HEALTH)
+        body = {"status": "pass", "revision": revision()}  # None: no migration recorded
+        return Response(200, orjson.dumps(body), HEALTH)
 
     endpoints: dict[str, OpsHandler] = {f"{prefix}/healthz": healthz, f"{prefix}/readyz": readyz}
     if not docs:

@@ -68,6 +68,7 @@ def build_model(contract: Contract) -> Model:
         document=document,
         options=options,
         warnings=tuple(w.render() for w in warnings),
+        path=contract.path,
     )
 
 

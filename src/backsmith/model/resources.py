@@ -105,9 +105,23 @@ def _generated(name: str, ftype: FieldType, primary: bool) -> Generated | None:
 
 def declared_column(prop: Any) -> str | None:
     """`x-backsmith: {column: ...}` on a property schema."""
-    ext = prop.get("x-backsmith") if isinstance(prop, dict) else None
-    column = ext.get("column") if isinstance(ext, dict) else None
-    return column if isinstance(column, str) else None
+    return _extension_text(prop, "column")
+
+
+def _extension_text(holder: Any, key: str) -> str | None:
+    ext = holder.get("x-backsmith") if isinstance(holder, dict) else None
+    value = ext.get(key) if isinstance(ext, dict) else None
+    return value if isinstance(value, str) else None
+
+
+# A DBML note that carries an earlier name: `note: 'renamed-from: old_name'`.
+_RENAMED_NOTE = re.compile(r"renamed[-_ ]from:\s*([A-Za-z_][\w]*)")
+
+
+def _renamed_from(note: str, holder: Any) -> str | None:
+    """The earlier name a DBML note or an `x-backsmith: {renamed-from: ...}` declares."""
+    found = _RENAMED_NOTE.search(note or "")
+    return found.group(1) if found else _extension_text(holder, "renamed-from")
 
 
 def _relation_property(
@@ -187,6 +201,7 @@ def resource_from_schema(
                 else (),
                 item_type=item_type,
                 default=prop_schema.get("default"),
+                renamed_from=_renamed_from("", prop),
             )
         )
     return Resource(
@@ -196,6 +211,7 @@ def resource_from_schema(
         primary_key=(key_name or "id",),
         schema=schema_name,
         source="schema",
+        renamed_from=_renamed_from("", document["components"]["schemas"][schema_name]),
     )
 
 
@@ -208,9 +224,11 @@ def resource_from_dbml(
 ) -> Resource:
     """A resource over a DBML table; API names and readOnly flags come from its schema."""
     properties: dict[str, Any] = {}
+    schema_holder: Any = None
     if schema_name is not None:
         schema = flatten(document, {"$ref": f"#/components/schemas/{schema_name}"})
         properties = schema.get("properties", {})
+        schema_holder = (document.get("components") or {}).get("schemas", {}).get(schema_name)
     by_column = {snake(name): name for name in properties}
     by_column.update({name: name for name in properties})
     by_column.update(
@@ -258,6 +276,7 @@ def resource_from_dbml(
                 if column.default_is_sql or column.default is None
                 else column.default,
                 sql_default=column.default if column.default_is_sql else None,
+                renamed_from=_renamed_from(column.note, properties.get(api_name)),
             )
         )
     relations = tuple(
@@ -280,6 +299,7 @@ def resource_from_dbml(
         indexes=indexes,
         checks=table.checks,
         source="dbml",
+        renamed_from=_renamed_from(table.note, schema_holder),
     )
 
 

@@ -70,6 +70,7 @@ class Field:
     default: Any = None
     sql_default: str | None = None
     hidden: bool = False  # a column the API never shows (a surrogate key)
+    renamed_from: str | None = None  # the column's earlier name, so migrations rename it
 
     @property
     def server_set(self) -> bool:
@@ -193,6 +194,7 @@ class Resource:
     indexes: tuple[Index, ...] = ()
     checks: tuple[str, ...] = ()
     source: str = "schema"  # "dbml" or "schema"
+    renamed_from: str | None = None  # the table's earlier name, so migrations rename it
 
     def field(self, name: str) -> Field | None:
         """The field with API name or column `name` (`createdAt` also finds `created_at`)."""
@@ -309,6 +311,7 @@ class Model:
     document: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    path: str = ""  # the contract file it was read from
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""

@@ -25,12 +25,14 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "page-size": ((int,), "default page size of list operations"),
     "max-page-size": ((int,), "largest page a client may ask for"),
     "max-body-size": ((int,), "largest request body, in bytes"),
+    "migrations": ((str,), "folder of migration files, relative to the contract"),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "table": ((str,), "table that stores this schema's items"),
     "resource": ((str,), "resource name this schema describes"),
     "derive": ((dict,), "fields filled from others on create, e.g. {slug: title}"),
     "computed": ((dict,), "computed properties, e.g. {wishlistedCount: {count: wishlists}}"),
+    "renamed-from": ((str,), "the table's earlier name: migrations rename it, keeping its rows"),
 }
 PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "column": ((str,), "column this property is stored in"),
@@ -39,6 +41,7 @@ PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "exists": ((str,), "computed: whether the caller has a related row, e.g. 'wishlists'"),
     "sum": ((str,), "computed: a sum over related rows, e.g. 'lines.quantity * lines.price'"),
     "children": ((str,), "'replace' lets PUT and PATCH replace these nested children"),
+    "renamed-from": ((str,), "the column's earlier name: migrations rename it, keeping values"),
 }
 PARAMETER_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "filter": ((str,), "what the parameter filters on, e.g. 'author.handle'"),
@@ -79,7 +82,6 @@ _LATER = {
     "slo",
     "handler",
     "public",
-    "renamed-from",
 }
 
 

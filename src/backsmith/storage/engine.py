@@ -7,6 +7,7 @@ asyncio extension (and the ORM it brings), about a sixth of a start.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -31,8 +32,14 @@ def async_url(url: str) -> str:
     return f"{_DRIVERS.get(scheme, scheme)}://{rest}"
 
 
+def dialect_name(url: str) -> str:
+    """`sqlite`, `postgresql` or `mysql` (MariaDB), whatever driver the URL names."""
+    scheme = url.partition("://")[0].partition("+")[0]
+    return {"postgres": "postgresql", "mariadb": "mysql"}.get(scheme, scheme)
+
+
 def is_sqlite(url: str) -> bool:
-    return url.partition("://")[0].partition("+")[0] == "sqlite"
+    return dialect_name(url) == "sqlite"
 
 
 def dialect_for(url: str) -> sa.Dialect:
@@ -54,22 +61,39 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(full, pool_size=pool_size, max_overflow=pool_size)
 
 
-def sqlite_engine(url: str) -> sa.Engine:
+def sqlite_engine(url: str, pragmas: Sequence[str] = SQLITE_PRAGMAS) -> sa.Engine:
     """A plain engine on the standard library's sqlite3, with the serving pragmas."""
     rest = url.partition("://")[2]
     engine = sa.create_engine(f"sqlite://{rest}", connect_args={"timeout": 30})
-    _tune_sqlite(engine)
+    _tune_sqlite(engine, pragmas)
     return engine
 
 
-def _tune_sqlite(engine: sa.Engine) -> None:
+def sync_engine(url: str, foreign_keys: bool = False) -> sa.Engine:
+    """A plain engine for migrations and seeds on SQLite or MariaDB (PostgreSQL runs async).
+
+    For migrations SQLite's foreign keys stay off, as SQLite asks while tables are rebuilt:
+    a rebuild drops and re-creates a table, which would cascade to the rows referring to it.
+    """
+    name = dialect_name(url)
+    if name == "sqlite":
+        if foreign_keys:
+            return sqlite_engine(url)
+        return sqlite_engine(url, [p for p in SQLITE_PRAGMAS if not p.startswith("foreign_keys")])
+    if name == "mysql":
+        rest = url.partition("://")[2]
+        return sa.create_engine(f"mysql+pymysql://{rest}", pool_pre_ping=True)
+    raise ValueError(f"no synchronous driver for {url.partition('://')[0]}")
+
+
+def _tune_sqlite(engine: sa.Engine, pragmas: Sequence[str] = SQLITE_PRAGMAS) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see on_begin),
         # so creating several tables is one transaction.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

@@ -1,0 +1,1 @@
+"""Migrations from contract changes: snapshot, diff, render, apply, roll back, drift."""

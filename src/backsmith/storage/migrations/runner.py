@@ -1,0 +1,179 @@
+"""Apply and roll back revisions with Alembic, one transaction per revision, under a lock.
+
+Alembic runs on a synchronous connection: SQLite on the standard library's sqlite3,
+MariaDB on PyMySQL, PostgreSQL on asyncpg through SQLAlchemy's `run_sync`. While a run
+holds the lock (an advisory lock on PostgreSQL, GET_LOCK on MariaDB, a lock file beside
+an SQLite database) a second run waits for it, then finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from backsmith.errors import BacksmithError
+from backsmith.storage.engine import dialect_name, sync_engine
+from backsmith.storage.migrations.folder import MigrationsFolder
+
+T = TypeVar("T")
+VERSION_TABLE = "alembic_version"
+# Any number both PostgreSQL and MariaDB take as a lock name; it only has to be ours.
+_LOCK_KEY = 0x6261636B736D6974  # "backsmit"
+_LOCK_WAIT = 600  # seconds a second run waits before giving up
+
+
+class MigrationFailed(BacksmithError):
+    """A revision failed; its transaction was rolled back."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The revisions a run applied or rolled back, in order."""
+
+    steps: list[str] = field(default_factory=list)
+    revision: str | None = None
+
+
+async def on_connection(
+    url: str, work: Callable[[sa.Connection], T], lock: bool = False, foreign_keys: bool = False
+) -> T:
+    """`work(connection)` on a synchronous connection to `url`, holding the lock if asked.
+
+    `foreign_keys`: SQLite checks references (off while migrations rebuild tables).
+    """
+    if dialect_name(url) == "postgresql":
+        return await _on_postgres(url, work, lock)
+    return await asyncio.to_thread(_on_sync, url, work, lock, foreign_keys)
+
+
+def _on_sync(url: str, work: Callable[[sa.Connection], T], lock: bool, foreign_keys: bool) -> T:
+    engine = sync_engine(url, foreign_keys)
+    try:
+        with contextlib.ExitStack() as stack:
+            if lock:
+                stack.enter_context(_held(url, engine))
+            with engine.connect() as conn:
+                return work(conn)
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _held(url: str, engine: sa.Engine) -> Iterator[None]:
+    if dialect_name(url) == "sqlite":
+        database = make_url(url).database or ""
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+            yield
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        name = str(_LOCK_KEY)
+        got = conn.exec_driver_sql(f"SELECT GET_LOCK('{name}', {_LOCK_WAIT})").scalar()
+        if got != 1:
+            raise MigrationFailed("another migration run holds the lock; try again later")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT RELEASE_LOCK('{name}')")
+
+
+async def _on_postgres(url: str, work: Callable[[sa.Connection], T], lock: bool) -> T:
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    from backsmith.storage.engine import async_url
+
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if lock:
+                holder = await stack.enter_async_context(engine.connect())
+                holder = await holder.execution_options(isolation_level="AUTOCOMMIT")
+                await holder.exec_driver_sql(f"SELECT pg_advisory_lock({_LOCK_KEY})")
+            async with engine.connect() as conn:
+                return await conn.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+# ----------------------------------------------------------------- revisions
+def current(conn: sa.Connection) -> str | None:
+    """The revision the database is at; None when it has none (new, or unmanaged)."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()  # type: ignore[no-any-return]
+
+
+def managed(conn: sa.Connection) -> bool:
+    """Whether the database records its revision (Alembic's version table exists)."""
+    return VERSION_TABLE in sa.inspect(conn).get_table_names()
+
+
+def migrate(conn: sa.Connection, folder: MigrationsFolder, target: str, up: bool) -> Outcome:
+    """Upgrade (`up`) or downgrade to `target`, each revision in its own transaction."""
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.util import CommandError
+
+    script = folder.script
+    if not up and current(conn) is None:
+        conn.commit()
+        return Outcome()  # nothing applied, nothing to roll back
+    conn.commit()
+    config = Config()
+    config.set_main_option("script_location", str(folder.path))
+    outcome = Outcome()
+
+    def revisions(revision: Any, _context: Any) -> Any:
+        if up:
+            return script._upgrade_revs(target, revision)
+        return script._downgrade_revs(target, revision)
+
+    def applied(ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        message = step.up_revision.doc if step.up_revision is not None else ""
+        word = "applied" if step.is_upgrade else "rolled back"
+        outcome.steps.append(f"{word} {step.up_revision_id} {message}".rstrip())
+
+    try:
+        with EnvironmentContext(config, script, fn=revisions, destination_rev=target) as env:
+            env.configure(
+                connection=conn,
+                transaction_per_migration=True,
+                # SQLite's DDL is transactional when the driver leaves BEGIN to SQLAlchemy,
+                # as sync_engine arranges; MariaDB's is not.
+                transactional_ddl=conn.dialect.name in ("sqlite", "postgresql"),
+                render_as_batch=True,
+                on_version_apply=applied,
+            )
+            with env.begin_transaction():
+                env.run_migrations()
+    except CommandError as error:
+        raise MigrationFailed(str(error)) from error
+    except sa.exc.DBAPIError as error:
+        done = "; ".join(outcome.steps) or "nothing"
+        raise MigrationFailed(
+            f"a migration failed and was rolled back (done before it: {done}): "
+            f"{error.orig if error.orig is not None else error}"
+        ) from error
+    outcome.revision = current(conn)
+    conn.commit()
+    return outcome
+
+
+def stamp(conn: sa.Connection, folder: MigrationsFolder, revision: str) -> None:
+    """Record `revision` as applied without running anything (adopting a database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    context = MigrationContext.configure(conn)
+    context.stamp(folder.script, revision)
+    conn.commit()

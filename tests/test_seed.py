@@ -1,0 +1,198 @@
+"""Seeds: fixtures loaded twice change nothing; bad fixtures name file, record and field;
+generated rows hold valid references and every list of the contract serves them as declared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import schemathesis
+import sqlalchemy as sa
+from conftest import BOOKSHOP, write_file
+from schemathesis import checks
+
+from backsmith.api import load_model
+from backsmith.http.app import create_app
+from backsmith.model.types import Kind
+from backsmith.settings import load_settings
+from backsmith.storage.migrations.runner import on_connection
+from backsmith.storage.schema import prepare_database
+from backsmith.storage.seed import SeedError, seed_database
+from backsmith.storage.tables import build_metadata
+
+MODEL = load_model(BOOKSHOP)
+
+
+def _empty_database(url: str) -> None:
+    settings = load_settings({}, environ={}, database_url=url, create_tables=True)
+    asyncio.run(prepare_database(build_metadata(MODEL), settings))
+
+
+def _count(url: str, table: str) -> int:
+    return asyncio.run(
+        on_connection(
+            url, lambda conn: conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+        )
+    )
+
+
+def _fresh_url(database_url: str) -> str:
+    if database_url.startswith("postgresql"):
+        from test_migrations import _reset_postgres
+
+        _reset_postgres(database_url)
+    _empty_database(database_url)
+    return database_url
+
+
+def _fixtures(folder: Path) -> Path:
+    write_file(
+        folder,
+        "authors.yaml",
+        """\
+        - {id: 1, name: Ursula K. Le Guin, bio: Earthsea}
+        - {id: 2, name: Octavia E. Butler}
+        """,
+    )
+    write_file(
+        folder,
+        "genres.json",
+        '[{"name": "fantasy"}, {"name": "science-fiction"}]',
+    )
+    write_file(
+        folder,
+        "books.yaml",
+        """\
+        - {title: A Wizard of Earthsea, isbn: "9780553383041", author_id: 1, price_cents: 899,
+           tags: [fantasy]}
+        - {title: Kindred, isbn: "9780807083697", author: 2, price_cents: 1099, tags: []}
+        """,
+    )
+    return folder
+
+
+def test_fixtures_load_twice_without_duplicates(database_url: str, tmp_path: Path) -> None:
+    url = _fresh_url(database_url)
+    folder = _fixtures(tmp_path / "seed")
+    first = asyncio.run(seed_database(MODEL, url, fixtures=str(folder)))
+    assert first == [
+        "authors: 2 inserted, 0 already present",
+        "genres: 2 inserted, 0 already present",
+        "books: 2 inserted, 0 already present",
+    ]
+    second = asyncio.run(seed_database(MODEL, url, fixtures=str(folder)))
+    assert second == [
+        "authors: 0 inserted, 2 already present",
+        "genres: 0 inserted, 2 already present",
+        "books: 0 inserted, 2 already present",
+    ]
+    assert (_count(url, "authors"), _count(url, "books")) == (2, 2)
+    slugs = asyncio.run(
+        on_connection(url, lambda c: sorted(c.exec_driver_sql("SELECT slug FROM books").scalars()))
+    )
+    assert slugs == ["a-wizard-of-earthsea", "kindred"]  # derived as on create
+
+
+def test_bad_fixtures_name_the_file_the_record_and_the_field(
+    database_url: str, tmp_path: Path
+) -> None:
+    url = _fresh_url(database_url)
+    folder = _fixtures(tmp_path / "seed")
+    write_file(
+        folder,
+        "books.yaml",
+        """\
+        - {title: Fine, isbn: "9780000000001", author_id: 1, price_cents: 1, tags: []}
+        - {title: Bad price, isbn: "9780000000002", author_id: 1, price_cents: lots, tags: []}
+        - {title: No such author, isbn: "9780000000003", author: nobody, price_cents: 1, tags: []}
+        - {title: Typo, isbn: "9780000000004", author_id: 1, price_cent: 1, tags: []}
+        - just a string
+        """,
+    )
+    with pytest.raises(SeedError) as refused:
+        asyncio.run(seed_database(MODEL, url, fixtures=str(folder)))
+    books = folder / "books.yaml"
+    assert refused.value.problems == [
+        f"{books}: record 1: field 'price_cents': not a valid integer: 'lots'",
+        f"{books}: record 2: field 'author': no authors row has the key 'nobody'",
+        f"{books}: record 3: field 'price_cent' is neither a field of books nor a reference",
+        f"{books}: record 4: expected a mapping of fields",
+    ]
+    assert _count(url, "authors") == 0 and _count(url, "books") == 0  # nothing half-written
+
+
+def test_a_fixture_for_no_resource_is_refused(tmp_path: Path) -> None:
+    folder = write_file(tmp_path / "seed", "publishers.yaml", "- {name: Ace}\n").parent
+    with pytest.raises(SeedError) as refused:
+        asyncio.run(seed_database(MODEL, f"sqlite:///{tmp_path / 'x.db'}", fixtures=str(folder)))
+    assert "publishers.yaml: no resource is named 'publishers'" in str(refused.value)
+
+
+SCHEMA = schemathesis.openapi.from_dict(copy.deepcopy(MODEL.document))
+CONFORMANCE = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+]
+
+
+def _references_hold(url: str) -> None:
+    metadata = build_metadata(MODEL)
+
+    def orphans(conn: sa.Connection) -> list[str]:
+        found = []
+        for table in metadata.sorted_tables:
+            for fk in table.foreign_key_constraints:
+                column, target = fk.elements[0].parent, fk.elements[0].column
+                missing = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(table)
+                    .where(column.is_not(None), column.not_in(sa.select(target)))
+                ).scalar()
+                if missing:
+                    found.append(f"{table.name}.{column.name}: {missing}")
+        return found
+
+    assert asyncio.run(on_connection(url, orphans)) == []
+
+
+def test_ten_thousand_generated_rows_per_resource_serve_as_the_contract_says(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'fake.db'}"
+    _empty_database(url)
+    report = asyncio.run(seed_database(MODEL, url, fake=10_000))
+    assert "books: 10000 generated" in report and "authors: 10000 generated" in report
+    _references_hold(url)
+    app = create_app(MODEL, load_settings({}, environ={}, database_url=url))
+    asyncio.run(app.startup())
+    lists = [op for op in MODEL.operations if op.kind == Kind.LIST and "{" not in op.path]
+    assert lists
+    for operation in lists:
+        schema_operation = SCHEMA.find_operation_by_id(operation.operation_id)
+        query: dict[str, Any] = {}
+        for _ in range(3):  # the first pages, following the cursor or page number
+            case = schema_operation.Case(query=query)
+            response = case.call(app=app)
+            assert response.status_code == 200, (operation.operation_id, response.text)
+            case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"app": app})
+            links = response.headers.get("link") or []  # a header's values, as a list
+            if not links:
+                break
+            link = links[0] if isinstance(links, list) else links
+            query = dict(parse_qsl(urlsplit(link.strip("<>").split(">")[0]).query))
+    asyncio.run(app.shutdown())
+
+
+@pytest.mark.postgres
+def test_generated_rows_load_on_postgresql(pg_url: str) -> None:
+    url = _fresh_url(pg_url)
+    report = asyncio.run(seed_database(MODEL, url, fake=200))
+    assert "order_lines: 200 generated" in report
+    _references_hold(url)
