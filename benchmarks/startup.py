@@ -3,11 +3,12 @@
     python benchmarks/startup.py [--runs 5]
 
 Times the bookshop example and the largest contract of the shared corpus (discourse,
-186 KB of OpenAPI). Each run starts on a new SQLite file, so table creation is included.
-Two columns: the first start of a contract (nothing remembered, so the OpenAPI validator
-is imported and run) and a restart (the document passed validation before, as on every
-start after the first; `BACKSMITH_CACHE_DIR`). Targets: bookshop <= 1 s, the largest
-corpus contract <= 5 s (medians), checked against both.
+186 KB of OpenAPI). Two columns: the first start of a contract on a new SQLite file
+(nothing remembered, so the OpenAPI validator is imported and run, and the tables are
+created: the bookshop applies its first migration) and a restart (the same database and
+the document validated before, as on every start after the first; `BACKSMITH_CACHE_DIR`).
+Targets: bookshop <= 1 s, the largest corpus contract <= 5 s (medians), checked against
+both.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ CONTRACTS = {
 PORT = 8312
 
 
-def start_once(contract: Path, folder: Path, cache: Path) -> float:
+def start_once(contract: Path, database: Path, cache: Path) -> float:
     """Seconds from launching the server to its first 200 on /healthz."""
-    env = dict(os.environ, BACKSMITH_DATABASE_URL=f"sqlite:///{folder / 'start.db'}")
+    env = dict(os.environ, BACKSMITH_DATABASE_URL=f"sqlite:///{database}")
     env["BACKSMITH_CACHE_DIR"] = str(cache)
     backsmith = str(Path(sys.executable).parent / "backsmith")
     began = time.perf_counter()
@@ -65,7 +66,6 @@ def start_once(contract: Path, folder: Path, cache: Path) -> float:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
-        (folder / "start.db").unlink(missing_ok=True)
 
 
 def main() -> int:
@@ -88,8 +88,10 @@ def main() -> int:
                 continue
             first, again = [], []
             for run in range(args.runs):
-                first.append(start_once(contract, where, where / f"new-{name}-{run}"))
-                again.append(start_once(contract, where, where / f"kept-{name}"))
+                new = where / f"new-{name}-{run}"
+                first.append(start_once(contract, new.with_suffix(".db"), new))
+                kept = where / f"kept-{name}"
+                again.append(start_once(contract, kept.with_suffix(".db"), kept))
             medians = {"first start": statistics.median(first), "restart": statistics.median(again)}
             cells = " | ".join(f"{value:.2f}" for value in medians.values())
             lines.append(f"| {name} | {cells} | {args.runs} | {target} |")

@@ -62,7 +62,7 @@ async def prepare_database(
     this and disposed of. The revision is None when the database records none.
     """
     if model is not None:
-        from backsmith.storage.migrations.project import migrations_folder
+        from backsmith.storage.migrations.folder import migrations_folder
 
         folder = migrations_folder(model, settings)
         if folder.exists:

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from backsmith.errors import BacksmithError
 from backsmith.model.types import Model
-from backsmith.settings import Settings
 from backsmith.storage.migrations import runner
-from backsmith.storage.migrations.diff import Plan, Renames, plan
 from backsmith.storage.migrations.drift import differences
-from backsmith.storage.migrations.folder import MigrationsFolder, Revision
-from backsmith.storage.migrations.render import render
+from backsmith.storage.migrations.folder import MigrationsFolder, Revision, migrations_folder
 from backsmith.storage.migrations.state import snapshot
 from backsmith.storage.tables import build_metadata
+
+if TYPE_CHECKING:
+    from backsmith.storage.migrations.diff import Plan, Renames
+
+__all__ = ["migrations_folder"]
 
 
 class DestructivePlan(BacksmithError):
@@ -36,22 +39,9 @@ class DestructivePlan(BacksmithError):
         self.risks = risks
 
 
-def migrations_folder(model: Model, settings: Settings) -> MigrationsFolder:
-    """`migrations/` beside the contract, or the folder the settings name.
-
-    A folder named in the contract's own `x-backsmith` is relative to the contract; one
-    from the environment or the command line, to the working directory.
-    """
-    contract_dir = Path(model.path).parent if model.path else Path.cwd()
-    if not settings.migrations:
-        return MigrationsFolder(contract_dir / "migrations")
-    path = Path(settings.migrations)
-    if not path.is_absolute() and settings.migrations == model.options.get("migrations"):
-        path = contract_dir / path
-    return MigrationsFolder(path)
-
-
 def declared_renames(model: Model) -> Renames:
+    from backsmith.storage.migrations.diff import Renames
+
     tables = {r.table: r.renamed_from for r in model.resources.values() if r.renamed_from}
     columns = {
         (r.table, f.column): f.renamed_from
@@ -73,6 +63,10 @@ def plan_next(
     model: Model, folder: MigrationsFolder, message: str, allow_destructive: bool = False
 ) -> Planned:
     """Write the next revision file: the difference between the chain's head and the model."""
+    # Planning alone needs Alembic's operations and renderer; serving at the head does not.
+    from backsmith.storage.migrations.diff import plan
+    from backsmith.storage.migrations.render import render
+
     after = snapshot(build_metadata(model))
     planned = plan(folder.schema(), after, declared_renames(model))
     if planned.empty:
@@ -120,14 +114,10 @@ async def status(url: str, folder: MigrationsFolder, model: Model) -> Status:
 
     def read(conn: sa.Connection) -> Status:
         is_managed = runner.managed(conn)
-        revision = runner.current(conn) if is_managed else None
-        return Status(
-            revision,
-            is_managed,
-            folder.head,
-            _pending(folder, revision),
-            differences(conn, metadata),
-        )
+        revision = runner.recorded(conn) if is_managed else None
+        head = folder.quick_head()
+        pending = [] if revision is not None and revision == head else _pending(folder, revision)
+        return Status(revision, is_managed, head, pending, differences(conn, metadata))
 
     return await runner.on_connection(url, read)
 
@@ -150,6 +140,8 @@ async def downgrade(url: str, folder: MigrationsFolder, target: str = "-1") -> r
 
 async def adopt(url: str, folder: MigrationsFolder, model: Model) -> str:
     """Record an unmanaged database that matches the contract as the head revision."""
+    from backsmith.storage.migrations.diff import plan
+
     head = folder.head
     if head is None:
         raise runner.MigrationFailed(

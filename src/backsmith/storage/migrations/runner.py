@@ -114,6 +114,15 @@ def current(conn: sa.Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()  # type: ignore[no-any-return]
 
 
+def recorded(conn: sa.Connection) -> str | None:
+    """The revision in the version table, read with plain SQL (no Alembic import)."""
+    rows = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    conn.commit()
+    if len(rows) > 1:
+        raise MigrationFailed(f"the database records several heads ({', '.join(rows)})")
+    return rows[0] if rows else None
+
+
 def managed(conn: sa.Connection) -> bool:
     """Whether the database records its revision (Alembic's version table exists)."""
     return VERSION_TABLE in sa.inspect(conn).get_table_names()
