@@ -441,3 +441,91 @@ def test_an_unmanaged_database_that_matches_is_served_and_can_be_adopted(
     assert asyncio.run(project.adopt(pg_url, folder, model)) == "0001"
     status = asyncio.run(project.status(pg_url, folder, model))
     assert (status.managed, status.revision, status.pending) == (True, "0001", [])
+
+
+# ---------------------------------------------------------- more kinds of change
+def _widen_name(text: str) -> str:
+    return text.replace(
+        "  name varchar(200) [not null]\n  bio", "  name varchar(400) [not null]\n  bio", 1
+    )
+
+
+def _require_bio(text: str) -> str:
+    return text.replace("  bio text\n", "  bio text [not null, default: 'unknown']\n", 1)
+
+
+def _default_quantity(text: str) -> str:
+    return text.replace(
+        "  quantity integer [not null", "  quantity integer [not null, default: 1", 1
+    )
+
+
+def _drop_publishers(text: str) -> str:
+    start = text.index("Table publishers {")
+    return text[:start] + text[text.index("}\n", start) + 3 :]
+
+
+def _not_unique_email(text: str) -> str:
+    return text.replace(
+        "  email varchar(320) [not null, unique]", "  email varchar(320) [not null]", 1
+    )
+
+
+MORE: list[tuple[str, Callable[[str], str], bool]] = [
+    ("add publishers", _add_publishers, False),
+    ("widen author names", _widen_name, False),
+    ("authors need a bio", _require_bio, False),
+    ("one copy by default", _default_quantity, False),
+    ("emails need not be unique", _not_unique_email, False),
+    ("drop publishers", _drop_publishers, True),
+]
+
+
+def test_types_nullability_defaults_keys_and_dropped_tables_go_both_ways(
+    url: str, tmp_path: Path
+) -> None:
+    contract, folder, model = _first_version(tmp_path)
+    asyncio.run(project.upgrade(url, folder))
+    _insert_v1_rows(url, model)
+    text = contract.read_text(encoding="utf-8")
+    previous = model
+    for message, change, destructive in MORE:
+        changed = change(text)
+        assert changed != text, message
+        text = changed
+        contract.write_text(text, encoding="utf-8")
+        model = load_model(contract)
+        if destructive:
+            with pytest.raises(project.DestructivePlan):
+                project.plan_next(model, folder, message)
+        planned = project.plan_next(model, folder, message, allow_destructive=destructive)
+        assert planned.path is not None, message
+        asyncio.run(project.upgrade(url, folder))
+        assert _differences(url, model) == [], message
+        asyncio.run(project.downgrade(url, folder))
+        assert _differences(url, previous) == [], f"after rolling back {message}"
+        asyncio.run(project.upgrade(url, folder))
+        assert _differences(url, model) == [], f"{message}, again"
+        previous = model
+    assert _rows(url, "SELECT name, bio FROM authors") == [("Ursula K. Le Guin", "Earthsea")]
+
+
+def test_changes_a_plan_cannot_make_are_refused_with_a_message(tmp_path: Path) -> None:
+    from backsmith.storage.migrations.diff import PlanError
+
+    contract, folder, _ = _first_version(tmp_path)
+    original = contract.read_text(encoding="utf-8")
+    for change, words in (
+        (
+            lambda t: t.replace("  gold\n", "  gold\n  diamond\n", 1),
+            "the values of enum customer_tier",
+        ),
+        (
+            lambda t: t.replace("    (book_id, genre_id) [pk]\n", "    (genre_id, book_id) [pk]\n"),
+            "the primary key of book_genres",
+        ),
+    ):
+        contract.write_text(change(original), encoding="utf-8")
+        with pytest.raises(PlanError, match=words):
+            project.plan_next(load_model(contract), folder, "refused")
+        assert [r.id for r in folder.revisions()] == ["0001"]

@@ -254,6 +254,12 @@ def _alter_table(
         down_tail.append(part)
 
 
+def _existing_default(state: dict[str, Any]) -> Any:
+    """A column's default as Alembic's `existing_server_default` wants it (False: none)."""
+    spec = state.get("default")
+    return sql_default(spec) if spec is not None else False
+
+
 def _rename(table_name: str, old: str, new: str, state: dict[str, Any]) -> ops.AlterColumnOp:
     # MariaDB renames with CHANGE COLUMN, which restates the whole column.
     return ops.AlterColumnOp(
@@ -262,7 +268,7 @@ def _rename(table_name: str, old: str, new: str, state: dict[str, Any]) -> ops.A
         modify_name=new,
         existing_type=plain_type(state["type"]),
         existing_nullable=state["nullable"],
-        existing_server_default=sql_default(state.get("default")) or False,
+        existing_server_default=_existing_default(state),
     )
 
 
@@ -295,20 +301,20 @@ def _alter_column(
         undo["modify_nullable"] = old["nullable"]
     if old.get("default") != new.get("default"):
         result.steps.append(f"change default of {where}")
-        changes["modify_server_default"] = sql_default(new.get("default")) or None
-        undo["modify_server_default"] = sql_default(old.get("default")) or None
+        changes["modify_server_default"] = sql_default(new.get("default"))
+        undo["modify_server_default"] = sql_default(old.get("default"))
     if not changes:
         return
     existing = {
         "existing_type": plain_type(old["type"]),
         "existing_nullable": old["nullable"],
-        "existing_server_default": sql_default(old.get("default")) or False,
+        "existing_server_default": _existing_default(old),
     }
     up.append(ops.AlterColumnOp(table_name, column_name, **existing, **changes))
     back = {
         "existing_type": plain_type(new["type"]),
         "existing_nullable": new["nullable"],
-        "existing_server_default": sql_default(new.get("default")) or False,
+        "existing_server_default": _existing_default(new),
     }
     down.append(ops.AlterColumnOp(table_name, column_name, **back, **undo))
 

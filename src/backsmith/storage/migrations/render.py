@@ -57,6 +57,11 @@ def render_type(spec: TypeSpec) -> str:
 
 
 def _render_item(kind: str, obj: Any, context: Any) -> str | bool:
+    if kind == "server_default":
+        # Alembic writes an altered column's SQL default bare (`server_default=1`).
+        if isinstance(obj, sa.TextClause):
+            return f"sa.text({obj.text!r})"
+        return repr(obj) if isinstance(obj, str) else False
     if kind != "type":
         return False  # Alembic's own rendering
     spec = getattr(obj, "_backsmith_spec", None)
