@@ -521,8 +521,10 @@ def test_changes_a_plan_cannot_make_are_refused_with_a_message(tmp_path: Path) -
             "the values of enum customer_tier",
         ),
         (
-            lambda t: t.replace("    (book_id, genre_id) [pk]\n", "    (genre_id, book_id) [pk]\n"),
-            "the primary key of book_genres",
+            lambda t: t.replace(
+                "(book_id, customer_id) [pk]", "(book_id, customer_id, created_at) [pk]"
+            ),
+            "the primary key of wishlists",
         ),
     ):
         contract.write_text(change(original), encoding="utf-8")
