@@ -10,6 +10,7 @@ every step that does not drop them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -387,8 +388,13 @@ def test_serving_sqlite_applies_pending_migrations_and_reports_the_revision(
         await app.shutdown()
         return ready
 
-    with caplog.at_level("INFO", logger="backsmith"):
-        ready = asyncio.run(serve())
+    logger = logging.getLogger("backsmith")  # `serve` may have stopped it propagating
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level("INFO", logger="backsmith"):
+            ready = asyncio.run(serve())
+    finally:
+        logger.removeHandler(caplog.handler)
     assert ready.json() == {"status": "pass", "revision": "0001"}
     assert "applied migrations: applied 0001 initial schema" in caplog.text
     assert _sync(url, runner.current) == "0001"

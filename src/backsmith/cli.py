@@ -211,6 +211,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         create_tables=args.create_tables,
         migrations=args.migrations,
     )
+    from backsmith.logs import log_to_stderr
+
+    log_to_stderr(settings.log_level)  # what the preflight does (migrations applied) is logged
     revision = asyncio.run(_preflight(model, settings))
     env: dict[str, Any] = {CONTRACT_ENV: os.path.abspath(args.contract)}
     env[DBML_ENV] = os.path.abspath(args.dbml) if args.dbml else ""
@@ -218,9 +221,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.update(env)
     if settings.workers == 1:  # one process: serve the model already loaded, not a second copy
         from backsmith.http.app import create_app
-        from backsmith.http.factory import log_to_stderr
 
-        log_to_stderr(settings.log_level)
         target: Any = create_app(model, settings)
         target.tables_ready = True  # the preflight above prepared them
         target.schema_revision = revision

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 from backsmith.api import load_model
 from backsmith.http.app import BacksmithApp, create_app
+from backsmith.logs import log_to_stderr
 from backsmith.settings import load_settings
 
 CONTRACT_ENV = "BACKSMITH_CONTRACT"
@@ -19,14 +19,3 @@ def from_environment() -> BacksmithApp:
     settings = load_settings(model.options)
     log_to_stderr(settings.log_level)
     return create_app(model, settings)
-
-
-def log_to_stderr(level: str) -> None:
-    """The app's own messages beside the server's, at the configured level."""
-    logger = logging.getLogger("backsmith")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
-    logger.setLevel(level.upper())
