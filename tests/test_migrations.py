@@ -466,9 +466,28 @@ def _default_quantity(text: str) -> str:
     )
 
 
-def _drop_publishers(text: str) -> str:
-    start = text.index("Table publishers {")
+def _drop_imprints(text: str) -> str:
+    start = text.index("Table imprints")
     return text[:start] + text[text.index("}\n", start) + 3 :]
+
+
+def _rename_isbn(text: str) -> str:
+    return text.replace(
+        "  isbn varchar(13) [not null, unique, note: '13 digits, no hyphens']",
+        "  isbn13 varchar(13) [not null, unique, note: 'renamed-from: isbn']",
+        1,
+    ).replace(
+        "isbn: {type: string, pattern: '^[0-9]{13}$'}",
+        "isbn: {type: string, pattern: '^[0-9]{13}$', x-backsmith: {column: isbn13}}",
+    )
+
+
+def _rename_publishers(text: str) -> str:
+    return text.replace("Table publishers {", "Table imprints [note: 'renamed-from: publishers'] {")
+
+
+def _drop_author_index(text: str) -> str:
+    return text.replace("  indexes {\n    author_id\n  }\n", "", 1)
 
 
 def _not_unique_email(text: str) -> str:
@@ -483,7 +502,10 @@ MORE: list[tuple[str, Callable[[str], str], bool]] = [
     ("authors need a bio", _require_bio, False),
     ("one copy by default", _default_quantity, False),
     ("emails need not be unique", _not_unique_email, False),
-    ("drop publishers", _drop_publishers, True),
+    ("rename isbn, a unique column", _rename_isbn, False),
+    ("books need no author index", _drop_author_index, False),
+    ("rename publishers", _rename_publishers, False),
+    ("drop imprints", _drop_imprints, True),
 ]
 
 
@@ -537,3 +559,70 @@ def test_changes_a_plan_cannot_make_are_refused_with_a_message(tmp_path: Path) -
         with pytest.raises(PlanError, match=words):
             project.plan_next(load_model(contract), folder, "refused")
         assert [r.id for r in folder.revisions()] == ["0001"]
+
+
+@pytest.mark.postgres
+def test_a_failed_concurrent_index_build_is_reported_and_retried(
+    pg_url: str, tmp_path: Path
+) -> None:
+    _reset_postgres(pg_url)
+    contract, folder, model = _first_version(tmp_path)
+    asyncio.run(project.upgrade(pg_url, folder))
+    tables = build_metadata(model).tables
+
+    def twins(*keys: int) -> Callable[[sa.Connection], None]:
+        def insert(conn: sa.Connection) -> None:
+            for key in keys:
+                row = {"id": key, "name": "Twin", "created_at": _NOW}
+                conn.execute(tables["authors"].insert().values(row))
+            conn.commit()
+
+        return insert
+
+    _sync(pg_url, twins(1, 2))
+    text = contract.read_text(encoding="utf-8").replace(
+        "  created_at timestamptz [not null]\n}\n\nTable books",
+        "  nickname text\n  created_at timestamptz [not null]\n\n  indexes {\n"
+        "    name [unique]\n  }\n}\n\nTable books",
+        1,
+    )
+    contract.write_text(text, encoding="utf-8")
+    model = load_model(contract)
+    planned = project.plan_next(model, folder, "nicknames", allow_destructive=True)
+    assert [p.name for p in planned.paths] == ["0002_nicknames.py", "0003_nicknames_indexes.py"]
+    assert "create unique index" in " ".join(planned.risks)
+
+    with pytest.raises(runner.MigrationFailed):
+        asyncio.run(project.upgrade(pg_url, folder))
+    status = asyncio.run(project.status(pg_url, folder, model))
+    assert status.revision == "0002"  # the column's revision went in whole; the index did not
+    assert any("is invalid" in d for d in status.differences)
+
+    _sync(
+        pg_url,
+        lambda conn: (conn.exec_driver_sql("DELETE FROM authors WHERE id = 2"), conn.commit()),
+    )
+    asyncio.run(project.upgrade(pg_url, folder))
+    assert _differences(pg_url, model) == []
+    with pytest.raises(runner.MigrationFailed, match="ix_authors_name"):
+        _sync(pg_url, twins(3))  # the unique index holds
+
+
+def test_making_a_column_not_null_gives_null_rows_its_default(url: str, tmp_path: Path) -> None:
+    contract, folder, model = _first_version(tmp_path)
+    asyncio.run(project.upgrade(url, folder))
+    tables = build_metadata(model).tables
+    _sync(
+        url,
+        lambda conn: (
+            conn.execute(tables["authors"].insert().values(id=1, name="A", created_at=_NOW)),
+            conn.commit(),
+        ),
+    )
+    contract.write_text(_require_bio(contract.read_text(encoding="utf-8")), encoding="utf-8")
+    model = load_model(contract)
+    planned = project.plan_next(model, folder, "bios")
+    assert planned.risks == []
+    asyncio.run(project.upgrade(url, folder))
+    assert _rows(url, "SELECT bio FROM authors") == [("unknown",)]
+    assert _differences(url, model) == []

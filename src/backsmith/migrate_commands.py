@@ -39,13 +39,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     url = settings.database_url
     if args.action == "plan":
         planned = project.plan_next(model, folder, args.message, args.allow_destructive)
-        if planned.path is None:
+        if not planned.paths:
             print("nothing to plan: the migrations already describe the contract")
             return 0
-        print(f"wrote {planned.path}")
-        for step in planned.plan.steps:
+        for path in planned.paths:
+            print(f"wrote {path}")
+        for step in planned.steps:
             print(f"  {step}")
-        for risk in planned.plan.risks:
+        for risk in planned.risks:
             print(f"  risk: {risk}")
         return 0
     if args.action in ("up", "down"):

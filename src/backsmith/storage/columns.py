@@ -186,8 +186,8 @@ def narrows(old: TypeSpec, new: TypeSpec) -> bool:
         return False
     if old["type"] == new["type"] == "string":
         return bool(new["length"] < old["length"])
-    if old["type"] == new["type"] == "text":
-        return False  # only whether it is keyed changed
+    if old["type"] == new["type"] == "text":  # only whether it is keyed changed
+        return bool(new.get("keyed")) and not old.get("keyed")  # MariaDB: VARCHAR(255)
     if old["type"] == new["type"] == "enum":
         return not set(old["values"]) <= set(new["values"])
     return True

@@ -3,8 +3,8 @@
 Each value follows its property schema (enum, format, lengths, bounds) and its column
 (type, uniqueness); references point at rows that exist, parents being filled first; slugs
 are derived as on create. Values are drawn from a fixed seed, so the same contract and N
-give the same rows, and they continue after rows already stored, so unique values never
-collide with an earlier run.
+give the same values (generated ids and timestamps aside); they continue after rows
+already stored, so unique values and join-table pairs never collide with an earlier run.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def _fill(
             return 0  # nothing to refer to
     stamps = Stamps(resource)
     derived = {column for column, _ in pairs}
-    combos = _combinations(resource, parents, count, rnd)
+    combos = _combinations(resource, parents, count, rnd, _stored_keys(resource, conn, table))
     rows = []
     for index in range(count if combos is None else len(combos)):
         serial = offset + index
@@ -207,18 +207,31 @@ def _parent_keys(
     return found
 
 
+def _stored_keys(resource: Resource, conn: sa.Connection, table: sa.Table) -> set[tuple[Any, ...]]:
+    key = [table.c[c] for c in resource.primary_key if c in table.c]
+    return {tuple(row) for row in conn.execute(sa.select(*key))} if len(key) > 1 else set()
+
+
 def _combinations(
-    resource: Resource, parents: Mapping[str, list[Any]], count: int, rnd: random.Random
+    resource: Resource,
+    parents: Mapping[str, list[Any]],
+    count: int,
+    rnd: random.Random,
+    stored: set[tuple[Any, ...]],
 ) -> list[dict[str, Any]] | None:
-    """Distinct key pairs for a table keyed by its references (a join table), else None."""
+    """Distinct key pairs for a table keyed by its references (a join table), else None.
+
+    Pairs already stored (an earlier run's) are never drawn again.
+    """
     key = list(resource.primary_key)
     if len(key) < 2 or not all(column in parents for column in key):
         return None
-    seen: set[tuple[Any, ...]] = set()
+    seen: set[tuple[Any, ...]] = set(stored)
     combos = []
     possible = 1
     for column in key:
         possible *= len(parents[column])
+    possible = max(0, possible - len(stored))
     for _ in range(min(count, possible) * 4):
         if len(combos) >= min(count, possible):
             break

@@ -124,8 +124,9 @@ class _Loader:
             try:
                 with self.conn.begin_nested():
                     self.conn.execute(table.insert().values(row))
-            except sa.exc.IntegrityError as error:
-                self.problems.append(f"{where}: refused by the database: {error.orig}")
+            except sa.exc.StatementError as error:  # a constraint, or a value the column refuses
+                cause = getattr(error, "orig", None) or error
+                self.problems.append(f"{where}: refused by the database: {cause}")
                 continue
             inserted += 1
         return inserted, kept
@@ -141,6 +142,11 @@ class _Loader:
                     ok = False
                 else:
                     values.update(reference)
+                continue
+            if field.enum and value is not None and str(value) not in field.enum:
+                allowed = ", ".join(field.enum)
+                self.problems.append(f"{where}: field {key!r}: {value!r} is not one of {allowed}")
+                ok = False
                 continue
             try:
                 values[field.column] = from_json(field, value)
@@ -250,7 +256,4 @@ async def seed_database(
                 report += fake_rows(model, conn, loader.tables, fake)
         return report
 
-    try:
-        return await on_connection(url, work, foreign_keys=True)
-    except sa.exc.DBAPIError as error:  # a table missing, the database unreachable
-        raise SeedError([f"the database refused the seed: {error.orig}"]) from None
+    return await on_connection(url, work, foreign_keys=True)

@@ -65,7 +65,9 @@ def build_table(resource: Resource, metadata: sa.MetaData) -> sa.Table:
         kwargs["info"] = {"type": spec, "default": default}
         columns.append(sa.Column(field.column, sql_type(spec), **kwargs))
     name = resource.table
-    primary = [f.column for f in resource.fields if f.primary_key]
+    # In the order the contract declares the key, which is the order of its index.
+    fields = [f.column for f in resource.fields if f.primary_key]
+    primary = [c for c in resource.primary_key if c in fields] or fields
     constraints: list[sa.Constraint] = [
         sa.PrimaryKeyConstraint(*primary, name=constraint_name("pk", name, ()))
     ]

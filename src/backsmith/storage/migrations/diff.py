@@ -1,17 +1,19 @@
 """The difference between two schema snapshots, as Alembic operations both ways.
 
-Operations are data (Alembic's `ops`), rendered to a revision file by `render`. Each change
-becomes one step with its upgrade and downgrade and, when it can lose data or fail on
-existing rows, the risk, so `plan` can refuse it without `--allow-destructive`.
+Operations are data (Alembic's `ops`), rendered to revision files by `render`. Each change
+becomes steps with their upgrade and downgrade and, when one can lose data or fail on
+existing rows, its risk, so `plan` can refuse it without `--allow-destructive`.
 
 Order in `upgrade()`: renamed tables, enum types, new tables (referenced ones first),
-changes inside existing tables (one batch per table, so SQLite rebuilds each at most
-once), dropped tables, dropped enum types, and last the indexes on existing tables, which
-PostgreSQL builds CONCURRENTLY outside the transaction. `downgrade()` undoes it backwards.
+changes inside existing tables (see `alter`), dropped tables, dropped enum types.
+`downgrade()` undoes it backwards. Indexes that tables already holding rows gain are a
+second migration (`Migration.indexes`): PostgreSQL builds them CONCURRENTLY, outside any
+transaction, and the first migration stays one transaction that fails as a whole.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,21 +21,16 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from backsmith.errors import InputError
-from backsmith.storage.columns import narrows, sql_default
-from backsmith.storage.migrations.state import (
-    Snapshot,
-    TableState,
-    column,
-    foreign_key_name,
-    plain_type,
-    table,
+from backsmith.storage.migrations.align import (
+    Renames,
+    apply_renames,
+    carry_names,
+    index_key,
 )
-from backsmith.storage.tables import constraint_name
+from backsmith.storage.migrations.alter import Kept, PlanError, alter_table
+from backsmith.storage.migrations.state import Snapshot, TableState, plain_type, table
 
-
-class PlanError(InputError):
-    """A change this version cannot turn into a migration by itself."""
+__all__ = ["Code", "Concurrent", "Kept", "Migration", "Plan", "PlanError", "Renames", "plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +47,12 @@ class Concurrent:
     operation: ops.CreateIndexOp | ops.DropIndexOp
 
 
-Item = ops.MigrateOperation | Code | Concurrent
+Item = ops.MigrateOperation | Code | Concurrent | Kept
 
 
 @dataclass(slots=True)
 class Plan:
-    """What a migration does: its steps, their risks, and both function bodies."""
+    """What one migration does: its steps, their risks, and both function bodies."""
 
     steps: list[str] = field(default_factory=list)
     risks: list[str] = field(default_factory=list)
@@ -67,28 +64,36 @@ class Plan:
         return not self.steps
 
 
-@dataclass(frozen=True, slots=True)
-class Renames:
-    """Earlier names the contract declares (`x-backsmith: {renamed-from: ...}`)."""
+@dataclass(slots=True)
+class Migration:
+    """The change from one snapshot to the next: the main plan, then new indexes."""
 
-    tables: Mapping[str, str] = field(default_factory=dict)  # new -> old
-    columns: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, new) -> old
+    main: Plan
+    indexes: Plan
+    between: Snapshot  # the schema after `main`, before `indexes`
+    after: Snapshot
+
+    @property
+    def empty(self) -> bool:
+        return self.main.empty and self.indexes.empty
+
+    @property
+    def risks(self) -> list[str]:
+        return [*self.main.risks, *self.indexes.risks]
 
 
-def plan(old: Snapshot, new: Snapshot, renames: Renames | None = None) -> Plan:
+def plan(old: Snapshot, new: Snapshot, renames: Renames | None = None) -> Migration:
     """The migration from the `old` schema to the `new` one."""
-    renames = renames or Renames()
-    result = Plan()
-    old_tables = dict(old["tables"])
-    new_tables = new["tables"]
+    old_tables, applied = apply_renames(old["tables"], new["tables"], renames or Renames())
+    new_tables = carry_names(old_tables, new["tables"])
+    after: Snapshot = {"tables": new_tables}
+    main = Plan()
     down_tail: list[list[Item]] = []  # downgrade parts, in upgrade order; reversed at the end
 
-    for new_name, old_name in sorted(renames.tables.items()):
-        if old_name in old_tables and new_name not in old_tables and new_name in new_tables:
-            old_tables[new_name] = old_tables.pop(old_name)
-            result.steps.append(f"rename table {old_name} to {new_name}")
-            result.upgrade.append(ops.RenameTableOp(old_name, new_name))
-            down_tail.append([ops.RenameTableOp(new_name, old_name)])
+    for old_name, new_name in applied.tables:
+        main.steps.append(f"rename table {old_name} to {new_name}")
+        main.upgrade.append(Code((f"op.rename_table({old_name!r}, {new_name!r})",)))
+        down_tail.append([Code((f"op.rename_table({new_name!r}, {old_name!r})",))])
 
     added = [name for name in _dependency_order(new_tables) if name not in old_tables]
     dropped = [name for name in _dependency_order(old_tables) if name not in new_tables]
@@ -97,254 +102,88 @@ def plan(old: Snapshot, new: Snapshot, renames: Renames | None = None) -> Plan:
 
     created_enums = [name for name in sorted(new_enums) if name not in old_enums]
     if created_enums:
-        result.upgrade.append(_enum_code(new_enums, created_enums, "create"))
+        main.upgrade.append(_enum_code(new_enums, created_enums, "create"))
         down_tail.append([_enum_code(new_enums, created_enums, "drop")])
 
     for name in added:
-        state = new_tables[name]
-        result.steps.append(f"create table {name}")
-        metadata = sa.MetaData()
-        _placeholders(metadata, new_tables, name)
-        created = table(name, state, metadata)
-        result.upgrade.append(ops.CreateTableOp.from_table(created))
+        main.steps.append(f"create table {name}")
+        created = _built(new_tables, name)
+        main.upgrade.append(ops.CreateTableOp.from_table(created))
         for index in sorted(created.indexes, key=lambda i: str(i.name)):
-            result.upgrade.append(ops.CreateIndexOp.from_index(index))
+            main.upgrade.append(ops.CreateIndexOp.from_index(index))
         down_tail.append([ops.DropTableOp.from_table(created)])
 
-    later_indexes: list[tuple[Item, Item]] = []
+    indexes = Plan()
+    between = copy.deepcopy(after)
     for name in sorted(set(old_tables) & set(new_tables)):
-        _alter_table(result, name, old_tables[name], new_tables[name], renames, down_tail)
-        later_indexes += _new_indexes(result, name, old_tables[name], new_tables[name])
+        change = alter_table(
+            name, old_tables[name], new_tables[name], applied.columns.get(name, []), _fill
+        )
+        main.steps += change.steps
+        main.risks += change.risks
+        main.upgrade += change.up
+        if change.down:
+            down_tail.append(change.down)
+        gained = _gained_indexes(indexes, name, old_tables[name], new_tables[name])
+        between["tables"][name]["indexes"] = [
+            i for i in new_tables[name]["indexes"] if i["name"] not in gained
+        ]
 
     for name in reversed(dropped):
-        state = old_tables[name]
-        result.steps.append(f"drop table {name}")
-        result.risks.append(f"drop table {name}: every row it holds is deleted")
-        metadata = sa.MetaData()
-        _placeholders(metadata, old_tables, name)
-        gone = table(name, state, metadata)
-        result.upgrade.append(ops.DropTableOp.from_table(gone))
+        main.steps.append(f"drop table {name}")
+        main.risks.append(f"drop table {name}: every row it holds is deleted")
+        gone = _built(old_tables, name)
+        main.upgrade.append(ops.DropTableOp.from_table(gone))
         restore: list[Item] = [ops.CreateTableOp.from_table(gone)]
         restore += [ops.CreateIndexOp.from_index(i) for i in sorted(gone.indexes, key=str)]
         down_tail.append(restore)
 
     dropped_enums = [name for name in sorted(old_enums) if name not in new_enums]
     if dropped_enums:
-        result.upgrade.append(_enum_code(old_enums, dropped_enums, "drop"))
+        main.upgrade.append(_enum_code(old_enums, dropped_enums, "drop"))
         down_tail.append([_enum_code(old_enums, dropped_enums, "create")])
 
-    for create, drop in later_indexes:
-        result.upgrade.append(create)
-        down_tail.append([drop])
-
     for part in reversed(down_tail):
-        result.downgrade.extend(part)
-    return result
+        main.downgrade.extend(part)
+    return Migration(main, indexes, between, after)
 
 
-# ----------------------------------------------------------------- one table
-def _alter_table(
-    result: Plan,
-    name: str,
-    old: TableState,
-    new: TableState,
-    renames: Renames,
-    down_tail: list[list[Item]],
-) -> None:
-    """Column, key and reference changes of a table both snapshots have, as one batch."""
-    if old["primary_key"] != new["primary_key"]:
-        raise PlanError(
-            f"the primary key of {name} changes ({', '.join(old['primary_key'])} -> "
-            f"{', '.join(new['primary_key'])}); write that migration by hand"
-        )
-    old_columns = {c["name"]: c for c in old["columns"]}
-    new_columns = {c["name"]: c for c in new["columns"]}
-    renamed: dict[str, str] = {}  # new -> old
-    for column_name in new_columns:
-        earlier = renames.columns.get((name, column_name))
-        if earlier in old_columns and column_name not in old_columns:
-            renamed[column_name] = earlier
-    kept_old = {renamed.get(c, c): c for c in new_columns}  # old name -> new name
-
-    up: list[ops.MigrateOperation] = []
-    down: list[ops.MigrateOperation] = []
-    dropped_fks = [fk for fk in old["foreign_keys"] if fk not in new["foreign_keys"]]
-    added_fks = [fk for fk in new["foreign_keys"] if fk not in old["foreign_keys"]]
-    dropped_uniques = [u for u in old["unique"] if u not in new["unique"]]
-    added_uniques = [u for u in new["unique"] if u not in old["unique"]]
-
-    for new_name, old_name in sorted(renamed.items()):
-        result.steps.append(f"rename column {name}.{old_name} to {new_name}")
-        up.append(_rename(name, old_name, new_name, old_columns[old_name]))
-    for column_name, state in new_columns.items():
-        if column_name in old_columns or column_name in renamed:
-            continue
-        result.steps.append(f"add column {name}.{column_name}")
-        if not state["nullable"] and state.get("default") is None:
-            result.risks.append(
-                f"add column {name}.{column_name}: NOT NULL without a default fails "
-                "when the table has rows"
-            )
-        up.append(ops.AddColumnOp(name, column(state)))
-    for column_name, state in new_columns.items():
-        earlier = old_columns.get(renamed.get(column_name, column_name))
-        if earlier is not None:
-            _alter_column(result, name, column_name, earlier, state, up, down)
-    for fk in dropped_fks:
-        result.steps.append(f"drop reference {name}({', '.join(fk['columns'])})")
-        up.append(ops.DropConstraintOp(foreign_key_name(name, fk), name, "foreignkey"))
-    for columns in dropped_uniques:
-        result.steps.append(f"drop unique key {name}({', '.join(columns)})")
-        up.append(ops.DropConstraintOp(constraint_name("uq", name, columns), name, "unique"))
-    for columns in added_uniques:
-        result.steps.append(f"add unique key {name}({', '.join(columns)})")
-        up.append(ops.CreateUniqueConstraintOp(constraint_name("uq", name, columns), name, columns))
-    for fk in added_fks:
-        result.steps.append(
-            f"add reference {name}({', '.join(fk['columns'])}) -> {fk['target']}"
-            + (f" on delete {fk['ondelete'].lower()}" if fk["ondelete"] else "")
-        )
-        up.append(_create_fk(name, fk))
-    dropped_columns = [c for c in old_columns if c not in kept_old]
-    for column_name in dropped_columns:
-        result.steps.append(f"drop column {name}.{column_name}")
-        result.risks.append(f"drop column {name}.{column_name}: its values are deleted")
-        up.append(ops.DropColumnOp(name, column_name))
-
-    # The way back, mirrored: put back what was dropped, then undo what was added.
-    for column_name in dropped_columns:
-        down.append(ops.AddColumnOp(name, column(old_columns[column_name])))
-    for fk in added_fks:
-        down.append(ops.DropConstraintOp(foreign_key_name(name, fk), name, "foreignkey"))
-    for columns in added_uniques:
-        down.append(ops.DropConstraintOp(constraint_name("uq", name, columns), name, "unique"))
-    for columns in dropped_uniques:
-        down.append(
-            ops.CreateUniqueConstraintOp(constraint_name("uq", name, columns), name, columns)
-        )
-    for fk in dropped_fks:
-        down.append(_create_fk(name, fk))
-    for column_name in new_columns:
-        if column_name not in old_columns and column_name not in renamed:
-            down.append(ops.DropColumnOp(name, column_name))
-    for new_name, old_name in sorted(renamed.items()):
-        down.append(_rename(name, new_name, old_name, old_columns[old_name]))
-
-    # Indexes that go, or whose columns change, are dropped before the batch rebuilds the
-    # table; indexes that come are built after it (`_new_indexes`).
-    old_indexes = {i["name"]: i for i in old["indexes"]}
-    new_indexes = {i["name"]: i for i in new["indexes"]}
-    removed = [i for n, i in sorted(old_indexes.items()) if new_indexes.get(n) != i]
-    before: list[Item] = []
-    after_down: list[Item] = []
-    for index in removed:
-        result.steps.append(f"drop index {index['name']} on {name}")
-        before.append(ops.DropIndexOp(index["name"], name))
-        after_down.append(
-            ops.CreateIndexOp(index["name"], name, index["columns"], unique=index["unique"])
-        )
-    result.upgrade.extend(before)
-    if up:
-        result.upgrade.append(ops.ModifyTableOps(name, up))
-    if down or after_down:
-        part: list[Item] = []
-        if down:
-            part.append(ops.ModifyTableOps(name, down))
-        part.extend(after_down)
-        down_tail.append(part)
+def _built(tables: Mapping[str, TableState], name: str) -> sa.Table:
+    metadata = sa.MetaData()
+    _placeholders(metadata, tables, name)
+    return table(name, tables[name], metadata)
 
 
-def _existing_default(state: dict[str, Any]) -> Any:
-    """A column's default as Alembic's `existing_server_default` wants it (False: none)."""
-    spec = state.get("default")
-    return sql_default(spec) if spec is not None else False
-
-
-def _rename(table_name: str, old: str, new: str, state: dict[str, Any]) -> ops.AlterColumnOp:
-    # MariaDB renames with CHANGE COLUMN, which restates the whole column.
-    return ops.AlterColumnOp(
-        table_name,
-        old,
-        modify_name=new,
-        existing_type=plain_type(state["type"]),
-        existing_nullable=state["nullable"],
-        existing_server_default=_existing_default(state),
-    )
-
-
-def _alter_column(
-    result: Plan,
-    table_name: str,
-    column_name: str,
-    old: dict[str, Any],
-    new: dict[str, Any],
-    up: list[ops.MigrateOperation],
-    down: list[ops.MigrateOperation],
-) -> None:
-    changes: dict[str, Any] = {}
-    undo: dict[str, Any] = {}
-    where = f"{table_name}.{column_name}"
-    if old["type"] != new["type"]:
-        result.steps.append(f"change type of {where}")
-        if narrows(old["type"], new["type"]):
-            result.risks.append(f"change type of {where}: values that do not fit are refused")
-        changes["modify_type"] = plain_type(new["type"])
-        undo["modify_type"] = plain_type(old["type"])
-    if old["nullable"] != new["nullable"]:
-        if new["nullable"]:
-            result.steps.append(f"allow NULL in {where}")
-        else:
-            result.steps.append(f"make {where} NOT NULL")
-            if new.get("default") is None:
-                result.risks.append(f"make {where} NOT NULL: fails if a row holds NULL")
-        changes["modify_nullable"] = new["nullable"]
-        undo["modify_nullable"] = old["nullable"]
-    if old.get("default") != new.get("default"):
-        result.steps.append(f"change default of {where}")
-        changes["modify_server_default"] = sql_default(new.get("default"))
-        undo["modify_server_default"] = sql_default(old.get("default"))
-    if not changes:
-        return
-    existing = {
-        "existing_type": plain_type(old["type"]),
-        "existing_nullable": old["nullable"],
-        "existing_server_default": _existing_default(old),
-    }
-    up.append(ops.AlterColumnOp(table_name, column_name, **existing, **changes))
-    back = {
-        "existing_type": plain_type(new["type"]),
-        "existing_nullable": new["nullable"],
-        "existing_server_default": _existing_default(new),
-    }
-    down.append(ops.AlterColumnOp(table_name, column_name, **back, **undo))
-
-
-def _new_indexes(
-    result: Plan, name: str, old: TableState, new: TableState
-) -> list[tuple[Item, Item]]:
-    """Indexes a table that already has rows gains: built concurrently on PostgreSQL."""
-    old_indexes = {i["name"]: i for i in old["indexes"]}
-    found: list[tuple[Item, Item]] = []
+def _gained_indexes(indexes: Plan, name: str, old: TableState, new: TableState) -> set[str]:
+    """Indexes a table that may hold rows gains, into the concurrent plan; their names."""
+    had = {index_key(i) for i in old["indexes"]}
+    gained = set()
     for index in sorted(new["indexes"], key=lambda i: i["name"]):
-        if old_indexes.get(index["name"]) == index:
+        if index_key(index) in had:
             continue
-        result.steps.append(
-            f"create index {index['name']} on {name}({', '.join(index['columns'])})"
-        )
+        gained.add(index["name"])
+        columns = ", ".join(index["columns"])
+        indexes.steps.append(f"create index {index['name']} on {name}({columns})")
+        if index["unique"]:
+            indexes.risks.append(
+                f"create unique index {index['name']} on {name}({columns}): fails when rows "
+                "share a value"
+            )
         create = ops.CreateIndexOp(index["name"], name, index["columns"], unique=index["unique"])
-        drop = ops.DropIndexOp(index["name"], name)
-        found.append((Concurrent(create), Concurrent(drop)))
-    return found
+        indexes.upgrade.append(Concurrent(create))
+        indexes.downgrade.insert(0, Concurrent(ops.DropIndexOp(index["name"], name)))
+    return gained
 
 
-def _create_fk(name: str, fk: dict[str, Any]) -> ops.CreateForeignKeyOp:
-    return ops.CreateForeignKeyOp(
-        foreign_key_name(name, fk),
-        name,
-        fk["target"],
-        fk["columns"],
-        fk["target_columns"],
-        ondelete=fk["ondelete"],
+def _fill(table_name: str, column_name: str, default: Mapping[str, Any]) -> Code:
+    """Code giving the rows where a column is NULL its default (before NOT NULL)."""
+    value = f"sa.text({default['sql']!r})" if "sql" in default else repr(default["value"])
+    return Code(
+        (
+            f"rows = sa.table({table_name!r}, sa.column({column_name!r}))",
+            f"op.execute(rows.update().where(rows.c[{column_name!r}].is_(None))"
+            f".values({{{column_name!r}: {value}}}))",
+        )
     )
 
 

@@ -61,7 +61,7 @@ def _table_differences(inspector: Any, dialect: sa.Dialect, table: sa.Table) -> 
 
     primary = inspector.get_pk_constraint(name).get("constrained_columns") or []
     expected_primary = [c.name for c in table.primary_key.columns]
-    if list(primary) != expected_primary:
+    if set(primary) != set(expected_primary):  # the order is the index's, not the key's
         found.append(
             f"primary key of {name} is ({', '.join(primary)}), "
             f"the contract says ({', '.join(expected_primary)})"
@@ -89,6 +89,8 @@ def _table_differences(inspector: Any, dialect: sa.Dialect, table: sa.Table) -> 
         found.append(f"index on {name}({', '.join(columns)}) is missing")
     for columns in sorted(plain - expected_plain - implied):
         found.append(f"index on {name}({', '.join(columns)}) is not in the contract")
+    if dialect.name == "postgresql":
+        found += _invalid_indexes(inspector, name)
 
     have_refs = {_reference(r, dialect) for r in references}
     want_refs = {
@@ -107,6 +109,23 @@ def _table_differences(inspector: Any, dialect: sa.Dialect, table: sa.Table) -> 
             f"reference {name}({', '.join(ref[0])}) -> {ref[1]}{ref[3]} is not in the contract"
         )
     return found
+
+
+def _invalid_indexes(inspector: Any, table: str) -> list[str]:
+    """Indexes a CONCURRENTLY build left invalid when it failed: they enforce nothing."""
+    rows = inspector.bind.execute(
+        sa.text(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_class t ON t.oid = i.indrelid "
+            "WHERE t.relname = :table AND NOT i.indisvalid AND pg_table_is_visible(t.oid)"
+        ),
+        {"table": table},
+    )
+    return [
+        f"index {row[0]} on {table} is invalid (a build that failed); "
+        "'backsmith migrate up' builds it again"
+        for row in rows
+    ]
 
 
 def _reference(reflected: dict[str, Any], dialect: sa.Dialect) -> tuple[Any, ...]:

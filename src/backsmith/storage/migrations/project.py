@@ -22,7 +22,7 @@ from backsmith.storage.migrations.state import snapshot
 from backsmith.storage.tables import build_metadata
 
 if TYPE_CHECKING:
-    from backsmith.storage.migrations.diff import Plan, Renames
+    from backsmith.storage.migrations.diff import Migration, Renames
 
 __all__ = ["migrations_folder"]
 
@@ -40,7 +40,7 @@ class DestructivePlan(BacksmithError):
 
 
 def declared_renames(model: Model) -> Renames:
-    from backsmith.storage.migrations.diff import Renames
+    from backsmith.storage.migrations.align import Renames
 
     tables = {r.table: r.renamed_from for r in model.resources.values() if r.renamed_from}
     columns = {
@@ -54,33 +54,58 @@ def declared_renames(model: Model) -> Renames:
 
 @dataclass(slots=True)
 class Planned:
-    plan: Plan
-    path: Path | None  # None: nothing to plan
-    revision: str | None = None
+    """The files a plan wrote (none when there was nothing to plan), and what they do."""
+
+    migration: Migration
+    paths: list[Path] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path | None:
+        return self.paths[0] if self.paths else None
+
+    @property
+    def steps(self) -> list[str]:
+        return [*self.migration.main.steps, *self.migration.indexes.steps]
+
+    @property
+    def risks(self) -> list[str]:
+        return self.migration.risks
 
 
 def plan_next(
     model: Model, folder: MigrationsFolder, message: str, allow_destructive: bool = False
 ) -> Planned:
-    """Write the next revision file: the difference between the chain's head and the model."""
+    """Write the next revision file: the difference between the chain's head and the model.
+
+    Indexes on tables that already exist go into a revision of their own after it, which
+    PostgreSQL runs outside a transaction; the first stays one transaction.
+    """
     # Planning alone needs Alembic's operations and renderer; serving at the head does not.
     from backsmith.storage.migrations.diff import plan
     from backsmith.storage.migrations.render import render
 
-    after = snapshot(build_metadata(model))
-    planned = plan(folder.schema(), after, declared_renames(model))
-    if planned.empty:
-        return Planned(planned, None)
-    if planned.risks and not allow_destructive:
-        raise DestructivePlan(planned.risks)
-    revision, path = folder.next_file(message)
-    text = render(
-        planned, revision=revision, down_revision=folder.head, message=message, schema=after
-    )
+    migration = plan(folder.schema(), snapshot(build_metadata(model)), declared_renames(model))
+    if migration.empty:
+        return Planned(migration)
+    if migration.risks and not allow_destructive:
+        raise DestructivePlan(migration.risks)
+    parts = [(migration.main, migration.between, message)]
+    if not migration.indexes.empty:
+        if migration.main.empty:
+            parts = [(migration.indexes, migration.after, message)]
+        else:
+            parts.append((migration.indexes, migration.after, f"{message}: indexes"))
     folder.path.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    folder.forget()
-    return Planned(planned, path, revision)
+    written = []
+    for part, schema, text in parts:
+        revision, path = folder.next_file(text)
+        path.write_text(
+            render(part, revision=revision, down_revision=folder.head, message=text, schema=schema),
+            encoding="utf-8",
+        )
+        folder.forget()
+        written.append(path)
+    return Planned(migration, written)
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 
 from backsmith.storage.columns import KEY_TEXT_LENGTH, TypeSpec
-from backsmith.storage.migrations.diff import Code, Concurrent, Item, Plan
+from backsmith.storage.migrations.diff import Code, Concurrent, Item, Kept, Plan
 from backsmith.storage.migrations.state import Snapshot
 
 _MYSQL = '"mysql", "mariadb"'
@@ -81,7 +81,9 @@ def _operation(operation: ops.MigrateOperation) -> list[str]:
 
 def _concurrent(item: Concurrent) -> list[str]:
     operation = item.operation
+    retry: list[str] = []
     if isinstance(operation, ops.CreateIndexOp):
+        retry = [f"        _drop_if_invalid({operation.index_name!r}, {operation.table_name!r})"]
         concurrent = ops.CreateIndexOp(
             operation.index_name,
             operation.table_name,
@@ -101,10 +103,32 @@ def _concurrent(item: Concurrent) -> list[str]:
         "# An index on a table that may hold rows: built without locking writes on PostgreSQL.",
         'if op.get_bind().dialect.name == "postgresql":',
         "    with op.get_context().autocommit_block():",
+        *retry,
         *[f"        {line}" for line in _operation(concurrent)],
         "else:",
         *[f"    {line}" for line in _operation(operation)],
     ]
+
+
+def _kept(item: Kept) -> list[str]:
+    return [
+        "# MariaDB keeps this index: a reference on its columns needs one.",
+        'if op.get_bind().dialect.name != "mysql":',
+        *[f"    {line}" for line in _operation(item.operation)],
+    ]
+
+
+_DROP_IF_INVALID = '''
+
+def _drop_if_invalid(index: str, table: str) -> None:
+    """A CONCURRENTLY build that failed leaves an invalid index of its name: drop it first."""
+    invalid = sa.text(
+        "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname = :index AND NOT i.indisvalid"
+    )
+    if op.get_bind().execute(invalid, {"index": index}).first() is not None:
+        op.drop_index(index, table_name=table, postgresql_concurrently=True)
+'''
 
 
 def _body(items: list[Item]) -> str:
@@ -114,6 +138,8 @@ def _body(items: list[Item]) -> str:
             lines.extend(item.lines)
         elif isinstance(item, Concurrent):
             lines.extend(_concurrent(item))
+        elif isinstance(item, Kept):
+            lines.extend(_kept(item))
         else:
             lines.extend(_operation(item))
     if not lines:
@@ -135,6 +161,14 @@ def render(
     risks = "".join(f"\n- {risk}" for risk in plan.risks)
     risk_text = f"\n\nRisks, planned with --allow-destructive:{risks}" if risks else ""
     snapshot = pprint.pformat(schema, width=96, sort_dicts=False)
+    helper = (
+        _DROP_IF_INVALID
+        if any(
+            isinstance(i, Concurrent) and isinstance(i.operation, ops.CreateIndexOp)
+            for i in plan.upgrade
+        )
+        else ""
+    )
     return f'''"""{message}
 
 Revision {revision}, {after}. Planned by backsmith from the contract:
@@ -157,7 +191,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
 {_body(plan.downgrade)}
-
+{helper}
 
 # The schema after this revision: backsmith plans the next migration as the difference
 # between it and the contract. If you change what upgrade() does, change this to match.

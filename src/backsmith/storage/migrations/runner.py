@@ -33,6 +33,10 @@ class MigrationFailed(BacksmithError):
     """A revision failed; its transaction was rolled back."""
 
 
+class Unreachable(MigrationFailed):
+    """The database could not be opened or reached."""
+
+
 @dataclass(slots=True)
 class Outcome:
     """The revisions a run applied or rolled back, in order."""
@@ -48,9 +52,20 @@ async def on_connection(
 
     `foreign_keys`: SQLite checks references (off while migrations rebuild tables).
     """
-    if dialect_name(url) == "postgresql":
-        return await _on_postgres(url, work, lock)
-    return await asyncio.to_thread(_on_sync, url, work, lock, foreign_keys)
+
+    def guarded(conn: sa.Connection) -> T:
+        try:
+            return work(conn)
+        except sa.exc.DBAPIError as error:  # after connecting: a refusal, not an outage
+            raise MigrationFailed(f"the database refused: {error.orig}") from None
+
+    try:
+        if dialect_name(url) == "postgresql":
+            return await _on_postgres(url, guarded, lock)
+        return await asyncio.to_thread(_on_sync, url, guarded, lock, foreign_keys)
+    except (OSError, TimeoutError, sa.exc.DBAPIError) as error:
+        cause = getattr(error, "orig", None) or error
+        raise Unreachable(f"cannot reach the database: {cause}") from None
 
 
 def _on_sync(url: str, work: Callable[[sa.Connection], T], lock: bool, foreign_keys: bool) -> T:
@@ -168,12 +183,19 @@ def migrate(conn: sa.Connection, folder: MigrationsFolder, target: str, up: bool
                 env.run_migrations()
     except CommandError as error:
         raise MigrationFailed(str(error)) from error
-    except sa.exc.DBAPIError as error:
+    except BacksmithError:
+        raise
+    except Exception as error:  # the database's refusal, or a revision file's own fault
         done = "; ".join(outcome.steps) or "nothing"
-        raise MigrationFailed(
-            f"a migration failed and was rolled back (done before it: {done}): "
-            f"{error.orig if error.orig is not None else error}"
-        ) from error
+        cause = getattr(error, "orig", None) or error
+        if conn.dialect.name == "mysql":
+            what = (
+                "a migration failed; MariaDB commits each schema change at once, so its "
+                "steps before the failure stay applied ('backsmith migrate status' shows them)"
+            )
+        else:
+            what = "a migration failed and was rolled back"
+        raise MigrationFailed(f"{what} (done before it: {done}): {cause}") from error
     outcome.revision = current(conn)
     conn.commit()
     return outcome

@@ -41,9 +41,12 @@ def _table(table: sa.Table) -> TableState:
             state["autoincrement"] = column.autoincrement is not False
         columns.append(state)
     unique = sorted(
-        [c.name for c in constraint.columns]
-        for constraint in table.constraints
-        if isinstance(constraint, sa.UniqueConstraint)
+        (
+            {"name": str(constraint.name), "columns": [c.name for c in constraint.columns]}
+            for constraint in table.constraints
+            if isinstance(constraint, sa.UniqueConstraint)
+        ),
+        key=lambda unique: unique["columns"],
     )
     indexes = sorted(
         (
@@ -59,6 +62,7 @@ def _table(table: sa.Table) -> TableState:
     foreign_keys = sorted(
         (
             {
+                "name": str(fk.name),
                 "columns": [c.name for c in fk.columns],
                 "target": fk.referred_table.name,
                 "target_columns": [e.column.name for e in fk.elements],
@@ -101,16 +105,13 @@ def table(name: str, state: TableState, metadata: sa.MetaData) -> sa.Table:
     parts: list[Any] = [column(c, c["name"] in primary) for c in state["columns"]]
     if primary:
         parts.append(sa.PrimaryKeyConstraint(*primary, name=constraint_name("pk", name, ())))
-    parts += [
-        sa.UniqueConstraint(*columns, name=constraint_name("uq", name, columns))
-        for columns in state["unique"]
-    ]
+    parts += [sa.UniqueConstraint(*u["columns"], name=u["name"]) for u in state["unique"]]
     parts += [
         sa.ForeignKeyConstraint(
             fk["columns"],
             [f"{fk['target']}.{c}" for c in fk["target_columns"]],
             ondelete=fk["ondelete"],
-            name=foreign_key_name(name, fk),
+            name=fk["name"],
         )
         for fk in state["foreign_keys"]
     ]
@@ -118,10 +119,6 @@ def table(name: str, state: TableState, metadata: sa.MetaData) -> sa.Table:
     for index in state["indexes"]:
         sa.Index(index["name"], *[built.c[c] for c in index["columns"]], unique=index["unique"])
     return built
-
-
-def foreign_key_name(table_name: str, fk: dict[str, Any]) -> str:
-    return constraint_name("fk", table_name, fk["columns"], fk["target"])
 
 
 def restore(state: Snapshot) -> sa.MetaData:
