@@ -10,6 +10,7 @@ every step that does not drop them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import subprocess
@@ -596,7 +597,20 @@ def test_a_failed_concurrent_index_build_is_reported_and_retried(
         asyncio.run(project.upgrade(pg_url, folder))
     status = asyncio.run(project.status(pg_url, folder, model))
     assert status.revision == "0002"  # the column's revision went in whole; the index did not
-    assert any("is invalid" in d for d in status.differences)
+    assert "unique key on authors(name) is missing" in status.differences
+    assert not any("is invalid" in d for d in status.differences)  # dropped as it failed
+
+    def crash_leftover(conn: sa.Connection) -> None:
+        # What a build killed half way leaves (a failed one drops its own): an invalid index.
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        with contextlib.suppress(runner.MigrationFailed, sa.exc.DBAPIError):
+            conn.exec_driver_sql(
+                "CREATE UNIQUE INDEX CONCURRENTLY ix_authors_name ON authors (name)"
+            )
+
+    _sync(pg_url, crash_leftover)
+    status = asyncio.run(project.status(pg_url, folder, model))
+    assert "index ix_authors_name on authors is invalid" in " ".join(status.differences)
 
     _sync(
         pg_url,
@@ -626,3 +640,106 @@ def test_making_a_column_not_null_gives_null_rows_its_default(url: str, tmp_path
     asyncio.run(project.upgrade(url, folder))
     assert _rows(url, "SELECT bio FROM authors") == [("unknown",)]
     assert _differences(url, model) == []
+
+
+def _renumber_authors(text: str) -> str:
+    text = text.replace(
+        "Table authors {\n  id integer [pk, increment]",
+        "Table authors {\n  author_no integer [pk, increment, note: 'renamed-from: id']",
+        1,
+    )
+    text = text.replace(
+        "Ref: books.author_id > authors.id", "Ref: books.author_id > authors.author_no"
+    )
+    return text.replace(
+        "        id: {type: integer, readOnly: true}\n"
+        "        name: {type: string, minLength: 1, maxLength: 200}",
+        "        id: {type: integer, readOnly: true, x-backsmith: {column: author_no}}\n"
+        "        name: {type: string, minLength: 1, maxLength: 200}",
+        1,
+    )
+
+
+def _add_translator(text: str) -> str:
+    text = text.replace(
+        "  author_id integer [not null]\n",
+        "  author_id integer [not null]\n  translator_id integer\n",
+        1,
+    )
+    text = text.replace(
+        "  indexes {\n    author_id\n  }", "  indexes {\n    author_id\n    translator_id\n  }", 1
+    )
+    return text.replace(
+        "Ref: books.author_id >",
+        "Ref: books.translator_id > authors.id [delete: set null]\nRef: books.author_id >",
+        1,
+    )
+
+
+def test_a_renamed_key_keeps_its_references_and_its_numbering(url: str, tmp_path: Path) -> None:
+    contract, folder, model = _first_version(tmp_path)
+    asyncio.run(project.upgrade(url, folder))
+    first = build_metadata(model).tables
+
+    def numbered_rows(conn: sa.Connection) -> None:  # the database numbers the author: 1
+        conn.execute(first["authors"].insert().values(name="First", created_at=_NOW))
+        conn.execute(
+            first["books"]
+            .insert()
+            .values(
+                id=_BOOK,
+                slug="b",
+                title="B",
+                isbn="9780000000000",
+                author_id=1,
+                price_cents=1,
+                in_stock=True,
+                tags=[],
+                created_at=_NOW,
+                updated_at=_NOW,
+            )
+        )
+        conn.commit()
+
+    _sync(url, numbered_rows)
+    contract.write_text(_renumber_authors(contract.read_text(encoding="utf-8")), encoding="utf-8")
+    model = load_model(contract)
+    assert project.plan_next(model, folder, "renumber authors").risks == []
+    for step in ("up", "down", "up"):
+        run = project.upgrade if step == "up" else project.downgrade
+        asyncio.run(run(url, folder))
+    assert _differences(url, model) == []
+    tables = build_metadata(model).tables
+
+    def write(conn: sa.Connection) -> Any:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+        # The database numbers the renamed key still, and books may still refer to it.
+        number = conn.execute(
+            tables["authors"]
+            .insert()
+            .values(name="Next", created_at=_NOW)
+            .returning(tables["authors"].c.author_no)
+        ).scalar_one()
+        conn.execute(tables["books"].update().values(author_id=number))
+        conn.commit()
+        if conn.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        return number
+
+    assert _sync(url, write) == 2
+
+
+def test_a_new_reference_with_its_index_rolls_back(url: str, tmp_path: Path) -> None:
+    contract, folder, model = _first_version(tmp_path)
+    asyncio.run(project.upgrade(url, folder))
+    contract.write_text(_add_translator(contract.read_text(encoding="utf-8")), encoding="utf-8")
+    translated = load_model(contract)
+    planned = project.plan_next(translated, folder, "translators")
+    assert [p.name for p in planned.paths] == ["0002_translators.py", "0003_translators_indexes.py"]
+    asyncio.run(project.upgrade(url, folder))
+    assert _differences(url, translated) == []
+    asyncio.run(project.downgrade(url, folder, "0001"))
+    assert _differences(url, model) == []
+    asyncio.run(project.upgrade(url, folder))
+    assert _differences(url, translated) == []

@@ -1,7 +1,8 @@
 """The changes inside one table both snapshots have, as Alembic operations both ways.
 
-Renames run in a batch of their own, then every other column, key and reference change in
-one batch, so SQLite rebuilds a table at most twice. Indexes that go are dropped before the
+Renames are plain ALTERs (SQLite's RENAME COLUMN also rewrites the references to the
+column); every other column, key and reference change runs in one batch, so SQLite
+rebuilds a table at most once. Indexes that go are dropped before the
 rebuild; new ones are built afterwards (see `diff`), concurrently on PostgreSQL.
 """
 
@@ -52,8 +53,13 @@ def alter_table(
         )
     old_columns: dict[str, Column] = {c["name"]: c for c in old["columns"]}
     new_columns: dict[str, Column] = {c["name"]: c for c in new["columns"]}
-    renames_up = [_rename(name, before, after, old_columns[after]) for before, after in renamed]
-    renames_down = [_rename(name, after, before, old_columns[after]) for before, after in renamed]
+    primary = old["primary_key"]
+    renames_up = [
+        _rename(name, before, after, old_columns[after], primary) for before, after in renamed
+    ]
+    renames_down = [
+        _rename(name, after, before, old_columns[after], primary) for before, after in renamed
+    ]
     for before, after in renamed:
         change.steps.append(f"rename column {name}.{before} to {after}")
 
@@ -73,7 +79,9 @@ def alter_table(
     before_batch: list[Any] = []
     for column_name, state in new_columns.items():
         if column_name in old_columns:
-            found = _alter_column(change, name, column_name, old_columns[column_name], state)
+            found = _alter_column(
+                change, name, column_name, old_columns[column_name], state, new["primary_key"]
+            )
             if found is not None:
                 forward, back, needs_fill = found
                 up.append(forward)
@@ -131,22 +139,22 @@ def alter_table(
         change.steps.append(f"drop index {index['name']} on {name}")
         drop = ops.DropIndexOp(index["name"], name)
         create = ops.CreateIndexOp(index["name"], name, index["columns"], unique=index["unique"])
-        if _backs_a_reference(index, old, new):
+        if backs_a_reference(index, old, new):
             drop, create = Kept(drop), Kept(create)
         drops.append(drop)
         restores.append(create)
 
     change.up = [*drops]
-    if renames_up:
-        change.up.append(ops.ModifyTableOps(name, renames_up))
+    # Renames are plain ALTERs, never a batch rebuild: SQLite's RENAME COLUMN also updates
+    # the references other tables make to the column, which a rebuild would leave stale.
+    change.up += renames_up
     change.up += before_batch
     if up:
         change.up.append(ops.ModifyTableOps(name, up))
     if back:
         change.down.append(ops.ModifyTableOps(name, back))
     change.down += restores  # under the new column names, so before renaming them back
-    if renames_down:
-        change.down.append(ops.ModifyTableOps(name, renames_down))
+    change.down += renames_down
     return change
 
 
@@ -157,7 +165,7 @@ class Kept:
     operation: ops.DropIndexOp | ops.CreateIndexOp
 
 
-def _backs_a_reference(index: dict[str, Any], *states: TableState) -> bool:
+def backs_a_reference(index: dict[str, Any], *states: TableState) -> bool:
     """Whether MariaDB would use this index for a reference (its leading columns)."""
     columns = index["columns"]
     return any(
@@ -173,8 +181,28 @@ def _existing_default(state: Column) -> Any:
     return sql_default(spec) if spec is not None else False
 
 
-def _rename(table_name: str, old: str, new: str, state: Column) -> ops.AlterColumnOp:
-    # MariaDB renames with CHANGE COLUMN, which restates the whole column.
+class Numbered:
+    """`autoincrement=` of an altered key the database numbers, as the file spells it.
+
+    MariaDB alters a column by restating all of it, so its AUTO_INCREMENT must be said
+    again; other databases keep the numbering and warn when told of it. The revision file
+    defines `_numbered()`, which answers True on MariaDB only.
+    """
+
+    def __repr__(self) -> str:
+        return "_numbered()"
+
+
+def _counting(state: Column, primary: list[str]) -> Numbered | None:
+    """Whether the column is a key the database numbers (None: leave it as it is)."""
+    numbered = state.get("autoincrement") and state["type"]["type"] in ("integer", "bigint")
+    return Numbered() if numbered and primary == [state["name"]] else None
+
+
+def _rename(
+    table_name: str, old: str, new: str, state: Column, primary: list[str]
+) -> ops.AlterColumnOp:
+    # MariaDB renames with CHANGE COLUMN, which restates the whole column, numbering too.
     return ops.AlterColumnOp(
         table_name,
         old,
@@ -182,11 +210,17 @@ def _rename(table_name: str, old: str, new: str, state: Column) -> ops.AlterColu
         existing_type=plain_type(state["type"]),
         existing_nullable=state["nullable"],
         existing_server_default=_existing_default(state),
+        autoincrement=_counting(state, primary),
     )
 
 
 def _alter_column(
-    change: TableChange, table_name: str, column_name: str, old: Column, new: Column
+    change: TableChange,
+    table_name: str,
+    column_name: str,
+    old: Column,
+    new: Column,
+    primary: list[str],
 ) -> tuple[ops.AlterColumnOp, ops.AlterColumnOp, bool] | None:
     """Both directions of one column's change, and whether NULL rows get its default first."""
     changes: dict[str, Any] = {}
@@ -220,11 +254,13 @@ def _alter_column(
         "existing_type": plain_type(old["type"]),
         "existing_nullable": old["nullable"],
         "existing_server_default": _existing_default(old),
+        "autoincrement": _counting(old, primary),
     }
     back = {
         "existing_type": plain_type(new["type"]),
         "existing_nullable": new["nullable"],
         "existing_server_default": _existing_default(new),
+        "autoincrement": _counting(new, primary),
     }
     return (
         ops.AlterColumnOp(table_name, column_name, **existing, **changes),

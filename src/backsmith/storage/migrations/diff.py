@@ -27,7 +27,7 @@ from backsmith.storage.migrations.align import (
     carry_names,
     index_key,
 )
-from backsmith.storage.migrations.alter import Kept, PlanError, alter_table
+from backsmith.storage.migrations.alter import Kept, PlanError, alter_table, backs_a_reference
 from backsmith.storage.migrations.state import Snapshot, TableState, plain_type, table
 
 __all__ = ["Code", "Concurrent", "Kept", "Migration", "Plan", "PlanError", "Renames", "plan"]
@@ -42,9 +42,13 @@ class Code:
 
 @dataclass(frozen=True, slots=True)
 class Concurrent:
-    """An index built or dropped outside the transaction (CONCURRENTLY on PostgreSQL)."""
+    """An index built or dropped outside the transaction (CONCURRENTLY on PostgreSQL).
+
+    `mysql_keeps`: MariaDB keeps the index (a reference on its columns needs one).
+    """
 
     operation: ops.CreateIndexOp | ops.DropIndexOp
+    mysql_keeps: bool = False
 
 
 Item = ops.MigrateOperation | Code | Concurrent | Kept
@@ -171,7 +175,8 @@ def _gained_indexes(indexes: Plan, name: str, old: TableState, new: TableState) 
             )
         create = ops.CreateIndexOp(index["name"], name, index["columns"], unique=index["unique"])
         indexes.upgrade.append(Concurrent(create))
-        indexes.downgrade.insert(0, Concurrent(ops.DropIndexOp(index["name"], name)))
+        keeps = backs_a_reference(index, new)
+        indexes.downgrade.insert(0, Concurrent(ops.DropIndexOp(index["name"], name), keeps))
     return gained
 
 

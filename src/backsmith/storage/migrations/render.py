@@ -16,6 +16,7 @@ from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 
 from backsmith.storage.columns import KEY_TEXT_LENGTH, TypeSpec
+from backsmith.storage.migrations.alter import Numbered
 from backsmith.storage.migrations.diff import Code, Concurrent, Item, Kept, Plan
 from backsmith.storage.migrations.state import Snapshot
 
@@ -82,8 +83,11 @@ def _operation(operation: ops.MigrateOperation) -> list[str]:
 def _concurrent(item: Concurrent) -> list[str]:
     operation = item.operation
     retry: list[str] = []
+    failed: list[str] = []
     if isinstance(operation, ops.CreateIndexOp):
-        retry = [f"        _drop_if_invalid({operation.index_name!r}, {operation.table_name!r})"]
+        where = f"{operation.index_name!r}, {operation.table_name!r}"
+        retry = [f"        _drop_if_invalid({where})"]
+        failed = [f"            _drop_if_invalid({where})", "            raise"]
         concurrent = ops.CreateIndexOp(
             operation.index_name,
             operation.table_name,
@@ -99,14 +103,29 @@ def _concurrent(item: Concurrent) -> list[str]:
             if_exists=True,
             postgresql_concurrently=True,
         )
+    built = _operation(concurrent)
+    if failed:  # a failed build leaves an invalid index behind: it goes with the failure
+        built = [
+            "try:",
+            *[f"    {line}" for line in built],
+            "except Exception:",
+            *[line[8:] for line in failed],
+        ]
+    other = _operation(operation)
+    if item.mysql_keeps:
+        other = [
+            "# MariaDB keeps this index: a reference on its columns needs one.",
+            'if op.get_bind().dialect.name != "mysql":',
+            *[f"    {line}" for line in other],
+        ]
     return [
         "# An index on a table that may hold rows: built without locking writes on PostgreSQL.",
         'if op.get_bind().dialect.name == "postgresql":',
         "    with op.get_context().autocommit_block():",
         *retry,
-        *[f"        {line}" for line in _operation(concurrent)],
+        *[f"        {line}" for line in built],
         "else:",
-        *[f"    {line}" for line in _operation(operation)],
+        *[f"    {line}" for line in other],
     ]
 
 
@@ -128,6 +147,13 @@ def _drop_if_invalid(index: str, table: str) -> None:
     )
     if op.get_bind().execute(invalid, {"index": index}).first() is not None:
         op.drop_index(index, table_name=table, postgresql_concurrently=True)
+'''
+
+_NUMBERED = '''
+
+def _numbered() -> bool | None:
+    """MariaDB restates a column it alters, so a numbered key says its numbering again."""
+    return True if op.get_bind().dialect.name == "mysql" else None
 '''
 
 
@@ -161,6 +187,7 @@ def render(
     risks = "".join(f"\n- {risk}" for risk in plan.risks)
     risk_text = f"\n\nRisks, planned with --allow-destructive:{risks}" if risks else ""
     snapshot = pprint.pformat(schema, width=96, sort_dicts=False)
+    upgrade, downgrade = _body(plan.upgrade), _body(plan.downgrade)
     helper = (
         _DROP_IF_INVALID
         if any(
@@ -169,6 +196,8 @@ def render(
         )
         else ""
     )
+    if f"={Numbered()!r}" in upgrade + downgrade:
+        helper += _NUMBERED
     return f'''"""{message}
 
 Revision {revision}, {after}. Planned by backsmith from the contract:
@@ -186,11 +215,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-{_body(plan.upgrade)}
+{upgrade}
 
 
 def downgrade() -> None:
-{_body(plan.downgrade)}
+{downgrade}
 {helper}
 
 # The schema after this revision: backsmith plans the next migration as the difference
