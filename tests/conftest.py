@@ -115,7 +115,9 @@ NO_MIGRATIONS = str(ROOT / "tests" / "no-migrations")
 async def start_app(model: Model, database_url: str, **settings: object) -> BacksmithApp:
     """An app with its tables created (dropped first on PostgreSQL, so each test starts empty)."""
     settings.setdefault("migrations", NO_MIGRATIONS)
-    app = create_app(model, load_settings({}, environ={}, database_url=database_url, **settings))
+    app = create_app(
+        model, load_settings(model.options, environ={}, database_url=database_url, **settings)
+    )
     if not database_url.startswith("sqlite"):
         from sqlalchemy import text
 
@@ -125,7 +127,9 @@ async def start_app(model: Model, database_url: str, **settings: object) -> Back
             await conn.execute(text("CREATE SCHEMA public"))
     app = create_app(
         model,
-        load_settings({}, environ={}, database_url=database_url, create_tables=True, **settings),
+        load_settings(
+            model.options, environ={}, database_url=database_url, create_tables=True, **settings
+        ),
         engine=app.engine,
     )
     await app.startup()

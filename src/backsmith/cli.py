@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="create missing tables on PostgreSQL (SQLite always does)",
     )
     serve.add_argument("--migrations", metavar="DIR", help=_MIGRATIONS_HELP)
+    serve.add_argument(
+        "--production",
+        action="store_const",
+        const="production",
+        dest="env",
+        help="refuse open writes, missing keys and weak secrets (as BACKSMITH_ENV=production)",
+    )
     _migrate_parsers(commands)
     return parser
 
@@ -210,19 +217,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         create_tables=args.create_tables,
         migrations=args.migrations,
+        env=args.env,
     )
+    from backsmith.http.app import create_app
     from backsmith.logs import log_to_stderr
 
     log_to_stderr(settings.log_level)  # what the preflight does (migrations applied) is logged
+    app = create_app(model, settings)  # compiles every plan: refuses an unsafe production start
     revision = asyncio.run(_preflight(model, settings))
     env: dict[str, Any] = {CONTRACT_ENV: os.path.abspath(args.contract)}
     env[DBML_ENV] = os.path.abspath(args.dbml) if args.dbml else ""
     env.update(settings.environment())  # the workers read their settings from here
     os.environ.update(env)
     if settings.workers == 1:  # one process: serve the model already loaded, not a second copy
-        from backsmith.http.app import create_app
-
-        target: Any = create_app(model, settings)
+        target: Any = app
         target.tables_ready = True  # the preflight above prepared them
         target.schema_revision = revision
     else:
@@ -235,6 +243,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         log_level=settings.log_level,
         access_log=False,
+        server_header=False,  # the server's name and version are not told (OWASP API8)
     )
     return 0
 

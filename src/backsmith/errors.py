@@ -8,7 +8,9 @@
     └── Problem                   an HTTP request answered with RFC 9457 problem+json
         ├── BadRequest            400  malformed JSON, bad cursor
         ├── ValidationFailed      400/422  parameters or body break the contract's schemas
-        ├── NotFound              404  unknown path or missing row
+        ├── Unauthorized          401  missing or bad credentials
+        ├── Forbidden             403  credentials without the role or scope asked for
+        ├── NotFound              404  unknown path, missing row, or another owner's row
         ├── MethodNotAllowed      405  path known, method not declared
         ├── Conflict              409  unique or foreign-key conflict
         ├── PayloadTooLarge       413  body over the configured cap
@@ -95,6 +97,7 @@ def _problem(status: int, code: str, title: str) -> type[Problem]:
 
 BadRequest = _problem(400, "bad-request", "Bad Request")
 Unauthorized = _problem(401, "unauthorized", "Unauthorized")
+Forbidden = _problem(403, "forbidden", "Forbidden")
 NotFound = _problem(404, "not-found", "Not Found")
 MethodNotAllowed = _problem(405, "method-not-allowed", "Method Not Allowed")
 Conflict = _problem(409, "conflict", "Conflict")

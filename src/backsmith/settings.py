@@ -44,7 +44,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ops_prefix", "", "path prefix of /healthz, /readyz, /openapi.json and /docs"),
     Setting("docs", True, "serve /docs and /openapi.json"),
     Setting("log_level", "info", "log level: debug, info, warning, error"),
-    Setting("jwt_secret", "", "HS256 secret of bearer tokens that name the caller (sub)"),
+    Setting("env", "development", "development or production (production refuses open writes)"),
+    Setting("jwt_secret", "", "secret of HS256/384/512 bearer tokens"),
+    Setting("jwt_public_key", "", "PEM file of the public key of RS/ES/EdDSA bearer tokens"),
+    Setting("jwt_jwks", "", "JWKS file or https URL of bearer token keys, chosen by kid"),
+    Setting("jwt_algorithms", "", "accepted token algorithms, comma-separated (default: by key)"),
+    Setting("jwt_issuer", "", "the iss tokens must carry (empty: not checked)"),
+    Setting("jwt_audience", "", "the aud tokens must carry (empty: not checked)"),
+    Setting("jwt_leeway", 60, "seconds of clock skew allowed on exp and nbf"),
+    Setting("roles_claim", "roles", "token claim listing the caller's roles", "roles-claim"),
+    Setting(
+        "admin_roles", "admin", "roles that see every owner's rows, comma-separated", "admin-roles"
+    ),
+    Setting("hsts", 0, "Strict-Transport-Security max-age in seconds (0: not sent)"),
 )
 
 
@@ -62,11 +74,31 @@ class Settings:
     ops_prefix: str = ""
     docs: bool = True
     log_level: str = "info"
+    env: str = "development"
     jwt_secret: str = ""
+    jwt_public_key: str = ""
+    jwt_jwks: str = ""
+    jwt_algorithms: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_leeway: int = 60
+    roles_claim: str = "roles"
+    admin_roles: Any = "admin"  # a list in the contract, comma-separated in the environment
+    hsts: int = 0
+
+    @property
+    def production(self) -> bool:
+        return self.env.strip().lower() == "production"
+
+    @property
+    def admin_role_names(self) -> frozenset[str]:
+        return names(self.admin_roles)
 
     def environment(self) -> dict[str, str]:
         """Every setting as the `BACKSMITH_*` variables that reproduce it in another process."""
-        return {f"BACKSMITH_{f.name.upper()}": str(getattr(self, f.name)) for f in fields(self)}
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["admin_roles"] = ",".join(sorted(self.admin_role_names))
+        return {f"BACKSMITH_{name.upper()}": str(value) for name, value in values.items()}
 
     def dump(self) -> dict[str, Any]:
         """Every setting, secrets masked, for showing."""
@@ -74,6 +106,12 @@ class Settings:
         if values["jwt_secret"]:
             values["jwt_secret"] = "***"
         return values
+
+
+def names(value: Any) -> frozenset[str]:
+    """Role names from a list or a comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else value or ()
+    return frozenset(str(item).strip() for item in items if str(item).strip())
 
 
 def _coerce(value: str, default: Any) -> Any:

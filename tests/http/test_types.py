@@ -219,37 +219,44 @@ async def test_ids_are_uuid7_and_increase_over_time(things: httpx.AsyncClient) -
     assert [value.int >> 80 for value in ids] == sorted({value.int >> 80 for value in ids})
 
 
-async def test_a_client_id_is_ignored(things: httpx.AsyncClient) -> None:
+async def test_a_client_id_is_refused_and_nothing_is_stored(things: httpx.AsyncClient) -> None:
     mine = "00000000-0000-4000-8000-000000000000"
-    created = await _create(things, id=mine)
-    assert created["id"] != mine and UUID(created["id"]).version == 7
+    response = await things.post("/things", json={"name": "thing", "id": mine})
+    assert response.status_code == 422
+    assert _problem_pointers(response) == ["#/id"]
+    assert (await things.get(f"/things/{mine}")).status_code == 404
+    created = await _create(things)
+    assert UUID(created["id"]).version == 7
 
 
 async def test_created_and_updated_at_are_set_by_the_server(things: httpx.AsyncClient) -> None:
     start = datetime.now(UTC) - timedelta(seconds=1)
     stale = "2000-01-01T00:00:00+00:00"
-    created = await _create(things, created_at=stale, updated_at=stale)
+    refused = await things.post("/things", json={"name": "x", "created_at": stale})
+    assert refused.status_code == 422 and _problem_pointers(refused) == ["#/created_at"]
+    created = await _create(things)
     created_at, updated_at = _instant(created["created_at"]), _instant(created["updated_at"])
     assert start <= created_at <= datetime.now(UTC) + timedelta(seconds=1)
     assert created_at == updated_at
 
     await asyncio.sleep(0.01)
-    patched = await _patch(
-        things, created["id"], {"name": "renamed", "created_at": stale, "updated_at": stale}
-    )
+    stamped = {"name": "renamed", "created_at": stale, "updated_at": stale}
+    path = f"/things/{created['id']}"
+    refused = await things.patch(path, json=stamped, headers=MERGE_PATCH)
+    assert refused.status_code == 422
+    assert _problem_pointers(refused) == ["#/created_at", "#/updated_at"]
+    patched = await _patch(things, created["id"], {"name": "renamed"})
     assert patched["name"] == "renamed"
     assert patched["created_at"] == created["created_at"]
     assert _instant(patched["updated_at"]) > updated_at
 
     await asyncio.sleep(0.01)
-    replaced = await things.put(
-        f"/things/{created['id']}",
-        json={"name": "again", "created_at": stale, "updated_at": stale},
-    )
+    assert (await things.put(path, json={**stamped, "name": "again"})).status_code == 422
+    replaced = await things.put(path, json={"name": "again"})
     assert replaced.status_code == 200, replaced.text
     assert replaced.json()["created_at"] == created["created_at"]
     assert _instant(replaced.json()["updated_at"]) > _instant(patched["updated_at"])
-    read = (await things.get(f"/things/{created['id']}")).json()
+    read = (await things.get(path)).json()
     assert read["created_at"] == created["created_at"]
     assert read["updated_at"] == replaced.json()["updated_at"]
 

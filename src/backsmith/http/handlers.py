@@ -11,13 +11,15 @@ import orjson
 
 from backsmith.errors import (
     Conflict,
+    Forbidden,
     NotFound,
     NotImplementedOperation,
     Problem,
     Unprocessable,
     ValidationFailed,
 )
-from backsmith.http.auth import missing, unknown_caller
+from backsmith.http.access import missing, unknown_caller
+from backsmith.http.ownership import narrow
 from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
@@ -82,8 +84,22 @@ def _bound(plan: OperationPlan, principal: Any) -> dict[str, Any]:
 
 
 def _principal(plan: OperationPlan, request: Request) -> Any:
-    """The caller's subject when the operation depends on it; None for an anonymous caller."""
-    return plan.callers.subject(request) if plan.needs_caller else None
+    """The caller's subject; None for an anonymous caller."""
+    principal = request.principal
+    return principal.subject if principal is not None else None
+
+
+def _owned(plan: OperationPlan, request: Request) -> tuple[dict[str, Any], list[Any]]:
+    """What keeps an owned resource's statement to the caller's rows (nothing for admins)."""
+    ownership = plan.ownership
+    if ownership is None:
+        return {}, []
+    principal = request.principal
+    if principal is None:
+        raise missing()
+    if plan.guard.sees_all(principal):
+        return {}, []
+    return ownership.conditions(principal)
 
 
 def _invalid(plan: OperationPlan, detail: str, **where: str) -> ValidationFailed:
@@ -115,10 +131,21 @@ async def _run(
         raise unavailable() from None
 
 
-async def _require_parents(plan: OperationPlan, conn: Any, parsed: Parsed) -> None:
-    """404 when a parent a nested path names does not exist (/authors/999/books)."""
-    for name, parent, column in plan.parents:
-        if await parent.fetch_one(conn, {column: parsed.path[name]}) is None:
+async def _require_parents(
+    plan: OperationPlan, conn: Any, parsed: Parsed, request: Request
+) -> None:
+    """404 when a parent a nested path names does not exist (/authors/999/books), or
+    belongs to someone else (/orders/<another's>/lines)."""
+    principal = request.principal
+    for (name, parent, column), ownership in zip(plan.parents, plan.parent_owners, strict=True):
+        equals: dict[str, Any] = {column: parsed.path[name]}
+        where: list[Any] = []
+        if ownership is not None and not plan.guard.sees_all(principal):
+            if principal is None:
+                raise missing()
+            owned, where = ownership.conditions(principal)
+            narrow(equals, owned, where)
+        if await parent.fetch_one(conn, equals, where=where) is None:
             raise NotFound(f"No parent item matches path parameter '{name}'.")
 
 
@@ -181,6 +208,9 @@ async def handle_list(plan: OperationPlan, database: Database, request: Request)
     for name, column in plan.filters:
         if name in parsed.query:
             equals[column] = parsed.query[name]
+    owned, owned_where = _owned(plan, request)
+    narrow(equals, owned, where)  # after the filters: ?customer_id=<another's> finds nothing
+    where.extend(owned_where)
     paginated = plan.pagination is not None
     limit = _int(
         parsed.query.get(roles.get("limit", "")),
@@ -222,7 +252,7 @@ async def handle_list(plan: OperationPlan, database: Database, request: Request)
             conn, equals, order, limit + 1, after, offset, extras, where, params
         )
         if not rows:
-            await _require_parents(plan, conn, parsed)
+            await _require_parents(plan, conn, parsed, request)
         total = await queries.count(conn, equals, where, params) if envelope.total else None
         rows = rows[: limit + 1]
         items = await shaper.shape(conn, rows[:limit], principal)
@@ -385,13 +415,22 @@ async def handle_create(plan: OperationPlan, database: Database, request: Reques
     given = column_values(plan.writable, body, True, plan.validation_status, plan.body_pointer)
     children = _child_items(plan, body, creating=True)
     queries = plan.queries
+    scope = _scope(plan, parsed)
+    checks_reference = _own_new_row(plan, request, given)
 
     # One INSERT ... RETURNING is atomic alone; anything more runs in a transaction.
-    several = bool(plan.parents or plan.derive or children or not plan.shaper.flat)
+    several = bool(
+        plan.parents or plan.derive or children or checks_reference or not plan.shaper.flat
+    )
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
-        await _require_parents(plan, conn, parsed)
-        values = {**plan.stamps.values(creating=True), **given, **_scope(plan, parsed)}  # type: ignore[union-attr]
+        await _require_parents(plan, conn, parsed, request)
+        values = {**plan.stamps.values(creating=True), **given, **scope}  # type: ignore[union-attr]
+        if checks_reference:
+            from_path = plan.ownership.reference in scope  # type: ignore[union-attr]
+            await plan.ownership.require_owned_reference(  # type: ignore[union-attr]
+                conn, values, request.principal, from_path, plan.body_names, plan.body_pointer
+            )
         if plan.derive:
             await derive(conn, queries.table, plan.derive, values, attempt)
         row = await queries.insert(conn, values)
@@ -418,18 +457,44 @@ async def handle_create(plan: OperationPlan, database: Database, request: Reques
     return json_response(plan.operation.response.status, _dumps(_wrap(plan, item)), headers)
 
 
+def _own_new_row(plan: OperationPlan, request: Request, given: dict[str, Any]) -> bool:
+    """Give a new row the caller as its owner; whether its parent's owner is still to check."""
+    ownership = plan.ownership
+    if ownership is None:
+        return False
+    principal = request.principal
+    if principal is None:
+        raise missing()
+    if plan.guard.sees_all(principal):
+        if not ownership.owner.hops and ownership.owner.column not in given:
+            given[ownership.owner.column] = ownership.value(principal)
+        return False
+    if ownership.owner.hops:
+        return True
+    ownership.refuse_other_owner(given, principal, plan.body_names, plan.body_pointer)
+    value = ownership.value(principal)
+    if value is None:
+        raise Forbidden("Not allowed: the caller's credentials name no possible owner.")
+    given[ownership.owner.column] = value
+    return False
+
+
 async def handle_read(plan: OperationPlan, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
     principal = _principal(plan, request)
     queries, shaper = plan.queries, plan.shaper
+    owned, where = _owned(plan, request)
+    equals = _scope(plan, parsed)
+    narrow(equals, owned, where)
+    where.extend(_across(plan, parsed, principal))
 
     async def work(conn: Any) -> dict[str, Any] | None:
         row = await queries.fetch_one(
             conn,
-            _scope(plan, parsed),
+            equals,
             extras=shaper.extras(principal),
-            where=_across(plan, parsed, principal),
+            where=where,
             params=_bound(plan, principal),
         )
         return None if row is None else (await shaper.shape(conn, [row], principal))[0]
@@ -492,10 +557,18 @@ async def _change(
     principal = _principal(plan, request)
     equals = _key_equals(plan, parsed, body)
     values = column_values(plan.writable, body, replace, plan.validation_status, plan.body_pointer)
+    owned, owned_where = _owned(plan, request)
+    checks_reference = False
+    if plan.ownership is not None and (owned or owned_where):
+        plan.ownership.refuse_other_owner(
+            values, request.principal, plan.body_names, plan.body_pointer
+        )
+        checks_reference = plan.ownership.reference in values
+    where = [*_across(plan, parsed, principal), *owned_where]
+    narrow(equals, owned, where)
     for column in equals:  # the key addresses the row; it is never rewritten
         values.pop(column, None)
     children = _child_items(plan, body, creating=False)
-    where = _across(plan, parsed, principal)
     patch = {}
     if not replace:  # nested objects merge into what is stored
         patch = {
@@ -505,10 +578,14 @@ async def _change(
         }
     queries, stamps = plan.queries, plan.stamps
     assert plan.shaper is not None
-    several = bool(patch or where or children or not plan.shaper.flat)
+    several = bool(patch or where or children or checks_reference or not plan.shaper.flat)
     params = _bound(plan, principal)
 
     async def work(conn: Any) -> dict[str, Any] | None:
+        if checks_reference:  # moving a row under another parent: one the caller owns
+            await plan.ownership.require_owned_reference(  # type: ignore[union-attr]
+                conn, values, request.principal, False, plan.body_names, plan.body_pointer
+            )
         if patch or where:  # read under a lock first
             current = await queries.fetch_one(
                 conn, equals, for_update=True, where=where, params=params
@@ -545,8 +622,10 @@ async def handle_delete(plan: OperationPlan, database: Database, request: Reques
     parsed = await plan.parse(request)
     assert plan.queries is not None and plan.shaper is not None and plan.operation.response
     principal = _principal(plan, request)
+    owned, owned_where = _owned(plan, request)
     equals = _scope(plan, parsed)
-    where = _across(plan, parsed, principal)
+    where = [*_across(plan, parsed, principal), *owned_where]
+    narrow(equals, owned, where)
     response = plan.operation.response
     shaped = response.status != 204 and response.media_type is not None
     queries, shaper = plan.queries, plan.shaper

@@ -13,13 +13,16 @@ import orjson
 import sqlalchemy as sa
 
 from backsmith.errors import BadRequest, UnsupportedMediaType, ValidationFailed
-from backsmith.http.auth import Callers
+from backsmith.http.access import Credential, Guard, credentials_for
+from backsmith.http.body_fields import BodyFields
+from backsmith.http.ownership import Ownership
 from backsmith.http.params import ParamDecoder
 from backsmith.http.request import Request
 from backsmith.http.shaping import Shaper
+from backsmith.http.tokens import TokenVerifier
 from backsmith.http.validation import SchemaValidator
 from backsmith.http.writes import Children, Stamps, children_of, writable_fields
-from backsmith.model.schemas import JsonSchemaConverter
+from backsmith.model.schemas import JsonSchemaConverter, flatten
 from backsmith.model.types import Field, Kind, Model, Operation, Param, Resource
 from backsmith.settings import Settings
 from backsmith.storage.queries import Ordering, TableQueries, from_json, order_keys
@@ -52,6 +55,7 @@ class OperationPlan:
         settings: Settings,
         tables: dict[str, sa.Table],
         converters: Converters,
+        credentials: dict[str, Credential],
     ) -> None:
         self.operation = operation
         self.settings = settings
@@ -92,13 +96,20 @@ class OperationPlan:
             p for p in operation.params if p.role == "filter" and (p.hops or p.computed)
         ]
         self.tables = tables
-        self.callers = Callers(settings.jwt_secret)
         self.needs_caller = operation.link_principal is not None or _uses_caller(operation)
+        owner = model.owners.get(self.resource.table) if self.resource is not None else None
+        owned = owner is not None and operation.kind not in (Kind.CUSTOM, Kind.LINK, Kind.UNLINK)
+        self.ownership = Ownership(owner, tables[self.resource.table], tables) if owned else None  # type: ignore[arg-type, union-attr]
+        self.guard = Guard(operation.access, credentials, settings.admin_role_names, owned)
+        # Whether requests are admitted by the guard first: not for an open operation that
+        # nothing about the caller changes.
+        self.guarded = not self.guard.anonymous or self.needs_caller
         self.param_fields = _param_fields(model, operation, self.resource)
         self.default_order = Ordering(())
         self.queries: TableQueries | None = None
         self.shaper: Shaper | None = None
         self.writable: dict[str, Field] = {}
+        self.body_names: dict[str, str] = {}  # column -> the body property that writes it
         self.children: list[Children] = []
         self.derive: tuple[tuple[str, str], ...] = ()
         self.stamps: Stamps | None = None
@@ -109,6 +120,7 @@ class OperationPlan:
         self.caller_key: str | None = None
         wrapper = operation.body_wrapper
         self.body_pointer = f"#/{wrapper}" if wrapper else "#"
+        self.body_fields = _body_fields(model, operation)
         self.target_queries: TableQueries | None = None
         self.target_param: Param | None = None
         self.answers_target = False
@@ -116,13 +128,20 @@ class OperationPlan:
         self.location_template = ""
         # Parent rows a nested path names: (path parameter, parent table, parent column).
         self.parents: list[tuple[str, TableQueries, str]] = []
+        self.parent_owners: list[Ownership | None] = []  # each parent's owner, if it has one
         if self.resource is not None and operation.kind != Kind.CUSTOM:
             self.parents = self._plan_parents(tables)
+            for _, parent, _ in self.parents:
+                parent_owner = model.owners.get(parent.table.name)
+                self.parent_owners.append(
+                    Ownership(parent_owner, parent.table, tables) if parent_owner else None
+                )
             self.queries = TableQueries(tables[self.resource.table])
             response = operation.response
             if response is not None and response.shape is not None:
                 self.shaper = Shaper(response.shape, model, tables)
             self.writable = writable_fields(self.resource, operation.body_shape)
+            self.body_names = {f.column: name for name, f in self.writable.items()}
             self.children = children_of(
                 operation.body_shape, model, tables, operation.replace_children
             )
@@ -273,7 +292,25 @@ class OperationPlan:
         except orjson.JSONDecodeError as exc:
             raise BadRequest(f"The body is not valid JSON: {exc}.") from None
         errors = self.body_validator.errors(body) if self.body_validator is not None else []
+        if self.body_fields is not None:
+            wrapper = self.operation.body_wrapper
+            item = body.get(wrapper) if wrapper and isinstance(body, dict) else body
+            errors.extend(self.body_fields.errors(item, self.body_pointer))
         return body, errors
+
+
+def _body_fields(model: Model, operation: Operation) -> BodyFields | None:
+    """The mass-assignment check of a create, replace or update."""
+    if operation.kind not in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE):
+        return None
+    schema = operation.body_schema
+    if operation.body_wrapper and isinstance(schema, dict):
+        properties = flatten(model.document, schema).get("properties") or {}
+        schema = properties.get(operation.body_wrapper)
+    fields = BodyFields(
+        model.document, schema, operation.key_in_body, operation.ignore_unknown_fields
+    )
+    return fields if fields.checks else None
 
 
 def _uses_caller(operation: Operation) -> bool:
@@ -322,7 +359,8 @@ def compile_plans(
         JsonSchemaConverter(model.document, model.openapi_version, "request"),
         JsonSchemaConverter(model.document, model.openapi_version, "response"),
     )
+    credentials = credentials_for(model.schemes, TokenVerifier(settings))
     return {
-        op.operation_id: OperationPlan(model, op, settings, tables, converters)
+        op.operation_id: OperationPlan(model, op, settings, tables, converters, credentials)
         for op in model.operations
     }

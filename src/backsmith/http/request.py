@@ -18,13 +18,14 @@ def raw_path(scope: Scope) -> str:
 
 
 class Request:
-    __slots__ = ("_query", "path_params", "receive", "scope")
+    __slots__ = ("_query", "path_params", "principal", "receive", "scope")
 
     def __init__(self, scope: Scope, receive: Receive, path_params: dict[str, str]) -> None:
         self.scope = scope
         self.receive = receive
         self.path_params = path_params
         self._query: dict[str, list[str]] | None = None
+        self.principal: Any = None  # the verified caller, once the operation's guard admits
 
     @property
     def path(self) -> str:

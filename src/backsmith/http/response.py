@@ -14,8 +14,10 @@ class Response:
     media_type: bytes | None = b"application/json"
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
-    async def send(self, send: Send, head: bool = False) -> None:
-        headers = list(self.headers)
+    async def send(
+        self, send: Send, head: bool = False, always: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        headers = [*self.headers, *always] if always else list(self.headers)
         if self.media_type is not None and self.status != 204 and self.status != 304:
             headers.append((b"content-type", self.media_type))
         if self.status != 204 and self.status != 304:

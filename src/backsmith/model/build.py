@@ -11,6 +11,7 @@ from backsmith.model.consistency import compare_dbml
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper, json_content
+from backsmith.model.owners import read_owners
 from backsmith.model.relations import RelationGraph
 from backsmith.model.resources import (
     infer_relations,
@@ -19,6 +20,7 @@ from backsmith.model.resources import (
     table_name_for,
 )
 from backsmith.model.schemas import deref, flatten, schema_types
+from backsmith.model.security import read_schemes, security_issues
 from backsmith.model.shapes import ShapeBuilder
 from backsmith.model.types import Model, Resource
 from backsmith.model.vocabulary import METHODS, check_extensions
@@ -41,6 +43,9 @@ def build_model(contract: Contract) -> Model:
     else:
         resources, schema_resources = _from_schemas(document, schemas)
     graph = RelationGraph(resources)
+    owners, owner_issues = read_owners(contract, resources, schema_resources, graph)
+    if owner_issues:
+        raise ContractError(owner_issues)
     shapes = ShapeBuilder(document, graph, schema_resources, contract.issue)
     if dbml is not None:
         warnings.extend(
@@ -58,6 +63,8 @@ def build_model(contract: Contract) -> Model:
         raise ContractError(shapes.issues)
     warnings.extend(missing_indexes(contract, graph, operations))
     _check_duplicate_ids(contract, operations)
+    schemes = read_schemes(document)
+    gaps = security_issues(contract, schemes, operations)
     info = document.get("info") or {}
     return Model(
         title=str(info.get("title", "")),
@@ -69,6 +76,9 @@ def build_model(contract: Contract) -> Model:
         options=options,
         warnings=tuple(w.render() for w in warnings),
         path=contract.path,
+        schemes=schemes,
+        owners=owners,
+        security_gaps=tuple(g.render() for g in gaps),
     )
 
 

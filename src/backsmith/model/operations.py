@@ -9,6 +9,7 @@ from backsmith.contract.source import escape
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.relations import RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
+from backsmith.model.security import access_of
 from backsmith.model.shapes import ShapeBuilder, natural_key
 from backsmith.model.types import (
     Envelope,
@@ -202,6 +203,11 @@ class OperationMapper:
             "body_schema": body_schema,
             "body_media_types": body_media,
             "body_required": body_required,
+            "access": access_of(self.document, op, ext),
+            "ignore_unknown_fields": ext.get(
+                "unknown-fields", (self.document.get("x-backsmith") or {}).get("unknown-fields")
+            )
+            == "ignore",
         }
 
         def custom(reason: str, resource: str | None = None) -> Operation:

@@ -259,6 +259,62 @@ class Response:
     shape: ItemShape | None = None
 
 
+# Scheme kinds this version verifies (see backsmith.http.credentials).
+BEARER_JWT = "bearer-jwt"  # http bearer, oauth2, openIdConnect: a JWT in Authorization
+PREFIXED_JWT = "prefixed-jwt"  # apiKey in Authorization with another prefix (Token <jwt>)
+UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    """One entry of `components.securitySchemes`, as backsmith verifies it."""
+
+    name: str
+    kind: str
+    type: str  # as declared: http, apiKey, oauth2, openIdConnect, mutualTLS
+    location: str = "header"  # apiKey: header, query or cookie
+    parameter: str = "authorization"  # the header, query parameter or cookie carrying it
+    prefix: str = "Bearer"  # the word before the token in Authorization
+    scoped: bool = False  # oauth2 and openIdConnect: requirement lists are token scopes
+    reason: str = ""  # why it is unsupported
+
+
+Requirement = tuple[tuple[str, tuple[str, ...]], ...]  # (scheme, scopes or roles) all needed
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who may call one operation."""
+
+    requirements: tuple[Requirement, ...] | None = None  # None: the contract says nothing
+    roles: tuple[str, ...] = ()  # x-backsmith roles: the caller needs one of them
+    public: bool = False  # x-backsmith public: open on purpose
+
+    @property
+    def anonymous(self) -> bool:
+        """Whether a caller with no credentials is admitted by the requirements."""
+        return self.requirements is None or any(not r for r in self.requirements)
+
+    @property
+    def secured(self) -> bool:
+        """Whether any credential is asked for (requirements or roles)."""
+        return bool(self.roles) or not self.anonymous
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Where a row's owner is: `column` of the row, or of the row `hops` reach."""
+
+    column: str
+    hops: tuple[Hop, ...] = ()
+    declared: str = ""
+
+    def describe(self) -> str:
+        if not self.hops:
+            return self.column
+        return f"{'.'.join(h.target for h in self.hops)}.{self.column}"
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     """One method on one path, and how it is served."""
@@ -286,6 +342,8 @@ class Operation:
     replace_children: bool = False
     link: Hop | None = None  # LINK/UNLINK: the relation whose row is added or removed
     link_principal: str | None = None  # the caller's link: the column that names the caller
+    access: Access = field(default_factory=Access)
+    ignore_unknown_fields: bool = False  # x-backsmith unknown-fields: ignore
 
     @property
     def pagination(self) -> str | None:
@@ -312,6 +370,10 @@ class Model:
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     path: str = ""  # the contract file it was read from
+    schemes: dict[str, Scheme] = field(default_factory=dict)
+    owners: dict[str, Owner] = field(default_factory=dict)  # by table
+    # Operations whose security this version cannot verify, rendered: serve refuses them.
+    security_gaps: tuple[str, ...] = ()
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""

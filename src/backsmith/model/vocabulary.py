@@ -26,6 +26,9 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "max-page-size": ((int,), "largest page a client may ask for"),
     "max-body-size": ((int,), "largest request body, in bytes"),
     "migrations": ((str,), "folder of migration files, relative to the contract"),
+    "admin-roles": ((str, list), "roles that see and change every owner's rows"),
+    "roles-claim": ((str,), "the token claim that lists the caller's roles (default roles)"),
+    "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "table": ((str,), "table that stores this schema's items"),
@@ -33,6 +36,7 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "derive": ((dict,), "fields filled from others on create, e.g. {slug: title}"),
     "computed": ((dict,), "computed properties, e.g. {wishlistedCount: {count: wishlists}}"),
     "renamed-from": ((str,), "the table's earlier name: migrations rename it, keeping its rows"),
+    "owner": ((str,), "the column naming the caller a row belongs to, e.g. 'order.customer_id'"),
 }
 PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "column": ((str,), "column this property is stored in"),
@@ -55,8 +59,15 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "link": ((str,), "join table whose row for the caller this operation adds or removes"),
     "children": ((str,), "'replace' lets this PUT or PATCH replace nested children"),
     "envelope": ((str, dict), "where a response puts its items, e.g. {items: data}"),
+    "roles": ((str, list), "roles the caller needs one of, e.g. [staff]"),
+    "public": ((bool,), "true: open to anyone on purpose, also in production"),
+    "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
+SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "format": ((str,), "'jwt': the apiKey carries a JWT, e.g. 'Authorization: Token <jwt>'"),
+    "prefix": ((str,), "the word before a JWT apiKey in Authorization, e.g. Token"),
+}
 
 # Parts of a response envelope an operation can place (`x-backsmith: {envelope: {...}}`).
 ENVELOPE_PARTS = (
@@ -75,13 +86,10 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 # Keys the design names for later versions: say so instead of "unknown key".
 _LATER = {
-    "roles",
-    "owner",
     "rate-limit",
     "idempotency",
     "slo",
     "handler",
-    "public",
 }
 
 
@@ -100,6 +108,12 @@ def extensions(contract: Contract) -> Iterator[tuple[str, Any, Level]]:
                 pointer = f"/components/schemas/{escape(name)}"
                 yield pointer, schema.get(EXTENSION), SCHEMA_KEYS
                 yield from _properties(pointer, schema, 0)
+    schemes = components.get("securitySchemes") or {}
+    if isinstance(schemes, dict):
+        for name, scheme in schemes.items():
+            if isinstance(scheme, dict):
+                pointer = f"/components/securitySchemes/{escape(name)}"
+                yield pointer, scheme.get(EXTENSION), SCHEME_KEYS
     parameters = components.get("parameters") or {}
     if isinstance(parameters, dict):
         for name, param in parameters.items():
@@ -178,9 +192,16 @@ def _check_key(
         allowed = ", ".join(sorted(vocabulary))
         return [contract.issue(f"{message} (allowed here: {allowed})", pointer)]
     types, _ = vocabulary[key]
-    if not isinstance(setting, types) or isinstance(setting, bool):
+    if not isinstance(setting, types) or (isinstance(setting, bool) and bool not in types):
         expected = " or ".join(t.__name__ for t in types)
         return [contract.issue(f"{EXTENSION} '{key}' must be {expected}", pointer)]
+    roles = key in ("roles", "admin-roles") and isinstance(setting, list)
+    if roles and not (setting and all(isinstance(role, str) and role for role in setting)):
+        return [contract.issue(f"{EXTENSION} '{key}' must list role names", pointer)]
+    if key == "unknown-fields" and setting not in ("reject", "ignore"):
+        return [contract.issue(f"{EXTENSION} 'unknown-fields' must be reject or ignore", pointer)]
+    if key == "format" and setting != "jwt":
+        return [contract.issue(f"{EXTENSION} 'format' can only be 'jwt'", pointer)]
     if key == "kind" and setting not in KINDS:
         close = difflib.get_close_matches(str(setting), KINDS, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,151 @@
+"""Who may call an operation: its security requirements and roles, checked before parsing.
+
+Each operation compiles a `Guard` once. An operation the contract leaves open costs
+nothing: its guard only reads a token when one is sent, for values that depend on the
+caller (`wishlisted`). Missing or bad credentials answer 401 with `WWW-Authenticate`
+(RFC 6750 §3); valid credentials without the role or scope asked for answer 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from backsmith.errors import Forbidden, Unauthorized
+from backsmith.http.request import Request
+from backsmith.http.tokens import Principal, TokenRejected, TokenVerifier
+from backsmith.model.types import BEARER_JWT, PREFIXED_JWT, Access, Requirement, Scheme
+
+# What a caller with no requirements declared may present: a bearer token.
+IMPLIED = Scheme("bearer", BEARER_JWT, "http")
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """How one scheme reads and verifies what a request carries."""
+
+    scheme: Scheme
+    verifier: TokenVerifier
+
+    @property
+    def challenge(self) -> str:
+        return self.scheme.prefix
+
+    async def read(self, request: Request) -> Principal | None:
+        """The caller it names; None when the request carries nothing for this scheme."""
+        header = request.header(b"authorization")
+        if not header:
+            return None
+        word, _, token = header.strip().partition(" ")
+        if word.lower() != self.scheme.prefix.lower():
+            return None  # another scheme's credential
+        token = token.strip()
+        if not token:
+            raise _invalid(self.challenge, "the Authorization header carries no token")
+        try:
+            return await self.verifier.verify(token, self.scheme.name)
+        except TokenRejected as error:
+            raise _invalid(self.challenge, f"{error}.") from None
+
+
+def _invalid(challenge: str, detail: str) -> Unauthorized:
+    header = f'{challenge} error="invalid_token"'
+    return Unauthorized(  # type: ignore[no-any-return]
+        f"The credentials are not valid: {detail}", headers={"www-authenticate": header}
+    )
+
+
+class Guard:
+    """One operation's admission check."""
+
+    def __init__(
+        self,
+        access: Access,
+        credentials: Mapping[str, Credential],
+        admin_roles: frozenset[str],
+        owned: bool,
+    ) -> None:
+        self.roles = frozenset(access.roles)
+        self.admin_roles = admin_roles
+        self.credentials = credentials
+        first = next(iter(credentials.values()), None)
+        self.verifier: TokenVerifier | None = first.verifier if first is not None else None
+        requirements = access.requirements
+        if requirements is None or not any(requirements):
+            # Nothing asked for: any scheme the contract declares may name the caller.
+            optional = [((name, ()),) for name in credentials]
+            self.anonymous = not self.roles and not owned
+            self.requirements: tuple[Requirement, ...] = tuple(optional)
+        else:
+            self.anonymous = any(not r for r in requirements) and not self.roles and not owned
+            # Alternatives naming a scheme this version cannot verify are never satisfied
+            # (serve refuses an operation left with none; see model.security).
+            self.requirements = tuple(
+                r for r in requirements if r and all(name in credentials for name, _ in r)
+            )
+        self.challenges = ", ".join(
+            dict.fromkeys(credentials[name].challenge for r in self.requirements for name, _ in r)
+        )
+
+    async def admit(self, request: Request) -> Principal | None:
+        """The caller, None for an admitted anonymous one; or 401 / 403."""
+        insufficient = ""
+        for requirement in self.requirements:
+            principal: Principal | None = None
+            for name, needed in requirement:
+                found = await self.credentials[name].read(request)
+                if found is None:
+                    principal = None
+                    break
+                held = found.scopes if self.credentials[name].scheme.scoped else found.roles
+                missing = [n for n in needed if n not in held]
+                if missing:
+                    principal = None
+                    insufficient = f"the credentials lack {', '.join(missing)}"
+                    break
+                principal = principal or found
+            if principal is not None:
+                return self._with_roles(principal)
+        if self.anonymous:  # credentials that do not pass an alternative: anonymous still
+            return None
+        if insufficient:
+            raise Forbidden(f"Not allowed: {insufficient}.")
+        raise Unauthorized(  # type: ignore[no-any-return]
+            "This operation needs credentials; send them as the contract's securitySchemes say.",
+            headers={"www-authenticate": self.challenges or "Bearer"},
+        )
+
+    def _with_roles(self, principal: Principal) -> Principal:
+        if self.roles and not (principal.roles & (self.roles | self.admin_roles)):
+            needed = ", ".join(sorted(self.roles))
+            raise Forbidden(f"Not allowed: this operation needs the role {needed}.")
+        return principal
+
+    def sees_all(self, principal: Principal | None) -> bool:
+        """Whether the caller holds a role that sees every owner's rows."""
+        return principal is not None and bool(principal.roles & self.admin_roles)
+
+
+def credentials_for(
+    schemes: Mapping[str, Scheme], verifier: TokenVerifier
+) -> dict[str, Credential]:
+    """A credential reader per scheme this version verifies (IMPLIED when none is declared)."""
+    usable = {
+        name: Credential(scheme, verifier)
+        for name, scheme in schemes.items()
+        if scheme.kind in (BEARER_JWT, PREFIXED_JWT)
+    }
+    return usable or {IMPLIED.name: Credential(IMPLIED, verifier)}
+
+
+def missing() -> Unauthorized:
+    """The answer to an anonymous call of an operation that acts for the caller."""
+    return Unauthorized(  # type: ignore[no-any-return]
+        "This operation acts for the caller; send 'Authorization: Bearer <token>'.",
+        headers={"www-authenticate": "Bearer"},
+    )
+
+
+def unknown_caller() -> Unauthorized:
+    """A valid token whose subject is no row of the callers' table."""
+    return _invalid("Bearer", "the token's subject names no known caller.")
