@@ -28,5 +28,4 @@ test: lint
 	$(VENV)/bin/pytest --cov=backsmith --cov-report=term --cov-fail-under=85 -p no:cacheprovider
 
 bench: $(STAMP)
-	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
 	bash benchmarks/run.sh

@@ -47,6 +47,21 @@ FLOORS = {
 }
 
 
+def product(n: int) -> dict[str, Any]:
+    """Row `n` of the workload, as the harness seeds PostgreSQL."""
+    stamp = datetime(2026, 1, 1, tzinfo=UTC) - timedelta(minutes=5 * n)
+    return {
+        "id": UUID(hashlib.md5(f"product-{n}".encode()).hexdigest()),
+        "sku": f"SKU-{n:08d}",
+        "name": f"Product {n}",
+        "price_cents": (n * 7919) % 100_000,
+        "category": CATEGORIES[n % 8],
+        "tags": TAGS[: n % 5],
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
 def seed(bench: Path, path: Path) -> list[str]:
     """The workload's table in a new SQLite file, seeded like the harness seeds PostgreSQL."""
     model = load_model(bench / "workload" / "api.yaml", bench / "workload" / "schema.dbml")
@@ -54,22 +69,7 @@ def seed(bench: Path, path: Path) -> list[str]:
     engine = sa.create_engine(f"sqlite:///{path}")
     metadata.create_all(engine)
     table = metadata.tables["products"]
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    rows = []
-    for n in range(1, ROWS + 1):
-        stamp = start - timedelta(minutes=5 * n)
-        rows.append(
-            {
-                "id": UUID(hashlib.md5(f"product-{n}".encode()).hexdigest()),
-                "sku": f"SKU-{n:08d}",
-                "name": f"Product {n}",
-                "price_cents": (n * 7919) % 100_000,
-                "category": CATEGORIES[n % 8],
-                "tags": TAGS[: n % 5],
-                "created_at": stamp,
-                "updated_at": stamp,
-            }
-        )
+    rows = [product(n) for n in range(1, ROWS + 1)]
     with engine.begin() as conn:
         conn.execute(table.insert(), rows)
     engine.dispose()

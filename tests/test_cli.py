@@ -213,11 +213,13 @@ def test_model_table_for_petstore(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(table) == 19
     assert table["addPet"][:5] == ["POST", "/pet", "create", "pets", "pets"]
     assert table["getPetById"][:5] == ["GET", "/pet/{petId}", "read", "pets", "pets"]
-    assert table["getPetById"][5] == "key petId->id"
+    assert table["getPetById"][5] == (
+        "key petId->id; access: api_key or petstore_auth[write:pets read:pets]"
+    )
     assert table["findPetsByStatus"][:5] == ["GET", "/pet/findByStatus", "list", "pets", "pets"]
     assert "filters status" in table["findPetsByStatus"][5]
     assert table["updatePet"][:5] == ["PUT", "/pet", "replace", "pets", "pets"]
-    assert table["updatePet"][5] == "key from body 'id'"
+    assert table["updatePet"][5].startswith("key from body 'id'; access: petstore_auth")
     assert table["loginUser"][:3] == ["GET", "/user/login", "custom"]
     assert table["loginUser"][5].startswith("needs a handler: ")
     assert table["placeOrder"][2:5] == ["create", "orders", "orders"]

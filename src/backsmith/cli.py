@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse open writes, missing keys and weak secrets (as BACKSMITH_ENV=production)",
     )
     _migrate_parsers(commands)
+    from backsmith.key_commands import add_parsers
+
+    add_parsers(commands, _contract_args)
     return parser
 
 
@@ -150,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from backsmith.migrate_commands import cmd_seed
 
             return cmd_seed(args)
+        if args.command == "keys":
+            from backsmith.key_commands import cmd_keys
+
+            return cmd_keys(args)
         return cmd_serve(args)
     except ContractError as error:
         for issue in error.issues:

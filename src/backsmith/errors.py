@@ -16,6 +16,7 @@
         ├── PayloadTooLarge       413  body over the configured cap
         ├── UnsupportedMediaType  415  body media type not declared
         ├── Unprocessable         422  a write the database refuses (missing reference)
+        ├── TooManyRequests       429  login attempts over the limit
         ├── NotImplementedOperation 501  declared operation that needs a handler
         └── ServiceUnavailable    503  database unreachable
 
@@ -104,6 +105,7 @@ Conflict = _problem(409, "conflict", "Conflict")
 PayloadTooLarge = _problem(413, "payload-too-large", "Content Too Large")
 UnsupportedMediaType = _problem(415, "unsupported-media-type", "Unsupported Media Type")
 Unprocessable = _problem(422, "unprocessable", "Unprocessable Content")
+TooManyRequests = _problem(429, "too-many-requests", "Too Many Requests")
 NotImplementedOperation = _problem(501, "handler-required", "Not Implemented")
 ServiceUnavailable = _problem(503, "service-unavailable", "Service Unavailable")
 

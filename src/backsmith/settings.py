@@ -56,7 +56,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "admin_roles", "admin", "roles that see every owner's rows, comma-separated", "admin-roles"
     ),
+    Setting("access_token_seconds", 900, "lifetime of access tokens the accounts issue"),
+    Setting("refresh_token_seconds", 2_592_000, "lifetime of refresh tokens (30 days)"),
+    Setting("login_rate_limit", "5/minute", "login attempts per account and per address"),
     Setting("hsts", 0, "Strict-Transport-Security max-age in seconds (0: not sent)"),
+    Setting(
+        "cors_origins",
+        "",
+        "origins allowed to call from a browser, comma-separated",
+        "cors-origins",
+    ),
+    Setting("cors_credentials", False, "let those origins send cookies and Authorization"),
 )
 
 
@@ -84,7 +94,12 @@ class Settings:
     jwt_leeway: int = 60
     roles_claim: str = "roles"
     admin_roles: Any = "admin"  # a list in the contract, comma-separated in the environment
+    access_token_seconds: int = 900
+    refresh_token_seconds: int = 2_592_000
+    login_rate_limit: str = "5/minute"
     hsts: int = 0
+    cors_origins: Any = ""  # a list in the contract, comma-separated in the environment
+    cors_credentials: bool = False
 
     @property
     def production(self) -> bool:
@@ -98,6 +113,7 @@ class Settings:
         """Every setting as the `BACKSMITH_*` variables that reproduce it in another process."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["admin_roles"] = ",".join(sorted(self.admin_role_names))
+        values["cors_origins"] = ",".join(sorted(names(self.cors_origins)))
         return {f"BACKSMITH_{name.upper()}": str(value) for name, value in values.items()}
 
     def dump(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anyio
 import jwt
 import pytest
 from conftest import served, start_app, write_file
@@ -119,7 +120,7 @@ def test_operations_that_cannot_be_secured_are_named(notes: Model) -> None:
     assert len(notes.security_gaps) == 1
     gap = notes.security_gaps[0]
     assert "DELETE /notes/{id} cannot be secured as declared" in gap
-    assert "http basic needs built-in accounts" in gap
+    assert "http basic checks the built-in accounts" in gap
     assert "/paths/~1notes~1{id}/delete/security" in gap and "notes.yaml:" in gap
 
 
@@ -165,3 +166,176 @@ async def test_a_bad_key_setting_is_a_clear_error(notes: Model, database_url: st
         await start_app(notes, database_url, jwt_jwks="/nonexistent/jwks.json")
     with pytest.raises(KeyConfigError, match="must be an https URL"):
         await start_app(notes, database_url, jwt_jwks="http://id.example/jwks")
+
+
+KEYED = """
+openapi: 3.1.0
+info: {title: Keyed, version: '1'}
+security: [{header: []}, {query: []}, {cookie: []}]
+paths:
+  /notes:
+    get:
+      operationId: listNotes
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: '#/components/schemas/Note'}}
+    post:
+      operationId: createNote
+      security: [{header: [writer]}]
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}
+      responses:
+        '201':
+          description: created
+          content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}
+components:
+  securitySchemes:
+    header: {type: apiKey, in: header, name: X-API-Key}
+    query: {type: apiKey, in: query, name: api_key}
+    cookie: {type: apiKey, in: cookie, name: session_key}
+  schemas:
+    Note:
+      type: object
+      properties:
+        id: {type: integer, readOnly: true}
+        text: {type: string}
+"""
+
+
+async def _keys(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """The CLI, in a thread: it runs its own event loop."""
+    capsys.readouterr()
+    code = await anyio.to_thread.run_sync(main, ["keys", *argv])
+    return code, capsys.readouterr().out
+
+
+async def test_api_keys_are_kept_hashed_and_revoked_within_a_second(
+    tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    contract = str(write_file(tmp_path, "keyed.yaml", KEYED))
+    model = load_model(contract)
+    db = ["--database-url", database_url]
+    async with served(model, database_url) as client:
+        code, out = await _keys(
+            capsys, "create", contract, "--subject", "svc-1", "--roles", "writer", *db
+        )
+        assert code == 0
+        key = out.splitlines()[0]
+        assert key.startswith("bsk_")
+        reader_code, reader_out = await _keys(capsys, "create", contract, "--subject", "svc-2", *db)
+        reader = reader_out.splitlines()[0]
+        assert (await client.get("/notes", headers={"X-API-Key": key})).status_code == 200
+        assert (await client.get("/notes", params={"api_key": key})).status_code == 200
+        cookie = {"Cookie": f"session_key={key}"}
+        assert (await client.get("/notes", headers=cookie)).status_code == 200
+        written = await client.post("/notes", json={"text": "x"}, headers={"X-API-Key": key})
+        assert written.status_code == 201
+        denied = await client.post("/notes", json={"text": "x"}, headers={"X-API-Key": reader})
+        assert denied.status_code == 403
+        forged = key[:-4] + "AAAA"
+        bad = await client.get("/notes", headers={"X-API-Key": forged})
+        assert bad.status_code == 401
+        assert bad.headers["www-authenticate"] == 'ApiKey in="header", name="x-api-key"'
+        anonymous = await client.get("/notes")
+        assert anonymous.status_code == 401
+        assert 'ApiKey in="query", name="api_key"' in anonymous.headers["www-authenticate"]
+
+        code, listed = await _keys(capsys, "list", contract, *db)
+        assert code == 0 and "svc-1  roles=writer" in listed and "active" in listed
+        assert key.split("_", 2)[2] not in listed  # the secret is never shown again
+        key_id = key.split("_")[1]
+        assert await _keys(capsys, "revoke", contract, key_id, *db) == (0, f"revoked {key_id}\n")
+        time.sleep(1.1)  # answers are remembered for a second at most
+        assert (await client.get("/notes", headers={"X-API-Key": key})).status_code == 401
+        code, listed = await _keys(capsys, "list", contract, *db)
+        assert "revoked" in listed
+        assert (await _keys(capsys, "revoke", contract, key_id, *db))[0] == 1
+        assert reader_code == 0
+
+
+async def test_keys_need_the_table_an_api_key_scheme_brings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    contract = str(write_file(tmp_path, "notes.yaml", CONTRACT))
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    code, out = await _keys(capsys, "list", contract, "--database-url", url)
+    assert code == 1 and "no backsmith_api_keys table" in out
+
+
+async def test_a_credential_one_scheme_refuses_may_pass_another(
+    tmp_path: Path, database_url: str
+) -> None:
+    both = KEYED.replace(
+        "security: [{header: []}, {query: []}, {cookie: []}]",
+        "security: [{header: []}, {bearer: []}]",
+    ).replace(
+        "    header: {type: apiKey, in: header, name: X-API-Key}",
+        "    header: {type: apiKey, in: header, name: Authorization}\n"
+        "    bearer: {type: http, scheme: bearer}",
+    )
+    model = load_model(write_file(tmp_path, "both.yaml", both))
+    async with served(model, database_url, jwt_secret=SECRET) as client:
+        listed = await client.get("/notes", headers={"Authorization": f"Bearer {token()}"})
+        assert listed.status_code == 200, listed.text
+        assert listed.headers["cache-control"] == "no-store"
+        assert (await client.get("/notes", headers={"Authorization": "junk"})).status_code == 401
+
+
+OWNED_NOTES = """
+openapi: 3.1.0
+info: {title: Owned, version: '1'}
+security: [{bearer: []}]
+paths:
+  /notes:
+    get:
+      operationId: listNotes
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: '#/components/schemas/Note'}}
+    post:
+      operationId: createNote
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}
+      responses:
+        '201':
+          description: created
+          content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+  schemas:
+    Note:
+      type: object
+      x-backsmith: {owner: owner}
+      properties:
+        id: {type: integer, readOnly: true}
+        owner: {type: [string, 'null']}
+        text: {type: string}
+"""
+
+
+async def test_an_open_schema_still_refuses_what_the_client_may_not_set(
+    tmp_path: Path, database_url: str
+) -> None:
+    model = load_model(write_file(tmp_path, "owned.yaml", OWNED_NOTES))
+    mine = {"Authorization": f"Bearer {token(sub='alice')}"}
+    async with served(model, database_url, jwt_secret=SECRET) as client:
+        created = await client.post("/notes", json={"text": "x"}, headers=mine)
+        assert created.status_code == 201, created.text  # the owner comes from the caller
+        assert created.json()["owner"] == "alice"
+        for body in ({"text": "x", "id": 9}, {"text": "x", "roles": ["admin"]}):
+            refused = await client.post("/notes", json=body, headers=mine)
+            assert refused.status_code == 422, refused.text
+        other = await client.post("/notes", json={"text": "x", "owner": "bob"}, headers=mine)
+        assert other.status_code == 422
+        assert [n["id"] for n in (await client.get("/notes", headers=mine)).json()] == [
+            created.json()["id"]
+        ]

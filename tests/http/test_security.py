@@ -446,3 +446,120 @@ async def test_production_refuses_open_writes_and_missing_keys(
         await start_app(secured_model, database_url, env="production", jwt_secret="secret")
     app = await start_app(secured_model, database_url, env="production", jwt_secret=SECRET)
     await stop_app(app)
+
+
+# ------------------------------------------------------------------ CORS
+async def test_cors_is_closed_unless_origins_are_configured(
+    secured_model: Model, database_url: str
+) -> None:
+    site = {"Origin": "https://shop.example"}
+    preflight = {**site, "Access-Control-Request-Method": "POST"}
+    async with served(secured_model, database_url, jwt_secret=SECRET) as client:
+        response = await client.get("/books", headers=site)
+        assert "access-control-allow-origin" not in response.headers
+    allowed = {"cors_origins": "https://shop.example", "cors_credentials": True}
+    async with served(secured_model, database_url, jwt_secret=SECRET, **allowed) as client:
+        response = await client.get("/books", headers=site)
+        assert response.headers["access-control-allow-origin"] == "https://shop.example"
+        assert response.headers["access-control-allow-credentials"] == "true"
+        asked = await client.options("/orders", headers=preflight)
+        assert asked.status_code == 200
+        assert "POST" in asked.headers["access-control-allow-methods"]
+        other = await client.get("/books", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        refused_preflight = await client.options(
+            "/orders", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        assert refused_preflight.status_code == 400
+
+
+async def test_any_origin_with_credentials_does_not_start(
+    secured_model: Model, database_url: str
+) -> None:
+    from backsmith.http.cors import CorsRefused
+
+    with pytest.raises(CorsRefused, match="list the origins"):
+        await start_app(secured_model, database_url, cors_origins="*", cors_credentials=True)
+
+
+# ------------------------------------------------------------------ owners reached indirectly
+LINKS = """  /customers/{id}/books/{bookId}:
+    parameters:
+      - $ref: '#/components/parameters/UuidId'
+      - {name: bookId, in: path, required: true, schema: {type: string, format: uuid}}
+    put:
+      operationId: addCustomerBook
+      security: [{bearerAuth: []}]
+      responses:
+        '200':
+          description: The customer.
+          content: {application/json: {schema: {$ref: '#/components/schemas/Customer'}}}
+    delete:
+      operationId: removeCustomerBook
+      security: [{bearerAuth: []}]
+      responses:
+        '204': {description: Unlinked.}
+components:
+"""
+
+
+@pytest.fixture(scope="module")
+def indirect_model(tmp_path_factory: pytest.TempPathFactory) -> Model:
+    """Links on owned customers, and order lines owned only through their order's path."""
+    text = secure(BOOKSHOP.read_text(encoding="utf-8")).replace("components:\n", LINKS, 1)
+    text = text.replace("      x-backsmith: {owner: order.customer_id}\n", "", 1)
+    contract = tmp_path_factory.mktemp("indirect") / "api-spec.md"
+    contract.write_text(text, encoding="utf-8")
+    return load_model(contract)
+
+
+async def test_links_and_nested_rows_follow_their_parents_owner(
+    indirect_model: Model, database_url: str
+) -> None:
+    async with served(indirect_model, database_url, jwt_secret=SECRET) as client:
+        alice, bob = await two_customers(client)
+        book = alice.line["book_id"]
+        link = f"/customers/{alice.id}/books/{book}"
+        refused(await client.put(link, headers=bob.headers), 404)
+        refused(await client.delete(link, headers=bob.headers), 404)
+        assert (await client.put(link, headers=alice.headers)).status_code == 200
+        lines = f"/orders/{alice.order['id']}/lines"
+        line = f"{lines}/{alice.line['id']}"
+        for method, path, body in (
+            ("GET", lines, None),
+            ("GET", line, None),
+            ("PATCH", line, {"quantity": 99}),
+            ("DELETE", line, None),
+            ("POST", lines, _line(alice.line)),
+        ):
+            refused(await client.request(method, path, json=body, headers=bob.headers), 404)
+        refused(await client.get(lines), 401)
+        mine = await client.get(lines, headers=alice.headers)
+        assert [item["quantity"] for item in mine.json()] == [1]
+
+
+def test_owned_rows_embedded_from_elsewhere_are_a_contract_error(tmp_path: Path) -> None:
+    from backsmith.errors import ContractError
+
+    text = secure(BOOKSHOP.read_text(encoding="utf-8"))
+    book = text.index("    Book:\n")
+    at = text.index("      properties:\n", book) + len("      properties:\n")
+    sold = "        sold: {type: integer, x-backsmith: {sum: order_lines.quantity}}\n"
+    text = text[:at] + sold + text[at:]
+    contract = tmp_path / "api-spec.md"
+    contract.write_text(text, encoding="utf-8")
+    with pytest.raises(ContractError, match=r"reaches rows that belong to their owners"):
+        load_model(contract)
+
+
+async def test_an_hmac_token_keyed_by_the_public_key_is_refused_without_a_secret(
+    secured_model: Model, database_url: str, tmp_path: Path
+) -> None:
+    _, public = _rsa()
+    pem = tmp_path / "public.pem"
+    pem.write_bytes(public)
+    claims = {"sub": str(uuid.uuid4()), "exp": int(time.time()) + 600}
+    confused = bearer(_hmac_with(public, claims))
+    only_public = {"jwt_public_key": str(pem), "jwt_algorithms": "HS256,RS256"}
+    async with served(secured_model, database_url, **only_public) as client:
+        refused(await client.get("/orders", headers=confused), 401)

@@ -9,50 +9,12 @@ caller (`wishlisted`). Missing or bad credentials answer 401 with `WWW-Authentic
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from backsmith.errors import Forbidden, Unauthorized
+from backsmith.http.credentials import Credential, Reader, invalid
 from backsmith.http.request import Request
-from backsmith.http.tokens import Principal, TokenRejected, TokenVerifier
-from backsmith.model.types import BEARER_JWT, PREFIXED_JWT, Access, Requirement, Scheme
-
-# What a caller with no requirements declared may present: a bearer token.
-IMPLIED = Scheme("bearer", BEARER_JWT, "http")
-
-
-@dataclass(frozen=True, slots=True)
-class Credential:
-    """How one scheme reads and verifies what a request carries."""
-
-    scheme: Scheme
-    verifier: TokenVerifier
-
-    @property
-    def challenge(self) -> str:
-        return self.scheme.prefix
-
-    async def read(self, request: Request) -> Principal | None:
-        """The caller it names; None when the request carries nothing for this scheme."""
-        header = request.header(b"authorization")
-        if not header:
-            return None
-        word, _, token = header.strip().partition(" ")
-        if word.lower() != self.scheme.prefix.lower():
-            return None  # another scheme's credential
-        token = token.strip()
-        if not token:
-            raise _invalid(self.challenge, "the Authorization header carries no token")
-        try:
-            return await self.verifier.verify(token, self.scheme.name)
-        except TokenRejected as error:
-            raise _invalid(self.challenge, f"{error}.") from None
-
-
-def _invalid(challenge: str, detail: str) -> Unauthorized:
-    header = f'{challenge} error="invalid_token"'
-    return Unauthorized(  # type: ignore[no-any-return]
-        f"The credentials are not valid: {detail}", headers={"www-authenticate": header}
-    )
+from backsmith.http.tokens import Principal, TokenVerifier
+from backsmith.model.types import Access, Requirement
 
 
 class Guard:
@@ -61,14 +23,15 @@ class Guard:
     def __init__(
         self,
         access: Access,
-        credentials: Mapping[str, Credential],
+        credentials: Mapping[str, Reader],
         admin_roles: frozenset[str],
         owned: bool,
     ) -> None:
         self.roles = frozenset(access.roles)
         self.admin_roles = admin_roles
         self.credentials = credentials
-        first = next(iter(credentials.values()), None)
+        tokens = (c for c in credentials.values() if isinstance(c, Credential))
+        first = next(tokens, None)
         self.verifier: TokenVerifier | None = first.verifier if first is not None else None
         requirements = access.requirements
         if requirements is None or not any(requirements):
@@ -88,13 +51,22 @@ class Guard:
         )
 
     async def admit(self, request: Request) -> Principal | None:
-        """The caller, None for an admitted anonymous one; or 401 / 403."""
+        """The caller, None for an admitted anonymous one; or 401 / 403.
+
+        Every alternative is tried before refusing: a credential one scheme rejects may be
+        another's. Schemes required together must name the same caller.
+        """
         insufficient = ""
+        rejected: Unauthorized | None = None
         for requirement in self.requirements:
             principal: Principal | None = None
             for name, needed in requirement:
-                found = await self.credentials[name].read(request)
-                if found is None:
+                try:
+                    found = await self.credentials[name].read(request)
+                except Unauthorized as error:
+                    rejected = rejected or error
+                    found = None
+                if found is None or (principal is not None and found.subject != principal.subject):
                     principal = None
                     break
                 held = found.scopes if self.credentials[name].scheme.scoped else found.roles
@@ -106,6 +78,8 @@ class Guard:
                 principal = principal or found
             if principal is not None:
                 return self._with_roles(principal)
+        if rejected is not None:  # a bad credential is refused, also where anyone may call
+            raise rejected
         if self.anonymous:  # credentials that do not pass an alternative: anonymous still
             return None
         if insufficient:
@@ -126,18 +100,6 @@ class Guard:
         return principal is not None and bool(principal.roles & self.admin_roles)
 
 
-def credentials_for(
-    schemes: Mapping[str, Scheme], verifier: TokenVerifier
-) -> dict[str, Credential]:
-    """A credential reader per scheme this version verifies (IMPLIED when none is declared)."""
-    usable = {
-        name: Credential(scheme, verifier)
-        for name, scheme in schemes.items()
-        if scheme.kind in (BEARER_JWT, PREFIXED_JWT)
-    }
-    return usable or {IMPLIED.name: Credential(IMPLIED, verifier)}
-
-
 def missing() -> Unauthorized:
     """The answer to an anonymous call of an operation that acts for the caller."""
     return Unauthorized(  # type: ignore[no-any-return]
@@ -148,4 +110,4 @@ def missing() -> Unauthorized:
 
 def unknown_caller() -> Unauthorized:
     """A valid token whose subject is no row of the callers' table."""
-    return _invalid("Bearer", "the token's subject names no known caller.")
+    return invalid("Bearer", "the token's subject names no known caller.")

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from backsmith.errors import MethodNotAllowed, NotFound, Problem
+from backsmith.http.account_handlers import ACCOUNT_HANDLERS
+from backsmith.http.cors import with_cors
 from backsmith.http.exposure import check_exposure
 from backsmith.http.handlers import HANDLERS
 from backsmith.http.ops import ops_endpoints
@@ -48,14 +50,15 @@ class BacksmithApp:
         self.schema_revision: str | None = None
         self.router = Router()
         self.headers = security_headers(settings.hsts)
-        self.private_headers = [*self.headers, (b"cache-control", b"no-store")]
+        self.private_headers = [*self.headers, _NO_STORE]
         tables = {table.name: table for table in self.metadata.tables.values()}
-        self.plans = compile_plans(model, settings, tables)
+        self.plans = compile_plans(model, settings, tables, lambda: self.database)
         check_exposure(model, self.plans, settings, log.warning)
+        self._entry = with_cors(self._http, model, settings)
         contract_paths = set()
         for op in model.operations:
             plan = self.plans[op.operation_id]
-            handler = HANDLERS[op.kind]
+            handler = HANDLERS.get(op.kind) or ACCOUNT_HANDLERS[op.kind]
             self.router.add(op.path, op.method, _bind(handler, plan, self))
             contract_paths.add(op.path)
         for path, endpoint in ops_endpoints(
@@ -103,7 +106,7 @@ class BacksmithApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self._http(scope, receive, send)
+            await self._entry(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 
@@ -117,7 +120,8 @@ class BacksmithApp:
         except Exception as error:
             response = server_error(error, raw_path(scope))
         credentialed = any(name in _CREDENTIALS for name, _ in scope["headers"])
-        always = self.private_headers if credentialed else self.headers
+        private = credentialed and _NO_STORE not in response.headers  # not said twice
+        always = self.private_headers if private else self.headers
         await response.send(send, head=method == "HEAD", always=always)
 
     async def _dispatch(self, scope: Scope, receive: Receive, path: str, method: str) -> Response:
@@ -157,6 +161,7 @@ class BacksmithApp:
 
 # A response to a request that carries credentials may hold what only that caller may see.
 _CREDENTIALS = frozenset({b"authorization", b"cookie"})
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 def security_headers(hsts_seconds: int) -> list[tuple[bytes, bytes]]:
@@ -195,7 +200,10 @@ def _bind(handler: Any, plan: Any, app: BacksmithApp) -> Any:
 
     async def guarded(request: Request) -> Response:
         request.principal = await admit(request)
-        return await handler(plan, app.database, request)  # type: ignore[no-any-return]
+        response: Response = await handler(plan, app.database, request)
+        if request.principal is not None:  # for this caller only, however they proved it
+            response.headers.append(_NO_STORE)
+        return response
 
     return guarded
 

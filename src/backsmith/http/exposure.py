@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from backsmith.errors import InputError
-from backsmith.model.types import Model
+from backsmith.model.types import ACCOUNT_KINDS, Model
 from backsmith.settings import Settings
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -31,7 +31,10 @@ def exposure_issues(model: Model, plans: Mapping[str, Any], settings: Settings) 
         f"{op.method} {op.path} ({op.operation_id}) writes with no security requirement, "
         "role or owner; mark it x-backsmith: {public: true} if that is meant"
         for op in model.operations
-        if op.method in WRITES and not op.access.public and plans[op.operation_id].guard.anonymous
+        if op.method in WRITES
+        and not op.access.public
+        and op.kind not in ACCOUNT_KINDS  # register and login are open by nature
+        and plans[op.operation_id].guard.anonymous
     ]
     issues.extend(model.security_gaps)
     verifier = next((p.guard.verifier for p in plans.values() if p.guard.verifier), None)
@@ -41,6 +44,15 @@ def exposure_issues(model: Model, plans: Mapping[str, Any], settings: Settings) 
             "operations need bearer tokens but no key is set: set BACKSMITH_JWT_SECRET, "
             "BACKSMITH_JWT_PUBLIC_KEY or BACKSMITH_JWT_JWKS"
         )
+    outside = settings.jwt_public_key or settings.jwt_jwks
+    if outside and not (settings.jwt_audience or settings.jwt_issuer):
+        issues.append(
+            "tokens signed by an identity provider are not tied to this API: set "
+            "BACKSMITH_JWT_AUDIENCE (or BACKSMITH_JWT_ISSUER), or its tokens for other "
+            "applications pass here too"
+        )
+    if model.accounts is not None and not settings.jwt_secret:
+        issues.append("the built-in accounts issue tokens: set BACKSMITH_JWT_SECRET")
     secret = settings.jwt_secret
     if secret and (len(secret.encode()) < MIN_SECRET_BYTES or secret.lower() in _KNOWN_SECRETS):
         issues.append(

@@ -416,7 +416,7 @@ async def handle_create(plan: OperationPlan, database: Database, request: Reques
     children = _child_items(plan, body, creating=True)
     queries = plan.queries
     scope = _scope(plan, parsed)
-    checks_reference = _own_new_row(plan, request, given)
+    checks_reference = _own_new_row(plan, request, given, body)
 
     # One INSERT ... RETURNING is atomic alone; anything more runs in a transaction.
     several = bool(
@@ -457,7 +457,9 @@ async def handle_create(plan: OperationPlan, database: Database, request: Reques
     return json_response(plan.operation.response.status, _dumps(_wrap(plan, item)), headers)
 
 
-def _own_new_row(plan: OperationPlan, request: Request, given: dict[str, Any]) -> bool:
+def _own_new_row(
+    plan: OperationPlan, request: Request, given: dict[str, Any], body: dict[str, Any]
+) -> bool:
     """Give a new row the caller as its owner; whether its parent's owner is still to check."""
     ownership = plan.ownership
     if ownership is None:
@@ -466,12 +468,12 @@ def _own_new_row(plan: OperationPlan, request: Request, given: dict[str, Any]) -
     if principal is None:
         raise missing()
     if plan.guard.sees_all(principal):
-        if not ownership.owner.hops and ownership.owner.column not in given:
+        if not ownership.owner.hops and given.get(ownership.owner.column) is None:
             given[ownership.owner.column] = ownership.value(principal)
         return False
     if ownership.owner.hops:
         return True
-    ownership.refuse_other_owner(given, principal, plan.body_names, plan.body_pointer)
+    ownership.refuse_other_owner(given, body, principal, plan.body_names, plan.body_pointer)
     value = ownership.value(principal)
     if value is None:
         raise Forbidden("Not allowed: the caller's credentials name no possible owner.")
@@ -561,7 +563,7 @@ async def _change(
     checks_reference = False
     if plan.ownership is not None and (owned or owned_where):
         plan.ownership.refuse_other_owner(
-            values, request.principal, plan.body_names, plan.body_pointer
+            values, body, request.principal, plan.body_names, plan.body_pointer
         )
         checks_reference = plan.ownership.reference in values
     where = [*_across(plan, parsed, principal), *owned_where]
@@ -679,15 +681,21 @@ async def _change_link(
             raise missing() if principal is None else unknown_caller()
     target_param = plan.target_param
 
+    parent_owner, target_owner = plan.link_owners
+    parent_equals = _scope(plan, parsed)
+    parent_where = _link_owned(plan, request, parent_owner, parent_equals)
+
     async def work(conn: Any) -> dict[str, Any] | None:
-        parent = await plan.queries.fetch_one(conn, _scope(plan, parsed))  # type: ignore[union-attr]
+        parent = await plan.queries.fetch_one(conn, parent_equals, where=parent_where)  # type: ignore[union-attr]
         if parent is None:
             raise NotFound("No such item.")
         target = None
         if hop.kind == "through":
             assert plan.target_queries is not None and target_param is not None
             value = parsed.path[target_param.name]
-            target = await plan.target_queries.fetch_one(conn, {target_param.column: value})
+            target_equals = {target_param.column: value}
+            target_where = _link_owned(plan, request, target_owner, target_equals)
+            target = await plan.target_queries.fetch_one(conn, target_equals, where=target_where)
             if target is None:
                 raise NotFound(f"No item matches path parameter '{target_param.name}'.")
             row = {
@@ -714,6 +722,20 @@ async def _change_link(
     if item is None:
         return empty(op.response.status if op.response.status != 200 else 204)
     return json_response(op.response.status, _dumps(_wrap(plan, item)))
+
+
+def _link_owned(
+    plan: OperationPlan, request: Request, ownership: Any, equals: dict[str, Any]
+) -> list[Any]:
+    """The owner conditions of a row a link names; another owner's row is not found."""
+    where: list[Any] = []
+    if ownership is None or plan.guard.sees_all(request.principal):
+        return where
+    if request.principal is None:
+        raise missing()
+    owned, where = ownership.conditions(request.principal)
+    narrow(equals, owned, where)
+    return where
 
 
 async def handle_link(plan: OperationPlan, database: Database, request: Request) -> Response:

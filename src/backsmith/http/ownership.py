@@ -59,14 +59,23 @@ class Ownership:
         return {}, [owned]
 
     def refuse_other_owner(
-        self, values: Mapping[str, Any], principal: Principal, names: Mapping[str, str], at: str
+        self,
+        values: Mapping[str, Any],
+        body: Mapping[str, Any],
+        principal: Principal,
+        names: Mapping[str, str],
+        at: str,
     ) -> None:
-        """422 when a body names an owner other than the caller (a direct owner column)."""
+        """422 when a body names an owner other than the caller (a direct owner column).
+
+        Only what the body sent counts: a default filled in for an absent owner is not a
+        claim to be someone else.
+        """
         column = self.owner.column
-        if self.owner.hops or column not in values:
+        name = names.get(column, column)
+        if self.owner.hops or column not in values or name not in body:
             return
         if values[column] != self.value(principal):
-            name = names.get(column, column)
             detail = f"'{name}' is set from the caller's credentials and cannot name another"
             raise ValidationFailed([{"detail": detail, "pointer": f"{at}/{name}"}])
 

@@ -6,6 +6,7 @@ The request path only looks a plan up and runs it; nothing here runs per request
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +14,10 @@ import orjson
 import sqlalchemy as sa
 
 from backsmith.errors import BadRequest, UnsupportedMediaType, ValidationFailed
-from backsmith.http.access import Credential, Guard, credentials_for
+from backsmith.http.access import Guard
+from backsmith.http.accounts import AccountPlan, AccountStore
 from backsmith.http.body_fields import BodyFields
+from backsmith.http.credentials import KeyStore, Reader, credentials_for
 from backsmith.http.ownership import Ownership
 from backsmith.http.params import ParamDecoder
 from backsmith.http.request import Request
@@ -23,8 +26,19 @@ from backsmith.http.tokens import TokenVerifier
 from backsmith.http.validation import SchemaValidator
 from backsmith.http.writes import Children, Stamps, children_of, writable_fields
 from backsmith.model.schemas import JsonSchemaConverter, flatten
-from backsmith.model.types import Field, Kind, Model, Operation, Param, Resource
+from backsmith.model.types import (
+    ACCOUNT_KINDS,
+    Field,
+    Hop,
+    Kind,
+    Model,
+    Operation,
+    Owner,
+    Param,
+    Resource,
+)
 from backsmith.settings import Settings
+from backsmith.storage.api_keys import KEYS_TABLE
 from backsmith.storage.queries import Ordering, TableQueries, from_json, order_keys
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -55,12 +69,21 @@ class OperationPlan:
         settings: Settings,
         tables: dict[str, sa.Table],
         converters: Converters,
-        credentials: dict[str, Credential],
+        credentials: dict[str, Reader],
+        accounts: AccountStore | None = None,
     ) -> None:
         self.operation = operation
         self.settings = settings
         self.resource: Resource | None = (
             model.resources[operation.resource] if operation.resource else None
+        )
+        account_kind = operation.kind in ACCOUNT_KINDS
+        if account_kind and self.resource is None and accounts is not None:
+            self.resource = accounts.resource  # login and refresh bodies name no table
+        self.account = (
+            AccountPlan(operation, accounts, model.document)
+            if account_kind and accounts is not None
+            else None
         )
         document = model.document
         self.validation_status = (
@@ -97,13 +120,6 @@ class OperationPlan:
         ]
         self.tables = tables
         self.needs_caller = operation.link_principal is not None or _uses_caller(operation)
-        owner = model.owners.get(self.resource.table) if self.resource is not None else None
-        owned = owner is not None and operation.kind not in (Kind.CUSTOM, Kind.LINK, Kind.UNLINK)
-        self.ownership = Ownership(owner, tables[self.resource.table], tables) if owned else None  # type: ignore[arg-type, union-attr]
-        self.guard = Guard(operation.access, credentials, settings.admin_role_names, owned)
-        # Whether requests are admitted by the guard first: not for an open operation that
-        # nothing about the caller changes.
-        self.guarded = not self.guard.anonymous or self.needs_caller
         self.param_fields = _param_fields(model, operation, self.resource)
         self.default_order = Ordering(())
         self.queries: TableQueries | None = None
@@ -141,6 +157,11 @@ class OperationPlan:
             if response is not None and response.shape is not None:
                 self.shaper = Shaper(response.shape, model, tables)
             self.writable = writable_fields(self.resource, operation.body_shape)
+            if self.account is not None:  # the hash and the roles are never the client's
+                kept = self.account.store.accounts
+                for name, written in list(self.writable.items()):
+                    if written.column in (kept.password_column, kept.roles_column):
+                        del self.writable[name]
             self.body_names = {f.column: name for name, f in self.writable.items()}
             self.children = children_of(
                 operation.body_shape, model, tables, operation.replace_children
@@ -172,6 +193,74 @@ class OperationPlan:
                         self.caller_key = relation.target_columns[0]
                 if hop.kind == "through":
                     self.target_queries = TableQueries(tables[hop.target])
+        self._plan_access(model, settings, tables, credentials)
+
+    def _plan_access(
+        self,
+        model: Model,
+        settings: Settings,
+        tables: dict[str, sa.Table],
+        credentials: dict[str, Reader],
+    ) -> None:
+        """The guard, and the owner conditions every statement of the operation carries."""
+        operation = self.operation
+        self.ownership: Ownership | None = None
+        # Links: the parent row (a customer) and the linked row may each belong to someone.
+        self.link_owners: tuple[Ownership | None, Ownership | None] = (None, None)
+        resource = self.resource
+        if resource is not None and operation.kind in (Kind.LINK, Kind.UNLINK):
+            hop = operation.link
+            assert hop is not None
+            parent, target = model.owners.get(resource.table), model.owners.get(hop.target)
+            self.link_owners = (
+                Ownership(parent, tables[resource.table], tables) if parent else None,
+                Ownership(target, tables[hop.target], tables)
+                if target and hop.kind == "through"
+                else None,
+            )
+        elif resource is not None and operation.kind != Kind.CUSTOM:
+            owner = model.owners.get(resource.table) or self._inherited_owner(model, tables)
+            if owner is not None:
+                self.ownership = Ownership(owner, tables[resource.table], tables)
+        needs_caller = (
+            self.ownership is not None
+            or any(self.link_owners)
+            or any(self.parent_owners)
+            or operation.kind == Kind.ME
+        )
+        self.guard = Guard(operation.access, credentials, settings.admin_role_names, needs_caller)
+        # Whether requests are admitted by the guard first: not for an open operation that
+        # nothing about the caller changes. Logout reads a caller who sends a token.
+        self.guarded = (
+            not self.guard.anonymous or self.needs_caller or operation.kind == Kind.LOGOUT
+        )
+
+    def _inherited_owner(self, model: Model, tables: dict[str, sa.Table]) -> Owner | None:
+        """Rows under an owned parent's path (/orders/{id}/lines) belong to its owner too."""
+        assert self.resource is not None
+        for param in self.operation.params:
+            if param.role != "scope" or not param.column:
+                continue
+            hops: tuple[Hop, ...] = param.hops
+            if not hops:
+                relation = next(
+                    (r for r in self.resource.relations if r.columns == (param.column,)), None
+                )
+                if relation is None or relation.target not in tables:
+                    continue
+                hops = (
+                    Hop(
+                        "one",
+                        self.resource.table,
+                        relation.target,
+                        relation.columns,
+                        relation.target_columns,
+                    ),
+                )
+            parent = model.owners.get(hops[-1].target)
+            if parent is not None:
+                return Owner(parent.column, hops + parent.hops, f"{param.name} (inherited)")
+        return None
 
     @property
     def page_size(self) -> int:
@@ -352,15 +441,27 @@ def _missing(param: Param) -> dict[str, Any]:
 
 
 def compile_plans(
-    model: Model, settings: Settings, tables: dict[str, sa.Table]
+    model: Model,
+    settings: Settings,
+    tables: dict[str, sa.Table],
+    database: Callable[[], Any] = lambda: None,
 ) -> dict[str, OperationPlan]:
     """A plan per operationId."""
     converters = Converters(
         JsonSchemaConverter(model.document, model.openapi_version, "request"),
         JsonSchemaConverter(model.document, model.openapi_version, "response"),
     )
-    credentials = credentials_for(model.schemes, TokenVerifier(settings))
+    keys = tables.get(KEYS_TABLE)
+    store = KeyStore(TableQueries(keys) if keys is not None else None, database)
+    accounts = None
+    if model.accounts is not None:
+        resource = model.resource_for_table(model.accounts.table)
+        assert resource is not None
+        accounts = AccountStore(model.accounts, resource, tables, settings, database)
+    credentials = credentials_for(model.schemes, TokenVerifier(settings), store, accounts)
     return {
-        op.operation_id: OperationPlan(model, op, settings, tables, converters, credentials)
+        op.operation_id: OperationPlan(
+            model, op, settings, tables, converters, credentials, accounts
+        )
         for op in model.operations
     }

@@ -7,11 +7,12 @@ from typing import Any
 from backsmith.contract.dbml import DbmlModel, parse_dbml
 from backsmith.contract.load import Contract
 from backsmith.errors import ContractError, Issue
+from backsmith.model.accounts import account_column, read_accounts
 from backsmith.model.consistency import compare_dbml
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper, json_content
-from backsmith.model.owners import read_owners
+from backsmith.model.owners import owner_leaks, read_owners
 from backsmith.model.relations import RelationGraph
 from backsmith.model.resources import (
     infer_relations,
@@ -63,7 +64,15 @@ def build_model(contract: Contract) -> Model:
         raise ContractError(shapes.issues)
     warnings.extend(missing_indexes(contract, graph, operations))
     _check_duplicate_ids(contract, operations)
-    schemes = read_schemes(document)
+    leaks = owner_leaks(contract, owners, resources, operations)
+    if leaks:
+        raise ContractError(leaks)
+    accounts, account_issues = read_accounts(contract, resources, operations)
+    if account_issues:
+        raise ContractError(account_issues)
+    if accounts is not None:
+        warnings = [w for w in warnings if not account_column(w.message, accounts)]
+    schemes = read_schemes(document, accounts is not None)
     gaps = security_issues(contract, schemes, operations)
     info = document.get("info") or {}
     return Model(
@@ -77,6 +86,7 @@ def build_model(contract: Contract) -> Model:
         warnings=tuple(w.render() for w in warnings),
         path=contract.path,
         schemes=schemes,
+        accounts=accounts,
         owners=owners,
         security_gaps=tuple(g.render() for g in gaps),
     )

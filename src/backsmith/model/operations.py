@@ -12,6 +12,7 @@ from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.security import access_of
 from backsmith.model.shapes import ShapeBuilder, natural_key
 from backsmith.model.types import (
+    ACCOUNT_KINDS,
     Envelope,
     FieldType,
     Generated,
@@ -234,6 +235,19 @@ class OperationMapper:
             return self._link_operation(link, method, success, response_media, shape, base)
         body_wrapper, body_item = self._unwrap_body(body_schema)
         resource = self._resource(ext, shape, body_item, path)
+        if ext.get("kind") in ACCOUNT_KINDS:
+            return self._account_operation(
+                Kind(ext["kind"]),
+                ext,
+                resource,
+                shape,
+                response_status,
+                response_media,
+                success,
+                body_wrapper,
+                body_item,
+                base,
+            )
         if resource is None:
             return custom("no resource: its schemas and path match no table")
         is_item = bool(segments) and segments[-1].startswith("{")
@@ -272,6 +286,45 @@ class OperationMapper:
             body_shape=body_shape,
             body_wrapper=body_wrapper,
             replace_children=ext.get("children") == "replace",
+            **base,
+        )
+
+    def _account_operation(
+        self,
+        kind: Kind,
+        ext: dict[str, Any],
+        resource: Resource | None,
+        shape: _Shape | None,
+        response_status: int | None,
+        response_media: str | None,
+        success: list[str],
+        body_wrapper: str | None,
+        body_item: Any,
+        base: dict[str, Any],
+    ) -> Operation:
+        """register, login, refresh, logout or me: shaped by the accounts table where the
+        schemas describe its rows (the profile), and by their own properties elsewhere."""
+        pointer = base["pointer"]
+        item_schema = shape.item_schema if shape is not None else None
+        response_shape = None
+        profile = item_schema is not None and flatten(self.document, item_schema).get("properties")
+        if resource is not None and profile:
+            response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
+        default = 201 if kind == Kind.REGISTER else (204 if kind == Kind.LOGOUT else 200)
+        status = response_status or (int(success[0]) if success else default)
+        envelope = shape.envelope if shape is not None else Envelope()
+        response = Response(status, response_media, item_schema, envelope, response_shape)
+        body_shape = None
+        writes = kind in (Kind.REGISTER, Kind.ME) and body_item is not None
+        if resource is not None and writes and flatten(self.document, body_item).get("properties"):
+            body_shape = self._item_shape(resource, body_item, f"{pointer}/requestBody")
+        return Operation(
+            kind=kind,
+            resource=resource.name if resource is not None else None,
+            response=response,
+            body_shape=body_shape,
+            body_wrapper=body_wrapper,
+            token_field=ext.get("token-field"),
             **base,
         )
 

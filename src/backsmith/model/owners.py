@@ -12,7 +12,7 @@ from typing import Any
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
 from backsmith.model.relations import RelationGraph
-from backsmith.model.types import Owner, Resource
+from backsmith.model.types import Hop, Operation, Owner, Resource
 
 
 def read_owners(
@@ -64,3 +64,67 @@ def _resolve(resource: Resource, declared: str, graph: RelationGraph) -> Owner |
     if any(hop.to_many for hop in hops):
         return None  # a row belongs to one owner, reached through references it makes
     return Owner(column, tuple(hops), declared)
+
+
+def owner_leaks(
+    contract: Any,
+    owners: dict[str, Owner],
+    resources: dict[str, Resource],
+    operations: list[Operation],
+) -> list[Issue]:
+    """Responses and filters that would reach owned rows around their owner.
+
+    A book that embeds order lines, or sums them, or is filtered by them, would show every
+    customer's lines. Owned rows may only be embedded, computed over or filtered on from
+    the row they belong through (an order's lines, a customer's orders).
+    """
+    issues = []
+    by_name = {r.name: r for r in resources.values()}
+    for op in operations:
+        found: list[str] = []
+        shapes = [op.response.shape if op.response else None, op.body_shape]
+        while shapes:
+            shape = shapes.pop()
+            if shape is None:
+                continue
+            holder = by_name.get(shape.resource)
+            for member in shape.members:
+                hop = member.computed.hop if member.computed is not None else member.hop
+                if hop is not None and not _through_owner(holder, hop, owners):
+                    found.append(f"{shape.resource}.{member.name}")
+                shapes.append(member.shape)
+        holder = by_name.get(op.resource) if op.resource else None
+        for param in op.params:
+            hops = param.hops or ((param.computed.hop,) if param.computed is not None else ())
+            first_leaks = bool(hops) and not _through_owner(holder, hops[0], owners)
+            later_leak = any(h.target in owners or (h.join or "") in owners for h in hops[1:])
+            if first_leaks or later_leak:
+                found.append(f"parameter {param.name}")
+        if found:
+            message = (
+                f"{op.method} {op.path} reaches rows that belong to their owners "
+                f"({', '.join(dict.fromkeys(found))}) from rows they do not belong through; "
+                "every caller would see every owner's rows"
+            )
+            issues.append(contract.issue(message, op.pointer))
+    return issues
+
+
+def _through_owner(holder: Resource | None, hop: Hop, owners: dict[str, Owner]) -> bool:
+    """Whether rows `hop` reaches from `holder` are owned, if at all, through `holder`."""
+    reached = [t for t in (hop.target, hop.join) if t is not None and t in owners]
+    if not reached:
+        return True
+    if holder is None or holder.table not in owners or hop.kind != "many":
+        return False
+    owner = owners[hop.target]
+    if owner.hops:  # order_lines owned through their order: reached from that order
+        first = owner.hops[0]
+        return first.target == holder.table and first.source_columns == hop.target_columns
+    # orders owned by customer_id, reached from the customer whose key that is
+    holder_owner = owners[holder.table]
+    return (
+        (owner.column,) == hop.target_columns
+        and not holder_owner.hops
+        and (holder_owner.column,) == hop.source_columns
+    )

@@ -15,6 +15,8 @@ from backsmith.contract.source import escape
 from backsmith.errors import Issue
 from backsmith.model.schemas import deref
 from backsmith.model.types import (
+    API_KEY,
+    BASIC,
     BEARER_JWT,
     PREFIXED_JWT,
     UNSUPPORTED,
@@ -24,25 +26,28 @@ from backsmith.model.types import (
 )
 
 
-def read_schemes(document: dict[str, Any]) -> dict[str, Scheme]:
-    """Every declared security scheme."""
+def read_schemes(document: dict[str, Any], accounts: bool = False) -> dict[str, Scheme]:
+    """Every declared security scheme (`accounts`: the contract has built-in accounts)."""
     declared = (document.get("components") or {}).get("securitySchemes") or {}
     schemes = {}
     for name, raw in declared.items():
         spec = deref(document, raw) if isinstance(raw, dict) else {}
-        schemes[name] = _scheme(str(name), spec if isinstance(spec, dict) else {})
+        schemes[name] = _scheme(str(name), spec if isinstance(spec, dict) else {}, accounts)
     return schemes
 
 
-def _scheme(name: str, spec: dict[str, Any]) -> Scheme:
+def _scheme(name: str, spec: dict[str, Any], accounts: bool) -> Scheme:
     kind = str(spec.get("type", ""))
     ext = spec.get("x-backsmith") or {}
     if kind == "http":
         http = str(spec.get("scheme", "")).lower()
         if http == "bearer":
             return Scheme(name, BEARER_JWT, kind)
+        if http == "basic" and accounts:
+            return Scheme(name, BASIC, kind, prefix="Basic")
         reason = (
-            "http basic needs built-in accounts, which this version does not have"
+            "http basic checks the built-in accounts, and no operation declares them "
+            "(x-backsmith: {kind: register | login | me})"
             if http == "basic"
             else f"http scheme '{http}' is not supported"
         )
@@ -58,12 +63,11 @@ def _scheme(name: str, spec: dict[str, Any]) -> Scheme:
                 return Scheme(name, UNSUPPORTED, kind, reason=reason)
             prefix = str(ext.get("prefix", "Bearer"))
             return Scheme(name, PREFIXED_JWT, kind, "header", "authorization", prefix)
-        # Keys backsmith would store and hash itself are a later version's.
-        reason = (
-            "apiKey keys kept by backsmith are not supported by this version "
-            "(a JWT sent as an apiKey is: x-backsmith: {format: jwt})"
-        )
-        return Scheme(name, UNSUPPORTED, kind, location, parameter, prefix="", reason=reason)
+        if location not in ("header", "query", "cookie") or not parameter:
+            reason = "an apiKey needs `in` (header, query or cookie) and a `name`"
+            return Scheme(name, UNSUPPORTED, kind, reason=reason)
+        key_name = parameter.lower() if location == "header" else parameter
+        return Scheme(name, API_KEY, kind, location, key_name, prefix="")
     return Scheme(name, UNSUPPORTED, kind, reason=f"scheme type '{kind}' is not supported")
 
 

@@ -46,6 +46,15 @@ class Kind(StrEnum):
     LINK = "link"  # add a row to a join table
     UNLINK = "unlink"  # remove it
     CUSTOM = "custom"
+    # Built-in accounts (x-backsmith kind), over the contract's accounts table.
+    REGISTER = "register"
+    LOGIN = "login"
+    REFRESH = "refresh"
+    LOGOUT = "logout"
+    ME = "me"
+
+
+ACCOUNT_KINDS = frozenset({Kind.REGISTER, Kind.LOGIN, Kind.REFRESH, Kind.LOGOUT, Kind.ME})
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +271,8 @@ class Response:
 # Scheme kinds this version verifies (see backsmith.http.credentials).
 BEARER_JWT = "bearer-jwt"  # http bearer, oauth2, openIdConnect: a JWT in Authorization
 PREFIXED_JWT = "prefixed-jwt"  # apiKey in Authorization with another prefix (Token <jwt>)
+API_KEY = "api-key"  # apiKey in a header, query parameter or cookie, kept by backsmith
+BASIC = "basic"  # http basic, checked against the built-in accounts
 UNSUPPORTED = "unsupported"
 
 
@@ -316,6 +327,16 @@ class Owner:
 
 
 @dataclass(frozen=True, slots=True)
+class Accounts:
+    """The table the built-in accounts live in, and how a caller names theirs."""
+
+    table: str
+    identifiers: tuple[str, ...]  # unique columns a login may name the account by (email)
+    password_column: str  # holds the argon2id hash, never a password
+    roles_column: str | None = None  # a column listing the account's roles, if there is one
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     """One method on one path, and how it is served."""
 
@@ -344,6 +365,7 @@ class Operation:
     link_principal: str | None = None  # the caller's link: the column that names the caller
     access: Access = field(default_factory=Access)
     ignore_unknown_fields: bool = False  # x-backsmith unknown-fields: ignore
+    token_field: str | None = None  # accounts: x-backsmith token-field, where a token goes
 
     @property
     def pagination(self) -> str | None:
@@ -371,6 +393,7 @@ class Model:
     warnings: tuple[str, ...] = ()
     path: str = ""  # the contract file it was read from
     schemes: dict[str, Scheme] = field(default_factory=dict)
+    accounts: Accounts | None = None  # the built-in accounts, when operations declare them
     owners: dict[str, Owner] = field(default_factory=dict)  # by table
     # Operations whose security this version cannot verify, rendered: serve refuses them.
     security_gaps: tuple[str, ...] = ()

@@ -16,7 +16,20 @@ from backsmith.contract.source import escape
 from backsmith.errors import Issue
 
 EXTENSION = "x-backsmith"
-KINDS = ("list", "create", "read", "replace", "update", "delete", "custom")
+KINDS = (
+    "list",
+    "create",
+    "read",
+    "replace",
+    "update",
+    "delete",
+    "custom",
+    "register",
+    "login",
+    "refresh",
+    "logout",
+    "me",
+)
 
 # key -> (accepted types, description); the description feeds `check` messages and docs.
 ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -29,6 +42,7 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "admin-roles": ((str, list), "roles that see and change every owner's rows"),
     "roles-claim": ((str,), "the token claim that lists the caller's roles (default roles)"),
     "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
+    "cors-origins": ((str, list), "origins allowed to call from a browser"),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "table": ((str,), "table that stores this schema's items"),
@@ -52,7 +66,12 @@ PARAMETER_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "resource": ((str,), "resource this operation works on"),
-    "kind": ((str,), "list, create, read, replace, update, delete or custom"),
+    "kind": (
+        (str,),
+        "list, create, read, replace, update, delete, custom; or an account "
+        "operation: register, login, refresh, logout, me",
+    ),
+    "token-field": ((str,), "accounts: the response property the issued token goes in"),
     "page-size": ((int,), "default page size"),
     "max-page-size": ((int,), "largest page a client may ask for"),
     "sort": ((str, list), "default order, e.g. '-created_at' or ['name', 'id']"),

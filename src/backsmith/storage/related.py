@@ -6,6 +6,7 @@ so embedding costs one query per relation per response, never one per row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -109,6 +110,10 @@ def caller_column(tables: Mapping[str, sa.Table], computed: Computed) -> sa.Colu
     return tables[hop.join or hop.target].c[computed.principal or ""]
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def caller_value(column: Any, subject: Any) -> Any:
     """The caller's subject as a value of `column` (an integer or UUID key); None if it is not."""
     if subject is None:
@@ -117,13 +122,13 @@ def caller_value(column: Any, subject: Any) -> Any:
         python_type = column.type.python_type
     except NotImplementedError:
         return subject
-    try:
-        if python_type is int:
-            return int(subject)
-        if python_type is UUID:
-            return UUID(str(subject))
-    except ValueError:
-        return None
+    text = str(subject)
+    # Strictly spelled: int() would take "+1", "1_0" or other scripts' digits, and UUID()
+    # braces or no hyphens, so that two subjects could name one row.
+    if python_type is int:
+        return int(text) if _INTEGER.fullmatch(text) else None
+    if python_type is UUID:
+        return UUID(text) if _UUID.fullmatch(text) else None
     return subject
 
 

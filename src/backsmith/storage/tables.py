@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
-from backsmith.model.types import FieldType, Model, Resource
+from backsmith.model.types import API_KEY, FieldType, Model, Resource
+from backsmith.storage.api_keys import KEYS
 from backsmith.storage.columns import (
     UtcDateTime,
     describe_default,
@@ -16,6 +17,7 @@ from backsmith.storage.columns import (
     sql_default,
     sql_type,
 )
+from backsmith.storage.sessions import SESSIONS
 
 _ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL"}
 _ON_DELETE.update({"set default": "SET DEFAULT", "no action": "NO ACTION"})
@@ -96,6 +98,10 @@ def build_table(resource: Resource, metadata: sa.MetaData) -> sa.Table:
 def build_metadata(model: Model) -> sa.MetaData:
     """One MetaData with a table per resource; references to unknown tables are dropped."""
     metadata = sa.MetaData()
+    if any(scheme.kind == API_KEY for scheme in model.schemes.values()):
+        build_table(KEYS, metadata)  # the keys backsmith keeps for the contract's apiKey
+    if model.accounts is not None:
+        build_table(SESSIONS, metadata)  # refresh tokens of the built-in accounts
     known = {r.table for r in model.resources.values()}
     for resource in sorted(model.resources.values(), key=lambda r: r.table):
         relations = tuple(r for r in resource.relations if r.target in known)

@@ -85,6 +85,28 @@ def _notes(op: Operation) -> str:
     return "; ".join(parts)
 
 
+def access_note(model: Model, op: Operation) -> str:
+    """Who may call, as `backsmith model` says it: requirements, roles, owner."""
+    access = op.access
+    parts = []
+    if access.requirements is not None:
+        choices = [
+            " + ".join(f"{name}[{' '.join(scopes)}]" if scopes else name for name, scopes in r)
+            or "anyone"
+            for r in access.requirements
+        ]
+        parts.append(" or ".join(choices) if choices else "public")
+    if access.roles:
+        parts.append("roles " + ", ".join(access.roles))
+    resource = model.resources.get(op.resource) if op.resource else None
+    owner = model.owners.get(resource.table) if resource is not None else None
+    if owner is not None and op.kind not in (Kind.CUSTOM, Kind.LINK, Kind.UNLINK):
+        parts.append(f"owner {owner.declared}")
+    if access.public:
+        parts.append("public on purpose")
+    return "access: " + ", ".join(parts) if parts else ""
+
+
 def describe(model: Model) -> dict[str, Any]:
     """The mapping as plain data."""
     return {
@@ -125,6 +147,7 @@ def describe(model: Model) -> dict[str, Any]:
                 "resource": op.resource,
                 "table": model.resources[op.resource].table if op.resource else None,
                 "notes": _notes(op),
+                **({"access": access_note(model, op)} if access_note(model, op) else {}),
                 **({"reason": op.reason} if op.kind == Kind.CUSTOM else {}),
                 **(
                     {"response": shape_data(op.response.shape)}
@@ -153,7 +176,7 @@ def render_table(model: Model) -> str:
                 str(op.kind),
                 op.resource or "-",
                 table,
-                _notes(op),
+                "; ".join(n for n in (_notes(op), access_note(model, op)) if n),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
