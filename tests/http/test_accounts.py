@@ -251,3 +251,69 @@ async def test_logout_with_only_an_access_token_ends_every_login(
     out = await site.post("/auth/logout", headers=token_header(user["token"]))
     assert out.status_code == 204
     assert (await site.post("/auth/refresh", json={"refresh_token": refresh})).status_code == 401
+
+
+@pytest.fixture(scope="module")
+def lax_writers(tmp_path_factory: pytest.TempPathFactory) -> Model:
+    """The accounts contract with open request schemas that name roles, and a plain read."""
+    folder = tmp_path_factory.mktemp("lax")
+    text = CONTRACT.read_text(encoding="utf-8")
+    text = text.replace(
+        "          additionalProperties: false\n          required: [username, email, password]\n",
+        "          required: [username, email, password]\n",
+    ).replace(
+        "            password: {type: string, writeOnly: true}\n    LoginRequest:",
+        "            password: {type: string, writeOnly: true}\n"
+        "            roles: {type: string}\n            password_hash: {type: string}\n"
+        "    LoginRequest:",
+    )
+    text = text.replace(
+        "  /users/login:",
+        "  /users/{id}:\n    get:\n      operationId: getUser\n"
+        "      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]\n"
+        "      responses:\n        '200': {description: A user., content: {application/json: "
+        "{schema: {type: object}}}}\n  /users/login:",
+    )
+    (folder / "schema.dbml").write_text(
+        (CONTRACT.parent / "schema.dbml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (folder / "api.yaml").write_text(text, encoding="utf-8")
+    return load_model(folder / "api.yaml")
+
+
+async def test_no_body_sets_roles_or_the_hash_and_no_answer_shows_it(
+    lax_writers: Model, database_url: str
+) -> None:
+    async with served(lax_writers, database_url, jwt_secret=SECRET) as client:
+        body = {
+            "username": "m",
+            "email": "m@example.com",
+            "password": "long-enough",
+            "roles": "admin",
+            "password_hash": "$argon2id$forged",
+        }
+        created = await client.post("/users", json={"user": body})
+        assert created.status_code == 201, created.text
+        claims = jwt.decode(created.json()["user"]["token"], SECRET, algorithms=["HS256"])
+        assert claims["roles"] == ["reader"]
+        assert (await login(client, "m", "long-enough")).status_code == 200
+        mine = token_header(created.json()["user"]["token"])
+        read = await client.get(f"/users/{claims['sub']}", headers=mine)
+        assert read.status_code == 200 and "password_hash" not in read.json()
+        assert "argon2" not in read.text
+
+
+async def test_subjects_have_one_spelling_and_basic_forgets_old_passwords(
+    site: httpx.AsyncClient,
+) -> None:
+    user = await register(site)
+    sub = jwt.decode(user["token"], SECRET, algorithms=["HS256"])["sub"]
+    padded = jwt.encode({"sub": f"0{sub}", "exp": int(time.time()) + 600}, SECRET)
+    assert (await site.get("/user", headers=token_header(padded))).status_code == 401
+    old = base64.b64encode(b"ursula@example.com:a-long-password").decode()
+    basic = {"Authorization": f"Basic {old}"}
+    assert (await site.get("/articles", headers=basic)).status_code == 200
+    auth = token_header(user["token"])
+    moved = await site.put("/user", json={"user": {"password": "brand-new-password"}}, headers=auth)
+    assert moved.status_code == 200
+    assert (await site.get("/articles", headers=basic)).status_code == 401

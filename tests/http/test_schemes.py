@@ -234,6 +234,7 @@ async def test_api_keys_are_kept_hashed_and_revoked_within_a_second(
         assert (await client.get("/notes", headers=cookie)).status_code == 200
         written = await client.post("/notes", json={"text": "x"}, headers={"X-API-Key": key})
         assert written.status_code == 201
+        assert written.headers["cache-control"] == "no-store"  # for this caller only
         denied = await client.post("/notes", json={"text": "x"}, headers={"X-API-Key": reader})
         assert denied.status_code == 403
         forged = key[:-4] + "AAAA"
@@ -339,3 +340,78 @@ async def test_an_open_schema_still_refuses_what_the_client_may_not_set(
         assert [n["id"] for n in (await client.get("/notes", headers=mine)).json()] == [
             created.json()["id"]
         ]
+
+
+async def test_a_supplied_owner_can_be_ignored_instead(tmp_path: Path, database_url: str) -> None:
+    lenient = OWNED_NOTES.replace(
+        "x-backsmith: {owner: owner}", "x-backsmith: {owner: owner, supplied-owner: ignore}"
+    )
+    model = load_model(write_file(tmp_path, "lenient.yaml", lenient))
+    mine = {"Authorization": f"Bearer {token(sub='alice')}"}
+    async with served(model, database_url, jwt_secret=SECRET) as client:
+        created = await client.post("/notes", json={"text": "x", "owner": "bob"}, headers=mine)
+        assert created.status_code == 201 and created.json()["owner"] == "alice"
+
+
+async def test_keys_from_a_jwks_url_and_no_secret_in_the_logs(
+    notes: Model, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    entry = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    published = json.dumps({"keys": [{**entry, "kid": "k1", "alg": "RS256"}]}).encode()
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(published)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    claims = {"sub": "u1", "exp": int(time.time()) + 600, "scope": "notes:read"}
+    signed = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+    try:
+        with caplog.at_level("DEBUG"):
+            async with served(notes, database_url, jwt_jwks=url, jwt_secret=SECRET) as client:
+                listed = await client.get("/notes", headers={"Authorization": f"Bearer {signed}"})
+                assert listed.status_code == 200, listed.text
+                await client.get("/notes", headers={"Authorization": "Bearer not.a.token"})
+    finally:
+        server.shutdown()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert signed not in logged and SECRET not in logged
+
+
+async def test_schemes_required_together_must_name_one_caller(
+    tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    together = KEYED.replace(
+        "security: [{header: []}, {query: []}, {cookie: []}]",
+        "security: [{header: [], bearer: []}]",
+    ).replace(
+        "    query: {type: apiKey, in: query, name: api_key}",
+        "    query: {type: apiKey, in: query, name: api_key}\n"
+        "    bearer: {type: http, scheme: bearer}",
+    )
+    contract = str(write_file(tmp_path, "together.yaml", together))
+    model = load_model(contract)
+    db = ["--database-url", database_url]
+    async with served(model, database_url, jwt_secret=SECRET) as client:
+        _, out = await _keys(capsys, "create", contract, "--subject", "u1", *db)
+        key = out.splitlines()[0]
+        same = {"X-API-Key": key, "Authorization": f"Bearer {token(sub='u1')}"}
+        other = {"X-API-Key": key, "Authorization": f"Bearer {token(sub='u2')}"}
+        assert (await client.get("/notes", headers=same)).status_code == 200
+        assert (await client.get("/notes", headers=other)).status_code == 401
+        assert (await client.get("/notes", headers={"X-API-Key": key})).status_code == 401

@@ -563,3 +563,47 @@ async def test_an_hmac_token_keyed_by_the_public_key_is_refused_without_a_secret
     only_public = {"jwt_public_key": str(pem), "jwt_algorithms": "HS256,RS256"}
     async with served(secured_model, database_url, **only_public) as client:
         refused(await client.get("/orders", headers=confused), 401)
+
+
+FLAT_LINES = """  /order-lines/{id}:
+    parameters:
+      - $ref: '#/components/parameters/IntegerId'
+    patch:
+      operationId: changeOrderLine
+      x-backsmith: {resource: order_lines}
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: '#/components/schemas/OrderLinePatch'}}}
+      responses:
+        '200':
+          description: The line.
+          content: {application/json: {schema: {$ref: '#/components/schemas/OrderLine'}}}
+components:
+"""
+
+
+async def test_a_line_moved_under_another_customers_order_is_refused(
+    tmp_path: Path, database_url: str
+) -> None:
+    text = secure(BOOKSHOP.read_text(encoding="utf-8"))
+    patch = text.index("    OrderLinePatch:")
+    at = text.index("      properties:\n", patch) + len("      properties:\n")
+    text = text[:at] + "        order_id: {type: string, format: uuid}\n" + text[at:]
+    text = text.replace("components:\n", FLAT_LINES, 1)
+    contract = tmp_path / "api-spec.md"
+    contract.write_text(text, encoding="utf-8")
+    async with served(load_model(contract), database_url, jwt_secret=SECRET) as client:
+        alice, bob = await two_customers(client)
+        to_alice = {"order_id": alice.order["id"]}
+        path = f"/orders/{bob.order['id']}/lines/{bob.line['id']}"
+        pinned = await client.patch(path, json=to_alice, headers=bob.headers)
+        assert pinned.json()["order_id"] == bob.order["id"]  # the path names the order
+        refused(
+            await client.patch(
+                f"/order-lines/{bob.line['id']}", json=to_alice, headers=bob.headers
+            ),
+            422,
+        )
+        assert (await client.get(path, headers=bob.headers)).json() == bob.line
+        lines = await client.get(f"/orders/{alice.order['id']}/lines", headers=alice.headers)
+        assert [line["id"] for line in lines.json()] == [alice.line["id"]]

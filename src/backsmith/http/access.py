@@ -26,10 +26,14 @@ class Guard:
         credentials: Mapping[str, Reader],
         admin_roles: frozenset[str],
         owned: bool,
+        lenient: bool = False,
     ) -> None:
         self.roles = frozenset(access.roles)
         self.admin_roles = admin_roles
         self.credentials = credentials
+        # A bad credential leaves the caller anonymous instead of refusing (logout: a
+        # client whose access token expired still ends its login with the refresh token).
+        self.lenient = lenient
         tokens = (c for c in credentials.values() if isinstance(c, Credential))
         first = next(tokens, None)
         self.verifier: TokenVerifier | None = first.verifier if first is not None else None
@@ -78,8 +82,8 @@ class Guard:
                 principal = principal or found
             if principal is not None:
                 return self._with_roles(principal)
-        if rejected is not None:  # a bad credential is refused, also where anyone may call
-            raise rejected
+        if rejected is not None and not (self.lenient and self.anonymous):
+            raise rejected  # a bad credential is refused, also where anyone may call
         if self.anonymous:  # credentials that do not pass an alternative: anonymous still
             return None
         if insufficient:

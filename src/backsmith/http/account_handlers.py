@@ -14,7 +14,7 @@ import orjson
 from backsmith.errors import Conflict
 from backsmith.http.access import missing, unknown_caller
 from backsmith.http.accounts import client_address, reused, stale
-from backsmith.http.handlers import Handler, _require_object, _respond_row, _run, _wrap
+from backsmith.http.handlers import Handler, _respond_row, _run
 from backsmith.http.plans import OperationPlan
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
@@ -30,8 +30,8 @@ def _dumps(value: Any) -> bytes:
 
 
 def _answer(plan: OperationPlan, item: dict[str, Any]) -> Response:
-    assert plan.operation.response is not None
-    return json_response(plan.operation.response.status, _dumps(_wrap(plan, item)))
+    assert plan.operation.response is not None and plan.account is not None
+    return json_response(plan.operation.response.status, _dumps(plan.account.wrap(item)))
 
 
 async def _shaped(plan: OperationPlan, conn: Any, row: Any) -> dict[str, Any]:
@@ -42,12 +42,12 @@ async def _shaped(plan: OperationPlan, conn: Any, row: Any) -> dict[str, Any]:
 
 async def handle_register(plan: OperationPlan, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
-    body = dict(_require_object(plan, parsed.body))
     account = plan.account
     assert account is not None and plan.stamps is not None
+    body = dict(account.unwrap(parsed.body))
     store = account.store
-    password = account.new_password(body, plan.body_pointer, required=True)
-    values = column_values(plan.writable, body, True, plan.validation_status, plan.body_pointer)
+    password = account.new_password(body, account.body_pointer, required=True)
+    values = column_values(plan.writable, body, True, plan.validation_status, account.body_pointer)
     values[store.accounts.password_column] = await store.passwords.hash(str(password))
     values = {**plan.stamps.values(creating=True), **values}
 
@@ -65,10 +65,10 @@ async def handle_register(plan: OperationPlan, database: Database, request: Requ
 
 async def handle_login(plan: OperationPlan, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
-    body = _require_object(plan, parsed.body)
     account = plan.account
     assert account is not None
-    column, value, password = account.credentials(body, plan.body_pointer)
+    body = account.unwrap(parsed.body)
+    column, value, password = account.credentials(body, account.body_pointer)
     account.store.limiter.spend(str(value), client_address(request))
 
     async def work(conn: Any) -> dict[str, Any]:
@@ -80,9 +80,9 @@ async def handle_login(plan: OperationPlan, database: Database, request: Request
 
 async def handle_refresh(plan: OperationPlan, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
-    body = _require_object(plan, parsed.body)
     account = plan.account
     assert account is not None
+    body = account.unwrap(parsed.body)
     presented = body.get(account.refresh_in) if account.refresh_in else None
 
     async def work(conn: Any) -> tuple[dict[str, Any] | None, bool]:
@@ -101,10 +101,7 @@ async def handle_logout(plan: OperationPlan, database: Database, request: Reques
     parsed = await plan.parse(request)
     account = plan.account
     assert account is not None and plan.operation.response is not None
-    body = parsed.body if isinstance(parsed.body, dict) else {}
-    wrapper = plan.operation.body_wrapper
-    if wrapper and isinstance(body.get(wrapper), dict):
-        body = body[wrapper]
+    body = account.unwrap(parsed.body) if parsed.body is not None else {}
     presented = body.get(account.refresh_in) if account.refresh_in else None
     principal = request.principal
     if presented is None and principal is None:
@@ -129,11 +126,11 @@ async def handle_me(plan: OperationPlan, database: Database, request: Request) -
     values: dict[str, Any] = {}
     if changing:
         parsed = await plan.parse(request)
-        body = dict(_require_object(plan, parsed.body))
-        password = account.new_password(body, plan.body_pointer, required=False)
+        body = dict(account.unwrap(parsed.body))
+        password = account.new_password(body, account.body_pointer, required=False)
         replace = plan.operation.method == "PUT"
         values = column_values(
-            plan.writable, body, replace, plan.validation_status, plan.body_pointer
+            plan.writable, body, replace, plan.validation_status, account.body_pointer
         )
         values.pop(store.key, None)
         if password is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import ipaddress
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -68,14 +69,31 @@ class LoginLimiter:
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def spend(self, account: str, address: str) -> None:
-        for key in (f"account:{account.lower()}", f"address:{address}"):
-            if not self.limiter.hit(self.item, "login", key):
+        """One attempt on both counters, or 429 when either is spent (charging neither)."""
+        keys = (f"account:{account.strip().lower()}", f"address:{_network(address)}")
+        for key in keys:
+            if not self.limiter.test(self.item, "login", key):
                 reset = self.limiter.get_window_stats(self.item, "login", key).reset_time
                 wait = max(1, int(reset - time.time()) + 1)
                 raise TooManyRequests(  # type: ignore[no-any-return]
                     "Too many login attempts; try again later.",
                     headers={"retry-after": str(wait)},
                 )
+        for key in keys:
+            self.limiter.hit(self.item, "login", key)
+
+
+def _network(address: str) -> str:
+    """The client's address, an IPv6 one by its /64: one host holds a whole /64."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 class AccountStore:
@@ -183,7 +201,9 @@ class AccountPlan:
         self.operation = operation
         self.store = store
         self.kind = operation.kind
-        body = _properties(document, operation.body_schema, operation.body_wrapper)
+        self.body_wrapper = operation.body_wrapper or _wrapper_of(document, operation.body_schema)
+        body = _properties(document, operation.body_schema, self.body_wrapper)
+        self.body_pointer = f"#/{self.body_wrapper}" if self.body_wrapper else "#"
         self.password = next((n for n in body if n in PASSWORD_FIELDS), None)
         if self.password is None:
             self.password = next(
@@ -197,13 +217,28 @@ class AccountPlan:
         ]
         self.refresh_in = next((n for n in (*REFRESH_FIELDS, "token") if n in body), None)
         response = operation.response
-        answered = _properties(document, response.schema if response is not None else None, None)
+        answer = response.schema if response is not None else None
+        declared = response.envelope.wrapper if response is not None else None
+        self.response_wrapper = declared or _wrapper_of(document, answer)
+        # The model's item schema is inside a wrapper it found; one found here is not.
+        answered = _properties(document, answer, None if declared else self.response_wrapper)
         self.token_out = operation.token_field or next(
             (n for n in TOKEN_FIELDS if n in answered), None
         )
         self.refresh_out = next((n for n in REFRESH_FIELDS if n in answered), None)
         self.type_out = next((n for n in ("token_type", "tokenType") if n in answered), None)
         self.expires_out = next((n for n in ("expires_in", "expiresIn") if n in answered), None)
+
+    def unwrap(self, body: Any) -> dict[str, Any]:
+        """The object a request body carries, inside its wrapper; 422 when there is none."""
+        if self.body_wrapper is not None and isinstance(body, dict):
+            body = body.get(self.body_wrapper)
+        if not isinstance(body, dict):
+            raise ValidationFailed([{"detail": "the body must be a JSON object", "pointer": "#"}])
+        return body
+
+    def wrap(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {self.response_wrapper: item} if self.response_wrapper else item
 
     def credentials(self, item: dict[str, Any], at: str) -> tuple[str, Any, str]:
         """(column, value, password) a login body names; 422 when one is missing."""
@@ -301,12 +336,19 @@ def _properties(document: dict[str, Any], schema: Any, wrapper: str | None) -> d
     properties: dict[str, Any] = flatten(document, schema).get("properties") or {}
     if wrapper is not None and wrapper in properties:
         properties = flatten(document, properties[wrapper]).get("properties") or {}
-    elif len(properties) == 1:  # {"user": {...}}: the properties of what it wraps
-        (only,) = properties.values()
-        inner = flatten(document, only)
-        if "object" in str(inner.get("type", "object")) and inner.get("properties"):
-            properties = inner["properties"]
     return properties
+
+
+def _wrapper_of(document: dict[str, Any], schema: Any) -> str | None:
+    """The key of `{"auth": {...}}`-style bodies: one property holding an object."""
+    properties = _properties(document, schema, None)
+    if len(properties) != 1:
+        return None
+    ((name, only),) = properties.items()
+    inner = flatten(document, only)
+    return (
+        name if "object" in str(inner.get("type", "object")) and inner.get("properties") else None
+    )
 
 
 def reused() -> Unauthorized:

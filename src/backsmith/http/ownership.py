@@ -75,6 +75,8 @@ class Ownership:
         name = names.get(column, column)
         if self.owner.hops or column not in values or name not in body:
             return
+        if self.owner.ignore_supplied:  # the caller's value replaces it (create, change)
+            return
         if values[column] != self.value(principal):
             detail = f"'{name}' is set from the caller's credentials and cannot name another"
             raise ValidationFailed([{"detail": detail, "pointer": f"{at}/{name}"}])

@@ -29,11 +29,9 @@ from backsmith.model.schemas import JsonSchemaConverter, flatten
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Field,
-    Hop,
     Kind,
     Model,
     Operation,
-    Owner,
     Param,
     Resource,
 )
@@ -219,7 +217,7 @@ class OperationPlan:
                 else None,
             )
         elif resource is not None and operation.kind != Kind.CUSTOM:
-            owner = model.owners.get(resource.table) or self._inherited_owner(model, tables)
+            owner = model.owners.get(resource.table)  # declared, or inherited from a path
             if owner is not None:
                 self.ownership = Ownership(owner, tables[resource.table], tables)
         needs_caller = (
@@ -228,39 +226,15 @@ class OperationPlan:
             or any(self.parent_owners)
             or operation.kind == Kind.ME
         )
-        self.guard = Guard(operation.access, credentials, settings.admin_role_names, needs_caller)
+        lenient = operation.kind == Kind.LOGOUT
+        self.guard = Guard(
+            operation.access, credentials, settings.admin_role_names, needs_caller, lenient
+        )
         # Whether requests are admitted by the guard first: not for an open operation that
         # nothing about the caller changes. Logout reads a caller who sends a token.
         self.guarded = (
             not self.guard.anonymous or self.needs_caller or operation.kind == Kind.LOGOUT
         )
-
-    def _inherited_owner(self, model: Model, tables: dict[str, sa.Table]) -> Owner | None:
-        """Rows under an owned parent's path (/orders/{id}/lines) belong to its owner too."""
-        assert self.resource is not None
-        for param in self.operation.params:
-            if param.role != "scope" or not param.column:
-                continue
-            hops: tuple[Hop, ...] = param.hops
-            if not hops:
-                relation = next(
-                    (r for r in self.resource.relations if r.columns == (param.column,)), None
-                )
-                if relation is None or relation.target not in tables:
-                    continue
-                hops = (
-                    Hop(
-                        "one",
-                        self.resource.table,
-                        relation.target,
-                        relation.columns,
-                        relation.target_columns,
-                    ),
-                )
-            parent = model.owners.get(hops[-1].target)
-            if parent is not None:
-                return Owner(parent.column, hops + parent.hops, f"{param.name} (inherited)")
-        return None
 
     @property
     def page_size(self) -> int:

@@ -8,6 +8,7 @@ an argon2id hash in a `password_hash`-style column, never as sent.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from backsmith.errors import Issue
@@ -16,6 +17,16 @@ from backsmith.model.types import ACCOUNT_KINDS, Accounts, FieldType, Operation,
 PASSWORD_COLUMNS = ("password_hash", "password_digest", "hashed_password", "encrypted_password")
 IDENTIFIER_COLUMNS = ("email", "username", "login", "handle", "name")
 ROLES_COLUMNS = ("roles", "role")
+
+
+def hide_password_hashes(resource: Resource) -> Resource:
+    """A resource whose password-hash columns the API never shows, filters or sorts on."""
+    if not any(f.column in PASSWORD_COLUMNS for f in resource.fields):
+        return resource
+    fields = tuple(
+        replace(f, hidden=True) if f.column in PASSWORD_COLUMNS else f for f in resource.fields
+    )
+    return replace(resource, fields=fields)
 
 
 def read_accounts(

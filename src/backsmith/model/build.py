@@ -7,12 +7,12 @@ from typing import Any
 from backsmith.contract.dbml import DbmlModel, parse_dbml
 from backsmith.contract.load import Contract
 from backsmith.errors import ContractError, Issue
-from backsmith.model.accounts import account_column, read_accounts
+from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.consistency import compare_dbml
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper, json_content
-from backsmith.model.owners import owner_leaks, read_owners
+from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
 from backsmith.model.relations import RelationGraph
 from backsmith.model.resources import (
     infer_relations,
@@ -43,6 +43,7 @@ def build_model(contract: Contract) -> Model:
         resources, schema_resources = _from_dbml(document, dbml, schemas)
     else:
         resources, schema_resources = _from_schemas(document, schemas)
+    resources = {name: hide_password_hashes(r) for name, r in resources.items()}
     graph = RelationGraph(resources)
     owners, owner_issues = read_owners(contract, resources, schema_resources, graph)
     if owner_issues:
@@ -64,6 +65,7 @@ def build_model(contract: Contract) -> Model:
         raise ContractError(shapes.issues)
     warnings.extend(missing_indexes(contract, graph, operations))
     _check_duplicate_ids(contract, operations)
+    owners = inherit_owners(owners, resources, operations)
     leaks = owner_leaks(contract, owners, resources, operations)
     if leaks:
         raise ContractError(leaks)

@@ -7,6 +7,7 @@ whoever owns their order). The HTTP layer turns this into a condition on every s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.source import escape
@@ -37,6 +38,8 @@ def read_owners(
             issues.append(contract.issue(f"schema '{name}' is stored in no table", pointer))
             continue
         found = _resolve(resource, declared, graph)
+        if found is not None and ext.get("supplied-owner") == "ignore":
+            found = replace(found, ignore_supplied=True)
         if found is None:
             message = (
                 f"owner '{declared}' names no column of {resource.table} "
@@ -51,6 +54,42 @@ def read_owners(
             continue
         owners[resource.table] = found
     return owners, issues
+
+
+def inherit_owners(
+    owners: dict[str, Owner], resources: dict[str, Resource], operations: list[Operation]
+) -> dict[str, Owner]:
+    """Owners for tables served under an owned parent's path: /orders/{id}/lines makes
+    order lines belong to whoever owns their order, on every path that serves them."""
+    found = dict(owners)
+    changed = True
+    while changed:  # lines under orders under customers: until nothing more is learnt
+        changed = False
+        for op in operations:
+            resource = resources.get(op.resource) if op.resource else None
+            if resource is None or resource.table in found:
+                continue
+            for param in op.params:
+                hops = _scope_hops(resource, param) if param.role == "scope" else ()
+                parent = found.get(hops[-1].target) if hops else None
+                if parent is not None:
+                    declared = f"{parent.declared} through {op.path}"
+                    found[resource.table] = replace(
+                        parent, hops=hops + parent.hops, declared=declared
+                    )
+                    changed = True
+                    break
+    return found
+
+
+def _scope_hops(resource: Resource, param: Any) -> tuple[Hop, ...]:
+    """The hops from a row to the parent a scope parameter names."""
+    if param.hops:
+        return tuple(param.hops)
+    relation = next((r for r in resource.relations if r.columns == (param.column,)), None)
+    if relation is None or not param.column:
+        return ()
+    return (Hop("one", resource.table, relation.target, relation.columns, relation.target_columns),)
 
 
 def _resolve(resource: Resource, declared: str, graph: RelationGraph) -> Owner | None:
@@ -90,11 +129,15 @@ def owner_leaks(
             holder = by_name.get(shape.resource)
             for member in shape.members:
                 hop = member.computed.hop if member.computed is not None else member.hop
+                if _callers_own(member.computed, owners):
+                    continue  # wishlisted: whether the caller's own row is there
                 if hop is not None and not _through_owner(holder, hop, owners):
                     found.append(f"{shape.resource}.{member.name}")
                 shapes.append(member.shape)
         holder = by_name.get(op.resource) if op.resource else None
         for param in op.params:
+            if param.role == "scope":
+                continue  # a parent in the path: its own owner is checked (404)
             hops = param.hops or ((param.computed.hop,) if param.computed is not None else ())
             first_leaks = bool(hops) and not _through_owner(holder, hops[0], owners)
             later_leak = any(h.target in owners or (h.join or "") in owners for h in hops[1:])
@@ -110,21 +153,43 @@ def owner_leaks(
     return issues
 
 
+def _callers_own(computed: Any, owners: dict[str, Owner]) -> bool:
+    """An `exists` about the caller over rows owned by the very column naming the caller."""
+    if computed is None or computed.function != "exists":
+        return False
+    rows = computed.hop.join if computed.hop.kind == "through" else computed.hop.target
+    owner = owners.get(rows or "")
+    return owner is not None and not owner.hops and owner.column == computed.principal
+
+
 def _through_owner(holder: Resource | None, hop: Hop, owners: dict[str, Owner]) -> bool:
-    """Whether rows `hop` reaches from `holder` are owned, if at all, through `holder`."""
+    """Whether rows `hop` reaches from `holder` are owned, if at all, by whoever owns
+    `holder`: its own children (an order's lines, a customer's orders), or the row it
+    belongs through (a line's order, an order's customer)."""
     reached = [t for t in (hop.target, hop.join) if t is not None and t in owners]
     if not reached:
         return True
-    if holder is None or holder.table not in owners or hop.kind != "many":
+    if holder is None or holder.table not in owners or reached != [hop.target]:
         return False
-    owner = owners[hop.target]
-    if owner.hops:  # order_lines owned through their order: reached from that order
-        first = owner.hops[0]
-        return first.target == holder.table and first.source_columns == hop.target_columns
-    # orders owned by customer_id, reached from the customer whose key that is
-    holder_owner = owners[holder.table]
-    return (
-        (owner.column,) == hop.target_columns
-        and not holder_owner.hops
-        and (holder_owner.column,) == hop.source_columns
-    )
+    owner, holder_owner = owners[hop.target], owners[holder.table]
+    if hop.kind == "many":
+        if owner.hops:  # order_lines owned through their order: reached from that order
+            first = owner.hops[0]
+            return first.target == holder.table and first.source_columns == hop.target_columns
+        # orders owned by customer_id, reached from the customer whose key that is
+        return (
+            (owner.column,) == hop.target_columns
+            and not holder_owner.hops
+            and (holder_owner.column,) == hop.source_columns
+        )
+    if hop.kind == "one":
+        if holder_owner.hops:  # a line's own order
+            first = holder_owner.hops[0]
+            return first.target == hop.target and first.source_columns == hop.source_columns
+        # an order's customer, a customer owned by its own key
+        return (
+            (holder_owner.column,) == hop.source_columns
+            and not owner.hops
+            and (owner.column,) == hop.target_columns
+        )
+    return False

@@ -319,6 +319,7 @@ class Owner:
     column: str
     hops: tuple[Hop, ...] = ()
     declared: str = ""
+    ignore_supplied: bool = False  # supplied-owner: ignore, a body's other owner is dropped
 
     def describe(self) -> str:
         if not self.hops:

@@ -51,6 +51,11 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "computed": ((dict,), "computed properties, e.g. {wishlistedCount: {count: wishlists}}"),
     "renamed-from": ((str,), "the table's earlier name: migrations rename it, keeping its rows"),
     "owner": ((str,), "the column naming the caller a row belongs to, e.g. 'order.customer_id'"),
+    "supplied-owner": (
+        (str,),
+        "'ignore': a body naming another owner is not refused; the "
+        "caller is the owner all the same (default: reject)",
+    ),
 }
 PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "column": ((str,), "column this property is stored in"),
@@ -217,6 +222,8 @@ def _check_key(
     roles = key in ("roles", "admin-roles") and isinstance(setting, list)
     if roles and not (setting and all(isinstance(role, str) and role for role in setting)):
         return [contract.issue(f"{EXTENSION} '{key}' must list role names", pointer)]
+    if key == "supplied-owner" and setting not in ("reject", "ignore"):
+        return [contract.issue(f"{EXTENSION} 'supplied-owner' must be reject or ignore", pointer)]
     if key == "unknown-fields" and setting not in ("reject", "ignore"):
         return [contract.issue(f"{EXTENSION} 'unknown-fields' must be reject or ignore", pointer)]
     if key == "format" and setting != "jwt":

@@ -110,8 +110,8 @@ def caller_column(tables: Mapping[str, sa.Table], computed: Computed) -> sa.Colu
     return tables[hop.join or hop.target].c[computed.principal or ""]
 
 
-_INTEGER = re.compile(r"-?[0-9]{1,19}")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,18})")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def caller_value(column: Any, subject: Any) -> Any:
@@ -123,8 +123,8 @@ def caller_value(column: Any, subject: Any) -> Any:
     except NotImplementedError:
         return subject
     text = str(subject)
-    # Strictly spelled: int() would take "+1", "1_0" or other scripts' digits, and UUID()
-    # braces or no hyphens, so that two subjects could name one row.
+    # One spelling per value: int() would take "01", "+1", "1_0" or other scripts' digits,
+    # and UUID() capitals, braces or no hyphens, so that two subjects could name one row.
     if python_type is int:
         return int(text) if _INTEGER.fullmatch(text) else None
     if python_type is UUID:
