@@ -9,24 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from backsmith.errors import Conflict
 from backsmith.http.access import missing, unknown_caller
 from backsmith.http.accounts import client_address, reused, stale
-from backsmith.http.handlers import Handler, _respond_row, _run
+from backsmith.http.handlers import Handler, _dumps, _respond_row, _run
 from backsmith.http.plans import OperationPlan
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
-from backsmith.http.shaping import default_json
 from backsmith.http.writes import column_values
 from backsmith.model.types import Kind
 from backsmith.storage import sessions
 from backsmith.storage.database import Database
-
-
-def _dumps(value: Any) -> bytes:
-    return orjson.dumps(value, default=default_json, option=orjson.OPT_UTC_Z)
 
 
 def _answer(plan: OperationPlan, item: dict[str, Any]) -> Response:

@@ -54,13 +54,13 @@ class StoredKey:
     revoked_at: datetime | None
 
 
-def split(key: str) -> tuple[str, str] | None:
-    """A presented key's id and secret; None when it is not shaped like one of ours."""
-    prefix, _, rest = key.partition("_")
-    key_id, _, secret = rest.partition("_")
-    if prefix != PREFIX or not key_id or not secret or len(key) > 200:
+def split(key: Any, prefix: str = PREFIX) -> tuple[str, str] | None:
+    """A presented `<prefix>_<id>_<secret>`'s id and secret; None when it is not one."""
+    if not isinstance(key, str) or len(key) > 200:
         return None
-    return key_id, secret
+    found, _, rest = key.partition("_")
+    key_id, _, secret = rest.partition("_")
+    return (key_id, secret) if found == prefix and key_id and secret else None
 
 
 def digest(secret: str) -> str:

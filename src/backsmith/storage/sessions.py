@@ -14,6 +14,7 @@ from typing import Any
 
 from backsmith.model.types import Field, FieldType, Resource
 from backsmith.storage.api_keys import digest
+from backsmith.storage.api_keys import split as split_token
 from backsmith.storage.database import Connection
 from backsmith.storage.queries import TableQueries
 
@@ -61,11 +62,7 @@ async def issue(
 
 
 def split(token: Any) -> tuple[str, str] | None:
-    if not isinstance(token, str) or len(token) > 200:
-        return None
-    prefix, _, rest = token.partition("_")
-    token_id, _, secret = rest.partition("_")
-    return (token_id, secret) if prefix == PREFIX and token_id and secret else None
+    return split_token(token, PREFIX)
 
 
 async def revoke_family(conn: Connection, queries: TableQueries, family: str) -> None:
