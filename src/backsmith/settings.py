@@ -34,6 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_size", 20, "default page size of list operations", "page-size"),
     Setting("max_page_size", 100, "largest page a client may ask for", "max-page-size"),
     Setting("max_body_size", 1_048_576, "largest request body, in bytes", "max-body-size"),
+    Setting("max_body_depth", 64, "deepest nesting of arrays and objects in a request body"),
+    Setting("server_timing", False, "send each request's step timings in a Server-Timing header"),
     Setting("create_tables", False, "create missing tables on PostgreSQL at start-up"),
     Setting(
         "migrations",
@@ -79,6 +81,8 @@ class Settings:
     page_size: int = 20
     max_page_size: int = 100
     max_body_size: int = 1_048_576
+    max_body_depth: int = 64
+    server_timing: bool = False
     create_tables: bool = False
     migrations: str = ""
     ops_prefix: str = ""
