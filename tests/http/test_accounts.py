@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from conftest import FIXTURES, served, start_app, stop_app
 
 from backsmith.api import load_model
-from backsmith.http.exposure import ExposureRefused
 from backsmith.model.types import Model
+from backsmith.security.exposure import ExposureRefused
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,8 @@ from conftest import served, start_app, write_file
 from backsmith.api import load_model
 from backsmith.cli import main
 from backsmith.errors import ContractError
-from backsmith.http.exposure import ExposureRefused
 from backsmith.model.types import Model
+from backsmith.security.exposure import ExposureRefused
 
 pytestmark = pytest.mark.anyio
 
@@ -158,7 +158,7 @@ def test_unknown_schemes_and_bad_extensions_are_contract_errors(tmp_path: Path) 
 
 
 async def test_a_bad_key_setting_is_a_clear_error(notes: Model, database_url: str) -> None:
-    from backsmith.http.tokens import KeyConfigError
+    from backsmith.security.tokens import KeyConfigError
 
     with pytest.raises(KeyConfigError, match="unknown algorithms: HS1"):
         await start_app(notes, database_url, jwt_secret=SECRET, jwt_algorithms="HS1")

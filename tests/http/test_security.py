@@ -19,8 +19,8 @@ import pytest
 from conftest import ROOT, served, start_app, stop_app
 
 from backsmith.api import load_model
-from backsmith.http.exposure import ExposureRefused
 from backsmith.model.types import Model
+from backsmith.security.exposure import ExposureRefused
 
 pytestmark = pytest.mark.anyio
 

@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from backsmith.errors import MethodNotAllowed, NotFound, Problem
-from backsmith.http.account_handlers import ACCOUNT_HANDLERS
 from backsmith.http.cors import with_cors
-from backsmith.http.exposure import check_exposure
 from backsmith.http.handlers import HANDLERS
 from backsmith.http.ops import ops_endpoints
 from backsmith.http.plans import compile_plans
@@ -22,6 +20,8 @@ from backsmith.http.response import Response
 from backsmith.http.routing import Router
 from backsmith.http.types import Receive, Scope, Send
 from backsmith.model.types import Model
+from backsmith.security.account_handlers import ACCOUNT_HANDLERS
+from backsmith.security.exposure import check_exposure
 from backsmith.settings import Settings
 from backsmith.storage.database import Database
 from backsmith.storage.engine import dialect_for, make_engine

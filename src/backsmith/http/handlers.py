@@ -18,14 +18,14 @@ from backsmith.errors import (
     Unprocessable,
     ValidationFailed,
 )
-from backsmith.http.access import missing, unknown_caller
-from backsmith.http.ownership import narrow
 from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
 from backsmith.http.shaping import default_json
 from backsmith.http.writes import column_values, derive
 from backsmith.model.types import Envelope, Field, FieldType, Kind
+from backsmith.security.access import missing, unknown_caller
+from backsmith.security.ownership import narrow
 from backsmith.storage.database import Database, DatabaseError
 from backsmith.storage.faults import problem_for, unavailable
 from backsmith.storage.queries import (

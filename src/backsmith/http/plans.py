@@ -14,15 +14,10 @@ import orjson
 import sqlalchemy as sa
 
 from backsmith.errors import BadRequest, UnsupportedMediaType, ValidationFailed
-from backsmith.http.access import Guard
-from backsmith.http.accounts import AccountPlan, AccountStore
 from backsmith.http.body_fields import BodyFields
-from backsmith.http.credentials import KeyStore, Reader, credentials_for
-from backsmith.http.ownership import Ownership
 from backsmith.http.params import ParamDecoder
 from backsmith.http.request import Request
 from backsmith.http.shaping import Shaper
-from backsmith.http.tokens import TokenVerifier
 from backsmith.http.validation import SchemaValidator
 from backsmith.http.writes import Children, Stamps, children_of, writable_fields
 from backsmith.model.schemas import JsonSchemaConverter, flatten
@@ -35,6 +30,11 @@ from backsmith.model.types import (
     Param,
     Resource,
 )
+from backsmith.security.access import Guard
+from backsmith.security.accounts import AccountPlan, AccountStore
+from backsmith.security.credentials import KeyStore, Reader, credentials_for
+from backsmith.security.ownership import Ownership
+from backsmith.security.tokens import TokenVerifier
 from backsmith.settings import Settings
 from backsmith.storage.api_keys import KEYS_TABLE
 from backsmith.storage.queries import Ordering, TableQueries, from_json, order_keys

@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from backsmith.errors import NotFound, ValidationFailed
-from backsmith.http.tokens import Principal
 from backsmith.model.types import Owner
+from backsmith.security.tokens import Principal
 from backsmith.storage.database import Connection
 from backsmith.storage.related import caller_value, reaches
 

@@ -27,11 +27,11 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from backsmith.errors import ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed
-from backsmith.http.passwords import Passwords, weakness
 from backsmith.http.request import Request
-from backsmith.http.tokens import Principal
 from backsmith.model.schemas import deref, flatten
 from backsmith.model.types import Accounts, Operation, Resource
+from backsmith.security.passwords import Passwords, weakness
+from backsmith.security.tokens import Principal
 from backsmith.settings import Settings
 from backsmith.storage import sessions
 from backsmith.storage.api_keys import digest

@@ -2,38 +2,100 @@
 
 Each runs in one transaction: a registration that fails leaves no account, a refresh
 that finds its token reused commits the revocation of its whole login and then answers
-401.
+401. A handler sees its operation's plan through `AccountOperation`, the few facets it
+reads, so this package never imports the plan class.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
-from backsmith.errors import Conflict
-from backsmith.http.access import missing, unknown_caller
-from backsmith.http.accounts import client_address, reused, stale
-from backsmith.http.handlers import Handler, _dumps, _respond_row, _run
-from backsmith.http.plans import OperationPlan
+import orjson
+
+from backsmith.errors import Conflict, Unprocessable
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
+from backsmith.http.shaping import Shaper, default_json
 from backsmith.http.writes import column_values
-from backsmith.model.types import Kind
+from backsmith.model.types import Field, Kind, Operation
+from backsmith.security.access import missing, unknown_caller
+from backsmith.security.accounts import AccountPlan, client_address, reused, stale
 from backsmith.storage import sessions
-from backsmith.storage.database import Database
+from backsmith.storage.database import Database, DatabaseError
+from backsmith.storage.faults import problem_for, unavailable
+from backsmith.storage.values import Stamps
+
+T = TypeVar("T")
 
 
-def _answer(plan: OperationPlan, item: dict[str, Any]) -> Response:
-    assert plan.operation.response is not None and plan.account is not None
-    return json_response(plan.operation.response.status, _dumps(plan.account.wrap(item)))
+class ParsedBody(Protocol):
+    """What account handlers read of a parsed request: its body."""
+
+    @property
+    def body(self) -> Any: ...
 
 
-async def _shaped(plan: OperationPlan, conn: Any, row: Any) -> dict[str, Any]:
-    if plan.shaper is None:
+class AccountOperation(Protocol):
+    """The facets of an operation's plan that the account handlers read."""
+
+    @property
+    def operation(self) -> Operation: ...
+    @property
+    def account(self) -> AccountPlan | None: ...
+    @property
+    def shaper(self) -> Shaper | None: ...
+    @property
+    def stamps(self) -> Stamps | None: ...
+    @property
+    def writable(self) -> Mapping[str, Field]: ...
+    @property
+    def validation_status(self) -> int: ...
+
+    async def parse(self, request: Request) -> ParsedBody: ...
+
+
+AccountHandler = Callable[[AccountOperation, Database, Request], Awaitable[Response]]
+
+
+def _encoded(value: Any) -> bytes:
+    # UTC timestamps end in "Z", as every other answer writes them.
+    return orjson.dumps(value, default=default_json, option=orjson.OPT_UTC_Z)
+
+
+async def _run(database: Database, work: Callable[[Any], Awaitable[T]], *, transaction: bool) -> T:
+    """Run `work(conn)`; database refusals become problems, as every handler's do."""
+    try:
+        result: T = await database.run(work, transaction)
+    except DatabaseError as error:
+        problem = problem_for(error, False)
+        if problem is None:
+            raise
+        raise problem from None
+    except OverflowError:  # a value the driver cannot bind, e.g. an integer past 64 bits
+        raise Unprocessable("A value is out of range for its column.") from None
+    except (OSError, TimeoutError):  # the driver could not reach the server at all
+        raise unavailable() from None
+    return result
+
+
+def _answer(plan: AccountOperation, account: AccountPlan, item: dict[str, Any]) -> Response:
+    response = plan.operation.response
+    assert response is not None
+    return json_response(response.status, _encoded(account.wrap(item)))
+
+
+async def _shaped(plan: AccountOperation, conn: Any, row: Any) -> dict[str, Any]:
+    """The account's row as the operation answers it (written just now, so read once)."""
+    shaper, account = plan.shaper, plan.account
+    if shaper is None or account is None or row is None:
         return {}
-    return await _respond_row(plan, conn, row, str(row[plan.account.store.key]), False) or {}  # type: ignore[union-attr]
+    if shaper.flat:
+        return shaper.one(row)
+    return await shaper.reload(conn, row, str(row[account.store.key]))
 
 
-async def handle_register(plan: OperationPlan, database: Database, request: Request) -> Response:
+async def handle_register(plan: AccountOperation, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
     account = plan.account
     assert account is not None and plan.stamps is not None
@@ -53,10 +115,10 @@ async def handle_register(plan: OperationPlan, database: Database, request: Requ
     except Conflict as conflict:
         conflict.detail = "An account with that name already exists."
         raise conflict from None
-    return _answer(plan, item)
+    return _answer(plan, account, item)
 
 
-async def handle_login(plan: OperationPlan, database: Database, request: Request) -> Response:
+async def handle_login(plan: AccountOperation, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
     account = plan.account
     assert account is not None
@@ -68,10 +130,10 @@ async def handle_login(plan: OperationPlan, database: Database, request: Request
         row = await account.store.check(conn, column, value, password)
         return {**await _shaped(plan, conn, row), **await account.tokens(conn, row, None)}
 
-    return _answer(plan, await _run(database, work, transaction=True))
+    return _answer(plan, account, await _run(database, work, transaction=True))
 
 
-async def handle_refresh(plan: OperationPlan, database: Database, request: Request) -> Response:
+async def handle_refresh(plan: AccountOperation, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
     account = plan.account
     assert account is not None
@@ -87,10 +149,10 @@ async def handle_refresh(plan: OperationPlan, database: Database, request: Reque
     item, was_reused = await _run(database, work, transaction=True)
     if item is None:
         raise reused() if was_reused else stale()
-    return _answer(plan, item)
+    return _answer(plan, account, item)
 
 
-async def handle_logout(plan: OperationPlan, database: Database, request: Request) -> Response:
+async def handle_logout(plan: AccountOperation, database: Database, request: Request) -> Response:
     parsed = await plan.parse(request)
     account = plan.account
     assert account is not None and plan.operation.response is not None
@@ -108,7 +170,7 @@ async def handle_logout(plan: OperationPlan, database: Database, request: Reques
     return empty(status if status in (200, 202, 204) else 204)
 
 
-async def handle_me(plan: OperationPlan, database: Database, request: Request) -> Response:
+async def handle_me(plan: AccountOperation, database: Database, request: Request) -> Response:
     account = plan.account
     assert account is not None
     store = account.store
@@ -152,7 +214,7 @@ async def handle_me(plan: OperationPlan, database: Database, request: Request) -
         raise conflict from None
     if item is None:
         raise unknown_caller()
-    return _answer(plan, item)
+    return _answer(plan, account, item)
 
 
 def _presented_token(request: Request) -> str | None:
@@ -161,7 +223,7 @@ def _presented_token(request: Request) -> str | None:
     return token.strip() or None
 
 
-ACCOUNT_HANDLERS: dict[Kind, Handler] = {
+ACCOUNT_HANDLERS: dict[Kind, AccountHandler] = {
     Kind.REGISTER: handle_register,
     Kind.LOGIN: handle_login,
     Kind.REFRESH: handle_refresh,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from backsmith.errors import Forbidden, Unauthorized
-from backsmith.http.credentials import Credential, Reader, invalid
 from backsmith.http.request import Request
-from backsmith.http.tokens import Principal, TokenVerifier
 from backsmith.model.types import Access, Requirement
+from backsmith.security.credentials import Credential, Reader, invalid
+from backsmith.security.tokens import Principal, TokenVerifier
 
 
 class Guard:

@@ -15,10 +15,10 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any, Protocol
 
 from backsmith.errors import Unauthorized
-from backsmith.http.accounts import AccountStore, client_address
 from backsmith.http.request import Request
-from backsmith.http.tokens import Principal, TokenRejected, TokenVerifier
 from backsmith.model.types import API_KEY, BASIC, BEARER_JWT, PREFIXED_JWT, Scheme
+from backsmith.security.accounts import AccountStore, client_address
+from backsmith.security.tokens import Principal, TokenRejected, TokenVerifier
 from backsmith.storage import api_keys
 from backsmith.storage.queries import TableQueries
 

@@ -1,0 +1,1 @@
+"""Who the caller is and what they may touch: tokens, credentials, accounts, access, ownership."""
