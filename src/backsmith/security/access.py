@@ -88,7 +88,7 @@ class Guard:
             return None
         if insufficient:
             raise Forbidden(f"Not allowed: {insufficient}.")
-        raise Unauthorized(  # type: ignore[no-any-return]
+        raise Unauthorized(
             "This operation needs credentials; send them as the contract's securitySchemes say.",
             headers={"www-authenticate": self.challenges or "Bearer"},
         )
@@ -106,7 +106,7 @@ class Guard:
 
 def missing() -> Unauthorized:
     """The answer to an anonymous call of an operation that acts for the caller."""
-    return Unauthorized(  # type: ignore[no-any-return]
+    return Unauthorized(
         "This operation acts for the caller; send 'Authorization: Bearer <token>'.",
         headers={"www-authenticate": "Bearer"},
     )

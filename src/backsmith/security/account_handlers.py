@@ -124,7 +124,7 @@ async def handle_login(plan: AccountOperation, database: Database, request: Requ
     assert account is not None
     body = account.unwrap(parsed.body)
     column, value, password = account.credentials(body, account.body_pointer)
-    account.store.limiter.spend(str(value), client_address(request))
+    await account.store.limiter.spend(str(value), client_address(request))
 
     async def work(conn: Any) -> dict[str, Any]:
         row = await account.store.check(conn, column, value, password)
@@ -201,7 +201,7 @@ async def handle_me(plan: AccountOperation, database: Database, request: Request
             row = await store.queries.update(conn, {store.key: row[store.key]}, values)
         if store.accounts.password_column in values:  # a new password ends other logins
             await sessions.revoke_subject(conn, store.sessions, str(row[store.key]))
-            store.forget()
+            await store.forget()
         item = await _shaped(plan, conn, row)
         if account.token_out is not None:  # the token the caller holds, as RealWorld does
             item[account.token_out] = _presented_token(request)

@@ -22,15 +22,13 @@ from typing import Any
 
 import jwt
 import sqlalchemy as sa
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from backsmith.errors import ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed
 from backsmith.http.request import Request
 from backsmith.model.schemas import deref, flatten
 from backsmith.model.types import Accounts, Operation, Resource
 from backsmith.security.passwords import Passwords, weakness
+from backsmith.security.store import MemoryStore, Store, parse_limit
 from backsmith.security.tokens import Principal
 from backsmith.settings import Settings
 from backsmith.storage import sessions
@@ -47,7 +45,7 @@ _REMEMBERED_BASIC_SECONDS = 60.0
 
 def _wrong() -> Unauthorized:
     # One answer for an unknown account and a wrong password: which one is not told.
-    return Unauthorized(  # type: ignore[no-any-return]
+    return Unauthorized(
         "The account name or the password is wrong.", headers={"www-authenticate": _CHALLENGE}
     )
 
@@ -64,23 +62,22 @@ def roles_of(value: Any) -> frozenset[str]:
 class LoginLimiter:
     """Login attempts per account and per client address, in a moving window."""
 
-    def __init__(self, limit: str) -> None:
-        self.item = parse(limit)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(self, limit: str, counters: Store[Any] | None = None) -> None:
+        self.limit = parse_limit(limit)
+        self.counters: Store[Any] = counters if counters is not None else MemoryStore()
 
-    def spend(self, account: str, address: str) -> None:
+    async def spend(self, account: str, address: str) -> None:
         """One attempt on both counters, or 429 when either is spent (charging neither)."""
-        keys = (f"account:{account.strip().lower()}", f"address:{_network(address)}")
+        keys = (f"login:account:{account.strip().lower()}", f"login:address:{_network(address)}")
         for key in keys:
-            if not self.limiter.test(self.item, "login", key):
-                reset = self.limiter.get_window_stats(self.item, "login", key).reset_time
-                wait = max(1, int(reset - time.time()) + 1)
-                raise TooManyRequests(  # type: ignore[no-any-return]
+            if not await self.counters.allows(self.limit, key):
+                wait = max(1, int(await self.counters.reset_in(self.limit, key)) + 1)
+                raise TooManyRequests(
                     "Too many login attempts; try again later.",
                     headers={"retry-after": str(wait)},
                 )
         for key in keys:
-            self.limiter.hit(self.item, "login", key)
+            await self.counters.hit(self.limit, key)
 
 
 def _network(address: str) -> str:
@@ -106,6 +103,8 @@ class AccountStore:
         tables: dict[str, sa.Table],
         settings: Settings,
         database: Callable[[], Any],
+        verified: Store[Principal] | None = None,
+        counters: Store[Any] | None = None,
     ) -> None:
         self.accounts = accounts
         self.resource = resource
@@ -115,15 +114,16 @@ class AccountStore:
         self.database = database
         self.settings = settings
         self.passwords = Passwords()
-        self.limiter = LoginLimiter(settings.login_rate_limit)
+        self.limiter = LoginLimiter(settings.login_rate_limit, counters)
         self.key = resource.primary_key[0]
-        self._basic: dict[str, tuple[Principal, float]] = {}
+        # Verified http basic headers, by digest: a check costs a password hash.
+        self.verified: Store[Principal] = verified if verified is not None else MemoryStore()
 
     # ------------------------------------------------------------ tokens
     def access_token(self, row: Any) -> str:
         settings = self.settings
         if not settings.jwt_secret:
-            raise ServiceUnavailable(  # type: ignore[no-any-return]
+            raise ServiceUnavailable(
                 "This server cannot issue tokens: BACKSMITH_JWT_SECRET is not set."
             )
         now = int(time.time())
@@ -166,31 +166,28 @@ class AccountStore:
             await self.queries.update(conn, {self.key: row[self.key]}, {column: fresh})
         return row
 
-    def forget(self) -> None:
+    async def forget(self) -> None:
         """Drop remembered http basic checks (a password changed)."""
-        self._basic.clear()
+        await self.verified.delete_all()
 
     async def basic(self, header: str, scheme: str, address: str) -> Principal:
         """The account `Authorization: Basic` names, remembered a minute once verified."""
-        now = time.monotonic()
         remembered_as = digest(header)
-        seen = self._basic.get(remembered_as)
-        if seen is not None and now < seen[1]:
-            return seen[0]
+        remembered = await self.verified.get(remembered_as)
+        if remembered is not None:
+            return remembered
         try:
             name, _, password = base64.b64decode(header, validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             raise _wrong() from None
         # Each check costs a hash: limited like logins (a verified header is remembered).
-        self.limiter.spend(name, address)
+        await self.limiter.spend(name, address)
         identifier = self.accounts.identifiers[0]
         row = await self.database().run(
             lambda conn: self.check(conn, identifier, name, password), False
         )
         principal = Principal(str(row[self.key]), self.roles(row), frozenset(), scheme)
-        if len(self._basic) >= 10_000:
-            self._basic.clear()
-        self._basic[remembered_as] = (principal, now + _REMEMBERED_BASIC_SECONDS)
+        await self.verified.set(remembered_as, principal, _REMEMBERED_BASIC_SECONDS)
         return principal
 
 
@@ -352,14 +349,14 @@ def _wrapper_of(document: dict[str, Any], schema: Any) -> str | None:
 
 
 def reused() -> Unauthorized:
-    return Unauthorized(  # type: ignore[no-any-return]
+    return Unauthorized(
         "This refresh token was used before: every token of its login is now revoked.",
         headers={"www-authenticate": 'Bearer error="invalid_token"'},
     )
 
 
 def stale() -> Unauthorized:
-    return Unauthorized(  # type: ignore[no-any-return]
+    return Unauthorized(
         "The refresh token is not valid, expired, or revoked.",
         headers={"www-authenticate": 'Bearer error="invalid_token"'},
     )

@@ -8,7 +8,6 @@ basic to the built-in accounts.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
@@ -18,6 +17,7 @@ from backsmith.errors import Unauthorized
 from backsmith.http.request import Request
 from backsmith.model.types import API_KEY, BASIC, BEARER_JWT, PREFIXED_JWT, Scheme
 from backsmith.security.accounts import AccountStore, client_address
+from backsmith.security.store import MemoryStore, Store
 from backsmith.security.tokens import Principal, TokenRejected, TokenVerifier
 from backsmith.storage import api_keys
 from backsmith.storage.queries import TableQueries
@@ -31,7 +31,8 @@ IMPLIED = Scheme("bearer", BEARER_JWT, "http")
 class Reader(Protocol):
     """What every scheme's reader does: say who a request's credential names."""
 
-    scheme: Scheme
+    @property
+    def scheme(self) -> Scheme: ...
 
     @property
     def challenge(self) -> str: ...
@@ -70,15 +71,20 @@ class Credential:
 class KeyStore:
     """API keys looked up in the serving database, each answer remembered for a second."""
 
-    def __init__(self, queries: TableQueries | None, database: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        queries: TableQueries | None,
+        database: Callable[[], Any],
+        seen: Store[tuple[Principal | None]] | None = None,
+    ) -> None:
         self.queries = queries
         self.database = database
-        self._seen: dict[str, tuple[Principal | None, float]] = {}
+        # Each answer, a refusal too, in a 1-tuple: a store's None means "not seen".
+        self.seen: Store[tuple[Principal | None]] = seen if seen is not None else MemoryStore()
 
     async def principal(self, key: str, scheme: str) -> Principal | None:
-        now = time.monotonic()
-        seen = self._seen.get(key)
-        if seen is not None and now < seen[1]:
+        seen = await self.seen.get(key)
+        if seen is not None:
             return seen[0]
         parts = api_keys.split(key)
         found = None
@@ -90,9 +96,7 @@ class KeyStore:
             if api_keys.matches(row, parts[1]):
                 roles = frozenset(r for r in str(row["roles"]).split(",") if r)
                 found = Principal(str(row["subject"]), roles, frozenset(), scheme)
-        if len(self._seen) >= 10_000:
-            self._seen.clear()
-        self._seen[key] = (found, now + KEY_REMEMBERED_SECONDS)
+        await self.seen.set(key, (found,), KEY_REMEMBERED_SECONDS)
         return found
 
 
@@ -113,7 +117,7 @@ class KeyCredential:
             return None
         principal = await self.store.principal(key, self.scheme.name)
         if principal is None:
-            raise Unauthorized(  # type: ignore[no-any-return]
+            raise Unauthorized(
                 "The API key is not valid, or it was revoked.",
                 headers={"www-authenticate": self.challenge},
             )
@@ -124,7 +128,8 @@ class KeyCredential:
         if self.scheme.location == "header":
             value = request.header(name.encode("latin-1"))
         elif self.scheme.location == "query":
-            value = (request.query.get(name) or [None])[0]
+            values = request.query.get(name)
+            value = values[0] if values else None
         else:
             value = _cookie(request, name)
         return value.strip() if value and value.strip() else None
@@ -153,7 +158,7 @@ class BasicCredential:
                 value.strip(), self.scheme.name, client_address(request)
             )
         except Unauthorized:
-            raise Unauthorized(  # type: ignore[no-any-return]
+            raise Unauthorized(
                 "The account name or the password is wrong.",
                 headers={"www-authenticate": self.challenge},
             ) from None
@@ -172,7 +177,7 @@ def _cookie(request: Request, name: str) -> str | None:
 
 def invalid(challenge: str, detail: str) -> Unauthorized:
     header = f'{challenge} error="invalid_token"'
-    return Unauthorized(  # type: ignore[no-any-return]
+    return Unauthorized(
         f"The credentials are not valid: {detail}", headers={"www-authenticate": header}
     )
 

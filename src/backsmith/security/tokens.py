@@ -20,6 +20,7 @@ from typing import Any
 import jwt
 
 from backsmith.errors import InputError
+from backsmith.security.store import MemoryStore, Store
 from backsmith.settings import Settings, names
 
 MAX_TOKEN_BYTES = 8192
@@ -128,7 +129,9 @@ def _jwks(location: str) -> _JwksFile | _JwksUrl:
 class TokenVerifier:
     """Checks bearer JWTs; one per app, shared by every operation."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, remembered: Store[tuple[Principal, int]] | None = None
+    ) -> None:
         self.secret = settings.jwt_secret.encode() if settings.jwt_secret else b""
         self.public_key = _public_key(settings.jwt_public_key) if settings.jwt_public_key else None
         self.jwks = _jwks(settings.jwt_jwks) if settings.jwt_jwks else None
@@ -150,7 +153,10 @@ class TokenVerifier:
         self.audience = settings.jwt_audience or None
         self.leeway = settings.jwt_leeway
         self.roles_claim = settings.roles_claim
-        self._remembered: dict[str, tuple[Principal, float, int]] = {}
+        # Verified tokens with the JWKS generation they were checked against.
+        self.remembered: Store[tuple[Principal, int]] = (
+            remembered if remembered is not None else MemoryStore(_REMEMBERED_TOKENS)
+        )
 
     @property
     def configured(self) -> bool:
@@ -162,13 +168,13 @@ class TokenVerifier:
         now = time.time()
         if self.jwks is not None:
             self.jwks.check()
-        remembered = self._remembered.get(token)
+        remembered = await self.remembered.get(token)
         generation = self.jwks.generation if self.jwks is not None else 0
         if remembered is not None:
-            principal, until, seen = remembered
-            if now < until and seen == generation:
+            principal, seen = remembered
+            if seen == generation:
                 return principal
-            del self._remembered[token]
+            await self.remembered.delete(token)  # its keys were read again since
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenRejected(f"the token is longer than {MAX_TOKEN_BYTES} bytes")
         try:
@@ -183,10 +189,8 @@ class TokenVerifier:
         principal = self._principal(claims, scheme)
         if self.jwks is not None:
             generation = self.jwks.generation
-        until = min(float(claims["exp"]) + self.leeway, now + _REMEMBERED_SECONDS)
-        if len(self._remembered) >= _REMEMBERED_TOKENS:
-            self._remembered.pop(next(iter(self._remembered)))
-        self._remembered[token] = (principal, until, generation)
+        remember_for = min(float(claims["exp"]) + self.leeway - now, _REMEMBERED_SECONDS)
+        await self.remembered.set(token, (principal, generation), remember_for)
         return principal
 
     async def _key(self, algorithm: str, kid: Any) -> Any:
