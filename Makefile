@@ -1,6 +1,6 @@
 # Two commands a new user needs (see README):
 #   make serve   set up, then serve the bookshop example on SQLite (./backsmith.db)
-#   make test    set up, then lint and run the tests (SQLite and PostgreSQL) with coverage
+#   make test    set up, then lint, type-check and run the tests (SQLite and PostgreSQL) with coverage
 #   make bench   the speed benchmark against peers (README, "Speed")
 VENV ?= .venv
 PYTHON ?= python3
@@ -23,6 +23,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: lint
 	$(VENV)/bin/pytest --cov=backsmith --cov-report=term --cov-fail-under=85 -p no:cacheprovider

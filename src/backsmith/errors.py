@@ -1,24 +1,54 @@
-"""The error tree: every failure backsmith reports is one of these.
+"""The error tree: every failure backsmith reports is one of these, each with a stable code.
 
-    BacksmithError                the database or the server refused (exit code 1), e.g.
-    │                             StartupError, MigrationFailed, DestructivePlan
-    ├── ContractError             a contract that cannot be served (exit code 2)
-    ├── InputError                other files that cannot be used (exit code 2):
-    │                             MigrationsError, PlanError, SeedError, FakeError
-    └── Problem                   an HTTP request answered with RFC 9457 problem+json
-        ├── BadRequest            400  malformed JSON, bad cursor
-        ├── ValidationFailed      400/422  parameters or body break the contract's schemas
-        ├── Unauthorized          401  missing or bad credentials
-        ├── Forbidden             403  credentials without the role or scope asked for
-        ├── NotFound              404  unknown path, missing row, or another owner's row
-        ├── MethodNotAllowed      405  path known, method not declared
-        ├── Conflict              409  unique or foreign-key conflict
-        ├── PayloadTooLarge       413  body over the configured cap
-        ├── UnsupportedMediaType  415  body media type not declared
-        ├── Unprocessable         422  a write the database refuses (missing reference)
-        ├── TooManyRequests       429  login attempts over the limit
-        ├── NotImplementedOperation 501  declared operation that needs a handler
-        └── ServiceUnavailable    503  database unreachable
+    BacksmithError            BSM000  the root; the database or the server refused (exit 1)
+    ├── ContractError         BSM100  a contract that cannot be served (exit 2)
+    ├── InputError            BSM200  other input that cannot be used (exit 2)
+    │   ├── KeyConfigError    BSM201  token keys or algorithms (security.tokens)
+    │   ├── CorsRefused       BSM202  CORS settings wider than they say (http.cors)
+    │   ├── ExposureRefused   BSM203  what production must not serve (security.exposure)
+    │   ├── MigrationsError   BSM210  an unreadable migrations folder (storage.migrations.folder)
+    │   ├── PlanError         BSM211  a change no migration can make alone (...migrations.alter)
+    │   ├── SeedError         BSM220  fixtures that cannot be loaded (storage.seed)
+    │   └── FakeError         BSM221  a value no generator can make (storage.fake)
+    ├── StartupError          BSM500  the database is not ready to serve (storage.schema)
+    ├── MigrationFailed       BSM501  a revision failed, rolled back (storage.migrations.runner)
+    │   └── Unreachable       BSM502  the database could not be reached (...migrations.runner)
+    ├── DestructivePlan       BSM503  a plan that drops data (storage.migrations.project)
+    ├── KeysUnavailable       BSM504  no table of API keys (storage.api_keys)
+    └── Problem               BSM001  500  an HTTP answer as RFC 9457 problem+json
+        ├── Unauthorized      BSM300  401  missing or bad credentials
+        ├── Forbidden         BSM301  403  credentials without the role or scope asked for
+        ├── TooManyRequests   BSM302  429  login attempts over the limit
+        ├── BadRequest        BSM400  400  malformed JSON, a bad cursor
+        ├── ValidationFailed  BSM401  400/422  parameters or body break the contract's schemas
+        ├── NotFound          BSM402  404  unknown path, missing row, or another owner's row
+        ├── MethodNotAllowed  BSM403  405  path known, method not declared
+        ├── PayloadTooLarge   BSM404  413  body over the configured cap
+        ├── UnsupportedMediaType  BSM405  415  body media type not declared
+        ├── NotImplementedOperation  BSM406  501  a declared operation that needs a handler
+        ├── Conflict          BSM510  409  a unique or foreign-key conflict
+        ├── Unprocessable     BSM511  422  a write the database refuses (a missing reference)
+        └── ServiceUnavailable  BSM512  503  the database is unreachable
+
+Codes are `BSM` and three digits, grouped by area as PostgREST groups `PGRST1xx`; the
+number is never the HTTP status:
+
+    BSM0xx  the root and the unexpected (a 500)
+    BSM1xx  the contract
+    BSM2xx  settings, keys and the other files a command reads
+    BSM3xx  authentication and authorization
+    BSM4xx  the request: its form, its address, its parameters and body
+    BSM5xx  storage: the database, migrations, the tables backsmith keeps
+
+A code never changes its meaning once released; a new error takes the next free code of
+its area. `docs/errors.md` lists every code, and a test keeps it, this tree and the
+classes in step. A class defined here states its code; a class defined in another module
+takes its code from `CODES_ELSEWHERE` by its name, when the class is made. A problem's
+code is also sent as the `code` member of its problem+json body.
+
+Two exceptions are signals inside backsmith and never reach a user: a
+`security.tokens.TokenRejected` becomes an Unauthorized, and a
+`storage.database.DatabaseError` becomes a Problem (`storage.faults`) or a 500.
 
 Problems are rendered in exactly one place, `backsmith.http.problems`.
 """
@@ -26,15 +56,40 @@ Problems are rendered in exactly one place, `backsmith.http.problems`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+# The codes of the error classes defined outside this module, by class name.
+CODES_ELSEWHERE: dict[str, str] = {
+    "KeyConfigError": "BSM201",
+    "CorsRefused": "BSM202",
+    "ExposureRefused": "BSM203",
+    "MigrationsError": "BSM210",
+    "PlanError": "BSM211",
+    "SeedError": "BSM220",
+    "FakeError": "BSM221",
+    "StartupError": "BSM500",
+    "MigrationFailed": "BSM501",
+    "Unreachable": "BSM502",
+    "DestructivePlan": "BSM503",
+    "KeysUnavailable": "BSM504",
+}
 
 
 class BacksmithError(Exception):
     """Root of every error backsmith raises on purpose."""
 
+    code: ClassVar[str] = "BSM000"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__ and cls.__name__ in CODES_ELSEWHERE:
+            cls.code = CODES_ELSEWHERE[cls.__name__]
+
 
 class InputError(BacksmithError):
     """Files the user gave, other than the contract, that cannot be used as they are."""
+
+    code = "BSM200"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +113,8 @@ class Issue:
 class ContractError(BacksmithError):
     """A contract that cannot be read, validated or mapped."""
 
+    code = "BSM100"
+
     def __init__(self, issues: list[Issue]) -> None:
         self.issues = issues
         super().__init__("\n".join(issue.render() for issue in issues))
@@ -66,9 +123,10 @@ class ContractError(BacksmithError):
 class Problem(BacksmithError):
     """An HTTP error answered as application/problem+json."""
 
-    status = 500
-    code = "internal-error"
-    title = "Internal Server Error"
+    code = "BSM001"
+    status: int = 500
+    slug: ClassVar[str] = "internal-error"  # the last part of the problem's type URI
+    title: ClassVar[str] = "Internal Server Error"
 
     def __init__(
         self,
@@ -90,34 +148,62 @@ class Problem(BacksmithError):
         return f"{self.status} {self.title}: {self.detail}"
 
 
-def _problem(status: int, code: str, title: str) -> type[Problem]:
-    """Make a Problem subclass with a fixed status, code and title."""
-    name = "".join(part.title() for part in code.split("-"))
-    return type(name, (Problem,), {"status": status, "code": code, "title": title})
+class Unauthorized(Problem):
+    code, status, slug, title = "BSM300", 401, "unauthorized", "Unauthorized"
 
 
-BadRequest = _problem(400, "bad-request", "Bad Request")
-Unauthorized = _problem(401, "unauthorized", "Unauthorized")
-Forbidden = _problem(403, "forbidden", "Forbidden")
-NotFound = _problem(404, "not-found", "Not Found")
-MethodNotAllowed = _problem(405, "method-not-allowed", "Method Not Allowed")
-Conflict = _problem(409, "conflict", "Conflict")
-PayloadTooLarge = _problem(413, "payload-too-large", "Content Too Large")
-UnsupportedMediaType = _problem(415, "unsupported-media-type", "Unsupported Media Type")
-Unprocessable = _problem(422, "unprocessable", "Unprocessable Content")
-TooManyRequests = _problem(429, "too-many-requests", "Too Many Requests")
-NotImplementedOperation = _problem(501, "handler-required", "Not Implemented")
-ServiceUnavailable = _problem(503, "service-unavailable", "Service Unavailable")
+class Forbidden(Problem):
+    code, status, slug, title = "BSM301", 403, "forbidden", "Forbidden"
+
+
+class TooManyRequests(Problem):
+    code, status, slug, title = "BSM302", 429, "too-many-requests", "Too Many Requests"
+
+
+class BadRequest(Problem):
+    code, status, slug, title = "BSM400", 400, "bad-request", "Bad Request"
 
 
 class ValidationFailed(Problem):
     """Parameters or a body that break the contract; every error is listed."""
 
-    code = "validation-error"
-    title = "Request validation failed"
+    code, slug, title = "BSM401", "validation-error", "Request validation failed"
 
     def __init__(self, errors: list[dict[str, Any]], status: int = 422) -> None:
         noun = "error" if len(errors) == 1 else "errors"
         super().__init__(
             f"The request has {len(errors)} validation {noun}.", errors=errors, status=status
         )
+
+
+class NotFound(Problem):
+    code, status, slug, title = "BSM402", 404, "not-found", "Not Found"
+
+
+class MethodNotAllowed(Problem):
+    code, status, slug, title = "BSM403", 405, "method-not-allowed", "Method Not Allowed"
+
+
+class PayloadTooLarge(Problem):
+    code, status, slug, title = "BSM404", 413, "payload-too-large", "Content Too Large"
+
+
+class UnsupportedMediaType(Problem):
+    code, status = "BSM405", 415
+    slug, title = "unsupported-media-type", "Unsupported Media Type"
+
+
+class NotImplementedOperation(Problem):
+    code, status, slug, title = "BSM406", 501, "handler-required", "Not Implemented"
+
+
+class Conflict(Problem):
+    code, status, slug, title = "BSM510", 409, "conflict", "Conflict"
+
+
+class Unprocessable(Problem):
+    code, status, slug, title = "BSM511", 422, "unprocessable", "Unprocessable Content"
+
+
+class ServiceUnavailable(Problem):
+    code, status, slug, title = "BSM512", 503, "service-unavailable", "Service Unavailable"

@@ -53,7 +53,7 @@ def ops_endpoints(
         try:
             await database().run(lambda conn: conn.execute(sa.text("SELECT 1")), transaction=False)
         except Exception as error:  # any failure to reach the database means "not ready"
-            body = {"status": "fail", "output": type(error).__name__}
+            body: dict[str, str | None] = {"status": "fail", "output": type(error).__name__}
             return Response(503, orjson.dumps(body), HEALTH, [(b"retry-after", b"1")])
         body = {"status": "pass", "revision": revision()}  # None: no migration recorded
         return Response(200, orjson.dumps(body), HEALTH)

@@ -17,10 +17,11 @@ log = logging.getLogger("backsmith")
 
 def problem_response(problem: Problem, instance: str | None = None) -> Response:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE + problem.code,
+        "type": PROBLEM_TYPE + problem.slug,
         "title": problem.title,
         "status": problem.status,
         "detail": problem.detail,
+        "code": problem.code,  # stable, listed in docs/errors.md
     }
     if instance:
         body["instance"] = instance

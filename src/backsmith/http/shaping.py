@@ -157,7 +157,7 @@ class Shaper:
 
     def one(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The row's own members; embedded ones are left for `shape` to fill."""
-        return self._one(row)  # type: ignore[no-any-return]
+        return self._one(row)
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         one = self._one
