@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
@@ -15,10 +15,10 @@ from backsmith.errors import (
     NotFound,
     NotImplementedOperation,
     Problem,
-    Unprocessable,
     ValidationFailed,
 )
 from backsmith.http.access import missing, unknown_caller
+from backsmith.http.faults import problem_for
 from backsmith.http.ownership import narrow
 from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
@@ -26,8 +26,7 @@ from backsmith.http.response import Response, empty, json_response
 from backsmith.http.shaping import default_json
 from backsmith.http.writes import column_values, derive
 from backsmith.model.types import Envelope, Field, FieldType, Kind
-from backsmith.storage.database import Database, DatabaseError
-from backsmith.storage.faults import problem_for, unavailable
+from backsmith.storage.database import Database
 from backsmith.storage.queries import (
     Ordering,
     decode_cursor,
@@ -36,6 +35,7 @@ from backsmith.storage.queries import (
     order_keys,
 )
 from backsmith.storage.related import caller_value, reaches
+from backsmith.storage.unit import Hook, StorageFault, run_unit
 
 Handler = Callable[[OperationPlan, Database, Request], Awaitable[Response]]
 
@@ -112,23 +112,20 @@ async def _run(
     *,
     transaction: bool = False,
     deleting: bool = False,
+    hooks: Sequence[Hook] = (),
 ) -> Any:
-    """Run `work(conn)`, in one transaction if asked; database refusals become problems.
+    """Run `work(conn)` as one unit of work; storage faults become problems.
 
     Work that is one statement (an INSERT ... RETURNING) is atomic by itself and runs
     without BEGIN and COMMIT around it; callers ask for a transaction when they run more.
     """
     try:
-        return await database.run(work, transaction)
-    except DatabaseError as error:
-        problem = problem_for(error, deleting)
+        return await run_unit(database, work, transaction=transaction, hooks=hooks)
+    except StorageFault as fault:
+        problem = problem_for(fault, deleting)
         if problem is None:
             raise
         raise problem from None
-    except OverflowError:  # a value the driver cannot bind, e.g. an integer past 64 bits
-        raise Unprocessable("A value is out of range for its column.") from None
-    except (OSError, TimeoutError):  # the driver could not reach the server at all
-        raise unavailable() from None
 
 
 async def _require_parents(
