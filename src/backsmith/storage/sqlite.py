@@ -73,6 +73,7 @@ class _SqliteHandle:
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
             loop, future, function, args = job
+            outcome: tuple[Any, BaseException | None]
             try:
                 outcome = (function(*args), None)
             except BaseException as error:
