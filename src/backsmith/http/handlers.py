@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
@@ -15,9 +15,9 @@ from backsmith.errors import (
     NotFound,
     NotImplementedOperation,
     Problem,
-    Unprocessable,
     ValidationFailed,
 )
+from backsmith.http.faults import run_answering
 from backsmith.http.plans import OperationPlan, Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
@@ -26,8 +26,7 @@ from backsmith.http.writes import column_values, derive
 from backsmith.model.types import Envelope, Field, FieldType, Kind
 from backsmith.security.access import missing, unknown_caller
 from backsmith.security.ownership import narrow
-from backsmith.storage.database import Database, DatabaseError
-from backsmith.storage.faults import problem_for, unavailable
+from backsmith.storage.database import Database
 from backsmith.storage.queries import (
     Ordering,
     decode_cursor,
@@ -36,6 +35,7 @@ from backsmith.storage.queries import (
     order_keys,
 )
 from backsmith.storage.related import caller_value, reaches
+from backsmith.storage.unit import Hook
 
 Handler = Callable[[OperationPlan, Database, Request], Awaitable[Response]]
 
@@ -112,23 +112,12 @@ async def _run(
     *,
     transaction: bool = False,
     deleting: bool = False,
+    hooks: Sequence[Hook] = (),
 ) -> Any:
-    """Run `work(conn)`, in one transaction if asked; database refusals become problems.
-
-    Work that is one statement (an INSERT ... RETURNING) is atomic by itself and runs
-    without BEGIN and COMMIT around it; callers ask for a transaction when they run more.
-    """
-    try:
-        return await database.run(work, transaction)
-    except DatabaseError as error:
-        problem = problem_for(error, deleting)
-        if problem is None:
-            raise
-        raise problem from None
-    except OverflowError:  # a value the driver cannot bind, e.g. an integer past 64 bits
-        raise Unprocessable("A value is out of range for its column.") from None
-    except (OSError, TimeoutError):  # the driver could not reach the server at all
-        raise unavailable() from None
+    """Run `work(conn)` as one unit of work; storage faults become problems."""
+    return await run_answering(
+        database, work, transaction=transaction, deleting=deleting, hooks=hooks
+    )
 
 
 async def _require_parents(

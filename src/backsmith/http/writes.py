@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from backsmith.errors import Problem, ValidationFailed
 from backsmith.model.types import Field, Hop, ItemShape, Model, Resource
 from backsmith.storage.database import Connection, DatabaseError
-from backsmith.storage.faults import problem_for
 from backsmith.storage.queries import TableQueries, from_json
 from backsmith.storage.values import Stamps, slugify
 
@@ -148,11 +147,8 @@ class Children:
                 else:
                     await self._link(conn, parent_key, item, pointer, status)
             except DatabaseError as error:
-                problem = problem_for(error)
-                if problem is None:
-                    raise
-                problem.errors = [{"detail": problem.detail, "pointer": pointer}]
-                raise problem from None
+                error.at = pointer  # the fault points at this child, not the whole body
+                raise
 
     async def _clear(self, conn: Connection, parent_key: Any) -> None:
         if self.join is not None:

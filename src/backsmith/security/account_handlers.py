@@ -13,7 +13,8 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 
-from backsmith.errors import Conflict, Unprocessable
+from backsmith.errors import Conflict
+from backsmith.http.faults import run_answering
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
 from backsmith.http.shaping import Shaper, default_json
@@ -22,8 +23,7 @@ from backsmith.model.types import Field, Kind, Operation
 from backsmith.security.access import missing, unknown_caller
 from backsmith.security.accounts import AccountPlan, client_address, reused, stale
 from backsmith.storage import sessions
-from backsmith.storage.database import Database, DatabaseError
-from backsmith.storage.faults import problem_for, unavailable
+from backsmith.storage.database import Database
 from backsmith.storage.values import Stamps
 
 T = TypeVar("T")
@@ -64,19 +64,8 @@ def _encoded(value: Any) -> bytes:
 
 
 async def _run(database: Database, work: Callable[[Any], Awaitable[T]], *, transaction: bool) -> T:
-    """Run `work(conn)`; database refusals become problems, as every handler's do."""
-    try:
-        result: T = await database.run(work, transaction)
-    except DatabaseError as error:
-        problem = problem_for(error, False)
-        if problem is None:
-            raise
-        raise problem from None
-    except OverflowError:  # a value the driver cannot bind, e.g. an integer past 64 bits
-        raise Unprocessable("A value is out of range for its column.") from None
-    except (OSError, TimeoutError):  # the driver could not reach the server at all
-        raise unavailable() from None
-    return result
+    """Run `work(conn)`; storage faults become problems, as every handler's do."""
+    return await run_answering(database, work, transaction=transaction)
 
 
 def _answer(plan: AccountOperation, account: AccountPlan, item: dict[str, Any]) -> Response:

@@ -4,7 +4,7 @@ A key reads `bsk_<id>_<secret>`. The table keeps the id, the SHA-256 of the secr
 are 32 random bytes, so a fast hash is enough: there is nothing to guess), the subject
 and roles the key acts as, and when it was created and revoked. The table exists when
 the contract declares an `apiKey` scheme backsmith keeps, so migrations create it like
-any other (see `storage.tables.build_metadata`).
+any other (see `storage.system_tables`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from backsmith.storage.database import SQLITE_PRAGMAS
+from backsmith.storage.sqlite import SQLITE_PRAGMAS
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine

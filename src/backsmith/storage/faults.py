@@ -1,11 +1,15 @@
-"""Database refusals -> problems: conflicts, missing references, an unreachable database."""
+"""The storage layer's typed faults: what a database refusal means, the same on every dialect.
+
+The unit of work (`storage.unit`) raises these for the drivers' refusals; `http` answers
+each with a problem. A fault names the column a constraint names (never the value) when
+the database says which.
+"""
 
 from __future__ import annotations
 
 import re
 
-from backsmith.errors import Conflict, Problem, ServiceUnavailable, Unprocessable
-from backsmith.storage.database import DatabaseError
+from backsmith.storage.statements import DatabaseError
 
 # SQLSTATE codes of PostgreSQL, and the words SQLite uses for the same faults.
 _UNIQUE = ("23505", "UNIQUE constraint failed")
@@ -20,7 +24,53 @@ _COLUMN_PATTERNS = (
 )
 
 
-def _column(text: str) -> str:
+class StorageFault(Exception):
+    """A database refused the work, or could not do it."""
+
+    def __init__(self, text: str, column: str = "", at: str = "") -> None:
+        super().__init__(text)
+        self.text = text
+        self.column = column  # the column a constraint names, when the database says
+        self.at = at  # where the refused value came from in the caller's input, if said
+
+
+class IntegrityViolation(StorageFault):
+    """The change breaks a constraint of the stored data."""
+
+
+class UniqueViolation(IntegrityViolation):
+    """A row with the same unique value already exists."""
+
+
+class ReferenceViolation(IntegrityViolation):
+    """A referenced row does not exist, or rows still refer to the one removed."""
+
+
+class NotNullViolation(IntegrityViolation):
+    """A required value is missing."""
+
+
+class CheckViolation(IntegrityViolation):
+    """A value breaks a CHECK constraint."""
+
+
+class ValueRejected(StorageFault):
+    """A value does not fit its column (the database's data exception)."""
+
+
+class ValueOutOfRange(StorageFault):
+    """A value the driver cannot bind for its column, such as an integer past 64 bits."""
+
+
+class Unavailable(StorageFault):
+    """The database cannot be reached or cannot take the work now."""
+
+
+class DatabaseFailure(StorageFault):
+    """A fault of the server's own making (a missing table, bad SQL): nothing the caller did."""
+
+
+def column_named(text: str) -> str:
     """The column a constraint message names (never the value), or ''."""
     for pattern in _COLUMN_PATTERNS:
         found = pattern.search(text)
@@ -29,39 +79,28 @@ def _column(text: str) -> str:
     return ""
 
 
-def problem_for(error: DatabaseError, deleting: bool = False) -> Problem | None:
-    """The problem a database refusal means for the client, or None for a server fault."""
-    column = _column(f"{error.text} {error.detail}")
-    problem = _problem_for(error, deleting, column)
-    if problem is not None and error.kind == "integrity":
-        problem.column = column  # so a handler can point at the body property
-    return problem
+def fault_for(error: DatabaseError) -> StorageFault:
+    """The typed fault a driver's classified refusal means."""
+    if error.kind == "integrity":
+        column = column_named(f"{error.text} {error.detail}")
+        return _integrity(error)(error.text, column, error.at)
+    if error.kind == "data":
+        return ValueRejected(error.text, at=error.at)
+    if error.kind == "unavailable":
+        return Unavailable(error.text, at=error.at)
+    return DatabaseFailure(error.text, at=error.at)
 
 
-def _problem_for(error: DatabaseError, deleting: bool, column: str) -> Problem | None:
-    named = f" ({column})" if column else ""
-
+def _integrity(error: DatabaseError) -> type[IntegrityViolation]:
     def matches(kind: tuple[str, str]) -> bool:
         return error.sqlstate == kind[0] or kind[1] in error.text
 
-    if error.kind == "integrity":
-        if matches(_UNIQUE):
-            return Conflict(f"A row with the same unique value{named} already exists.")
-        if matches(_FOREIGN_KEY):
-            if deleting:
-                return Conflict("Other rows still refer to this one.")
-            return Unprocessable(f"A referenced row{named} does not exist.")
-        if matches(_NOT_NULL):
-            return Unprocessable(f"A required value{named} is missing.")
-        if matches(_CHECK):
-            return Unprocessable("A value breaks a constraint of the data model.")
-        return Conflict("The change conflicts with the data already stored.")
-    if error.kind == "data":
-        return Unprocessable("A value does not fit its column.")
-    if error.kind == "unavailable":
-        return unavailable()
-    return None  # a fault of the server (a missing table, bad SQL): a 500, logged
-
-
-def unavailable() -> Problem:
-    return ServiceUnavailable("The database is unavailable.", headers={"retry-after": "1"})
+    if matches(_UNIQUE):
+        return UniqueViolation
+    if matches(_FOREIGN_KEY):
+        return ReferenceViolation
+    if matches(_NOT_NULL):
+        return NotNullViolation
+    if matches(_CHECK):
+        return CheckViolation
+    return IntegrityViolation

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import sqlalchemy as sa
 
-from backsmith.model.types import API_KEY, FieldType, Model, Resource
-from backsmith.storage.api_keys import KEYS
+from backsmith.model.types import FieldType, Model, Resource
 from backsmith.storage.columns import (
     UtcDateTime,
     describe_default,
@@ -17,7 +17,7 @@ from backsmith.storage.columns import (
     sql_default,
     sql_type,
 )
-from backsmith.storage.sessions import SESSIONS
+from backsmith.storage.system_tables import system_tables
 
 _ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL"}
 _ON_DELETE.update({"set default": "SET DEFAULT", "no action": "NO ACTION"})
@@ -55,7 +55,7 @@ def build_table(resource: Resource, metadata: sa.MetaData) -> sa.Table:
         autoincrement: bool | str = "auto"
         if field.primary_key and field.type == FieldType.INTEGER and field.generated is None:
             autoincrement = False
-        kwargs: dict[str, object] = {
+        kwargs: dict[str, Any] = {
             "primary_key": field.primary_key,
             "nullable": field.nullable and not field.primary_key,
             "autoincrement": autoincrement,
@@ -96,12 +96,11 @@ def build_table(resource: Resource, metadata: sa.MetaData) -> sa.Table:
 
 
 def build_metadata(model: Model) -> sa.MetaData:
-    """One MetaData with a table per resource; references to unknown tables are dropped."""
+    """One MetaData with the system tables the model needs and a table per resource;
+    references to unknown tables are dropped."""
     metadata = sa.MetaData()
-    if any(scheme.kind == API_KEY for scheme in model.schemes.values()):
-        build_table(KEYS, metadata)  # the keys backsmith keeps for the contract's apiKey
-    if model.accounts is not None:
-        build_table(SESSIONS, metadata)  # refresh tokens of the built-in accounts
+    for system in system_tables(model):
+        build_table(system.resource, metadata)
     known = {r.table for r in model.resources.values()}
     for resource in sorted(model.resources.values(), key=lambda r: r.table):
         relations = tuple(r for r in resource.relations if r.target in known)

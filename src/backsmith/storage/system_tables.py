@@ -1,0 +1,47 @@
+"""The tables backsmith keeps for itself, each declared once with when a contract needs it.
+
+Table building and migrations take these like any of the model's tables: a new system
+table (idempotency records, an outbox, audit rows) is one entry in `SYSTEM_TABLES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from backsmith.model.types import API_KEY, Model, Resource
+from backsmith.storage.api_keys import KEYS
+from backsmith.storage.sessions import SESSIONS
+
+
+@dataclass(frozen=True, slots=True)
+class SystemTable:
+    """One table backsmith keeps: its columns as a resource, built like the model's tables."""
+
+    resource: Resource
+    needed: Callable[[Model], bool]  # whether a contract's model needs the table
+    purpose: str
+
+    @property
+    def name(self) -> str:
+        return self.resource.table
+
+
+def _keeps_api_keys(model: Model) -> bool:
+    return any(scheme.kind == API_KEY for scheme in model.schemes.values())
+
+
+def _has_accounts(model: Model) -> bool:
+    return model.accounts is not None
+
+
+# In the order their tables are built (and so created and planned).
+SYSTEM_TABLES: tuple[SystemTable, ...] = (
+    SystemTable(KEYS, _keeps_api_keys, "the keys backsmith keeps for the contract's apiKey"),
+    SystemTable(SESSIONS, _has_accounts, "refresh tokens of the built-in accounts"),
+)
+
+
+def system_tables(model: Model) -> list[SystemTable]:
+    """The system tables `model` needs."""
+    return [table for table in SYSTEM_TABLES if table.needed(model)]
