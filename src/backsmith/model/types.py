@@ -57,6 +57,45 @@ class Kind(StrEnum):
 ACCOUNT_KINDS = frozenset({Kind.REGISTER, Kind.LOGIN, Kind.REFRESH, Kind.LOGOUT, Kind.ME})
 
 
+class ParamRole(StrEnum):
+    """What a declared parameter does for its operation (not a caller's role)."""
+
+    KEY = "key"  # addresses the item
+    SCOPE = "scope"  # a parent in the path: /authors/{id}/books
+    FILTER = "filter"
+    LIMIT = "limit"
+    CURSOR = "cursor"
+    PAGE = "page"
+    OFFSET = "offset"
+    SORT = "sort"
+    ORDER = "order"
+    TARGET = "target"  # a link's other row: PUT /books/{id}/genres/{genreId}
+    OTHER = "other"  # declared, not acted on
+
+
+class ParamLocation(StrEnum):
+    PATH = "path"
+    QUERY = "query"
+    HEADER = "header"
+    COOKIE = "cookie"
+
+
+class HopKind(StrEnum):
+    ONE = "one"  # the foreign key is on the source
+    MANY = "many"  # the foreign key is on the target
+    THROUGH = "through"  # a join table links the two
+
+
+class SchemeKind(StrEnum):
+    """How backsmith verifies a security scheme (see backsmith.http.credentials)."""
+
+    BEARER_JWT = "bearer-jwt"  # http bearer, oauth2, openIdConnect: a JWT in Authorization
+    PREFIXED_JWT = "prefixed-jwt"  # apiKey in Authorization with another prefix (Token <jwt>)
+    API_KEY = "api-key"  # apiKey in a header, query parameter or cookie, kept by backsmith
+    BASIC = "basic"  # http basic, checked against the built-in accounts
+    UNSUPPORTED = "unsupported"
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """One column of a resource and the API property it is served as."""
@@ -106,7 +145,7 @@ class Hop:
              target.target_columns (a join table links the two)
     """
 
-    kind: str  # one, many, through
+    kind: HopKind
     source: str
     target: str
     source_columns: tuple[str, ...]
@@ -118,12 +157,13 @@ class Hop:
 
     @property
     def to_many(self) -> bool:
-        return self.kind != "one"
+        return self.kind != HopKind.ONE
 
     def describe(self) -> str:
-        if self.kind == "through":
+        if self.kind == HopKind.THROUGH:
             return f"{self.target} through {self.join}"
-        columns = ", ".join(self.source_columns if self.kind == "one" else self.target_columns)
+        one = self.kind == HopKind.ONE
+        columns = ", ".join(self.source_columns if one else self.target_columns)
         return f"{self.target} by {columns}"
 
 
@@ -137,7 +177,7 @@ class Computed:
     principal: str | None = None  # exists: the column of the related rows naming the caller
 
     def describe(self) -> str:
-        rows = self.hop.join if self.hop.kind == "through" else self.hop.target
+        rows = self.hop.join if self.hop.kind == HopKind.THROUGH else self.hop.target
         if self.function == "sum":
             return f"sum({' * '.join(self.terms)}) over {self.hop.target}"
         if self.function == "exists":
@@ -228,12 +268,10 @@ class Param:
     """A declared parameter and the role conventions gave it."""
 
     name: str
-    location: str  # path, query, header, cookie
+    location: ParamLocation
     required: bool
     schema: dict[str, Any]
-    role: str = (
-        "other"  # key, scope, filter, limit, cursor, page, per-page, offset, sort, order, other
-    )
+    role: ParamRole = ParamRole.OTHER
     column: str | None = None  # on the resource's table, or on the last table of `hops`
     style: str = "form"
     explode: bool = True
@@ -268,12 +306,12 @@ class Response:
     shape: ItemShape | None = None
 
 
-# Scheme kinds this version verifies (see backsmith.http.credentials).
-BEARER_JWT = "bearer-jwt"  # http bearer, oauth2, openIdConnect: a JWT in Authorization
-PREFIXED_JWT = "prefixed-jwt"  # apiKey in Authorization with another prefix (Token <jwt>)
-API_KEY = "api-key"  # apiKey in a header, query parameter or cookie, kept by backsmith
-BASIC = "basic"  # http basic, checked against the built-in accounts
-UNSUPPORTED = "unsupported"
+# The scheme kinds under their earlier names.
+BEARER_JWT = SchemeKind.BEARER_JWT
+PREFIXED_JWT = SchemeKind.PREFIXED_JWT
+API_KEY = SchemeKind.API_KEY
+BASIC = SchemeKind.BASIC
+UNSUPPORTED = SchemeKind.UNSUPPORTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,9 +319,9 @@ class Scheme:
     """One entry of `components.securitySchemes`, as backsmith verifies it."""
 
     name: str
-    kind: str
+    kind: SchemeKind
     type: str  # as declared: http, apiKey, oauth2, openIdConnect, mutualTLS
-    location: str = "header"  # apiKey: header, query or cookie
+    location: ParamLocation = ParamLocation.HEADER  # apiKey: header, query or cookie
     parameter: str = "authorization"  # the header, query parameter or cookie carrying it
     prefix: str = "Bearer"  # the word before the token in Authorization
     scoped: bool = False  # oauth2 and openIdConnect: requirement lists are token scopes
@@ -371,12 +409,9 @@ class Operation:
     @property
     def pagination(self) -> str | None:
         roles = {p.role for p in self.params}
-        if "cursor" in roles:
-            return "cursor"
-        if "page" in roles:
-            return "page"
-        if "offset" in roles:
-            return "offset"
+        for role in (ParamRole.CURSOR, ParamRole.PAGE, ParamRole.OFFSET):
+            if role in roles:
+                return str(role)
         return None
 
 
