@@ -9,9 +9,11 @@ from backsmith.contract.load import Contract
 from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.consistency import compare_dbml
+from backsmith.model.envelopes import json_content
+from backsmith.model.facts import published, with_request_facts
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
-from backsmith.model.operations import OperationMapper, json_content
+from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
 from backsmith.model.relations import RelationGraph
 from backsmith.model.resources import (
@@ -20,6 +22,7 @@ from backsmith.model.resources import (
     resource_from_schema,
     table_name_for,
 )
+from backsmith.model.samples import field_schemas
 from backsmith.model.schemas import deref, flatten, schema_types
 from backsmith.model.security import read_schemes, security_issues
 from backsmith.model.shapes import ShapeBuilder
@@ -76,6 +79,7 @@ def build_model(contract: Contract) -> Model:
         warnings = [w for w in warnings if not account_column(w.message, accounts)]
     schemes = read_schemes(document, accounts is not None)
     gaps = security_issues(contract, schemes, operations)
+    operations = with_request_facts(document, contract.version, operations)
     info = document.get("info") or {}
     return Model(
         title=str(info.get("title", "")),
@@ -91,6 +95,8 @@ def build_model(contract: Contract) -> Model:
         accounts=accounts,
         owners=owners,
         security_gaps=tuple(g.render() for g in gaps),
+        published_openapi=published(document),
+        field_schemas=field_schemas(document, resources, operations),
     )
 
 

@@ -5,95 +5,22 @@ Everything downstream (storage, HTTP, verification) reads these, never the raw c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+# The closed sets are part of the model's vocabulary: importable from here as well.
+from backsmith.model.kinds import (  # noqa: F401
+    ACCOUNT_KINDS,
+    FieldType,
+    Generated,
+    HopKind,
+    Kind,
+    ParamLocation,
+    ParamRole,
+    SchemeKind,
+)
 from backsmith.model.naming import snake
-
-
-class FieldType(StrEnum):
-    STRING = "string"
-    INTEGER = "integer"
-    NUMBER = "number"
-    DECIMAL = "decimal"
-    BOOLEAN = "boolean"
-    UUID = "uuid"
-    DATETIME = "date-time"
-    DATE = "date"
-    ENUM = "enum"
-    JSON = "json"
-    ARRAY = "array"  # an array of scalars: a PostgreSQL array where DBML says so, else JSON
-    BINARY = "binary"
-
-
-class Generated(StrEnum):
-    """Values the server sets, never the client."""
-
-    UUID7 = "uuid7"
-    AUTOINCREMENT = "autoincrement"
-    CREATED = "created"
-    UPDATED = "updated"
-
-
-class Kind(StrEnum):
-    LIST = "list"
-    CREATE = "create"
-    READ = "read"
-    REPLACE = "replace"
-    UPDATE = "update"
-    DELETE = "delete"
-    LINK = "link"  # add a row to a join table
-    UNLINK = "unlink"  # remove it
-    CUSTOM = "custom"
-    # Built-in accounts (x-backsmith kind), over the contract's accounts table.
-    REGISTER = "register"
-    LOGIN = "login"
-    REFRESH = "refresh"
-    LOGOUT = "logout"
-    ME = "me"
-
-
-ACCOUNT_KINDS = frozenset({Kind.REGISTER, Kind.LOGIN, Kind.REFRESH, Kind.LOGOUT, Kind.ME})
-
-
-class ParamRole(StrEnum):
-    """What a declared parameter does for its operation (not a caller's role)."""
-
-    KEY = "key"  # addresses the item
-    SCOPE = "scope"  # a parent in the path: /authors/{id}/books
-    FILTER = "filter"
-    LIMIT = "limit"
-    CURSOR = "cursor"
-    PAGE = "page"
-    OFFSET = "offset"
-    SORT = "sort"
-    ORDER = "order"
-    TARGET = "target"  # a link's other row: PUT /books/{id}/genres/{genreId}
-    OTHER = "other"  # declared, not acted on
-
-
-class ParamLocation(StrEnum):
-    PATH = "path"
-    QUERY = "query"
-    HEADER = "header"
-    COOKIE = "cookie"
-
-
-class HopKind(StrEnum):
-    ONE = "one"  # the foreign key is on the source
-    MANY = "many"  # the foreign key is on the target
-    THROUGH = "through"  # a join table links the two
-
-
-class SchemeKind(StrEnum):
-    """How backsmith verifies a security scheme (see backsmith.http.credentials)."""
-
-    BEARER_JWT = "bearer-jwt"  # http bearer, oauth2, openIdConnect: a JWT in Authorization
-    PREFIXED_JWT = "prefixed-jwt"  # apiKey in Authorization with another prefix (Token <jwt>)
-    API_KEY = "api-key"  # apiKey in a header, query parameter or cookie, kept by backsmith
-    BASIC = "basic"  # http basic, checked against the built-in accounts
-    UNSUPPORTED = "unsupported"
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +205,12 @@ class Param:
     hops: tuple[Hop, ...] = ()  # a filter or scope across relations (author.handle)
     computed: Computed | None = None  # a filter on a computed value
     declared: str | None = None  # x-backsmith filter, as written
+    # How its text decodes (JSON types of the value, of an array's items) and the JSON
+    # Schema 2020-12 the value must pass, converted for the request direction.
+    types: frozenset[str] = frozenset({"string"})
+    item_types: frozenset[str] = frozenset({"string"})
+    default: Any = None
+    validation: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +226,27 @@ class Envelope:
     offset: str | None = None
     has_more: str | None = None
     next: str | None = None  # the next page's URL, where the schema wants a link, not a token
+
+
+@dataclass(frozen=True, slots=True)
+class BodyFacts:
+    """The top-level properties of a write's body item (inside its wrapper, if it has one)."""
+
+    properties: frozenset[str] = frozenset()
+    read_only: frozenset[str] = frozenset()
+    # additionalProperties: None when not declared, False when closed, True when allowed.
+    additional: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """Where an account operation's body and answer carry their parts (in declared order)."""
+
+    body_wrapper: str | None = None  # {"user": {...}} in
+    body_properties: tuple[str, ...] = ()
+    write_only: tuple[str, ...] = ()  # body properties marked writeOnly (a password)
+    answer_wrapper: str | None = None  # {"user": {...}} out
+    answer_properties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +359,9 @@ class Operation:
     access: Access = field(default_factory=Access)
     ignore_unknown_fields: bool = False  # x-backsmith unknown-fields: ignore
     token_field: str | None = None  # accounts: x-backsmith token-field, where a token goes
+    body_validation: Mapping[str, Any] | None = None  # JSON Schema 2020-12 of the body
+    body_fields: BodyFacts | None = None  # what the body item names, for mass assignment
+    account: AccountFacts | None = None  # register, login, refresh, logout, me
 
     @property
     def pagination(self) -> str | None:
@@ -424,7 +381,7 @@ class Model:
     openapi_version: str
     resources: dict[str, Resource]
     operations: tuple[Operation, ...]
-    document: dict[str, Any]
+    document: dict[str, Any]  # the raw contract: read by contract/ and model/ only
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     path: str = ""  # the contract file it was read from
@@ -433,6 +390,10 @@ class Model:
     owners: dict[str, Owner] = field(default_factory=dict)  # by table
     # Operations whose security this version cannot verify, rendered: serve refuses them.
     security_gaps: tuple[str, ...] = ()
+    published_openapi: bytes = b"{}"  # the contract as JSON, served as /openapi.json
+    # By resource name, each field's property schema (flattened, narrowed by every response
+    # serving its column): what generated values must pass.
+    field_schemas: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict)
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""
