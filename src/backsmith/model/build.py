@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.dbml import DbmlModel, parse_dbml
@@ -15,6 +16,7 @@ from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
+from backsmith.model.policies import read_policies
 from backsmith.model.relations import RelationGraph
 from backsmith.model.resources import (
     infer_relations,
@@ -58,12 +60,18 @@ def build_model(contract: Contract) -> Model:
         )
     mapper = OperationMapper(document, resources, schema_resources, shapes)
     operations = []
+    policy_issues: list[Issue] = []
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
         for method in METHODS:
             if isinstance(item.get(method), dict):
-                operations.append(mapper.map(path, method, item, item[method]))
+                policies, found = read_policies(contract, path, method)
+                policy_issues.extend(found)
+                operation = mapper.map(path, method, item, item[method])
+                operations.append(replace(operation, policies=policies))
+    if policy_issues:  # a root key's problem is found once per operation: say it once
+        raise ContractError(list({(i.pointer, i.message): i for i in policy_issues}.values()))
     if shapes.issues:
         raise ContractError(shapes.issues)
     warnings.extend(missing_indexes(contract, graph, operations))

@@ -21,6 +21,7 @@ from backsmith.model.kinds import (  # noqa: F401
     SchemeKind,
 )
 from backsmith.model.naming import snake
+from backsmith.model.policies import NO_POLICIES, Policies
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +363,7 @@ class Operation:
     body_validation: Mapping[str, Any] | None = None  # JSON Schema 2020-12 of the body
     body_fields: BodyFacts | None = None  # what the body item names, for mass assignment
     account: AccountFacts | None = None  # register, login, refresh, logout, me
+    policies: Policies = NO_POLICIES  # rate limit, idempotency, handler, latency budget
 
     @property
     def pagination(self) -> str | None:

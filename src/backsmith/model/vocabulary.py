@@ -14,6 +14,7 @@ from typing import Any
 from backsmith.contract.load import Contract
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
+from backsmith.model.policies import POLICY_KEYS, SERVED, policy_issue
 
 EXTENSION = "x-backsmith"
 KINDS = (
@@ -109,12 +110,7 @@ ENVELOPE_PARTS = (
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 # Keys the design names for later versions: say so instead of "unknown key".
-_LATER = {
-    "rate-limit",
-    "idempotency",
-    "slo",
-    "handler",
-}
+_LATER = {*(key for key in POLICY_KEYS if key not in SERVED), "transition"}
 
 
 Level = dict[str, tuple[tuple[type, ...], str]]
@@ -214,7 +210,9 @@ def _check_key(
             close = difflib.get_close_matches(key, list(vocabulary), n=1)
             message += f"; did you mean '{close[0]}'?" if close else ""
         allowed = ", ".join(sorted(vocabulary))
-        return [contract.issue(f"{message} (allowed here: {allowed})", pointer)]
+        found = [contract.issue(f"{message} (allowed here: {allowed})", pointer)]
+        problem = policy_issue(key, setting) if key in _LATER else None
+        return [*found, contract.issue(problem, pointer)] if problem else found
     types, _ = vocabulary[key]
     if not isinstance(setting, types) or (isinstance(setting, bool) and bool not in types):
         expected = " or ".join(t.__name__ for t in types)
