@@ -218,9 +218,9 @@ def _schemas_of(
         body = deref(document, op.get("requestBody"))
         if isinstance(body, dict):
             _, schema = json_content(body.get("content"))
-            shape = mapper.shape_of(schema) if schema else None
-            if shape is not None and shape.schema_name and not shape.is_list:
-                found.append((shape.schema_name, False))
+            body_shape = mapper.shape_of(schema) if schema else None
+            if body_shape is not None and body_shape.schema_name and not body_shape.is_list:
+                found.append((body_shape.schema_name, False))
     return found
 
 

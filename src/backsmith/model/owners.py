@@ -100,7 +100,7 @@ def _resolve(resource: Resource, declared: str, graph: RelationGraph) -> Owner |
     path = graph.path(resource.table, declared)
     if path is None or not path[0] or path[1] is None:
         return None
-    hops, column = path
+    hops, column = path[0], path[1]
     if any(hop.to_many for hop in hops):
         return None  # a row belongs to one owner, reached through references it makes
     return Owner(column, tuple(hops), declared)

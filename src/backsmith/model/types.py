@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The closed sets are part of the model's vocabulary: importable from here as well.
-from backsmith.model.kinds import (  # noqa: F401
+from backsmith.model.kinds import (
     ACCOUNT_KINDS,
     FieldType,
     Generated,
@@ -22,6 +22,42 @@ from backsmith.model.kinds import (  # noqa: F401
 )
 from backsmith.model.naming import snake
 from backsmith.model.policies import NO_POLICIES, Policies
+
+__all__ = [
+    "ACCOUNT_KINDS",
+    "API_KEY",
+    "BASIC",
+    "BEARER_JWT",
+    "PREFIXED_JWT",
+    "UNSUPPORTED",
+    "Access",
+    "AccountFacts",
+    "Accounts",
+    "BodyFacts",
+    "Computed",
+    "Envelope",
+    "Field",
+    "FieldType",
+    "Generated",
+    "Hop",
+    "HopKind",
+    "Index",
+    "ItemShape",
+    "Kind",
+    "Member",
+    "Model",
+    "Operation",
+    "Owner",
+    "Param",
+    "ParamLocation",
+    "ParamRole",
+    "Relation",
+    "Requirement",
+    "Resource",
+    "Response",
+    "Scheme",
+    "SchemeKind",
+]
 
 
 @dataclass(frozen=True, slots=True)

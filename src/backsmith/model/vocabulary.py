@@ -214,7 +214,7 @@ def _check_key(
         problem = policy_issue(key, setting) if key in _LATER else None
         return [*found, contract.issue(problem, pointer)] if problem else found
     types, _ = vocabulary[key]
-    if not isinstance(setting, types) or (isinstance(setting, bool) and bool not in types):
+    if not _fits(setting, types):
         expected = " or ".join(t.__name__ for t in types)
         return [contract.issue(f"{EXTENSION} '{key}' must be {expected}", pointer)]
     roles = key in ("roles", "admin-roles") and isinstance(setting, list)
@@ -240,13 +240,17 @@ def _check_key(
                 where = f"{pointer}/{escape(str(target))}"
                 return [contract.issue("derive maps a field to the field it comes from", where)]
     if key == "envelope" and isinstance(setting, dict):
-        allowed = ENVELOPE_PARTS
         for part, value in setting.items():
             where = f"{pointer}/{escape(str(part))}"
-            if part not in allowed:
-                close = difflib.get_close_matches(str(part), allowed, n=1)
+            if part not in ENVELOPE_PARTS:
+                close = difflib.get_close_matches(str(part), ENVELOPE_PARTS, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 return [contract.issue(f"unknown envelope part '{part}'{hint}", where)]
             if not isinstance(value, str):
                 return [contract.issue(f"envelope '{part}' must name a property", where)]
     return []
+
+
+def _fits(setting: Any, types: tuple[type, ...]) -> bool:
+    """Whether a value has one of the accepted types (a bool is no int here)."""
+    return isinstance(setting, types) and (bool in types or not isinstance(setting, bool))
