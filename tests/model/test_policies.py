@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,12 @@ from backsmith.model.policies import (
     NO_POLICIES,
     Handler,
     Idempotency,
+    Policies,
     RateLimit,
     Slo,
     read_policies,
 )
+from backsmith.verify.describe import describe
 
 API = """\
 openapi: 3.1.0
@@ -108,3 +111,13 @@ def test_a_later_key_is_refused_and_its_bad_value_named(
     assert code == 2
     assert "x-backsmith key 'idempotency' is not supported by this version" in err
     assert "'idempotency' must be required or optional, not 'always'" in err
+
+
+def test_backsmith_model_shows_an_operations_policies(tmp_path: Path) -> None:
+    model = load_model(write(tmp_path, "api.yaml", BOOKS_API))
+    limited = Policies(rate_limit=RateLimit(10, "minute"), idempotency=Idempotency.REQUIRED)
+    first, *others = model.operations
+    model = replace(model, operations=(replace(first, policies=limited), *others))
+    (described, *_) = describe(model)["operations"]
+    assert described["policies"] == "rate-limit 10/minute, idempotency required"
+    assert described["notes"].endswith("rate-limit 10/minute, idempotency required")
