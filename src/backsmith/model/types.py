@@ -229,7 +229,11 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """A declared parameter and the role conventions gave it."""
+    """A declared parameter and the role conventions gave it (a ParamRole, not a caller's).
+
+    `schema` is the raw declared schema, for the model's own use; downstream code reads the
+    decoded facts at the end (types, item_types, default, validation).
+    """
 
     name: str
     location: ParamLocation
@@ -377,7 +381,7 @@ class Operation:
     pointer: str
     resource: str | None = None
     params: tuple[Param, ...] = ()
-    body_schema: dict[str, Any] | None = None
+    body_schema: dict[str, Any] | None = None  # raw, for the model's own use: see below
     body_media_types: tuple[str, ...] = ()
     body_required: bool = False
     response: Response | None = None
