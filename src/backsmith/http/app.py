@@ -64,7 +64,8 @@ class BacksmithApp:
         for path, endpoint in ops_endpoints(
             settings.ops_prefix,
             settings.docs,
-            model.document,
+            model.published_openapi,
+            model.title,
             lambda: self.database,
             lambda: self.schema_revision,
         ).items():

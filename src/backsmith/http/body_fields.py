@@ -11,32 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from backsmith.model.schemas import deref, flatten
+from backsmith.model.types import BodyFacts
 
 
 class BodyFields:
     """The top-level properties one operation's body may not carry."""
 
-    def __init__(
-        self,
-        document: dict[str, Any],
-        item_schema: Any,
-        key_in_body: str | None,
-        ignore_unknown: bool,
-    ) -> None:
-        flat = flatten(document, item_schema) if item_schema is not None else {}
-        properties = flat.get("properties") or {}
-        allowed = flat.get("additionalProperties")
+    def __init__(self, facts: BodyFacts, key_in_body: str | None, ignore_unknown: bool) -> None:
         # With additionalProperties: false the request validator already refuses both:
         # read-only properties are not part of a request schema.
-        closed = allowed is False
+        closed = facts.additional is False
         self.read_only = frozenset(
-            name
-            for name, schema in properties.items()
-            if not closed and deref(document, schema).get("readOnly") and name != key_in_body
+            name for name in facts.read_only if not closed and name != key_in_body
         )
-        strict = properties and allowed is None and not ignore_unknown
-        self.known: frozenset[str] | None = frozenset(properties) if strict else None
+        strict = facts.properties and facts.additional is None and not ignore_unknown
+        self.known: frozenset[str] | None = facts.properties if strict else None
 
     @property
     def checks(self) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -38,13 +37,14 @@ def _swagger_ui_dir() -> Path:
 def ops_endpoints(
     prefix: str,
     docs: bool,
-    document: dict[str, Any],
+    published_openapi: bytes,
+    title: str,
     database: Callable[[], Database],
     revision: Callable[[], str | None] = lambda: None,
 ) -> dict[str, OpsHandler]:
     """Path -> handler for each operational endpoint that is switched on."""
-    spec_body = orjson.dumps(document)
-    title = html.escape(str((document.get("info") or {}).get("title", "API")))
+    spec_body = published_openapi
+    title = html.escape(title or "API")
 
     async def healthz(_: Request) -> Response:
         return Response(200, b'{"status":"pass"}', HEALTH)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from backsmith.http.validation import SchemaValidator
-from backsmith.model.schemas import JsonSchemaConverter, flatten, schema_types
-from backsmith.model.types import Param
+from backsmith.model.types import Param, ParamLocation
 
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 
 
-def _scalar(raw: str, types: set[str]) -> Any:
+def _scalar(raw: str, types: Collection[str]) -> Any:
     """Best-effort typing of one text value; the validator reports what does not fit."""
     if "integer" in types:
         try:
@@ -39,21 +39,19 @@ class ParamDecoder:
 
     __slots__ = ("default", "is_array", "item_types", "param", "types", "validator")
 
-    def __init__(
-        self, param: Param, document: dict[str, Any], converter: JsonSchemaConverter
-    ) -> None:
+    def __init__(self, param: Param) -> None:
         self.param = param
-        schema = flatten(document, param.schema)
-        self.types = schema_types(schema) or {"string"}
+        self.types = param.types
         self.is_array = "array" in self.types
-        self.item_types = schema_types(flatten(document, schema.get("items", {}))) or {"string"}
-        self.default = schema.get("default")
-        self.validator = SchemaValidator(converter.root(param.schema)) if param.schema else None
+        self.item_types = param.item_types
+        self.default = param.default
+        validation = param.validation
+        self.validator = SchemaValidator(dict(validation)) if validation is not None else None
 
     def decode(self, raw: list[str]) -> Any:
         """The typed value of the raw occurrences of this parameter."""
         if self.is_array:
-            if self.param.explode and self.param.location == "query":
+            if self.param.explode and self.param.location == ParamLocation.QUERY:
                 parts = raw
             else:
                 parts = [p for value in raw for p in value.split(",")] if raw != [""] else []

@@ -20,7 +20,6 @@ from backsmith.http.request import Request
 from backsmith.http.shaping import Shaper
 from backsmith.http.validation import SchemaValidator
 from backsmith.http.writes import Children, Stamps, children_of, writable_fields
-from backsmith.model.schemas import JsonSchemaConverter, flatten
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Field,
@@ -51,12 +50,6 @@ class Parsed:
     body: Any = None
 
 
-@dataclass(slots=True)
-class Converters:
-    request: JsonSchemaConverter
-    response: JsonSchemaConverter
-
-
 class OperationPlan:
     """Everything one operation needs at request time, built once."""
 
@@ -66,7 +59,6 @@ class OperationPlan:
         operation: Operation,
         settings: Settings,
         tables: dict[str, sa.Table],
-        converters: Converters,
         credentials: dict[str, Reader],
         accounts: AccountStore | None = None,
     ) -> None:
@@ -79,21 +71,15 @@ class OperationPlan:
         if account_kind and self.resource is None and accounts is not None:
             self.resource = accounts.resource  # login and refresh bodies name no table
         self.account = (
-            AccountPlan(operation, accounts, model.document)
-            if account_kind and accounts is not None
-            else None
+            AccountPlan(operation, accounts) if account_kind and accounts is not None else None
         )
-        document = model.document
         self.validation_status = (
             422 if 422 in operation.error_statuses or (400 not in operation.error_statuses) else 400
         )
-        self.decoders: list[ParamDecoder] = [
-            ParamDecoder(p, document, converters.request) for p in operation.params
-        ]
+        self.decoders: list[ParamDecoder] = [ParamDecoder(p) for p in operation.params]
+        body_schema = operation.body_validation
         self.body_validator = (
-            SchemaValidator(converters.request.root(operation.body_schema))
-            if operation.body_schema is not None
-            else None
+            SchemaValidator(dict(body_schema)) if body_schema is not None else None
         )
         media = set(operation.body_media_types)
         if operation.kind == Kind.UPDATE:
@@ -134,7 +120,7 @@ class OperationPlan:
         self.caller_key: str | None = None
         wrapper = operation.body_wrapper
         self.body_pointer = f"#/{wrapper}" if wrapper else "#"
-        self.body_fields = _body_fields(model, operation)
+        self.body_fields = _body_fields(operation)
         self.target_queries: TableQueries | None = None
         self.target_param: Param | None = None
         self.answers_target = False
@@ -362,17 +348,12 @@ class OperationPlan:
         return body, errors
 
 
-def _body_fields(model: Model, operation: Operation) -> BodyFields | None:
+def _body_fields(operation: Operation) -> BodyFields | None:
     """The mass-assignment check of a create, replace or update."""
-    if operation.kind not in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE):
+    facts = operation.body_fields
+    if operation.kind not in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) or facts is None:
         return None
-    schema = operation.body_schema
-    if operation.body_wrapper and isinstance(schema, dict):
-        properties = flatten(model.document, schema).get("properties") or {}
-        schema = properties.get(operation.body_wrapper)
-    fields = BodyFields(
-        model.document, schema, operation.key_in_body, operation.ignore_unknown_fields
-    )
+    fields = BodyFields(facts, operation.key_in_body, operation.ignore_unknown_fields)
     return fields if fields.checks else None
 
 
@@ -421,10 +402,6 @@ def compile_plans(
     database: Callable[[], Any] = lambda: None,
 ) -> dict[str, OperationPlan]:
     """A plan per operationId."""
-    converters = Converters(
-        JsonSchemaConverter(model.document, model.openapi_version, "request"),
-        JsonSchemaConverter(model.document, model.openapi_version, "response"),
-    )
     keys = tables.get(KEYS_TABLE)
     store = KeyStore(TableQueries(keys) if keys is not None else None, database)
     accounts = None
@@ -434,8 +411,6 @@ def compile_plans(
         accounts = AccountStore(model.accounts, resource, tables, settings, database)
     credentials = credentials_for(model.schemes, TokenVerifier(settings), store, accounts)
     return {
-        op.operation_id: OperationPlan(
-            model, op, settings, tables, converters, credentials, accounts
-        )
+        op.operation_id: OperationPlan(model, op, settings, tables, credentials, accounts)
         for op in model.operations
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.dbml import DbmlModel, parse_dbml
@@ -9,10 +10,13 @@ from backsmith.contract.load import Contract
 from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.consistency import compare_dbml
+from backsmith.model.envelopes import json_content
+from backsmith.model.facts import published, with_request_facts
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
-from backsmith.model.operations import OperationMapper, json_content
+from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
+from backsmith.model.policies import read_policies
 from backsmith.model.relations import RelationGraph
 from backsmith.model.resources import (
     infer_relations,
@@ -20,6 +24,7 @@ from backsmith.model.resources import (
     resource_from_schema,
     table_name_for,
 )
+from backsmith.model.samples import field_schemas
 from backsmith.model.schemas import deref, flatten, schema_types
 from backsmith.model.security import read_schemes, security_issues
 from backsmith.model.shapes import ShapeBuilder
@@ -55,12 +60,18 @@ def build_model(contract: Contract) -> Model:
         )
     mapper = OperationMapper(document, resources, schema_resources, shapes)
     operations = []
+    policy_issues: list[Issue] = []
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
         for method in METHODS:
             if isinstance(item.get(method), dict):
-                operations.append(mapper.map(path, method, item, item[method]))
+                policies, found = read_policies(contract, path, method)
+                policy_issues.extend(found)
+                operation = mapper.map(path, method, item, item[method])
+                operations.append(replace(operation, policies=policies))
+    if policy_issues:  # a root key's problem is found once per operation: say it once
+        raise ContractError(list({(i.pointer, i.message): i for i in policy_issues}.values()))
     if shapes.issues:
         raise ContractError(shapes.issues)
     warnings.extend(missing_indexes(contract, graph, operations))
@@ -76,6 +87,7 @@ def build_model(contract: Contract) -> Model:
         warnings = [w for w in warnings if not account_column(w.message, accounts)]
     schemes = read_schemes(document, accounts is not None)
     gaps = security_issues(contract, schemes, operations)
+    operations = with_request_facts(document, contract.version, operations)
     info = document.get("info") or {}
     return Model(
         title=str(info.get("title", "")),
@@ -91,6 +103,8 @@ def build_model(contract: Contract) -> Model:
         accounts=accounts,
         owners=owners,
         security_gaps=tuple(g.render() for g in gaps),
+        published_openapi=published(document),
+        field_schemas=field_schemas(document, resources, operations),
     )
 
 
@@ -204,9 +218,9 @@ def _schemas_of(
         body = deref(document, op.get("requestBody"))
         if isinstance(body, dict):
             _, schema = json_content(body.get("content"))
-            shape = mapper.shape_of(schema) if schema else None
-            if shape is not None and shape.schema_name and not shape.is_list:
-                found.append((shape.schema_name, False))
+            body_shape = mapper.shape_of(schema) if schema else None
+            if body_shape is not None and body_shape.schema_name and not body_shape.is_list:
+                found.append((body_shape.schema_name, False))
     return found
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from backsmith.contract.load import Contract
 from backsmith.errors import Issue
 from backsmith.model.relations import RelationGraph
-from backsmith.model.types import Hop, ItemShape, Operation, Resource
+from backsmith.model.types import Hop, HopKind, ItemShape, Operation, Resource
 
 
 def indexed(resource: Resource, column: str) -> bool:
@@ -27,9 +27,9 @@ def indexed(resource: Resource, column: str) -> bool:
 
 def _hop_columns(hop: Hop) -> Iterator[tuple[str, str]]:
     """(table, column) pairs a query along `hop` searches by."""
-    if hop.kind == "many":
+    if hop.kind == HopKind.MANY:
         yield hop.target, hop.target_columns[0]
-    elif hop.kind == "through" and hop.join:
+    elif hop.kind == HopKind.THROUGH and hop.join:
         yield hop.join, hop.join_source[0]
         yield hop.join, hop.join_target[0]
 

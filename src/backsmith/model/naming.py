@@ -53,3 +53,20 @@ def names_match(segment: str, resource: str) -> bool:
     return squash(seg) in {squash(c) for c in candidates} or squash(singular(seg)) in {
         squash(c) for c in candidates
     }
+
+
+_AFFIXES = ("Create", "Update", "Patch", "Input", "Request", "Body", "Payload", "Dto", "Data")
+
+
+def strip_affixes(name: str) -> str:
+    """`BookCreate`, `NewBook`, `BookPatch` -> `Book`: the schema a variant is of."""
+    for prefix in ("New", "Create", "Update", "Patch"):
+        if name.startswith(prefix) and len(name) > len(prefix) and name[len(prefix)].isupper():
+            name = name[len(prefix) :]
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _AFFIXES:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                name, changed = name[: -len(suffix)], True
+    return name

@@ -13,7 +13,7 @@ from typing import Any
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
 from backsmith.model.relations import RelationGraph
-from backsmith.model.types import Hop, Operation, Owner, Resource
+from backsmith.model.types import Hop, HopKind, Operation, Owner, ParamRole, Resource
 
 
 def read_owners(
@@ -70,7 +70,7 @@ def inherit_owners(
             if resource is None or resource.table in found:
                 continue
             for param in op.params:
-                hops = _scope_hops(resource, param) if param.role == "scope" else ()
+                hops = _scope_hops(resource, param) if param.role == ParamRole.SCOPE else ()
                 parent = found.get(hops[-1].target) if hops else None
                 if parent is not None:
                     declared = f"{parent.declared} through {op.path}"
@@ -89,7 +89,8 @@ def _scope_hops(resource: Resource, param: Any) -> tuple[Hop, ...]:
     relation = next((r for r in resource.relations if r.columns == (param.column,)), None)
     if relation is None or not param.column:
         return ()
-    return (Hop("one", resource.table, relation.target, relation.columns, relation.target_columns),)
+    target = relation.target
+    return (Hop(HopKind.ONE, resource.table, target, relation.columns, relation.target_columns),)
 
 
 def _resolve(resource: Resource, declared: str, graph: RelationGraph) -> Owner | None:
@@ -99,7 +100,7 @@ def _resolve(resource: Resource, declared: str, graph: RelationGraph) -> Owner |
     path = graph.path(resource.table, declared)
     if path is None or not path[0] or path[1] is None:
         return None
-    hops, column = path
+    hops, column = path[0], path[1]
     if any(hop.to_many for hop in hops):
         return None  # a row belongs to one owner, reached through references it makes
     return Owner(column, tuple(hops), declared)
@@ -136,7 +137,7 @@ def owner_leaks(
                 shapes.append(member.shape)
         holder = by_name.get(op.resource) if op.resource else None
         for param in op.params:
-            if param.role == "scope":
+            if param.role == ParamRole.SCOPE:
                 continue  # a parent in the path: its own owner is checked (404)
             hops = param.hops or ((param.computed.hop,) if param.computed is not None else ())
             first_leaks = bool(hops) and not _through_owner(holder, hops[0], owners)
@@ -157,7 +158,7 @@ def _callers_own(computed: Any, owners: dict[str, Owner]) -> bool:
     """An `exists` about the caller over rows owned by the very column naming the caller."""
     if computed is None or computed.function != "exists":
         return False
-    rows = computed.hop.join if computed.hop.kind == "through" else computed.hop.target
+    rows = computed.hop.join if computed.hop.kind == HopKind.THROUGH else computed.hop.target
     owner = owners.get(rows or "")
     return owner is not None and not owner.hops and owner.column == computed.principal
 
@@ -172,7 +173,7 @@ def _through_owner(holder: Resource | None, hop: Hop, owners: dict[str, Owner]) 
     if holder is None or holder.table not in owners or reached != [hop.target]:
         return False
     owner, holder_owner = owners[hop.target], owners[holder.table]
-    if hop.kind == "many":
+    if hop.kind == HopKind.MANY:
         if owner.hops:  # order_lines owned through their order: reached from that order
             first = owner.hops[0]
             return first.target == holder.table and first.source_columns == hop.target_columns
@@ -182,7 +183,7 @@ def _through_owner(holder: Resource | None, hop: Hop, owners: dict[str, Owner]) 
             and not holder_owner.hops
             and (holder_owner.column,) == hop.source_columns
         )
-    if hop.kind == "one":
+    if hop.kind == HopKind.ONE:
         if holder_owner.hops:  # a line's own order
             first = holder_owner.hops[0]
             return first.target == hop.target and first.source_columns == hop.source_columns

@@ -10,9 +10,9 @@ contract that says `author`, `lines` or `genres` needs no declaration.
 from __future__ import annotations
 
 from backsmith.model.naming import names_match, singular, snake
-from backsmith.model.types import Generated, Hop, Relation, Resource
+from backsmith.model.types import Generated, Hop, HopKind, Relation, Resource
 
-ONE, MANY, THROUGH = "one", "many", "through"
+ONE, MANY, THROUGH = HopKind.ONE, HopKind.MANY, HopKind.THROUGH
 
 
 def is_join_table(resource: Resource) -> bool:

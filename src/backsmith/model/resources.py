@@ -231,9 +231,10 @@ def resource_from_dbml(
         schema_holder = (document.get("components") or {}).get("schemas", {}).get(schema_name)
     by_column = {snake(name): name for name in properties}
     by_column.update({name: name for name in properties})
-    by_column.update(
-        {declared_column(prop): name for name, prop in properties.items() if declared_column(prop)}
-    )
+    for name, prop in properties.items():
+        stored_in = declared_column(prop)
+        if stored_in:
+            by_column[stored_in] = name
     primary = [c.name for c in table.columns if c.primary_key]
     primary += [c for i in table.indexes if i.primary_key for c in i.columns if c not in primary]
     fields: list[Field] = []

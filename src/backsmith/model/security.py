@@ -21,6 +21,7 @@ from backsmith.model.types import (
     PREFIXED_JWT,
     UNSUPPORTED,
     Access,
+    ParamLocation,
     Requirement,
     Scheme,
 )
@@ -62,12 +63,12 @@ def _scheme(name: str, spec: dict[str, Any], accounts: bool) -> Scheme:
                 reason = "a JWT apiKey is read from the Authorization header only"
                 return Scheme(name, UNSUPPORTED, kind, reason=reason)
             prefix = str(ext.get("prefix", "Bearer"))
-            return Scheme(name, PREFIXED_JWT, kind, "header", "authorization", prefix)
+            return Scheme(name, PREFIXED_JWT, kind, ParamLocation.HEADER, "authorization", prefix)
         if location not in ("header", "query", "cookie") or not parameter:
             reason = "an apiKey needs `in` (header, query or cookie) and a `name`"
             return Scheme(name, UNSUPPORTED, kind, reason=reason)
         key_name = parameter.lower() if location == "header" else parameter
-        return Scheme(name, API_KEY, kind, location, key_name, prefix="")
+        return Scheme(name, API_KEY, kind, ParamLocation(location), key_name, prefix="")
     return Scheme(name, UNSUPPORTED, kind, reason=f"scheme type '{kind}' is not supported")
 
 

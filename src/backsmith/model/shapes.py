@@ -85,7 +85,8 @@ class ShapeBuilder:
         flat = flatten(self.document, schema)
         properties = flat.get("properties") or {}
         declared = _extension(flatten(self.document, schema)) or {}
-        computed = declared.get("computed") if isinstance(declared.get("computed"), dict) else {}
+        found = declared.get("computed")
+        computed: dict[str, Any] = found if isinstance(found, dict) else {}
         members: list[Member] = []
         for name, raw in properties.items():
             where = f"{pointer}/properties/{escape(name)}"

@@ -5,56 +5,59 @@ Everything downstream (storage, HTTP, verification) reads these, never the raw c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+# The closed sets are part of the model's vocabulary: importable from here as well.
+from backsmith.model.kinds import (
+    ACCOUNT_KINDS,
+    FieldType,
+    Generated,
+    HopKind,
+    Kind,
+    ParamLocation,
+    ParamRole,
+    SchemeKind,
+)
 from backsmith.model.naming import snake
+from backsmith.model.policies import NO_POLICIES, Policies
 
-
-class FieldType(StrEnum):
-    STRING = "string"
-    INTEGER = "integer"
-    NUMBER = "number"
-    DECIMAL = "decimal"
-    BOOLEAN = "boolean"
-    UUID = "uuid"
-    DATETIME = "date-time"
-    DATE = "date"
-    ENUM = "enum"
-    JSON = "json"
-    ARRAY = "array"  # an array of scalars: a PostgreSQL array where DBML says so, else JSON
-    BINARY = "binary"
-
-
-class Generated(StrEnum):
-    """Values the server sets, never the client."""
-
-    UUID7 = "uuid7"
-    AUTOINCREMENT = "autoincrement"
-    CREATED = "created"
-    UPDATED = "updated"
-
-
-class Kind(StrEnum):
-    LIST = "list"
-    CREATE = "create"
-    READ = "read"
-    REPLACE = "replace"
-    UPDATE = "update"
-    DELETE = "delete"
-    LINK = "link"  # add a row to a join table
-    UNLINK = "unlink"  # remove it
-    CUSTOM = "custom"
-    # Built-in accounts (x-backsmith kind), over the contract's accounts table.
-    REGISTER = "register"
-    LOGIN = "login"
-    REFRESH = "refresh"
-    LOGOUT = "logout"
-    ME = "me"
-
-
-ACCOUNT_KINDS = frozenset({Kind.REGISTER, Kind.LOGIN, Kind.REFRESH, Kind.LOGOUT, Kind.ME})
+__all__ = [
+    "ACCOUNT_KINDS",
+    "API_KEY",
+    "BASIC",
+    "BEARER_JWT",
+    "PREFIXED_JWT",
+    "UNSUPPORTED",
+    "Access",
+    "AccountFacts",
+    "Accounts",
+    "BodyFacts",
+    "Computed",
+    "Envelope",
+    "Field",
+    "FieldType",
+    "Generated",
+    "Hop",
+    "HopKind",
+    "Index",
+    "ItemShape",
+    "Kind",
+    "Member",
+    "Model",
+    "Operation",
+    "Owner",
+    "Param",
+    "ParamLocation",
+    "ParamRole",
+    "Relation",
+    "Requirement",
+    "Resource",
+    "Response",
+    "Scheme",
+    "SchemeKind",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,7 @@ class Hop:
              target.target_columns (a join table links the two)
     """
 
-    kind: str  # one, many, through
+    kind: HopKind
     source: str
     target: str
     source_columns: tuple[str, ...]
@@ -118,12 +121,13 @@ class Hop:
 
     @property
     def to_many(self) -> bool:
-        return self.kind != "one"
+        return self.kind != HopKind.ONE
 
     def describe(self) -> str:
-        if self.kind == "through":
+        if self.kind == HopKind.THROUGH:
             return f"{self.target} through {self.join}"
-        columns = ", ".join(self.source_columns if self.kind == "one" else self.target_columns)
+        one = self.kind == HopKind.ONE
+        columns = ", ".join(self.source_columns if one else self.target_columns)
         return f"{self.target} by {columns}"
 
 
@@ -137,7 +141,7 @@ class Computed:
     principal: str | None = None  # exists: the column of the related rows naming the caller
 
     def describe(self) -> str:
-        rows = self.hop.join if self.hop.kind == "through" else self.hop.target
+        rows = self.hop.join if self.hop.kind == HopKind.THROUGH else self.hop.target
         if self.function == "sum":
             return f"sum({' * '.join(self.terms)}) over {self.hop.target}"
         if self.function == "exists":
@@ -225,21 +229,29 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """A declared parameter and the role conventions gave it."""
+    """A declared parameter and the role conventions gave it (a ParamRole, not a caller's).
+
+    `schema` is the raw declared schema, for the model's own use; downstream code reads the
+    decoded facts at the end (types, item_types, default, validation).
+    """
 
     name: str
-    location: str  # path, query, header, cookie
+    location: ParamLocation
     required: bool
     schema: dict[str, Any]
-    role: str = (
-        "other"  # key, scope, filter, limit, cursor, page, per-page, offset, sort, order, other
-    )
+    role: ParamRole = ParamRole.OTHER
     column: str | None = None  # on the resource's table, or on the last table of `hops`
     style: str = "form"
     explode: bool = True
     hops: tuple[Hop, ...] = ()  # a filter or scope across relations (author.handle)
     computed: Computed | None = None  # a filter on a computed value
     declared: str | None = None  # x-backsmith filter, as written
+    # How its text decodes (JSON types of the value, of an array's items) and the JSON
+    # Schema 2020-12 the value must pass, converted for the request direction.
+    types: frozenset[str] = frozenset({"string"})
+    item_types: frozenset[str] = frozenset({"string"})
+    default: Any = None
+    validation: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +270,27 @@ class Envelope:
 
 
 @dataclass(frozen=True, slots=True)
+class BodyFacts:
+    """The top-level properties of a write's body item (inside its wrapper, if it has one)."""
+
+    properties: frozenset[str] = frozenset()
+    read_only: frozenset[str] = frozenset()
+    # additionalProperties: None when not declared, False when closed, True when allowed.
+    additional: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """Where an account operation's body and answer carry their parts (in declared order)."""
+
+    body_wrapper: str | None = None  # {"user": {...}} in
+    body_properties: tuple[str, ...] = ()
+    write_only: tuple[str, ...] = ()  # body properties marked writeOnly (a password)
+    answer_wrapper: str | None = None  # {"user": {...}} out
+    answer_properties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """The success response an operation answers with."""
 
@@ -268,12 +301,12 @@ class Response:
     shape: ItemShape | None = None
 
 
-# Scheme kinds this version verifies (see backsmith.http.credentials).
-BEARER_JWT = "bearer-jwt"  # http bearer, oauth2, openIdConnect: a JWT in Authorization
-PREFIXED_JWT = "prefixed-jwt"  # apiKey in Authorization with another prefix (Token <jwt>)
-API_KEY = "api-key"  # apiKey in a header, query parameter or cookie, kept by backsmith
-BASIC = "basic"  # http basic, checked against the built-in accounts
-UNSUPPORTED = "unsupported"
+# The scheme kinds under their earlier names.
+BEARER_JWT = SchemeKind.BEARER_JWT
+PREFIXED_JWT = SchemeKind.PREFIXED_JWT
+API_KEY = SchemeKind.API_KEY
+BASIC = SchemeKind.BASIC
+UNSUPPORTED = SchemeKind.UNSUPPORTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,9 +314,9 @@ class Scheme:
     """One entry of `components.securitySchemes`, as backsmith verifies it."""
 
     name: str
-    kind: str
+    kind: SchemeKind
     type: str  # as declared: http, apiKey, oauth2, openIdConnect, mutualTLS
-    location: str = "header"  # apiKey: header, query or cookie
+    location: ParamLocation = ParamLocation.HEADER  # apiKey: header, query or cookie
     parameter: str = "authorization"  # the header, query parameter or cookie carrying it
     prefix: str = "Bearer"  # the word before the token in Authorization
     scoped: bool = False  # oauth2 and openIdConnect: requirement lists are token scopes
@@ -348,7 +381,7 @@ class Operation:
     pointer: str
     resource: str | None = None
     params: tuple[Param, ...] = ()
-    body_schema: dict[str, Any] | None = None
+    body_schema: dict[str, Any] | None = None  # raw, for the model's own use: see below
     body_media_types: tuple[str, ...] = ()
     body_required: bool = False
     response: Response | None = None
@@ -367,16 +400,17 @@ class Operation:
     access: Access = field(default_factory=Access)
     ignore_unknown_fields: bool = False  # x-backsmith unknown-fields: ignore
     token_field: str | None = None  # accounts: x-backsmith token-field, where a token goes
+    body_validation: Mapping[str, Any] | None = None  # JSON Schema 2020-12 of the body
+    body_fields: BodyFacts | None = None  # what the body item names, for mass assignment
+    account: AccountFacts | None = None  # register, login, refresh, logout, me
+    policies: Policies = NO_POLICIES  # rate limit, idempotency, handler, latency budget
 
     @property
     def pagination(self) -> str | None:
         roles = {p.role for p in self.params}
-        if "cursor" in roles:
-            return "cursor"
-        if "page" in roles:
-            return "page"
-        if "offset" in roles:
-            return "offset"
+        for role in (ParamRole.CURSOR, ParamRole.PAGE, ParamRole.OFFSET):
+            if role in roles:
+                return str(role)
         return None
 
 
@@ -389,7 +423,7 @@ class Model:
     openapi_version: str
     resources: dict[str, Resource]
     operations: tuple[Operation, ...]
-    document: dict[str, Any]
+    document: dict[str, Any]  # the raw contract: read by contract/ and model/ only
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     path: str = ""  # the contract file it was read from
@@ -398,6 +432,10 @@ class Model:
     owners: dict[str, Owner] = field(default_factory=dict)  # by table
     # Operations whose security this version cannot verify, rendered: serve refuses them.
     security_gaps: tuple[str, ...] = ()
+    published_openapi: bytes = b"{}"  # the contract as JSON, served as /openapi.json
+    # By resource name, each field's property schema (flattened, narrowed by every response
+    # serving its column): what generated values must pass.
+    field_schemas: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict)
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""

@@ -14,6 +14,7 @@ from typing import Any
 from backsmith.contract.load import Contract
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
+from backsmith.model.policies import POLICY_KEYS, SERVED, policy_issue
 
 EXTENSION = "x-backsmith"
 KINDS = (
@@ -109,12 +110,7 @@ ENVELOPE_PARTS = (
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 # Keys the design names for later versions: say so instead of "unknown key".
-_LATER = {
-    "rate-limit",
-    "idempotency",
-    "slo",
-    "handler",
-}
+_LATER = {*(key for key in POLICY_KEYS if key not in SERVED), "transition"}
 
 
 Level = dict[str, tuple[tuple[type, ...], str]]
@@ -214,9 +210,11 @@ def _check_key(
             close = difflib.get_close_matches(key, list(vocabulary), n=1)
             message += f"; did you mean '{close[0]}'?" if close else ""
         allowed = ", ".join(sorted(vocabulary))
-        return [contract.issue(f"{message} (allowed here: {allowed})", pointer)]
+        found = [contract.issue(f"{message} (allowed here: {allowed})", pointer)]
+        problem = policy_issue(key, setting) if key in _LATER else None
+        return [*found, contract.issue(problem, pointer)] if problem else found
     types, _ = vocabulary[key]
-    if not isinstance(setting, types) or (isinstance(setting, bool) and bool not in types):
+    if not _fits(setting, types):
         expected = " or ".join(t.__name__ for t in types)
         return [contract.issue(f"{EXTENSION} '{key}' must be {expected}", pointer)]
     roles = key in ("roles", "admin-roles") and isinstance(setting, list)
@@ -242,13 +240,17 @@ def _check_key(
                 where = f"{pointer}/{escape(str(target))}"
                 return [contract.issue("derive maps a field to the field it comes from", where)]
     if key == "envelope" and isinstance(setting, dict):
-        allowed = ENVELOPE_PARTS
         for part, value in setting.items():
             where = f"{pointer}/{escape(str(part))}"
-            if part not in allowed:
-                close = difflib.get_close_matches(str(part), allowed, n=1)
+            if part not in ENVELOPE_PARTS:
+                close = difflib.get_close_matches(str(part), ENVELOPE_PARTS, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 return [contract.issue(f"unknown envelope part '{part}'{hint}", where)]
             if not isinstance(value, str):
                 return [contract.issue(f"envelope '{part}' must name a property", where)]
     return []
+
+
+def _fits(setting: Any, types: tuple[type, ...]) -> bool:
+    """Whether a value has one of the accepted types (a bool is no int here)."""
+    return isinstance(setting, types) and (bool in types or not isinstance(setting, bool))

@@ -25,7 +25,6 @@ import sqlalchemy as sa
 
 from backsmith.errors import ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed
 from backsmith.http.request import Request
-from backsmith.model.schemas import deref, flatten
 from backsmith.model.types import Accounts, Operation, Resource
 from backsmith.security.passwords import Passwords, weakness
 from backsmith.security.store import MemoryStore, Store, parse_limit
@@ -194,18 +193,18 @@ class AccountStore:
 class AccountPlan:
     """One account operation: which body properties carry what, where tokens go."""
 
-    def __init__(self, operation: Operation, store: AccountStore, document: dict[str, Any]):
+    def __init__(self, operation: Operation, store: AccountStore) -> None:
         self.operation = operation
         self.store = store
         self.kind = operation.kind
-        self.body_wrapper = operation.body_wrapper or _wrapper_of(document, operation.body_schema)
-        body = _properties(document, operation.body_schema, self.body_wrapper)
+        facts = operation.account
+        assert facts is not None, "an account operation carries its account facts"
+        self.body_wrapper = facts.body_wrapper
+        body = facts.body_properties
         self.body_pointer = f"#/{self.body_wrapper}" if self.body_wrapper else "#"
         self.password = next((n for n in body if n in PASSWORD_FIELDS), None)
         if self.password is None:
-            self.password = next(
-                (n for n, s in body.items() if deref(document, s).get("writeOnly")), None
-            )
+            self.password = next(iter(facts.write_only), None)
         self.identifiers = [
             (name, field.column)
             for name in body
@@ -213,12 +212,8 @@ class AccountPlan:
             and field.column in store.accounts.identifiers
         ]
         self.refresh_in = next((n for n in (*REFRESH_FIELDS, "token") if n in body), None)
-        response = operation.response
-        answer = response.schema if response is not None else None
-        declared = response.envelope.wrapper if response is not None else None
-        self.response_wrapper = declared or _wrapper_of(document, answer)
-        # The model's item schema is inside a wrapper it found; one found here is not.
-        answered = _properties(document, answer, None if declared else self.response_wrapper)
+        self.response_wrapper = facts.answer_wrapper
+        answered = facts.answer_properties
         self.token_out = operation.token_field or next(
             (n for n in TOKEN_FIELDS if n in answered), None
         )
@@ -325,27 +320,6 @@ def _same(stored: Any, secret: str) -> bool:
 def _aware(value: Any) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _properties(document: dict[str, Any], schema: Any, wrapper: str | None) -> dict[str, Any]:
-    if not isinstance(schema, dict):
-        return {}
-    properties: dict[str, Any] = flatten(document, schema).get("properties") or {}
-    if wrapper is not None and wrapper in properties:
-        properties = flatten(document, properties[wrapper]).get("properties") or {}
-    return properties
-
-
-def _wrapper_of(document: dict[str, Any], schema: Any) -> str | None:
-    """The key of `{"auth": {...}}`-style bodies: one property holding an object."""
-    properties = _properties(document, schema, None)
-    if len(properties) != 1:
-        return None
-    ((name, only),) = properties.items()
-    inner = flatten(document, only)
-    return (
-        name if "object" in str(inner.get("type", "object")) and inner.get("properties") else None
-    )
 
 
 def reused() -> Unauthorized:

@@ -22,8 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backsmith.errors import InputError
-from backsmith.model.schemas import flatten
-from backsmith.model.types import Field, FieldType, ItemShape, Model, Resource
+from backsmith.model.types import Field, FieldType, Model, Resource
 from backsmith.storage.values import Stamps, slugify
 
 _WORDS = [
@@ -97,7 +96,7 @@ def _fill(
     pairs: tuple[tuple[str, str], ...],
 ) -> int:
     offset = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-    properties = _properties(model, resource)
+    properties = model.field_schemas.get(resource.name, {})
     parents = _parent_keys(resource, conn, tables)
     for column, keys in parents.items():
         field = resource.field(column)
@@ -133,65 +132,6 @@ def _fill(
     except sa.exc.DBAPIError as error:
         raise FakeError(f"{resource.name}: generated rows were refused: {error.orig}") from None
     return len(rows)
-
-
-def _properties(model: Model, resource: Resource) -> dict[str, Any]:
-    """Each field's property schema, narrowed by every response that serves its column.
-
-    A column can be served by other resources' schemas too (a genre's name inside a book's
-    `genres: [...]`), each with its own pattern or length: a value must pass them all.
-    """
-    own: dict[str, Any] = {}
-    if resource.schema is not None:
-        schema = flatten(model.document, {"$ref": f"#/components/schemas/{resource.schema}"})
-        own = {
-            name: flatten(model.document, prop)
-            for name, prop in (schema.get("properties") or {}).items()
-            if isinstance(prop, dict)
-        }
-    served = _served_schemas(model)
-    found = {}
-    for field in resource.fields:
-        merged = dict(own.get(field.name, {}))
-        for other in served.get((resource.table, field.column), []):
-            _narrow(merged, other)
-        found[field.name] = merged
-    return found
-
-
-def _served_schemas(model: Model) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """(table, column) -> the property schemas responses serve that column with."""
-    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    document = model.document
-
-    def walk(shape: ItemShape, schema: Any, depth: int) -> None:
-        schema = flatten(document, schema or {})
-        properties = schema.get("properties") or {}
-        table = model.resources[shape.resource].table
-        for member in shape.members:
-            prop = flatten(document, properties.get(member.name) or {})
-            if member.source == "column" and member.column:
-                found.setdefault((table, member.column), []).append(prop)
-            elif member.source == "values" and member.hop is not None and member.column:
-                items = flatten(document, prop.get("items") or {})
-                found.setdefault((member.hop.target, member.column), []).append(items)
-            elif member.shape is not None and depth < 8:
-                inner = prop.get("items") if "array" in _types(prop) else prop
-                walk(member.shape, inner, depth + 1)
-
-    for op in model.operations:
-        if op.response is not None and op.response.shape is not None:
-            walk(op.response.shape, op.response.schema, 0)
-    return found
-
-
-def _narrow(merged: dict[str, Any], other: Mapping[str, Any]) -> None:
-    for key in ("pattern", "format", "enum"):
-        if key in other and key not in merged:
-            merged[key] = other[key]
-    for key, pick in (("maxLength", min), ("maximum", min), ("minLength", max), ("minimum", max)):
-        if key in other:
-            merged[key] = pick(merged[key], other[key]) if key in merged else other[key]
 
 
 def _parent_keys(

@@ -45,7 +45,7 @@ def _filter(param: Param) -> str:
 
 def _notes(op: Operation) -> str:
     if op.kind == Kind.CUSTOM:
-        return f"needs a handler: {op.reason}"
+        return "; ".join(n for n in (f"needs a handler: {op.reason}", op.policies.describe()) if n)
     parts = []
     filters = [_filter(p) for p in op.params if p.role == "filter"]
     scopes = [f"{p.name}->{p.column}" for p in op.params if p.role == "scope"]
@@ -82,6 +82,8 @@ def _notes(op: Operation) -> str:
         parts.append("writes " + ", ".join(children))
     if ignored:
         parts.append("ignored " + ", ".join(ignored))
+    if op.policies.describe():
+        parts.append(op.policies.describe())
     return "; ".join(parts)
 
 
@@ -155,6 +157,7 @@ def describe(model: Model) -> dict[str, Any]:
                     else {}
                 ),
                 **({"body": shape_data(op.body_shape)} if op.body_shape else {}),
+                **({"policies": op.policies.describe()} if op.policies.describe() else {}),
             }
             for op in model.operations
         ],

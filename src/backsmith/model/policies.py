@@ -1,0 +1,203 @@
+"""Per-operation policies read from `x-backsmith`: rate limit, idempotency, handler, latency.
+
+Each key may sit at the root (every operation), on a path item or on an operation; the
+nearest one wins. Values are parsed into typed policies here, and a bad value is a
+contract error naming the file, line and pointer. Keys this version does not serve yet
+are refused by the vocabulary (see `SERVED`), so no contract is served while part of it
+is silently ignored; their values are checked all the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from backsmith.contract.load import Contract
+from backsmith.contract.source import escape
+from backsmith.errors import Issue
+
+EXTENSION = "x-backsmith"
+POLICY_KEYS = ("rate-limit", "idempotency", "handler", "slo")
+# Policy keys the request path acts on; the others are refused until it does.
+SERVED: frozenset[str] = frozenset()
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")
+_HANDLER = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*)$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$")
+_PERCENTILES = ("p95", "p99")
+
+
+class Idempotency(StrEnum):
+    REQUIRED = "required"  # a write without an Idempotency-Key is refused
+    OPTIONAL = "optional"  # a key is honoured when sent
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """`count` requests per `period` (a caller, or a client address when anonymous)."""
+
+    count: int
+    period: str  # second, minute, hour, day
+
+    @property
+    def seconds(self) -> int:
+        return _PERIODS[self.period]
+
+    def describe(self) -> str:
+        return f"{self.count}/{self.period}"
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """The function that serves an operation: `module:function`."""
+
+    module: str
+    function: str
+
+    def describe(self) -> str:
+        return f"{self.module}:{self.function}"
+
+
+@dataclass(frozen=True, slots=True)
+class Slo:
+    """Latency budgets in milliseconds."""
+
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+
+    def describe(self) -> str:
+        parts = [(name, getattr(self, f"{name}_ms")) for name in _PERCENTILES]
+        return ", ".join(f"{name} {value:g}ms" for name, value in parts if value is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """Everything an operation's plan applies around its work, beyond access."""
+
+    rate_limit: RateLimit | None = None
+    idempotency: Idempotency | None = None
+    handler: Handler | None = None
+    slo: Slo | None = None
+
+    def describe(self) -> str:
+        """The policies as `backsmith model` shows them; empty when there are none."""
+        parts = []
+        if self.rate_limit is not None:
+            parts.append(f"rate-limit {self.rate_limit.describe()}")
+        if self.idempotency is not None:
+            parts.append(f"idempotency {self.idempotency}")
+        if self.handler is not None:
+            parts.append(f"handler {self.handler.describe()}")
+        if self.slo is not None:
+            parts.append(f"slo {self.slo.describe()}")
+        return ", ".join(parts)
+
+
+NO_POLICIES = Policies()
+
+
+def policy_issue(key: str, value: Any) -> str | None:
+    """What is wrong with one policy value, or None."""
+    return _parse(key, value)[1]
+
+
+def read_policies(contract: Contract, path: str, method: str) -> tuple[Policies, list[Issue]]:
+    """The policies of one operation: its own keys, else its path item's, else the root's."""
+    found: dict[str, Any] = {}
+    issues: list[Issue] = []
+    for pointer, ext in _levels(contract, path, method):
+        for key in POLICY_KEYS:
+            if key in found or key not in ext:
+                continue
+            value, problem = _parse(key, ext[key])
+            if problem is not None:
+                where = f"{pointer}/{EXTENSION}/{escape(key)}"
+                issues.append(contract.issue(problem, where))
+            else:
+                found[key] = value
+    policies = Policies(
+        rate_limit=found.get("rate-limit"),
+        idempotency=found.get("idempotency"),
+        handler=found.get("handler"),
+        slo=found.get("slo"),
+    )
+    return (NO_POLICIES if policies == NO_POLICIES else policies), issues
+
+
+def _levels(contract: Contract, path: str, method: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(pointer, x-backsmith) of the operation, its path item and the root, nearest first."""
+    document = contract.document
+    item = (document.get("paths") or {}).get(path) or {}
+    op = item.get(method) if isinstance(item, dict) else None
+    where = f"/paths/{escape(path)}"
+    for pointer, holder in ((f"{where}/{method}", op), (where, item), ("", document)):
+        ext = holder.get(EXTENSION) if isinstance(holder, dict) else None
+        if isinstance(ext, dict):
+            yield pointer, ext
+
+
+def _parse(key: str, value: Any) -> tuple[Any, str | None]:
+    parse = _PARSERS.get(key)
+    return (None, None) if parse is None else parse(value)
+
+
+def _rate_limit(value: Any) -> tuple[RateLimit | None, str | None]:
+    found = _RATE.match(value) if isinstance(value, str) else None
+    if found is None or int(found.group(1)) < 1:
+        expected = "a count per period, e.g. '100/minute' (second, minute, hour or day)"
+        return None, f"{EXTENSION} 'rate-limit' must be {expected}, not {value!r}"
+    return RateLimit(int(found.group(1)), found.group(2)), None
+
+
+def _idempotency(value: Any) -> tuple[Idempotency | None, str | None]:
+    if value not in tuple(Idempotency):
+        return None, f"{EXTENSION} 'idempotency' must be required or optional, not {value!r}"
+    return Idempotency(value), None
+
+
+def _handler(value: Any) -> tuple[Handler | None, str | None]:
+    found = _HANDLER.match(value) if isinstance(value, str) else None
+    if found is None:
+        expected = "'module:function', e.g. 'shop.hooks:cancel_order'"
+        return None, f"{EXTENSION} 'handler' must be {expected}, not {value!r}"
+    return Handler(found.group(1), found.group(2)), None
+
+
+def _slo(value: Any) -> tuple[Slo | None, str | None]:
+    expected = "a mapping of p95 and p99 to durations, e.g. {p95: 50ms, p99: 200ms}"
+    if not isinstance(value, dict) or not value:
+        return None, f"{EXTENSION} 'slo' must be {expected}"
+    budgets: dict[str, float] = {}
+    for name, duration in value.items():
+        if name not in _PERCENTILES:
+            return None, f"{EXTENSION} 'slo' has no percentile '{name}' (p95, p99)"
+        milliseconds = _milliseconds(duration)
+        if milliseconds is None:
+            return None, f"{EXTENSION} 'slo' {name} must be a duration such as 50ms or 1s"
+        budgets[f"{name}_ms"] = milliseconds
+    slo = Slo(**budgets)
+    if slo.p95_ms is not None and slo.p99_ms is not None and slo.p99_ms < slo.p95_ms:
+        return None, f"{EXTENSION} 'slo' p99 cannot be below p95"
+    return slo, None
+
+
+def _milliseconds(duration: Any) -> float | None:
+    if isinstance(duration, int | float) and not isinstance(duration, bool):
+        return float(duration) if duration > 0 else None
+    found = _DURATION.match(duration) if isinstance(duration, str) else None
+    if found is None or float(found.group(1)) <= 0:
+        return None
+    number = float(found.group(1))
+    return number * 1000 if found.group(2) == "s" else number
+
+
+_PARSERS: dict[str, Callable[[Any], tuple[Any, str | None]]] = {
+    "rate-limit": _rate_limit,
+    "idempotency": _idempotency,
+    "handler": _handler,
+    "slo": _slo,
+}
