@@ -31,7 +31,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKSMITH_")}
     env["BACKSMITH_JWT_SECRET"] = SECRET  # as the README's wishlist tour serves it
     process = subprocess.Popen(
-        [sys.executable, "-m", "backsmith.cli", "serve", str(BOOKSHOP), "--port", str(port)],
+        [sys.executable, "-m", "backsmith", "serve", str(BOOKSHOP), "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
