@@ -118,6 +118,8 @@ def serve(
             "database_url: serve takes sqlite:// or postgresql://; "
             "MariaDB (mysql://) is for migrate and seed only"
         )
+    # Said first, before the warnings and the preflight's log, so it is never scrolled away.
+    (announce or _to_stderr)(serving_line(contract, settings))
     log_to_stderr(settings.log_level)  # what the preflight does (migrations applied) is logged
     app = create_app(loaded, settings)  # compiles every plan: refuses an unsafe production start
     revision = asyncio.run(_preflight(loaded, settings))
@@ -126,7 +128,6 @@ def serve(
     env[declared("dbml").env] = os.path.abspath(dbml) if dbml else ""
     env.update(settings.environment())  # the workers read their settings from here
     os.environ.update(env)
-    (announce or _to_stderr)(serving_line(contract, settings))
     if settings.workers == 1:  # one process: serve the model already loaded, not a second copy
         target: Any = app
         target.tables_ready = True  # the preflight above prepared them

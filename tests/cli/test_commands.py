@@ -62,6 +62,14 @@ def test_the_readme_lists_the_exit_codes_the_command_line_has() -> None:
     assert codes == list(EXIT_CODES)
 
 
+def test_the_readme_serve_line_lists_the_flags_serve_has() -> None:
+    from backsmith.cli.serve import FLAGS
+    from backsmith.settings import setting
+
+    line = next(line for line in README.splitlines() if line.startswith("backsmith serve "))
+    assert set(re.findall(r"--[a-z-]+", line)) == {"--dbml"} | {setting(n).option for n in FLAGS}
+
+
 def test_the_readme_tour_uses_no_macos_only_commands() -> None:
     tour = README[README.index("## A short tour") : README.index("## Commands")]
     for command in ("open ", "pbcopy", "pbpaste", "sed -i ''"):
@@ -78,7 +86,7 @@ def test_a_port_already_taken_is_a_start_failure(tmp_path: Path) -> None:
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(f"backsmith: cannot listen on 127.0.0.1:{port}: address already in use")
     assert "Traceback" not in done.stderr and done.stdout == ""
-    assert "serving" not in done.stderr  # it never said it was listening
+    assert done.stderr.startswith(f"backsmith {__version__} serving {BOOKSHOP} on ")
 
 
 def test_a_bad_setting_through_the_installed_entry_point(tmp_path: Path) -> None:
