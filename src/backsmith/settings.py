@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -45,6 +45,7 @@ class Setting:
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple[str, ...] = ()
+    problem: Callable[[str], str | None] | None = None  # what is wrong with a text value
     attribute: bool = True  # False: read from the environment by one module, not in Settings
 
     @property
@@ -88,8 +89,9 @@ class Setting:
             parsed = str(value)
             if self.choices and parsed.strip().lower() not in self.choices:
                 self._refuse(value, origin, "must be one of " + ", ".join(self.choices))
-            if self.name == "database_url":
-                _check_database_url(self, parsed, origin)
+            wrong = self.problem(parsed) if self.problem else None
+            if wrong:
+                self._refuse(value, origin, wrong)
         return parsed
 
     def shown(self, value: Any) -> str:
@@ -142,11 +144,10 @@ def database_scheme(url: str) -> str:
     return url.split(":", 1)[0].split("+", 1)[0].strip().lower()
 
 
-def _check_database_url(setting: Setting, url: str, origin: str) -> None:
+def _database_url_problem(url: str) -> str | None:
     if "://" not in url or database_scheme(url) not in DATABASE_SCHEMES:
-        setting._refuse(
-            url, origin, "must start with sqlite://, postgresql:// or mysql:// (MariaDB)"
-        )
+        return "must start with sqlite://, postgresql:// or mysql:// (MariaDB)"
+    return None
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -159,6 +160,7 @@ SETTINGS: tuple[Setting, ...] = (
         "database",
         flag=True,
         metavar="URL",
+        problem=_database_url_problem,
     ),
     Setting("host", str, "127.0.0.1", "address to listen on", flag=True),
     Setting("port", int, 8000, "port to listen on", flag=True, minimum=1, maximum=65535),
