@@ -60,6 +60,7 @@ class CheckReport:
 def check(contract: Contract, dbml: Contract | None = None) -> CheckReport:
     """Read, validate and map a contract, sorting its operations into CRUD and the rest."""
     model = load_model(contract, dbml)
+    resolve_settings(model.options, environ={})  # the contract's own settings must be usable
     custom = [op for op in model.operations if op.kind == Kind.CUSTOM]
     crud = [op for op in model.operations if op.kind != Kind.CUSTOM]
     return CheckReport(model, crud, custom)

@@ -208,6 +208,17 @@ def test_config_shows_each_value_and_its_source(
     assert set(table) == {s.name for s in SETTINGS}
 
 
+def test_check_refuses_a_contract_setting_it_cannot_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_server: list[Any]
+) -> None:
+    text = SMALL_API.replace("page-size: 7", "database: oracle://db/notes")
+    assert main(["check", str(write(tmp_path, "api.yaml", text))]) == 2
+    assert capsys.readouterr().err == (
+        "backsmith: x-backsmith database=oracle://db/notes: database_url must start with "
+        "sqlite://, postgresql:// or mysql:// (MariaDB)\n"
+    )
+
+
 def test_config_refuses_a_bad_value_too(
     capsys: pytest.CaptureFixture[str], no_server: list[Any]
 ) -> None:
