@@ -10,14 +10,22 @@ STAMP := $(VENV)/.installed-stamp
 
 setup: $(STAMP)
 
+# Each step says what it does: a first run takes about a minute, most of it installing.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
-	$(VENV)/bin/python -m compileall -q src  # bytecode now, not on every start
-	touch $(STAMP)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "backsmith needs Python 3.11 or later")'
+	@echo "backsmith: creating the virtualenv in $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "backsmith: updating pip"
+	@$(VENV)/bin/pip install --quiet --upgrade pip
+	@echo "backsmith: installing backsmith and its dependencies (about a minute)"
+	@$(VENV)/bin/pip install --quiet -e '.[test]'
+	@echo "backsmith: compiling to bytecode, so starts do not"
+	@$(VENV)/bin/python -m compileall -q src
+	@touch $(STAMP)
+	@echo "backsmith: set up in $(VENV)"
 
 serve: $(STAMP)
+	@echo "backsmith: starting; the first start applies the bookshop's migrations to ./backsmith.db"
 	$(VENV)/bin/backsmith serve examples/bookshop/api-spec.md
 
 lint: $(STAMP)

@@ -1,17 +1,284 @@
-"""The public entry points the CLI and tests share."""
+"""The public entry points: one function per command, shared by the command line and tests.
+
+Each function raises the error tree of `backsmith.errors` (ContractError, InputError and
+SettingError: the input is unusable; BacksmithError: the database or the server refused);
+the command line turns those into exit codes. Heavy modules are imported inside each
+function, so that `backsmith --help` and a start of one command stay quick.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from backsmith import __version__
 from backsmith.contract.load import load_contract
 from backsmith.contract.validate import validate_openapi
+from backsmith.errors import BacksmithError, ContractError, Issue
 from backsmith.model.build import build_model
-from backsmith.model.types import Model
+from backsmith.model.types import Kind, Model, Operation
+from backsmith.settings import Resolved, SettingError, Settings, database_scheme, load_settings
+from backsmith.settings import resolve as resolve_settings
+from backsmith.settings import setting as declared
+
+if TYPE_CHECKING:
+    from backsmith.storage.api_keys import StoredKey
+    from backsmith.storage.migrations.folder import MigrationsFolder
+
+Contract = str | Path
 
 
-def load_model(path: str | Path, dbml: str | Path | None = None) -> Model:
+class StartFailed(BacksmithError):
+    """The server could not start: its address is taken or cannot be used (exit code 1)."""
+
+
+def load_model(path: Contract, dbml: Contract | None = None) -> Model:
     """Read, validate and map a contract; raises ContractError with every issue found."""
     contract = load_contract(path, dbml)
     validate_openapi(contract)
     return build_model(contract)
+
+
+# ------------------------------------------------------------------------ check, model
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What `check` found: the model, and the operations that need a handler."""
+
+    model: Model
+    crud: list[Operation]
+    needs_handler: list[Operation]
+
+
+def check(contract: Contract, dbml: Contract | None = None) -> CheckReport:
+    """Read, validate and map a contract, sorting its operations into CRUD and the rest."""
+    model = load_model(contract, dbml)
+    resolve_settings(model.options, environ={})  # the contract's own settings must be usable
+    custom = [op for op in model.operations if op.kind == Kind.CUSTOM]
+    crud = [op for op in model.operations if op.kind != Kind.CUSTOM]
+    return CheckReport(model, crud, custom)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelDescription:
+    """How each operation was understood, as a table for people and as JSON data."""
+
+    table: str
+    data: dict[str, Any]
+
+
+def model(contract: Contract, dbml: Contract | None = None) -> ModelDescription:
+    """Describe the model of a contract: each operation's kind, resource and table."""
+    from backsmith.verify.describe import describe, render_table
+
+    loaded = load_model(contract, dbml)
+    return ModelDescription(render_table(loaded), describe(loaded))
+
+
+# ------------------------------------------------------------------------------ config
+
+
+def config(
+    contract: Contract | None = None,
+    dbml: Contract | None = None,
+    environ: Mapping[str, str] | None = None,
+    **flags: Any,
+) -> list[Resolved]:
+    """Every setting's effective value and where it came from (default, contract, ...)."""
+    options = load_model(contract, dbml).options if contract else {}
+    return list(resolve_settings(options, environ, flags).values())
+
+
+# ------------------------------------------------------------------------------- serve
+
+
+def serve(
+    contract: Contract,
+    dbml: Contract | None = None,
+    *,
+    announce: Callable[[str], None] | None = None,
+    **flags: Any,
+) -> None:
+    """Check everything a start needs, then serve the contract until stopped."""
+    import uvicorn
+
+    from backsmith.http.app import create_app
+    from backsmith.logs import log_to_stderr
+
+    loaded = load_model(contract, dbml)  # fail fast, with exit code 2
+    settings = load_settings(loaded.options, **flags)
+    if database_scheme(settings.database_url) in ("mysql", "mariadb"):
+        raise SettingError(
+            "database_url: serve takes sqlite:// or postgresql://; "
+            "MariaDB (mysql://) is for migrate and seed only"
+        )
+    # Said first, before the warnings and the preflight's log, so it is never scrolled away.
+    (announce or _to_stderr)(serving_line(contract, settings))
+    log_to_stderr(settings.log_level)  # what the preflight does (migrations applied) is logged
+    app = create_app(loaded, settings)  # compiles every plan: refuses an unsafe production start
+    revision = asyncio.run(_preflight(loaded, settings))
+    _check_address(settings.host, settings.port)
+    env: dict[str, str] = {declared("contract").env: os.path.abspath(contract)}
+    env[declared("dbml").env] = os.path.abspath(dbml) if dbml else ""
+    env.update(settings.environment())  # the workers read their settings from here
+    os.environ.update(env)
+    if settings.workers == 1:  # one process: serve the model already loaded, not a second copy
+        target: Any = app
+        target.tables_ready = True  # the preflight above prepared them
+        target.schema_revision = revision
+    else:
+        target = "backsmith.http.factory:from_environment"
+    uvicorn.run(
+        target,
+        factory=settings.workers != 1,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        server_header=False,  # the server's name and version are not told (OWASP API8)
+    )
+
+
+def serving_line(contract: Contract, settings: Settings) -> str:
+    """The first line of a start: what is served, where, and where its docs are."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{settings.port}"
+    docs = f"docs at {base}{settings.ops_prefix}/docs" if settings.docs else "docs off"
+    workers = f" with {settings.workers} workers" if settings.workers != 1 else ""
+    return f"backsmith {__version__} serving {contract} on {base}{workers} — {docs}"
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse a start on an address taken or unusable, before the server tries it."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        # create_server sets SO_REUSEADDR, as the server does: only a live listener is a clash.
+        socket.create_server((host, port), family=family).close()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise StartFailed(
+            f"cannot listen on {host}:{port}: {reason.lower()} "
+            f"({declared('port').option} or {declared('port').env} chooses another port)"
+        ) from None
+
+
+async def _preflight(loaded: Model, settings: Settings) -> str | None:
+    """Open the database and prepare tables before the server starts, for a clear error."""
+    from backsmith.storage.schema import prepare_database
+    from backsmith.storage.tables import build_metadata
+
+    return await prepare_database(build_metadata(loaded), settings, model=loaded)
+
+
+# ------------------------------------------------------------------- migrate, seed, keys
+
+
+def _project(
+    contract: Contract | None, dbml: Contract | None, flags: Mapping[str, Any]
+) -> tuple[Model, Settings, MigrationsFolder]:
+    from backsmith.storage.migrations import project
+
+    contract = contract or os.environ.get(declared("contract").env)
+    if not contract:
+        message = f"name the contract (or set {declared('contract').env})"
+        raise ContractError([Issue(message, file="<command line>")])
+    loaded = load_model(contract, dbml)
+    settings = load_settings(loaded.options, **flags)
+    return loaded, settings, project.migrations_folder(loaded, settings)
+
+
+def migrate(
+    action: str,
+    contract: Contract | None = None,
+    dbml: Contract | None = None,
+    *,
+    message: str = "",
+    allow_destructive: bool = False,
+    to: str | None = None,
+    **flags: Any,
+) -> Any:
+    """Run one migrate action: plan, up, down, status, check or adopt; returns its outcome.
+
+    plan gives a `Planned`, up and down an `Outcome`, adopt the revision recorded, status and
+    check a `Status` (check's caller decides what a difference means).
+    """
+    from backsmith.storage.migrations import project
+
+    loaded, settings, folder = _project(contract, dbml, flags)
+    url = settings.database_url
+    if action == "plan":
+        return project.plan_next(loaded, folder, message, allow_destructive)
+    if action == "up":
+        return asyncio.run(project.upgrade(url, folder, to or "head"))
+    if action == "down":
+        return asyncio.run(project.downgrade(url, folder, to or "-1"))
+    if action == "adopt":
+        return asyncio.run(project.adopt(url, folder, loaded))
+    if action in ("status", "check"):
+        return asyncio.run(project.status(url, folder, loaded))
+    raise ValueError(f"no migrate action {action!r}")
+
+
+def migrations_folder(contract: Contract | None, dbml: Contract | None, **flags: Any) -> Path:
+    """Where a contract's migration files live, with these settings."""
+    return _project(contract, dbml, flags)[2].path
+
+
+def seed(
+    contract: Contract,
+    dbml: Contract | None = None,
+    *,
+    fixtures: str | None = None,
+    fake: int = 0,
+    **flags: Any,
+) -> list[str]:
+    """Load fixtures and/or `fake` generated rows per resource; returns what was done."""
+    from backsmith.storage.seed import seed_database
+
+    loaded = load_model(contract, dbml)
+    settings = load_settings(loaded.options, **flags)
+    return asyncio.run(seed_database(loaded, settings.database_url, fixtures=fixtures, fake=fake))
+
+
+def keys(
+    action: str,
+    contract: Contract,
+    dbml: Contract | None = None,
+    *,
+    subject: str = "",
+    roles: tuple[str, ...] = (),
+    name: str | None = None,
+    key_id: str = "",
+    **flags: Any,
+) -> str | list[StoredKey] | bool:
+    """create (the new key, shown once), list (the stored keys) or revoke (whether one was)."""
+    from backsmith.storage import api_keys
+    from backsmith.storage.migrations.runner import on_connection
+
+    loaded = load_model(contract, dbml)
+    settings = load_settings(loaded.options, **flags)
+
+    def work(conn: Any) -> str | list[StoredKey] | bool:
+        result: str | list[StoredKey] | bool
+        if action == "create":
+            result = api_keys.create_key(conn, subject, roles, name)
+        elif action == "list":
+            result = list(api_keys.list_keys(conn))
+        else:
+            result = api_keys.revoke_key(conn, key_id)
+        conn.commit()
+        return result
+
+    return asyncio.run(on_connection(settings.database_url, work))

@@ -18,7 +18,9 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
-CACHE_ENV = "BACKSMITH_CACHE_DIR"
+from backsmith.settings import setting
+
+CACHE_ENV = setting("cache_dir").env  # BACKSMITH_CACHE_DIR
 
 
 def _root() -> Path | None:

@@ -7,10 +7,10 @@ import os
 from backsmith.api import load_model
 from backsmith.http.app import BacksmithApp, create_app
 from backsmith.logs import log_to_stderr
-from backsmith.settings import load_settings
+from backsmith.settings import load_settings, setting
 
-CONTRACT_ENV = "BACKSMITH_CONTRACT"
-DBML_ENV = "BACKSMITH_DBML"
+CONTRACT_ENV = setting("contract").env
+DBML_ENV = setting("dbml").env
 
 
 def from_environment() -> BacksmithApp:

@@ -15,6 +15,7 @@ from backsmith.contract.load import Contract
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
 from backsmith.model.policies import POLICY_KEYS, SERVED, policy_issue
+from backsmith.settings import contract_keys
 
 EXTENSION = "x-backsmith"
 KINDS = (
@@ -33,17 +34,11 @@ KINDS = (
 )
 
 # key -> (accepted types, description); the description feeds `check` messages and docs.
+# The root keys that are settings come from the settings' declaration.
 ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "dbml": ((str,), "path of the DBML model, relative to the contract"),
-    "database": ((str,), "default database URL"),
-    "page-size": ((int,), "default page size of list operations"),
-    "max-page-size": ((int,), "largest page a client may ask for"),
-    "max-body-size": ((int,), "largest request body, in bytes"),
-    "migrations": ((str,), "folder of migration files, relative to the contract"),
-    "admin-roles": ((str, list), "roles that see and change every owner's rows"),
-    "roles-claim": ((str,), "the token claim that lists the caller's roles (default roles)"),
     "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
-    "cors-origins": ((str, list), "origins allowed to call from a browser"),
+    **contract_keys(),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "table": ((str,), "table that stores this schema's items"),

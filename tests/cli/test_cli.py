@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -91,6 +92,13 @@ Table books {
   shelf varchar(16)
 }
 """
+
+
+def free_port() -> int:
+    """A port nothing listens on now: serve checks its address before it starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
@@ -535,7 +543,7 @@ def test_serving_sqlite_leaves_the_asyncio_extension_unimported(tmp_path: Path) 
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "BACKSMITH_CACHE_DIR": ""},
+        env={**os.environ, "BACKSMITH_CACHE_DIR": "", "BACKSMITH_PORT": str(free_port())},
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["none"]

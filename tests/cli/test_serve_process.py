@@ -31,7 +31,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKSMITH_")}
     env["BACKSMITH_JWT_SECRET"] = SECRET  # as the README's wishlist tour serves it
     process = subprocess.Popen(
-        [sys.executable, "-m", "backsmith.cli", "serve", str(BOOKSHOP), "--port", str(port)],
+        [sys.executable, "-m", "backsmith", "serve", str(BOOKSHOP), "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -54,6 +54,9 @@ def server(tmp_path: Path) -> Iterator[str]:
         os.killpg(process.pid, signal.SIGTERM)
         output = process.communicate(timeout=20)[0].decode()
     assert "Traceback" not in output, output
+    # Its first line says what it serves, where, and where the docs are.
+    first = output.splitlines()[0]
+    assert first.endswith(f" serving {BOOKSHOP} on {base} — docs at {base}/docs"), output
     assert (tmp_path / "backsmith.db").exists()  # the embedded default, in the working folder
 
 

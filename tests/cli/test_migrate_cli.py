@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,12 @@ from conftest import BOOKSHOP, write_file
 
 from backsmith.cli import main
 from backsmith.storage.migrations.folder import MigrationsFolder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
@@ -72,6 +79,7 @@ def test_adopting_a_database_served_before_migrations(
 
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
     monkeypatch.setattr(os, "environ", dict(os.environ))
+    os.environ["BACKSMITH_PORT"] = str(free_port())  # serve checks its address first
     assert run(capsys, "serve", shop)[0] == 0  # no migrations: the tables come from the contract
     run(capsys, "migrate", "plan", shop, "-m", "initial schema")
     code, out, _ = run(capsys, "migrate", "status", shop)
