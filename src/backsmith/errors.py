@@ -1,6 +1,7 @@
 """The error tree: every failure backsmith reports is one of these, each with a stable code.
 
     BacksmithError            BSM000  the root; the database or the server refused (exit 1)
+    ├── StartFailed           BSM010  the server's address is taken or unusable (api)
     ├── ContractError         BSM100  a contract that cannot be served (exit 2)
     ├── InputError            BSM200  other input that cannot be used (exit 2)
     │   ├── KeyConfigError    BSM201  token keys or algorithms (security.tokens)
@@ -9,12 +10,23 @@
     │   ├── MigrationsError   BSM210  an unreadable migrations folder (storage.migrations.folder)
     │   ├── PlanError         BSM211  a change no migration can make alone (...migrations.alter)
     │   ├── SeedError         BSM220  fixtures that cannot be loaded (storage.seed)
-    │   └── FakeError         BSM221  a value no generator can make (storage.fake)
+    │   ├── FakeError         BSM221  a value no generator can make (storage.fake)
+    │   └── SettingError      BSM230  a setting's value cannot be used (settings)
     ├── StartupError          BSM500  the database is not ready to serve (storage.schema)
     ├── MigrationFailed       BSM501  a revision failed, rolled back (storage.migrations.runner)
     │   └── Unreachable       BSM502  the database could not be reached (...migrations.runner)
     ├── DestructivePlan       BSM503  a plan that drops data (storage.migrations.project)
     ├── KeysUnavailable       BSM504  no table of API keys (storage.api_keys)
+    ├── StorageFault          BSM520  the database refused a request's work (storage.faults)
+    │   ├── IntegrityViolation  BSM521  the change breaks a constraint of the stored data
+    │   │   ├── UniqueViolation     BSM522  a row with the same unique value exists
+    │   │   ├── ReferenceViolation  BSM523  a referenced row is missing, or still referred to
+    │   │   ├── NotNullViolation    BSM524  a required value is missing
+    │   │   └── CheckViolation      BSM525  a value breaks a CHECK constraint
+    │   ├── ValueRejected     BSM526  a value does not fit its column
+    │   ├── ValueOutOfRange   BSM527  a value the driver cannot bind (an integer past 64 bits)
+    │   ├── Unavailable       BSM528  the database cannot be reached now
+    │   └── DatabaseFailure   BSM529  the server's own fault (a missing table, bad SQL): a 500
     └── Problem               BSM001  500  an HTTP answer as RFC 9457 problem+json
         ├── Unauthorized      BSM300  401  missing or bad credentials
         ├── Forbidden         BSM301  403  credentials without the role or scope asked for
@@ -48,7 +60,8 @@ code is also sent as the `code` member of its problem+json body.
 
 Two exceptions are signals inside backsmith and never reach a user: a
 `security.tokens.TokenRejected` becomes an Unauthorized, and a
-`storage.database.DatabaseError` becomes a Problem (`storage.faults`) or a 500.
+`storage.database.DatabaseError` becomes a `StorageFault` in the unit of work
+(`storage.unit`), which `http.faults` answers as a Problem, or a 500.
 
 Problems are rendered in exactly one place, `backsmith.http.problems`.
 """
@@ -72,6 +85,18 @@ CODES_ELSEWHERE: dict[str, str] = {
     "Unreachable": "BSM502",
     "DestructivePlan": "BSM503",
     "KeysUnavailable": "BSM504",
+    "StartFailed": "BSM010",
+    "SettingError": "BSM230",
+    "StorageFault": "BSM520",
+    "IntegrityViolation": "BSM521",
+    "UniqueViolation": "BSM522",
+    "ReferenceViolation": "BSM523",
+    "NotNullViolation": "BSM524",
+    "CheckViolation": "BSM525",
+    "ValueRejected": "BSM526",
+    "ValueOutOfRange": "BSM527",
+    "Unavailable": "BSM528",
+    "DatabaseFailure": "BSM529",
 }
 
 

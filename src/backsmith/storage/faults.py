@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from backsmith.errors import BacksmithError
+
 from backsmith.storage.statements import DatabaseError
 
 # SQLSTATE codes of PostgreSQL, and the words SQLite uses for the same faults.
@@ -24,8 +26,8 @@ _COLUMN_PATTERNS = (
 )
 
 
-class StorageFault(Exception):
-    """A database refused the work, or could not do it."""
+class StorageFault(BacksmithError):
+    """A database refused the work, or could not do it (converted once, in http/faults.py)."""
 
     def __init__(self, text: str, column: str = "", at: str = "") -> None:
         super().__init__(text)
