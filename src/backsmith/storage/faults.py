@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from backsmith.errors import BacksmithError
-
 from backsmith.storage.statements import DatabaseError
 
 # SQLSTATE codes of PostgreSQL, and the words SQLite uses for the same faults.
