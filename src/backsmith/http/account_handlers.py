@@ -12,7 +12,10 @@ from typing import Any
 from backsmith.errors import Conflict
 from backsmith.http.access import missing, unknown_caller
 from backsmith.http.accounts import client_address, reused, stale
-from backsmith.http.handlers import Handler, _dumps, _respond_row, _run
+from backsmith.http.handlers.common import respond_row
+from backsmith.http.handlers.respond import dumps
+from backsmith.http.handlers.work import run_work
+from backsmith.http.pipeline import Handler
 from backsmith.http.plans import OperationPlan
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
@@ -24,17 +27,17 @@ from backsmith.storage.database import Database
 
 def _answer(plan: OperationPlan, item: dict[str, Any]) -> Response:
     assert plan.operation.response is not None and plan.account is not None
-    return json_response(plan.operation.response.status, _dumps(plan.account.wrap(item)))
+    return json_response(plan.operation.response.status, dumps(plan.account.wrap(item)))
 
 
 async def _shaped(plan: OperationPlan, conn: Any, row: Any) -> dict[str, Any]:
     if plan.shaper is None:
         return {}
-    return await _respond_row(plan, conn, row, str(row[plan.account.store.key]), False) or {}  # type: ignore[union-attr]
+    return await respond_row(plan, conn, row, str(row[plan.account.store.key]), False) or {}  # type: ignore[union-attr]
 
 
 async def handle_register(plan: OperationPlan, database: Database, request: Request) -> Response:
-    parsed = await plan.parse(request)
+    parsed = request.parsed
     account = plan.account
     assert account is not None and plan.stamps is not None
     body = dict(account.unwrap(parsed.body))
@@ -49,7 +52,7 @@ async def handle_register(plan: OperationPlan, database: Database, request: Requ
         return {**await _shaped(plan, conn, row), **await account.tokens(conn, row, None)}
 
     try:
-        item = await _run(database, work, transaction=True)
+        item = await run_work(database, work, transaction=True)
     except Conflict as conflict:
         conflict.detail = "An account with that name already exists."
         raise conflict from None
@@ -57,7 +60,7 @@ async def handle_register(plan: OperationPlan, database: Database, request: Requ
 
 
 async def handle_login(plan: OperationPlan, database: Database, request: Request) -> Response:
-    parsed = await plan.parse(request)
+    parsed = request.parsed
     account = plan.account
     assert account is not None
     body = account.unwrap(parsed.body)
@@ -68,11 +71,11 @@ async def handle_login(plan: OperationPlan, database: Database, request: Request
         row = await account.store.check(conn, column, value, password)
         return {**await _shaped(plan, conn, row), **await account.tokens(conn, row, None)}
 
-    return _answer(plan, await _run(database, work, transaction=True))
+    return _answer(plan, await run_work(database, work, transaction=True))
 
 
 async def handle_refresh(plan: OperationPlan, database: Database, request: Request) -> Response:
-    parsed = await plan.parse(request)
+    parsed = request.parsed
     account = plan.account
     assert account is not None
     body = account.unwrap(parsed.body)
@@ -84,14 +87,14 @@ async def handle_refresh(plan: OperationPlan, database: Database, request: Reque
             return None, was_reused  # committed: a reuse revokes the family for good
         return {**await _shaped(plan, conn, row), **await account.tokens(conn, row, family)}, False
 
-    item, was_reused = await _run(database, work, transaction=True)
+    item, was_reused = await run_work(database, work, transaction=True)
     if item is None:
         raise reused() if was_reused else stale()
     return _answer(plan, item)
 
 
 async def handle_logout(plan: OperationPlan, database: Database, request: Request) -> Response:
-    parsed = await plan.parse(request)
+    parsed = request.parsed
     account = plan.account
     assert account is not None and plan.operation.response is not None
     body = account.unwrap(parsed.body) if parsed.body is not None else {}
@@ -103,7 +106,7 @@ async def handle_logout(plan: OperationPlan, database: Database, request: Reques
     async def work(conn: Any) -> None:
         await account.logout(conn, presented, principal)
 
-    await _run(database, work, transaction=True)
+    await run_work(database, work, transaction=True)
     status = plan.operation.response.status
     return empty(status if status in (200, 202, 204) else 204)
 
@@ -118,7 +121,7 @@ async def handle_me(plan: OperationPlan, database: Database, request: Request) -
     changing = plan.operation.method in ("PUT", "PATCH")
     values: dict[str, Any] = {}
     if changing:
-        parsed = await plan.parse(request)
+        parsed = request.parsed
         body = dict(account.unwrap(parsed.body))
         password = account.new_password(body, account.body_pointer, required=False)
         replace = plan.operation.method == "PUT"
@@ -146,7 +149,7 @@ async def handle_me(plan: OperationPlan, database: Database, request: Request) -
         return item
 
     try:
-        item = await _run(database, work, transaction=changing)
+        item = await run_work(database, work, transaction=changing)
     except Conflict as conflict:
         conflict.detail = "An account with that name already exists."
         raise conflict from None
