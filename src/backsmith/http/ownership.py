@@ -146,16 +146,6 @@ class Ownership:
         """The caller's subject as a value of the owner column; None when it cannot be one."""
         return caller_value(self.owner_column, principal.subject)
 
-    def conditions(self, principal: Principal) -> tuple[dict[str, Any], list[Any]]:
-        """Equalities and clauses that keep a statement to the caller's rows."""
-        value = self.value(principal)
-        if value is None:
-            return {}, [sa.false()]  # a subject no row can name owns nothing
-        if not self.owner.hops:
-            return {self.owner.column: value}, []
-        owned = reaches(self.tables, self.table, self.owner.hops, self.owner.column, value)
-        return {}, [owned]
-
     def refuse_other_owner(
         self,
         values: Mapping[str, Any],
