@@ -46,20 +46,24 @@ class BacksmithApp:
         self.schema_revision: str | None = None
         self.router = Router()
         tables = {table.name: table for table in self.metadata.tables.values()}
-        self.plans = compile_plans(model, settings, tables, lambda: self.database)
+
+        def database() -> Database:  # the pipeline and plans reach the database only so
+            return self.database
+
+        self.plans = compile_plans(model, settings, tables, database)
         check_exposure(model, self.plans, settings, log.warning)
         contract_paths = set()
         timed = settings.server_timing
         for op in model.operations:
             plan = self.plans[op.operation_id]
-            chain = build_chain(plan, handler_for(op.kind), lambda: self.database, timed)
+            chain = build_chain(plan, handler_for(op.kind), database, timed)
             self.router.add(op.path, op.method, (plan, chain))
             contract_paths.add(op.path)
         for path, endpoint in ops_endpoints(
             settings.ops_prefix,
             settings.docs,
             model.document,
-            lambda: self.database,
+            database,
             lambda: self.schema_revision,
         ).items():
             if path not in contract_paths:  # the contract's own paths win

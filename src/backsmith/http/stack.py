@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from time import perf_counter_ns
-from typing import Any
 
 from backsmith.errors import MethodNotAllowed, NotFound, Problem
 from backsmith.http.cors import with_cors
@@ -174,4 +173,4 @@ async def _dispatch(router: Router, scope: Scope, receive: Receive, method: str)
     return response
 
 
-__all__ = ["LAYERS", "Any", "build_stack", "security_headers"]
+__all__ = ["LAYERS", "build_stack", "security_headers"]
