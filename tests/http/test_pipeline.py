@@ -34,7 +34,8 @@ async def test_server_timing_lists_each_step_of_the_chain(
         timed = steps(created)
         # An open operation has no authenticate step: it is not in its chain at all.
         assert list(timed) == ["parse", "execute", "total"]
-        assert timed["execute"] > 0 and timed["total"] >= timed["parse"] + timed["execute"]
+        # Each is rounded to a microsecond; the whole request holds both steps and more.
+        assert timed["execute"] > 0 and timed["total"] + 0.002 >= timed["parse"] + timed["execute"]
         listed = await client.get("/authors")
         assert list(steps(listed)) == ["parse", "execute", "total"]
         # A problem answer is timed too, up to the step that refused.

@@ -20,7 +20,7 @@ from backsmith.http.shaping import Shaper
 from backsmith.http.tokens import TokenVerifier
 from backsmith.http.writes import Children, Stamps, children_of, writable_fields
 from backsmith.model.schemas import JsonSchemaConverter
-from backsmith.model.types import ACCOUNT_KINDS, Field, Kind, Model, Operation, Param, Resource
+from backsmith.model.types import ACCOUNT_KINDS, Field, Kind, Model, Operation, Resource
 from backsmith.settings import Settings
 from backsmith.storage.api_keys import KEYS_TABLE
 from backsmith.storage.queries import Ordering, TableQueries, order_keys
@@ -145,9 +145,7 @@ class LinkPlan(TablePlan):
         link_resource = model.resource_for_table(link_table)
         assert link_resource is not None
         self.link_stamps = Stamps(link_resource)
-        self.target_param: Param | None = next(
-            (p for p in operation.params if p.role == "target"), None
-        )
+        target_param = next((p for p in operation.params if p.role == "target"), None)
         # A link answers with the linked row when its response is shaped as that table.
         self.answers_target = (
             hop.kind == "through"
@@ -161,7 +159,11 @@ class LinkPlan(TablePlan):
             if relation.columns == (operation.link_principal,):
                 self.callers_queries = TableQueries(tables[relation.target])
                 self.caller_key = relation.target_columns[0]
-        self.target_queries = TableQueries(tables[hop.target]) if hop.kind == "through" else None
+        # A link through a join table names its target row: (path parameter, column, table).
+        self.target: tuple[str, str, TableQueries] | None = None
+        if hop.kind == "through" and target_param is not None:
+            column = target_param.column or ""
+            self.target = (target_param.name, column, TableQueries(tables[hop.target]))
         # The parent row (a customer) and the linked row may each belong to someone.
         admins = self.settings.admin_role_names
         parent = model.owners.get(self.resource.table)

@@ -90,6 +90,7 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     checks_reference = owner is not None and owner.own_new_row(
         request.principal, given, body, plan.body_names, at
     )
+    reference_owner = owner if checks_reference else None
 
     # One INSERT ... RETURNING is atomic alone; anything more runs in a transaction.
     several = bool(
@@ -99,10 +100,9 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         await require_parents(plan, conn, parsed, request)
         values = {**stamps.values(creating=True), **given, **scope}
-        if checks_reference:
-            assert owner is not None
-            from_path = owner.reference in scope
-            await owner.require_owned_reference(
+        if reference_owner is not None:
+            from_path = reference_owner.reference in scope
+            await reference_owner.require_owned_reference(
                 conn, values, request.principal, from_path, plan.body_names, at
             )
         if plan.derive:
@@ -168,10 +168,11 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
     where = across(plan, parsed, subject)
     params = bound(plan, subject)
     owner = plan.owners.rows
-    checks_reference = False
+    reference_owner = None  # the owner rule a changed reference is checked against
     if owner is not None:
         owner.narrow(principal, equals, where, params)
-        checks_reference = owner.claim_change(principal, values, body, plan.body_names, at)
+        if owner.claim_change(principal, values, body, plan.body_names, at):
+            reference_owner = owner
     for column in equals:  # the key addresses the row; it is never rewritten
         values.pop(column, None)
     children = _child_items(plan, body, creating=False)
@@ -183,12 +184,13 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             if f.type == FieldType.JSON and isinstance(body.get(name), dict) and f.column in values
         }
     queries, stamps = plan.queries, plan.stamps
-    several = bool(patch or where or children or checks_reference or not plan.shaper.flat)
+    several = bool(patch or where or children or reference_owner or not plan.shaper.flat)
 
     async def work(conn: Any) -> dict[str, Any] | None:
-        if checks_reference:  # moving a row under another parent: one the caller owns
-            assert owner is not None
-            await owner.require_owned_reference(conn, values, principal, False, plan.body_names, at)
+        if reference_owner is not None:  # moving a row under another parent: one the caller owns
+            await reference_owner.require_owned_reference(
+                conn, values, principal, False, plan.body_names, at
+            )
         if patch or where:  # read under a lock first
             current = await queries.fetch_one(
                 conn, equals, for_update=True, where=where, params=params

@@ -29,7 +29,6 @@ async def _change_link(
         caller = caller_value(links.table.c[op.link_principal], subject)
         if caller is None:
             raise missing() if subject is None else unknown_caller()
-    target_param = plan.target_param
     owners = plan.owners
     parent_equals = scope_of(plan, parsed)
     parent_where: list[Any] = []
@@ -44,19 +43,18 @@ async def _change_link(
         if parent is None:
             raise NotFound("No such item.")
         target = None
-        if plan.target_queries is not None:
-            assert target_param is not None
-            value = parsed.path[target_param.name]
-            target_equals = {target_param.column: value}
+        if plan.target is not None:
+            target_name, target_column, target_queries = plan.target
+            target_equals = {target_column: parsed.path[target_name]}
             target_where: list[Any] = []
             target_params: dict[str, Any] = {}
             if owners.link_target is not None:
                 owners.link_target.narrow(principal, target_equals, target_where, target_params)
-            target = await plan.target_queries.fetch_one(
+            target = await target_queries.fetch_one(
                 conn, target_equals, where=target_where, params=target_params
             )
             if target is None:
-                raise NotFound(f"No item matches path parameter '{target_param.name}'.")
+                raise NotFound(f"No item matches path parameter '{target_name}'.")
             row = {
                 hop.join_source[0]: parent[hop.source_columns[0]],
                 hop.join_target[0]: target[hop.target_columns[0]],
