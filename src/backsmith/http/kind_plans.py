@@ -2,7 +2,7 @@
 
 `TablePlan` holds what an operation over one table needs (statements, shaping, writes,
 the parents its path names, its owners); `RowsPlan` the CRUD kinds, whose answers are
-always shaped; `LinkPlan` a link between two rows; `AccountPlanned` an account operation.
+always shaped; `LinkPlan` a link between two rows; `AccountOperationPlan` an account operation.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ class LinkPlan(TablePlan):
         )
 
 
-class AccountPlanned(TablePlan):
+class AccountOperationPlan(TablePlan):
     """register, login, refresh, logout or me, over the accounts table."""
 
     def _compile(
@@ -197,7 +197,7 @@ def plan_class(operation: Operation, accounts: AccountStore | None) -> type[Oper
     """The plan an operation of this kind needs."""
     kind = operation.kind
     if kind in ACCOUNT_KINDS:
-        return AccountPlanned if accounts is not None else OperationPlan
+        return AccountOperationPlan if accounts is not None else OperationPlan
     if kind == Kind.CUSTOM or operation.resource is None:
         return OperationPlan
     if kind in (Kind.LINK, Kind.UNLINK):
