@@ -425,6 +425,22 @@ async def test_every_response_carries_the_security_headers(shop: httpx.AsyncClie
     assert (await shop.request("TRACE", "/books")).status_code == 405
 
 
+async def test_a_guarded_operation_times_its_authenticate_step(
+    secured_model: Model, database_url: str
+) -> None:
+    async with served(secured_model, database_url, jwt_secret=SECRET, server_timing=True) as client:
+        private = await client.get("/orders", headers=STAFF)
+        assert private.status_code == 200, private.text
+        timed = [entry.split(";")[0] for entry in private.headers["server-timing"].split(", ")]
+        assert timed == ["auth", "parse", "execute", "total"]
+        assert private.headers.get_list("cache-control") == ["no-store"]
+        refused_early = await client.get("/orders")
+        assert refused_early.status_code == 401
+        assert refused_early.headers["server-timing"].startswith("auth;dur=")
+        assert ", total;dur=" in refused_early.headers["server-timing"]
+        assert "parse" not in refused_early.headers["server-timing"]
+
+
 async def test_hsts_is_sent_when_configured(secured_model: Model, database_url: str) -> None:
     async with served(secured_model, database_url, jwt_secret=SECRET, hsts=31536000) as client:
         response = await client.get("/books")

@@ -17,15 +17,31 @@ def raw_path(scope: Scope) -> str:
     return quote(str(scope["path"]), safe="/:@!$&'()*+,;=~%")
 
 
-class Request:
-    __slots__ = ("_query", "path_params", "principal", "receive", "scope")
+# Where the router leaves the operation's plan, and the timing layer the steps' timings.
+PLAN_KEY = "backsmith.plan"
+TIMINGS_KEY = "backsmith.timings"
 
-    def __init__(self, scope: Scope, receive: Receive, path_params: dict[str, str]) -> None:
+
+class Request:
+    __slots__ = ("_query", "parsed", "path_params", "plan", "principal", "receive", "scope")
+
+    def __init__(
+        self, scope: Scope, receive: Receive, path_params: dict[str, str], plan: Any = None
+    ) -> None:
         self.scope = scope
         self.receive = receive
         self.path_params = path_params
+        self.plan = plan  # the operation's compiled plan; None for the service's own paths
         self._query: dict[str, list[str]] | None = None
         self.principal: Any = None  # the verified caller, once the operation's guard admits
+        self.parsed: Any = None  # the typed inputs, once the parse step has run
+
+    @property
+    def timings(self) -> list[tuple[str, int]] | None:
+        """(step, nanoseconds from its start to its end, later steps included) per step run,
+        innermost first; None when timing is off."""
+        found: list[tuple[str, int]] | None = self.scope.get(TIMINGS_KEY)
+        return found
 
     @property
     def path(self) -> str:

@@ -99,10 +99,6 @@ class Guard:
             raise Forbidden(f"Not allowed: this operation needs the role {needed}.")
         return principal
 
-    def sees_all(self, principal: Principal | None) -> bool:
-        """Whether the caller holds a role that sees every owner's rows."""
-        return principal is not None and bool(principal.roles & self.admin_roles)
-
 
 def missing() -> Unauthorized:
     """The answer to an anonymous call of an operation that acts for the caller."""

@@ -52,8 +52,6 @@ class AccountOperation(Protocol):
     @property
     def validation_status(self) -> int: ...
 
-    async def parse(self, request: Request) -> ParsedBody: ...
-
 
 AccountHandler = Callable[[AccountOperation, Database, Request], Awaitable[Response]]
 
@@ -85,7 +83,7 @@ async def _shaped(plan: AccountOperation, conn: Any, row: Any) -> dict[str, Any]
 
 
 async def handle_register(plan: AccountOperation, database: Database, request: Request) -> Response:
-    parsed = await plan.parse(request)
+    parsed = request.parsed
     account = plan.account
     assert account is not None and plan.stamps is not None
     body = dict(account.unwrap(parsed.body))
@@ -108,7 +106,7 @@ async def handle_register(plan: AccountOperation, database: Database, request: R
 
 
 async def handle_login(plan: AccountOperation, database: Database, request: Request) -> Response:
-    parsed = await plan.parse(request)
+    parsed = request.parsed
     account = plan.account
     assert account is not None
     body = account.unwrap(parsed.body)
@@ -123,7 +121,7 @@ async def handle_login(plan: AccountOperation, database: Database, request: Requ
 
 
 async def handle_refresh(plan: AccountOperation, database: Database, request: Request) -> Response:
-    parsed = await plan.parse(request)
+    parsed = request.parsed
     account = plan.account
     assert account is not None
     body = account.unwrap(parsed.body)
@@ -142,7 +140,7 @@ async def handle_refresh(plan: AccountOperation, database: Database, request: Re
 
 
 async def handle_logout(plan: AccountOperation, database: Database, request: Request) -> Response:
-    parsed = await plan.parse(request)
+    parsed = request.parsed
     account = plan.account
     assert account is not None and plan.operation.response is not None
     body = account.unwrap(parsed.body) if parsed.body is not None else {}
@@ -169,7 +167,7 @@ async def handle_me(plan: AccountOperation, database: Database, request: Request
     changing = plan.operation.method in ("PUT", "PATCH")
     values: dict[str, Any] = {}
     if changing:
-        parsed = await plan.parse(request)
+        parsed = request.parsed
         body = dict(account.unwrap(parsed.body))
         password = account.new_password(body, account.body_pointer, required=False)
         replace = plan.operation.method == "PUT"

@@ -5,17 +5,23 @@ never 403: whether an id exists is not told to someone who may not see it. Lists
 caller's rows only. A create takes its owner from the caller, and a body naming another
 owner is refused, as is a change that would hand a row to someone else. Callers with an
 admin role see and change every row.
+
+Each operation compiles one `Owners` at start-up: the rule of its own rows, of the
+parents its path names and of a link's two ends. An owner reached through references
+(a line through its order) is one clause built once, the caller's value bound per request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from backsmith.errors import NotFound, ValidationFailed
+from backsmith.errors import Forbidden, NotFound, ValidationFailed
 from backsmith.model.types import Owner
+from backsmith.security.access import missing
 from backsmith.security.tokens import Principal
 from backsmith.storage.database import Connection
 from backsmith.storage.related import caller_value, reaches
@@ -31,32 +37,114 @@ def narrow(equals: dict[str, Any], owned: Mapping[str, Any], where: list[Any]) -
             equals[column] = value
 
 
+# The bound names of the caller's owner value and of a reference a body names.
+OWNER_PARAM = "bs_owner"
+REFERENCE_PARAM = "bs_reference"
+
+
 class Ownership:
     """One owned table's rules, compiled once."""
 
-    def __init__(self, owner: Owner, table: sa.Table, tables: Mapping[str, sa.Table]) -> None:
+    def __init__(
+        self,
+        owner: Owner,
+        table: sa.Table,
+        tables: Mapping[str, sa.Table],
+        admin_roles: frozenset[str] = frozenset(),
+    ) -> None:
         self.owner = owner
         self.table = table
         self.tables = tables
+        self.admin_roles = admin_roles
         hops = owner.hops
         # The column whose type the caller's subject is converted to.
         self.owner_column = (tables[hops[-1].target] if hops else table).c[owner.column]
         # The reference that decides the owner of an owned-through row (order_id of a line).
         self.reference = hops[0].source_columns[0] if hops else None
+        owner_value = sa.bindparam(OWNER_PARAM, type_=self.owner_column.type)
+        self.clause = reaches(tables, table, hops, owner.column, owner_value) if hops else None
+        self.reference_query = None
+        if hops:
+            first = hops[0]
+            target = tables[first.target]
+            owned = (
+                target.c[owner.column] == owner_value
+                if len(hops) == 1
+                else reaches(tables, target, hops[1:], owner.column, owner_value)
+            )
+            key = target.c[first.target_columns[0]]
+            self.reference_query = sa.select(sa.literal(1)).where(
+                key == sa.bindparam(REFERENCE_PARAM, type_=key.type), owned
+            )
+
+    def sees_all(self, principal: Principal | None) -> bool:
+        """Whether the caller holds a role that sees every owner's rows."""
+        return principal is not None and bool(principal.roles & self.admin_roles)
+
+    def narrow(
+        self,
+        principal: Principal | None,
+        equals: dict[str, Any],
+        where: list[Any],
+        params: dict[str, Any],
+    ) -> None:
+        """Keep a statement to the caller's rows (all rows for an admin); 401 when anonymous."""
+        if principal is None:
+            raise missing()
+        if principal.roles & self.admin_roles:
+            return
+        value = self.value(principal)
+        if value is None:
+            where.append(sa.false())  # a subject no row can name owns nothing
+        elif self.clause is None:
+            narrow(equals, {self.owner.column: value}, where)
+        else:
+            where.append(self.clause)
+            params[OWNER_PARAM] = value
+
+    def own_new_row(
+        self,
+        principal: Principal | None,
+        given: dict[str, Any],
+        body: Mapping[str, Any],
+        names: Mapping[str, str],
+        at: str,
+    ) -> bool:
+        """Give a new row the caller as its owner; whether its parent's owner is still to check."""
+        if principal is None:
+            raise missing()
+        column = self.owner.column
+        if self.sees_all(principal):
+            if not self.owner.hops and given.get(column) is None:
+                given[column] = self.value(principal)
+            return False
+        if self.owner.hops:
+            return True
+        self.refuse_other_owner(given, body, principal, names, at)
+        value = self.value(principal)
+        if value is None:
+            raise Forbidden("Not allowed: the caller's credentials name no possible owner.")
+        given[column] = value
+        return False
+
+    def claim_change(
+        self,
+        principal: Principal | None,
+        values: Mapping[str, Any],
+        body: Mapping[str, Any],
+        names: Mapping[str, str],
+        at: str,
+    ) -> bool:
+        """Refuse a change handing the row to another owner; whether the reference it sets
+        (a line moved to another order) is still to check against the caller's rows."""
+        if principal is None or self.sees_all(principal):
+            return False
+        self.refuse_other_owner(values, body, principal, names, at)
+        return self.reference in values
 
     def value(self, principal: Principal) -> Any:
         """The caller's subject as a value of the owner column; None when it cannot be one."""
         return caller_value(self.owner_column, principal.subject)
-
-    def conditions(self, principal: Principal) -> tuple[dict[str, Any], list[Any]]:
-        """Equalities and clauses that keep a statement to the caller's rows."""
-        value = self.value(principal)
-        if value is None:
-            return {}, [sa.false()]  # a subject no row can name owns nothing
-        if not self.owner.hops:
-            return {self.owner.column: value}, []
-        owned = reaches(self.tables, self.table, self.owner.hops, self.owner.column, value)
-        return {}, [owned]
 
     def refuse_other_owner(
         self,
@@ -93,23 +181,32 @@ class Ownership:
         """A row owned through a reference may only refer to a row the caller owns."""
         if self.reference is None or values.get(self.reference) is None:
             return
-        hops = self.owner.hops
-        first = hops[0]
-        target = self.tables[first.target]
+        assert self.reference_query is not None
         value = self.value(principal)
-        if value is None:
-            owned: Any = sa.false()
-        elif len(hops) == 1:
-            owned = target.c[self.owner.column] == value
-        else:
-            owned = reaches(self.tables, target, hops[1:], self.owner.column, value)
-        query = sa.select(sa.literal(1)).where(
-            target.c[first.target_columns[0]] == values[self.reference], owned
-        )
-        if (await conn.execute(query)).first() is not None:
+        bound = {OWNER_PARAM: value, REFERENCE_PARAM: values[self.reference]}
+        if value is not None and (await conn.execute(self.reference_query, bound)).first():
             return
         if from_path:
             raise NotFound("No parent item matches the path.")
         name = names.get(self.reference, self.reference)
         detail = f"'{name}' refers to no item the caller may use"
         raise ValidationFailed([{"detail": detail, "pointer": f"{at}/{name}"}])
+
+
+@dataclass(frozen=True, slots=True)
+class Owners:
+    """Every owner rule one operation applies, compiled once: its own rows', the parents'
+    its path names (in path order), and a link's two ends."""
+
+    rows: Ownership | None = None
+    parents: tuple[Ownership | None, ...] = ()
+    link_parent: Ownership | None = None
+    link_target: Ownership | None = None
+
+    @property
+    def any(self) -> bool:
+        """Whether anything the operation touches belongs to someone."""
+        return bool(self.rows or self.link_parent or self.link_target or any(self.parents))
+
+
+NOBODY = Owners()

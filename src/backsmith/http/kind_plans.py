@@ -1,0 +1,243 @@
+"""The parts of a plan each kind of operation needs, and the compiler choosing them.
+
+`TablePlan` holds what an operation over one table needs (statements, shaping, writes,
+the parents its path names, its owners); `RowsPlan` the CRUD kinds, whose answers are
+always shaped; `LinkPlan` a link between two rows; `AccountOperationPlan` an account operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from backsmith.http.plans import OperationPlan
+from backsmith.http.shaping import Shaper
+from backsmith.http.writes import Children, Stamps, children_of, writable_fields
+from backsmith.model.types import ACCOUNT_KINDS, Field, Kind, Model, Operation, Resource
+from backsmith.security.accounts import AccountPlan, AccountStore
+from backsmith.security.credentials import KeyStore, credentials_for
+from backsmith.security.ownership import Owners, Ownership
+from backsmith.security.tokens import TokenVerifier
+from backsmith.settings import Settings
+from backsmith.storage.api_keys import KEYS_TABLE
+from backsmith.storage.queries import Ordering, TableQueries, order_keys
+
+# A parent row a nested path names: (path parameter, parent table, parent column).
+Parent = tuple[str, TableQueries, str]
+
+
+class TablePlan(OperationPlan):
+    """An operation over the rows of one table."""
+
+    resource: Resource
+
+    def _compile(
+        self, model: Model, tables: dict[str, sa.Table], accounts: AccountStore | None
+    ) -> None:
+        operation, resource = self.operation, self.resource
+        params = operation.params
+        admins = self.settings.admin_role_names
+        self.addressing = [
+            (p.name, p.column)
+            for p in params
+            if p.role in ("key", "scope") and p.column and not p.hops
+        ]
+        self.scopes_across = [p for p in params if p.role == "scope" and p.hops]
+        self.filters = [
+            (p.name, p.column) for p in params if p.role == "filter" and p.column and not p.hops
+        ]
+        self.filters_across = [p for p in params if p.role == "filter" and (p.hops or p.computed)]
+        self.parents: list[Parent] = _parents(operation, resource, tables)
+        parent_owners = []
+        for _, parent, _ in self.parents:
+            owner = model.owners.get(parent.table.name)
+            parent_owners.append(Ownership(owner, parent.table, tables, admins) if owner else None)
+        owner = model.owners.get(resource.table)  # declared, or inherited from a path
+        self.owners = Owners(
+            rows=Ownership(owner, tables[resource.table], tables, admins) if owner else None,
+            parents=tuple(parent_owners),
+        )
+        self.queries = TableQueries(tables[resource.table])
+        response = operation.response
+        self.shaper: Shaper | None = (
+            Shaper(response.shape, model, tables)
+            if response is not None and response.shape is not None
+            else None
+        )
+        self.writable: dict[str, Field] = writable_fields(resource, operation.body_shape)
+        self.children: list[Children] = children_of(
+            operation.body_shape, model, tables, operation.replace_children
+        )
+        shapes = [operation.body_shape, response.shape if response else None]
+        self.derive = next((s.derive for s in shapes if s is not None and s.derive), ())
+        self.default_order: Ordering = order_keys(
+            tables[resource.table], resource, operation.default_sort
+        )
+        self.stamps = Stamps(resource)
+        self.location: list[tuple[str, str]] = []  # (path parameter, key column) of the read
+        self.location_template = ""
+        if operation.kind == Kind.CREATE:
+            self._plan_location(model)
+        self.body_names = {f.column: name for name, f in self.writable.items()}
+
+    @property
+    def page_size(self) -> int:
+        return self.operation.page_size or self.settings.page_size
+
+    @property
+    def max_page_size(self) -> int:
+        return self.operation.max_page_size or self.settings.max_page_size
+
+    def _plan_location(self, model: Model) -> None:
+        reads = [
+            op
+            for op in model.operations
+            if op.kind == Kind.READ and op.resource == self.operation.resource
+        ]
+        # Prefer the item path under the same collection path: /authors/{id}/books -> its item.
+        reads.sort(key=lambda op: (not op.path.startswith(self.operation.path), len(op.path)))
+        if not reads:
+            return
+        read = reads[0]
+        self.location_template = read.path
+        self.location = [(p.name, p.column or "") for p in read.params if p.location == "path"]
+
+    def location_of(self, row: Any) -> str | None:
+        if not self.location_template:
+            return None
+        path = self.location_template
+        for name, column in self.location:
+            path = path.replace(f"{{{name}}}", str(row[column]) if column in row else "")
+        return path
+
+
+class RowsPlan(TablePlan):
+    """List, read, create, replace, update or delete: answers always shaped by the table."""
+
+    shaper: Shaper
+
+    def _compile(
+        self, model: Model, tables: dict[str, sa.Table], accounts: AccountStore | None
+    ) -> None:
+        super()._compile(model, tables, accounts)
+        # The model gives every CRUD operation a response shape (its table's, at least).
+        assert self.shaper is not None and self.operation.response is not None
+        self.response = self.operation.response
+
+
+class LinkPlan(TablePlan):
+    """Add or remove one row of a join table between a parent row and a target."""
+
+    def _compile(
+        self, model: Model, tables: dict[str, sa.Table], accounts: AccountStore | None
+    ) -> None:
+        super()._compile(model, tables, accounts)
+        operation = self.operation
+        hop = operation.link
+        assert hop is not None and operation.response is not None
+        self.hop = hop
+        self.response = operation.response
+        link_table = hop.join or hop.target
+        self.link_queries = TableQueries(tables[link_table])
+        link_resource = model.resource_for_table(link_table)
+        assert link_resource is not None
+        self.link_stamps = Stamps(link_resource)
+        target_param = next((p for p in operation.params if p.role == "target"), None)
+        # A link answers with the linked row when its response is shaped as that table.
+        self.answers_target = (
+            hop.kind == "through"
+            and self.shaper is not None
+            and self.shaper.table.name == hop.target
+        )
+        # The table the caller's link refers to (users), to tell an unknown caller apart.
+        self.callers_queries: TableQueries | None = None
+        self.caller_key: str | None = None
+        for relation in link_resource.relations:
+            if relation.columns == (operation.link_principal,):
+                self.callers_queries = TableQueries(tables[relation.target])
+                self.caller_key = relation.target_columns[0]
+        # A link through a join table names its target row: (path parameter, column, table).
+        self.target: tuple[str, str, TableQueries] | None = None
+        if hop.kind == "through" and target_param is not None:
+            column = target_param.column or ""
+            self.target = (target_param.name, column, TableQueries(tables[hop.target]))
+        # The parent row (a customer) and the linked row may each belong to someone.
+        admins = self.settings.admin_role_names
+        parent = model.owners.get(self.resource.table)
+        target = model.owners.get(hop.target) if hop.kind == "through" else None
+        self.owners = Owners(
+            parents=self.owners.parents,
+            link_parent=Ownership(parent, tables[self.resource.table], tables, admins)
+            if parent
+            else None,
+            link_target=Ownership(target, tables[hop.target], tables, admins) if target else None,
+        )
+
+
+class AccountOperationPlan(TablePlan):
+    """register, login, refresh, logout or me, over the accounts table."""
+
+    def _compile(
+        self, model: Model, tables: dict[str, sa.Table], accounts: AccountStore | None
+    ) -> None:
+        super()._compile(model, tables, accounts)
+        assert accounts is not None
+        self.account = AccountPlan(self.operation, accounts)
+        kept = accounts.accounts  # the hash and the roles are never the client's
+        for name, written in list(self.writable.items()):
+            if written.column in (kept.password_column, kept.roles_column):
+                del self.writable[name]
+        self.body_names = {f.column: name for name, f in self.writable.items()}
+
+
+def plan_class(operation: Operation, accounts: AccountStore | None) -> type[OperationPlan]:
+    """The plan an operation of this kind needs."""
+    kind = operation.kind
+    if kind in ACCOUNT_KINDS:
+        return AccountOperationPlan if accounts is not None else OperationPlan
+    if kind == Kind.CUSTOM or operation.resource is None:
+        return OperationPlan
+    if kind in (Kind.LINK, Kind.UNLINK):
+        return LinkPlan
+    return RowsPlan
+
+
+def _parents(operation: Operation, resource: Resource, tables: dict[str, sa.Table]) -> list[Parent]:
+    parents = []
+    for param in operation.params:
+        if param.role != "scope":
+            continue
+        if param.hops and param.column:
+            parent_table = tables[param.hops[-1].target]
+            parents.append((param.name, TableQueries(parent_table), param.column))
+            continue
+        for relation in resource.relations:
+            if relation.columns == (param.column,) and relation.target in tables:
+                target = TableQueries(tables[relation.target])
+                parents.append((param.name, target, relation.target_columns[0]))
+    return parents
+
+
+def compile_plans(
+    model: Model,
+    settings: Settings,
+    tables: dict[str, sa.Table],
+    database: Callable[[], Any] = lambda: None,
+) -> dict[str, OperationPlan]:
+    """A plan per operationId, of the class its kind needs."""
+    keys = tables.get(KEYS_TABLE)
+    store = KeyStore(TableQueries(keys) if keys is not None else None, database)
+    accounts = None
+    if model.accounts is not None:
+        resource = model.resource_for_table(model.accounts.table)
+        assert resource is not None
+        accounts = AccountStore(model.accounts, resource, tables, settings, database)
+    credentials = credentials_for(model.schemes, TokenVerifier(settings), store, accounts)
+    return {
+        op.operation_id: plan_class(op, accounts)(
+            model, op, settings, tables, credentials, accounts
+        )
+        for op in model.operations
+    }

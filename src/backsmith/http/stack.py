@@ -1,0 +1,176 @@
+"""The app as one ordered list of ASGI layers around the router, built once at start-up.
+
+Outermost first: the error guard, security headers, CORS, request timing, then the
+router. Each layer is a builder `(app, model, settings) -> app` that returns `app`
+itself when it has nothing to do (CORS with no origins, timing switched off), so a
+layer costs nothing where it does not apply. A new layer (metrics, request ids) is one
+builder and one entry in `LAYERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from time import perf_counter_ns
+
+from backsmith.errors import MethodNotAllowed, NotFound, Problem
+from backsmith.http.cors import with_cors
+from backsmith.http.pipeline import NO_STORE, step_durations
+from backsmith.http.problems import problem_response, server_error
+from backsmith.http.request import PLAN_KEY, TIMINGS_KEY, Request, raw_path
+from backsmith.http.response import Response
+from backsmith.http.routing import Router
+from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
+from backsmith.model.types import Model
+from backsmith.settings import Settings
+
+Layer = Callable[[ASGIApp, Model, Settings], ASGIApp]
+
+# A response to a request that carries credentials may hold what only that caller may see.
+_CREDENTIALS = frozenset({b"authorization", b"cookie"})
+
+
+def security_headers(hsts_seconds: int) -> list[tuple[bytes, bytes]]:
+    """Headers on every response (OWASP REST Security Cheat Sheet)."""
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", b"frame-ancestors 'none'"),
+    ]
+    if hsts_seconds > 0:
+        headers.append((b"strict-transport-security", f"max-age={hsts_seconds}".encode()))
+    return headers
+
+
+def error_guard(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
+    """The last resort: a fault no inner layer answered is a problem answer, never a trace."""
+    headers = security_headers(settings.hsts)
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except Exception as error:
+            if isinstance(error, Problem):
+                response = problem_response(error, raw_path(scope))
+            else:
+                response = server_error(error, raw_path(scope))
+            try:
+                await response.send(send, head=scope["method"] == "HEAD", always=headers)
+            except Exception:
+                raise error from None  # the answer had begun: the server ends the connection
+
+    return guarded
+
+
+def secure(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
+    """Security headers on every response; `no-store` too for a caller who sent credentials."""
+    public = security_headers(settings.hsts)
+    private = [*public, NO_STORE]
+
+    async def secured(scope: Scope, receive: Receive, send: Send) -> None:
+        credentialed = any(name in _CREDENTIALS for name, _ in scope["headers"])
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message["headers"]
+                # no-store is not said twice when the operation has said it already.
+                headers.extend(private if credentialed and NO_STORE not in headers else public)
+            await send(message)
+
+        await app(scope, receive, send_secured)
+
+    return secured
+
+
+def cors(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
+    """Cross-origin requests, when origins are configured (see `backsmith.http.cors`)."""
+    wrapped: ASGIApp = with_cors(app, model, settings)
+    return wrapped
+
+
+def observe(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
+    """With `server_timing` on: the steps' timings kept on the request and sent back."""
+    if not settings.server_timing:
+        return app
+
+    async def observed(scope: Scope, receive: Receive, send: Send) -> None:
+        timings: list[tuple[str, int]] = []
+        scope[TIMINGS_KEY] = timings
+        start = perf_counter_ns()
+
+        async def send_timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                total = perf_counter_ns() - start
+                message["headers"] = [
+                    *message["headers"],
+                    (b"server-timing", server_timing(timings, total)),
+                ]
+            await send(message)
+
+        await app(scope, receive, send_timed)
+
+    return observed
+
+
+def server_timing(timings: list[tuple[str, int]], total: int) -> bytes:
+    """`Server-Timing` (W3C): each step's own milliseconds, then the whole request's."""
+    parts = [f"{name};dur={spent / 1e6:.3f}" for name, spent in step_durations(timings)]
+    parts.append(f"total;dur={total / 1e6:.3f}")
+    return ", ".join(parts).encode()
+
+
+# The layers outermost first; the router is the innermost app.
+LAYERS: tuple[tuple[str, Layer], ...] = (
+    ("errors", error_guard),
+    ("security-headers", secure),
+    ("cors", cors),
+    ("observe", observe),
+)
+
+
+def build_stack(router: Router, model: Model, settings: Settings) -> ASGIApp:
+    """The router behind every layer of `LAYERS`."""
+    app = routed(router)
+    for _, layer in reversed(LAYERS):
+        app = layer(app, model, settings)
+    return app
+
+
+def routed(router: Router) -> ASGIApp:
+    """The innermost app: find the operation, run its chain, answer its problems."""
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        try:
+            response = await _dispatch(router, scope, receive, method)
+        except Problem as problem:
+            response = problem_response(problem, raw_path(scope))
+        except Exception as error:
+            response = server_error(error, raw_path(scope))
+        await response.send(send, head=method == "HEAD")
+
+    return route
+
+
+async def _dispatch(router: Router, scope: Scope, receive: Receive, method: str) -> Response:
+    path = scope["path"]
+    match = router.match(path)
+    if match is None:
+        raise NotFound(f"No operation is declared at {path}.")
+    found = match.target(method)
+    if found is None and method == "HEAD":
+        found = match.target("GET")
+    if found is None:
+        allowed = sorted(match.methods)
+        if "GET" in match.methods:
+            allowed.append("HEAD")
+        raise MethodNotAllowed(
+            f"{method} is not declared for {match.template}.",
+            headers={"allow": ", ".join(allowed)},
+        )
+    (plan, endpoint), params = found
+    scope[PLAN_KEY] = plan
+    response: Response = await endpoint(Request(scope, receive, params, plan))
+    return response
+
+
+__all__ = ["LAYERS", "build_stack", "security_headers"]
