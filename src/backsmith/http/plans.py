@@ -17,6 +17,7 @@ from backsmith.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 from backsmith.http.access import Guard
 from backsmith.http.accounts import AccountPlan, AccountStore
 from backsmith.http.body_fields import BodyFields
+from backsmith.http.body_screen import screen_body
 from backsmith.http.credentials import KeyStore, Reader, credentials_for
 from backsmith.http.ownership import Ownership
 from backsmith.http.params import ParamDecoder
@@ -350,6 +351,8 @@ class OperationPlan:
         if media not in self.body_media:
             accepted = ", ".join(sorted(self.body_media)) or "none"
             raise UnsupportedMediaType(f"Send the body as one of: {accepted}.")
+        if screened := screen_body(raw, self.settings.max_body_depth):  # deep, or NUL
+            return None, screened
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
