@@ -251,6 +251,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=False,
         server_header=False,  # the server's name and version are not told (OWASP API8)
+        http="backsmith.http.server:ProblemHTTPProtocol",  # unparsable requests: problem+json
     )
     return 0
 

@@ -20,7 +20,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from conftest import BOOKSHOP
+from conftest import BOOKSHOP, served
+
+from backsmith.model.types import Model
 
 pytestmark = pytest.mark.anyio
 
@@ -99,6 +101,21 @@ async def test_a_deep_body_beside_a_bad_parameter_reports_both(
     response = await bookshop.put("/authors/abc", content=nested(300), headers=headers)
     body = problem(response, 422)
     assert sorted(pointers(body)) == [("#", ""), ("#", "id")]
+
+
+async def test_a_cap_past_what_the_validator_walks_is_held_at_its_limit(
+    bookshop_model: Model, database_url: str
+) -> None:
+    headers = {"content-type": "application/json"}
+    async with served(bookshop_model, database_url, max_body_depth=5000) as client:
+        body = problem(await client.post("/authors", content=nested(250), headers=headers), 422)
+        assert pointers(body) == [("#/bio", "")]  # validated, not a 500
+        body = problem(await client.post("/authors", content=nested(251), headers=headers), 422)
+        assert body["errors"][0]["detail"] == "the body is nested deeper than 250 levels"
+    async with served(bookshop_model, database_url, max_body_depth=3) as client:
+        deep = {"name": "N", "x": [[[1]]]}  # four levels: the body, then three arrays
+        body = problem(await client.post("/authors", json=deep), 422)
+        assert body["errors"][0]["detail"] == "the body is nested deeper than 3 levels"
 
 
 # ------------------------------------------------------ canonical integer spellings
@@ -188,17 +205,34 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """The bookshop served by `backsmith serve` on a free port, on SQLite."""
+# uvicorn's protocol where httptools is installed (as `backsmith serve` runs), and its
+# pure-Python one, served the same way through the app factory.
+H11 = (
+    "import uvicorn, sys; uvicorn.run('backsmith.http.factory:from_environment', factory=True,"
+    " port=int(sys.argv[1]), http='backsmith.http.server:ProblemH11Protocol',"
+    " access_log=False)"
+)
+SERVERS = {
+    "httptools": ["-m", "backsmith.cli", "serve", str(BOOKSHOP), "--port"],
+    "h11": ["-c", H11],
+}
+
+
+@pytest.fixture(scope="module", params=SERVERS.keys())
+def served_port(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, int]]:
+    """The bookshop served in a process of its own on a free port, on SQLite."""
     folder: Path = tmp_path_factory.mktemp("serve")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKSMITH_")}
+    env["BACKSMITH_CONTRACT"] = str(BOOKSHOP)  # read by the factory the h11 server runs
+    log = (folder / "server.log").open("wb")  # a file, not a pipe no one reads while serving
     process = subprocess.Popen(
-        [sys.executable, "-m", "backsmith.cli", "serve", str(BOOKSHOP), "--port", str(port)],
+        [sys.executable, *SERVERS[request.param], str(port)],
         cwd=folder,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -212,10 +246,12 @@ def served_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
                 time.sleep(0.1)
         else:
             pytest.fail("server did not start within 30 s")
-        yield port
+        yield request.param, port
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        output = process.communicate(timeout=20)[0].decode()
+        process.wait(timeout=20)
+        log.close()
+    output = (folder / "server.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in output, output
 
 
@@ -235,33 +271,45 @@ def exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
     return int(status_line.split()[1]), headers, body
 
 
+# Each request, and the status each protocol answers: h11 reads an over-long line and an
+# unknown version, so the app answers those (a 404 problem: no such path).
+CLOSE = b"Connection: close\r\n\r\n"
 MALFORMED = {
-    "over-long request line": b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-    "0xFF in the path": b"GET /authors/\xff HTTP/1.1\r\nHost: x\r\n\r\n",
-    "not HTTP": b"HELLO\r\n\r\n",
-    "unknown version": b"GET /authors HTTP/9.9\r\nHost: x\r\n\r\n",
-    "space in the path": b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
-    "bad content-length": b"POST /authors HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n",
+    "over-long request line": (
+        b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n" + CLOSE,
+        400,
+        404,
+    ),
+    "0xFF in the path": (b"GET /authors/\xff HTTP/1.1\r\nHost: x\r\n" + CLOSE, 400, 400),
+    "not HTTP": (b"HELLO\r\n\r\n", 400, 400),
+    "unknown version": (b"GET /nope HTTP/9.9\r\nHost: x\r\n" + CLOSE, 400, 404),
+    "space in the path": (b"GET /a b HTTP/1.1\r\nHost: x\r\n" + CLOSE, 400, 400),
+    "bad content-length": (b"POST /authors HTTP/1.1\r\nContent-Length: x\r\n" + CLOSE, 400, 400),
 }
 
 
-@pytest.mark.parametrize("request_bytes", MALFORMED.values(), ids=MALFORMED.keys())
-def test_requests_the_server_refuses_are_problems(served_port: int, request_bytes: bytes) -> None:
-    status, headers, body = exchange(served_port, request_bytes)
-    assert status == 400
+@pytest.mark.parametrize("case", MALFORMED.keys())
+def test_requests_the_server_refuses_are_problems(served_port: tuple[str, int], case: str) -> None:
+    protocol, port = served_port
+    request, *statuses = MALFORMED[case]
+    expected = statuses[list(SERVERS).index(protocol)]
+    status, headers, body = exchange(port, request)
+    assert status == expected
     assert headers["content-type"] == PROBLEM
     assert headers["x-content-type-options"] == "nosniff"
-    assert headers["connection"] == "close"
     assert int(headers["content-length"]) == len(body)
     answer = orjson.loads(body)
-    assert answer["status"] == 400
-    assert answer["title"] == "Bad Request"
-    assert answer["type"] == "urn:backsmith:problem:bad-request"
-    assert answer["detail"]
+    assert answer["status"] == expected
+    if expected == 400:  # the server's own answer: the connection ends with it
+        assert headers["connection"] == "close"
+        assert answer["title"] == "Bad Request"
+        assert answer["type"] == "urn:backsmith:problem:bad-request"
+        assert answer["detail"]
 
 
-def test_the_server_still_answers_well_formed_requests(served_port: int) -> None:
+def test_the_server_still_answers_well_formed_requests(served_port: tuple[str, int]) -> None:
     status, headers, body = exchange(
-        served_port, b"GET /authors HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        served_port[1], b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )
-    assert (status, headers["content-type"], body) == (200, "application/json", b"[]")
+    assert (status, headers["content-type"]) == (200, "application/health+json")
+    assert orjson.loads(body)["status"] == "pass"
