@@ -144,6 +144,7 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,
         server_header=False,  # the server's name and version are not told (OWASP API8)
+        http="backsmith.http.server:ProblemHTTPProtocol",  # unparsable requests: problem+json
     )
 
 

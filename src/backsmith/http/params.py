@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -9,21 +10,18 @@ from backsmith.http.validation import SchemaValidator
 from backsmith.model.types import Param, ParamLocation
 
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+# The one spelling of each number, as JSON writes it; ASCII only (`int` and `float` also read
+# "+1", "0001", "1_0", " 1", and digits of every script, such as Arabic-Indic or fullwidth ones).
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)", re.ASCII)
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)
 
 
 def _scalar(raw: str, types: Collection[str]) -> Any:
     """Best-effort typing of one text value; the validator reports what does not fit."""
-    if "integer" in types:
-        try:
-            return int(raw)
-        except ValueError:
-            pass
-    if "number" in types or "integer" in types:
-        try:
-            number = float(raw)
-            return int(number) if "integer" in types and number.is_integer() else number
-        except ValueError:
-            pass
+    if "integer" in types and _INTEGER.fullmatch(raw):
+        return int(raw)
+    if "number" in types and _NUMBER.fullmatch(raw):
+        return float(raw)
     if "boolean" in types:
         if raw.lower() in _TRUE:
             return True
@@ -32,6 +30,23 @@ def _scalar(raw: str, types: Collection[str]) -> Any:
     if "null" in types and raw in ("", "null"):
         return None
     return raw
+
+
+def _nul_errors(value: Any) -> list[dict[str, Any]]:
+    """Pointers to text that holds a NUL, which SQLite stores and PostgreSQL refuses."""
+    if isinstance(value, str):
+        return (
+            [{"detail": "the value holds a NUL character", "pointer": "#"}]
+            if "\x00" in value
+            else []
+        )
+    if isinstance(value, list):
+        return [
+            {"detail": "the value holds a NUL character", "pointer": f"#/{index}"}
+            for index, item in enumerate(value)
+            if isinstance(item, str) and "\x00" in item
+        ]
+    return []
 
 
 class ParamDecoder:
@@ -59,8 +74,7 @@ class ParamDecoder:
         return _scalar(raw[-1], self.types)
 
     def errors(self, value: Any) -> list[dict[str, Any]]:
-        if self.validator is None:
-            return []
-        return self.validator.errors(
-            value, parameter=self.param.name, **{"in": self.param.location}
-        )
+        found = [] if self.validator is None else self.validator.errors(value)
+        found.extend(_nul_errors(value))
+        where = {"parameter": self.param.name, "in": self.param.location}
+        return [{**error, **where} for error in found] if found else found

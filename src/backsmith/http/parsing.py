@@ -13,6 +13,7 @@ import orjson
 
 from backsmith.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 from backsmith.http.body_fields import BodyFields
+from backsmith.http.body_screen import screen_body
 from backsmith.http.params import ParamDecoder
 from backsmith.http.request import Request
 from backsmith.http.validation import SchemaValidator
@@ -45,6 +46,7 @@ class Parser:
     ) -> None:
         self.operation = operation
         self.max_body_size = settings.max_body_size
+        self.max_body_depth = settings.max_body_depth
         self.resource = resource
         self.validation_status = validation_status
         self.decoders = [ParamDecoder(p) for p in operation.params]
@@ -118,6 +120,8 @@ class Parser:
         if media not in self.body_media:
             accepted = ", ".join(sorted(self.body_media)) or "none"
             raise UnsupportedMediaType(f"Send the body as one of: {accepted}.")
+        if screened := screen_body(raw, self.max_body_depth):  # deep, or holding NUL
+            return None, screened
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
