@@ -78,7 +78,7 @@ async def shop(secured_model: Model, database_url: str) -> AsyncIterator[httpx.A
 
 
 def token(sub: object, roles: tuple[str, ...] = (), **claims: Any) -> str:
-    body = {"sub": str(sub), "exp": int(time.time()) + 600, "roles": list(roles), **claims}
+    body = {"sub": str(sub), "exp": int(time.time()) + 3600, "roles": list(roles), **claims}
     return jwt.encode(body, SECRET, algorithm="HS256")
 
 

@@ -22,10 +22,11 @@ from backsmith.http.stack import security_headers
 # The server cannot tell which path was asked for, so the problem names no instance.
 UNPARSABLE = orjson.dumps(
     {
-        "type": PROBLEM_TYPE + BadRequest.code,
+        "type": PROBLEM_TYPE + BadRequest.slug,
         "title": BadRequest.title,
         "status": BadRequest.status,
         "detail": "The request is not valid HTTP/1.1; the connection is closed.",
+        "code": BadRequest.code,
     }
 )
 REFUSAL_HEADERS = [
