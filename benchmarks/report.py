@@ -23,6 +23,8 @@ ME, BASELINE, FLOOR, PLATFORMATIC = "backsmith", "baseline", "raw_asyncpg", "pla
 PEERS = (BASELINE, FLOOR, PLATFORMATIC, "fastapi_sqlalchemy")
 OPS = ("get", "list", "create", "patch", "mixed")
 MIN_FLOOR, MIN_PLATFORMATIC, MAX_P99, MAX_MB = 1.0, 1.25, 1.5, 120.0
+MAX_OTHER = 20.0  # % of a core used by processes outside the bench, as the harness counts it
+MIN_ROUNDS = 3  # rounds of both backsmith and the baseline before their ranges are compared
 PEAK = re.compile(r"peak memory ([\d.]+) MB")
 
 
@@ -68,7 +70,10 @@ def _targets(op: str, c: int, mine: dict[str, float], by: dict[Any, Any]) -> lis
         if theirs and mine["rps"] < want * theirs["rps"]:
             misses.append(f"{op} c={c}: {mine['rps'] / theirs['rps']:.2f}x {peer} (target {want}x)")
     release = by.get((BASELINE, op, c))
-    if release and mine["max"] < release["min"]:
+    # Two rounds of one peer spread by up to 40% on a shared machine: below three rounds a
+    # gap between the ranges says nothing.
+    rounds = min(mine["rounds"], release["rounds"]) if release else 0
+    if release and rounds >= MIN_ROUNDS and mine["max"] < release["min"]:
         misses.append(
             f"{op} c={c}: slower than the {BASELINE} in every round "
             f"({mine['min']:,.0f}-{mine['max']:,.0f} against {release['min']:,.0f}-"
@@ -124,6 +129,13 @@ def report(folder: Path) -> tuple[str, list[str]]:
         lines.append(f"\nPeak memory of the {ME} worker across the run: {memory:.1f} MB")
         if memory > MAX_MB:
             misses.append(f"peak memory {memory:.1f} MB (target <= {MAX_MB:.0f} MB)")
+    others = [r["cpu"]["other"] for r in data["runs"] if "cpu" in r]
+    if others and statistics.median(others) > MAX_OTHER:
+        busy = statistics.median(others)
+        misses.append(
+            f"other processes used {busy:.0f}% of a core during the median run "
+            f"(above {MAX_OTHER:.0f}%): these ratios measure the machine's neighbours"
+        )
     machine = data.get("machine", {})
     lines.append(
         f"Machine: {machine.get('cpu', '?')}, {machine.get('nproc', '?')} CPUs, "
