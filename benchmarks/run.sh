@@ -1,25 +1,95 @@
 #!/usr/bin/env bash
 # The speed benchmark, one command (README, "Speed"):
-#   1. the shared harness (../shared/bench) serves its products workload from backsmith and
-#      from each peer in interleaved rounds, on PostgreSQL; report.py prints backsmith's
-#      ratios to every peer and checks the targets;
+#   1. the shared harness (../shared/bench) serves its products workload from backsmith, from
+#      the last release built from a git ref (the `baseline` peer) and from each other peer in
+#      interleaved rounds, on PostgreSQL; report.py prints backsmith's ratios to every peer
+#      and checks the targets;
 #   2. sqlite.py: backsmith on SQLite against a raw aiosqlite app (get by id);
 #   3. secured.py: bearer JWTs and ownership on, against the same workload open (SQLite);
 #   4. startup.py: start-up time of the bookshop and of the largest corpus contract.
-# Options go to the harness (./benchmarks/run.sh --rounds 5 --ops get,list).
-# BACKSMITH_BENCH names another harness folder; BACKSMITH_BENCH_PEERS other peers.
+# Options go to the harness (./benchmarks/run.sh --rounds 5 --ops get,list). Environment:
+#   OPS=create,patch ROUNDS=2 CONNS=16,64   the same as --ops, --rounds, --conns
+#   QUICK=1            the harness step only (a quick check of a change)
+#   BASELINE_REF=REF   the release to compare with (default: the newest tag, else the commit
+#                      where this branch left main); BASELINE_REF=none leaves it out
+#   PEERS="..."        the peers, in order (default: backsmith baseline raw_asyncpg
+#                      platformatic fastapi_sqlalchemy)
+#   BACKSMITH_PYTHON   an interpreter that has backsmith's dependencies (default: .venv,
+#                      made by `make setup`); backsmith then runs from src/ of this checkout
+#   BACKSMITH_BENCH    another harness folder; a read-only one is copied to benchmarks/.harness
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make setup >/dev/null
+root="$PWD"
+
+if [ -n "${BACKSMITH_PYTHON:-}" ]; then
+  python="$BACKSMITH_PYTHON"
+  export PYTHONPATH="$root/src"
+else
+  make setup >/dev/null
+  python="$root/.venv/bin/python"
+fi
+
+# The harness installs its tools into its own folder on first use: it must be writable.
 bench="$(cd "${BACKSMITH_BENCH:-../shared/bench}" && pwd)"
-peers=${BACKSMITH_BENCH_PEERS:-"backsmith raw_asyncpg platformatic fastapi_sqlalchemy"}
-out="$PWD/benchmarks/results/$(date +%Y%m%d-%H%M%S)"
+if [ ! -w "$bench" ]; then
+  copy="$root/benchmarks/.harness"
+  if [ ! -f "$copy/run.py" ] || ! diff -q "$bench/run.py" "$copy/run.py" >/dev/null; then
+    echo "copying the read-only harness $bench to $copy" >&2
+    mkdir -p "$copy"
+    cp -r "$bench"/. "$copy"/
+    chmod -R u+w "$copy"
+  fi
+  bench="$copy"
+fi
+
+# How to start a backsmith whose source is in $1/src, with this interpreter.
+serve_command() {
+  local module=backsmith.cli
+  [ -f "$1/src/backsmith/__main__.py" ] && module=backsmith
+  echo "env PYTHONPATH=$1/src $python -m $module serve workload/api.yaml" \
+    "--dbml workload/schema.dbml --host 127.0.0.1 --port {port}"
+}
+
+# The baseline peer: the release at BASELINE_REF, exported into its own folder (never a
+# worktree of this repository) and compiled once, run on the same interpreter.
+baseline_ref=${BASELINE_REF:-$(git describe --tags --abbrev=0 2>/dev/null || git merge-base HEAD main)}
+peers=${PEERS:-"backsmith baseline raw_asyncpg platformatic fastapi_sqlalchemy"}
+if [ "$baseline_ref" = none ]; then
+  peers=$(echo "$peers" | tr ' ' '\n' | grep -vx baseline | tr '\n' ' ')
+else
+  sha=$(git rev-parse --short=12 "$baseline_ref^{commit}")
+  [ "$sha" = "$(git rev-parse --short=12 HEAD)" ] && echo "note: the baseline $baseline_ref is HEAD itself" >&2
+  baseline="$root/benchmarks/.baseline/$sha"
+  if [ ! -f "$baseline/.complete" ]; then
+    rm -rf "$baseline"
+    mkdir -p "$baseline"
+    git archive "$sha" src pyproject.toml | tar -x -C "$baseline"
+    "$python" -m compileall -q "$baseline/src"
+    touch "$baseline/.complete"
+  fi
+  if ! git diff --quiet "$sha" HEAD -- pyproject.toml; then
+    echo "note: pyproject.toml differs from $baseline_ref; the baseline runs on this checkout's dependencies" >&2
+  fi
+  echo "baseline: $baseline_ref ($sha) from $baseline" >&2
+  export BENCH_BASELINE_CMD
+  BENCH_BASELINE_CMD="$(serve_command "$baseline")"
+fi
+"$python" -m compileall -q "$root/src"
+export BENCH_BACKSMITH_CMD
+BENCH_BACKSMITH_CMD="$(serve_command "$root")"
+
+options=()
+[ -n "${OPS:-}" ] && options+=(--ops "$OPS")
+[ -n "${ROUNDS:-}" ] && options+=(--rounds "$ROUNDS")
+[ -n "${CONNS:-}" ] && options+=(--conns "$CONNS")
+out="$root/benchmarks/results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-export BENCH_BACKSMITH_CMD="$PWD/.venv/bin/backsmith serve workload/api.yaml --dbml workload/schema.dbml --host 127.0.0.1 --port {port}"
 # shellcheck disable=SC2086
-"$bench/run.sh" $peers --out "$out/harness" "$@" | tee "$out/harness.txt"
-.venv/bin/python benchmarks/report.py "$out/harness" | tee "$out/report.md"
-.venv/bin/python benchmarks/sqlite.py --bench "$bench" | tee "$out/sqlite.md"
-.venv/bin/python benchmarks/secured.py --bench "$bench" | tee "$out/secured.md"
-.venv/bin/python benchmarks/startup.py | tee "$out/startup.md"
+"$bench/run.sh" $peers --out "$out/harness" "${options[@]}" "$@" | tee "$out/harness.txt"
+"$python" benchmarks/report.py "$out/harness" | tee "$out/report.md"
+if [ -z "${QUICK:-}" ]; then
+  "$python" benchmarks/sqlite.py --bench "$bench" | tee "$out/sqlite.md"
+  "$python" benchmarks/secured.py --bench "$bench" | tee "$out/secured.md"
+  "$python" benchmarks/startup.py | tee "$out/startup.md"
+fi
 echo "results in $out"

@@ -123,11 +123,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Kinds whose validated JSON value is already what the column stores: most body fields.
+_AS_GIVEN = frozenset(
+    {FieldType.STRING, FieldType.NUMBER, FieldType.BOOLEAN, FieldType.ENUM}
+    | {FieldType.JSON, FieldType.ARRAY, FieldType.BINARY}
+)
+
+
 def from_json(field: Field, value: Any) -> Any:
     """A validated JSON value as the Python value its column stores."""
-    if value is None:
-        return None
     kind = field.type
+    if kind in _AS_GIVEN or value is None:
+        return value
     if kind == FieldType.UUID:
         return value if isinstance(value, UUID) else UUID(str(value))
     if kind == FieldType.DATETIME:
@@ -137,9 +144,11 @@ def from_json(field: Field, value: Any) -> Any:
         return date.fromisoformat(str(value))
     if kind == FieldType.DECIMAL:
         return Decimal(str(value))
-    if kind == FieldType.INTEGER and isinstance(value, float) and value.is_integer():
-        return int(value)
-    if kind == FieldType.INTEGER and not isinstance(value, int):
+    if kind == FieldType.INTEGER:
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
         raise ValueError(f"not an integer: {value!r}")
     return value
 
