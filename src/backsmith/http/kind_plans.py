@@ -155,7 +155,7 @@ class LinkPlan(TablePlan):
         self.callers_queries: TableQueries | None = None
         self.caller_key: str | None = None
         for relation in link_resource.relations:
-            if relation.columns == (operation.link_principal,):
+            if relation.columns == (operation.link_caller,):
                 self.callers_queries = TableQueries(tables[relation.target])
                 self.caller_key = relation.target_columns[0]
         # A link through a join table names its target row: (path parameter, column, table).

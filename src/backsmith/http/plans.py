@@ -48,8 +48,8 @@ class OperationPlan:
             operation.kind != Kind.ME or operation.method in ("PUT", "PATCH")
         )
         # Keyed by the role's name: ParamRole is a StrEnum, so either spelling finds it.
-        self.roles: dict[str, str] = {str(p.role): p.name for p in operation.params}
-        self.needs_caller = operation.link_principal is not None or _uses_caller(operation)
+        self.param_roles: dict[str, str] = {str(p.role): p.name for p in operation.params}
+        self.needs_caller = operation.link_caller is not None or _uses_caller(operation)
         self.owners: Owners = NOBODY
         self._compile(model, tables, accounts)
         self._plan_access(settings, credentials)

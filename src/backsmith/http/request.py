@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
 
 from backsmith.errors import BadRequest, PayloadTooLarge
 from backsmith.http.types import Receive, Scope
+
+if TYPE_CHECKING:  # security imports this module; the caller's type is only named here
+    from backsmith.security.tokens import Principal
 
 
 def raw_path(scope: Scope) -> str:
@@ -33,7 +36,9 @@ class Request:
         self.path_params = path_params
         self.plan = plan  # the operation's compiled plan; None for the service's own paths
         self._query: dict[str, list[str]] | None = None
-        self.principal: Any = None  # the verified caller, once the operation's guard admits
+        self.principal: Principal | None = (
+            None  # the verified caller, once the operation's guard admits
+        )
         self.parsed: Any = None  # the typed inputs, once the parse step has run
 
     @property

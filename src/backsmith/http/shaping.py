@@ -103,20 +103,20 @@ class Shaper:
     def flat(self) -> bool:
         return not self._related and not self.computed
 
-    def bound(self, principal: Any) -> dict[str, Any]:
+    def bound(self, subject: Any) -> dict[str, Any]:
         """The caller's key for each `exists` about the caller, by parameter name."""
         found = {}
         for _, param, column in self._callers:
-            value = caller_value(column, principal)
+            value = caller_value(column, subject)
             if value is not None:
                 found[param] = value
         return found
 
-    def extras(self, principal: Any) -> list[Any]:
+    def extras(self, subject: Any) -> list[Any]:
         """The computed columns to select beside the row's own, labelled."""
         if not self.computed:
             return []
-        bound = frozenset(self.bound(principal))
+        bound = frozenset(self.bound(subject))
         found = self._extras.get(bound)
         if found is None:
             found = self._extras[bound] = [
@@ -129,31 +129,31 @@ class Shaper:
         param = next((p for member, p, _ in self._callers if member == name), None)
         return self._expressions[(name, param is None or param in bound)]
 
-    def expression(self, name: str, principal: Any) -> tuple[Any, FieldType] | None:
+    def expression(self, name: str, subject: Any) -> tuple[Any, FieldType] | None:
         """A computed property's SQL expression and type, for filters and sorting."""
         for member, _, kind in self.computed:
             if member == name:
-                return self._expression(member, self.bound(principal)), kind
+                return self._expression(member, self.bound(subject)), kind
         return None
 
-    def sortable(self, name: str, principal: Any) -> tuple[Any, Field] | None:
+    def sortable(self, name: str, subject: Any) -> tuple[Any, Field] | None:
         """A computed property as an ORDER BY term, read back from its selected label."""
-        found = self.expression(name, principal)
+        found = self.expression(name, subject)
         if found is None:
             return None
         label = computed_label(name)
         return found[0], Field(label, label, found[1], nullable=False)
 
     async def reload(
-        self, conn: Connection, row: Mapping[str, Any], principal: Any
+        self, conn: Connection, row: Mapping[str, Any], subject: Any
     ) -> dict[str, Any]:
         """The item for a row just written: read again by key with its computed values."""
         key = {column.name: row[column.name] for column in self.table.primary_key.columns}
         fresh = await self._queries.fetch_one(
-            conn, key, extras=self.extras(principal), params=self.bound(principal)
+            conn, key, extras=self.extras(subject), params=self.bound(subject)
         )
         assert fresh is not None
-        return (await self.shape(conn, [fresh], principal))[0]
+        return (await self.shape(conn, [fresh], subject))[0]
 
     def one(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The row's own members; embedded ones are left for `shape` to fill."""
@@ -164,7 +164,7 @@ class Shaper:
         return [one(row) for row in rows]
 
     async def shape(
-        self, conn: Connection, rows: Sequence[Mapping[str, Any]], principal: Any = None
+        self, conn: Connection, rows: Sequence[Mapping[str, Any]], subject: Any = None
     ) -> list[dict[str, Any]]:
         """Every row as an item, with embedded relations loaded a batch at a time."""
         items = self.many(rows)
@@ -172,8 +172,8 @@ class Shaper:
             return items
         for index, hop, child, column in self._related:
             name, _, what, nullable, conversion = self._members[index]
-            extras = child.extras(principal) if child is not None else ()
-            params = child.bound(principal) if child is not None else None
+            extras = child.extras(subject) if child is not None else ()
+            params = child.bound(subject) if child is not None else None
             related, groups = await load_related(
                 conn,
                 self.tables,
@@ -184,7 +184,7 @@ class Shaper:
                 params=params,
             )
             if child is not None:
-                related = await child.shape(conn, related, principal)
+                related = await child.shape(conn, related, subject)
             elif conversion:
                 convert = _CONVERTERS[conversion]
                 related = [v if v is None else convert(v) for v in related]

@@ -38,8 +38,8 @@ def find_link(
     if hop is None or hop.kind != HopKind.MANY:
         return f"'{declared}' is not a table that refers to {parent.table}"
     rows = graph.resource(hop.target)
-    principal = _other_reference(rows, hop) if rows is not None else None
-    if principal is None:
+    caller_column = _other_reference(rows, hop) if rows is not None else None
+    if caller_column is None:
         return f"cannot tell which column of {hop.target} names the caller"
     roles = []
     for param in params:
@@ -48,7 +48,7 @@ def find_link(
             roles.append(with_role(param, ParamRole.KEY, column))
         else:
             roles.append(param)
-    return parent, hop, roles, principal
+    return parent, hop, roles, caller_column
 
 
 def _join_link(

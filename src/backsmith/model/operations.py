@@ -23,7 +23,7 @@ from backsmith.model.types import (
     Member,
     Operation,
     Resource,
-    Response,
+    SuccessAnswer,
 )
 
 JSON_MEDIA = ("application/json", "application/merge-patch+json")
@@ -137,7 +137,7 @@ class OperationMapper:
             key_in_body = resource.key.name
         status = self._status(kind, success, response_status)
         envelope = shape.envelope if shape else Envelope()
-        response = Response(status, response_media, item_schema, envelope, response_shape)
+        response = SuccessAnswer(status, response_media, item_schema, envelope, response_shape)
         body_shape = None
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) and body_item is not None:
             body_shape = self._item_shape(resource, body_item, f"{pointer}/requestBody")
@@ -180,7 +180,7 @@ class OperationMapper:
         default = 201 if kind == Kind.REGISTER else (204 if kind == Kind.LOGOUT else 200)
         status = response_status or (int(success[0]) if success else default)
         envelope = shape.envelope if shape is not None else Envelope()
-        response = Response(status, response_media, item_schema, envelope, response_shape)
+        response = SuccessAnswer(status, response_media, item_schema, envelope, response_shape)
         body_shape = None
         writes = kind in (Kind.REGISTER, Kind.ME) and body_item is not None
         if resource is not None and writes and flatten(self.document, body_item).get("properties"):
@@ -209,7 +209,7 @@ class OperationMapper:
         shape: ResponseShape | None,
         base: dict[str, Any],
     ) -> Operation:
-        parent, hop, params, principal = link
+        parent, hop, params, caller_column = link
         codes = sorted(int(s) for s in success if s.isdigit())
         response_shape = None
         schema = None
@@ -221,7 +221,7 @@ class OperationMapper:
             response_shape = self._item_shape(returned, schema, f"{base['pointer']}/responses")
         status = codes[0] if codes else (204 if response_shape is None else 200)
         envelope = shape.envelope if shape else Envelope()
-        response = Response(
+        response = SuccessAnswer(
             status, media if response_shape else None, schema, envelope, response_shape
         )
         return Operation(
@@ -230,7 +230,7 @@ class OperationMapper:
             params=tuple(params),
             response=response,
             link=hop,
-            link_principal=principal,
+            link_caller=caller_column,
             **base,
         )
 

@@ -160,7 +160,7 @@ def _callers_own(computed: Any, owners: dict[str, Owner]) -> bool:
         return False
     rows = computed.hop.join if computed.hop.kind == HopKind.THROUGH else computed.hop.target
     owner = owners.get(rows or "")
-    return owner is not None and not owner.hops and owner.column == computed.principal
+    return owner is not None and not owner.hops and owner.column == computed.caller_column
 
 
 def _through_owner(holder: Resource | None, hop: Hop, owners: dict[str, Owner]) -> bool:

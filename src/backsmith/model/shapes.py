@@ -259,15 +259,15 @@ class ShapeBuilder:
         hop, column = found[0][0], found[1]
         if function == "count":
             return _count(hop)
-        principal = column or _principal_column(self.graph, hop)
-        if principal is None:
+        caller_column = column or _caller_column(self.graph, hop)
+        if caller_column is None:
             self.problem(
                 f"cannot tell which column of {hop.join or hop.target} names the caller; "
                 f"write '{value}.<column>'",
                 pointer,
             )
             return None
-        return Computed("exists", hop, principal=principal)
+        return Computed("exists", hop, caller_column=caller_column)
 
     def _sum(self, resource: Resource, value: str, pointer: str) -> Computed | None:
         hop: Hop | None = None
@@ -332,7 +332,7 @@ def _count(hop: Hop) -> Computed:
     return Computed("count", hop)
 
 
-def _principal_column(graph: RelationGraph, hop: Hop) -> str | None:
+def _caller_column(graph: RelationGraph, hop: Hop) -> str | None:
     """In the rows an `exists` looks at, the foreign key that is not the way back."""
     if hop.kind == THROUGH:
         return hop.join_target[0]

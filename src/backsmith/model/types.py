@@ -54,9 +54,9 @@ __all__ = [
     "Relation",
     "Requirement",
     "Resource",
-    "Response",
     "Scheme",
     "SchemeKind",
+    "SuccessAnswer",
 ]
 
 
@@ -138,14 +138,14 @@ class Computed:
     function: str  # count, exists, sum
     hop: Hop  # many (rows of the target) or through (rows of the join table)
     terms: tuple[str, ...] = ()  # sum: columns multiplied together, on the target table
-    principal: str | None = None  # exists: the column of the related rows naming the caller
+    caller_column: str | None = None  # exists: the column of the related rows naming the caller
 
     def describe(self) -> str:
         rows = self.hop.join if self.hop.kind == HopKind.THROUGH else self.hop.target
         if self.function == "sum":
             return f"sum({' * '.join(self.terms)}) over {self.hop.target}"
         if self.function == "exists":
-            return f"exists({rows} where {self.principal} = caller)"
+            return f"exists({rows} where {self.caller_column} = caller)"
         return f"count({rows})"
 
 
@@ -291,8 +291,8 @@ class AccountFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class Response:
-    """The success response an operation answers with."""
+class SuccessAnswer:
+    """The success response an operation answers with (the ASGI one is http.response.Response)."""
 
     status: int
     media_type: str | None
@@ -384,7 +384,7 @@ class Operation:
     body_schema: dict[str, Any] | None = None  # raw, for the model's own use: see below
     body_media_types: tuple[str, ...] = ()
     body_required: bool = False
-    response: Response | None = None
+    response: SuccessAnswer | None = None
     error_statuses: frozenset[int] = frozenset()
     reason: str = ""  # why the operation is custom
     key_in_body: str | None = None  # PUT /pets with the key inside the body
@@ -396,7 +396,7 @@ class Operation:
     body_wrapper: str | None = None  # {"book": {...}} in
     replace_children: bool = False
     link: Hop | None = None  # LINK/UNLINK: the relation whose row is added or removed
-    link_principal: str | None = None  # the caller's link: the column that names the caller
+    link_caller: str | None = None  # the caller's link: the column that names the caller
     access: Access = field(default_factory=Access)
     ignore_unknown_fields: bool = False  # x-backsmith unknown-fields: ignore
     token_field: str | None = None  # accounts: x-backsmith token-field, where a token goes

@@ -173,12 +173,14 @@ class Ownership:
         self,
         conn: Connection,
         values: Mapping[str, Any],
-        principal: Principal,
+        principal: Principal | None,
         from_path: bool,
         names: Mapping[str, str],
         at: str,
     ) -> None:
         """A row owned through a reference may only refer to a row the caller owns."""
+        if principal is None:  # only an identified caller can own the row referred to
+            raise missing()
         if self.reference is None or values.get(self.reference) is None:
             return
         assert self.reference_query is not None

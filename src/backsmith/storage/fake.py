@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import random
 import re
-import re._constants as _constants  # the stdlib's own regex parser, to draw from
-import re._parser as _parser
+import re._constants as _constants  # type: ignore[import-not-found]  # the stdlib's regex parser
+import re._parser as _parser  # type: ignore[import-not-found]
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -167,7 +167,7 @@ def _combinations(
     if len(key) < 2 or not all(column in parents for column in key):
         return None
     seen: set[tuple[Any, ...]] = set(stored)
-    combos = []
+    combos: list[dict[str, Any]] = []
     possible = 1
     for column in key:
         possible *= len(parents[column])
@@ -224,7 +224,7 @@ def _bounds(prop: Mapping[str, Any], low: float, high: float) -> tuple[float, fl
 
 def _json_value(prop: Mapping[str, Any], rnd: random.Random) -> Any:
     if "array" in _types(prop):
-        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        items: Mapping[str, Any] = prop["items"] if isinstance(prop.get("items"), dict) else {}
         size = min(int(prop.get("maxItems", 3)), 3)
         size = max(size, int(prop.get("minItems", 0)))
         if "string" in _types(items) or not items:

@@ -80,9 +80,9 @@ def order_keys(
     descending = keys[-1].descending if keys else False
     for column in resource.primary_key:
         if column not in seen:
-            field = resource.field(column)
-            assert field is not None
-            keys.append(OrderKey(table.c[column], field, descending))
+            key_field = resource.field(column)
+            assert key_field is not None
+            keys.append(OrderKey(table.c[column], key_field, descending))
     return Ordering(keys)
 
 
@@ -156,7 +156,7 @@ def from_json(field: Field, value: Any) -> Any:
 def _beyond(key: OrderKey, value: Any) -> sa.ColumnElement[bool]:
     if value is None:
         return key.column.is_not(None) if not key.descending else sa.false()
-    after = key.column < value if key.descending else key.column > value
+    after: sa.ColumnElement[bool] = key.column < value if key.descending else key.column > value
     if key.descending and key.nullable:
         return sa.or_(after, key.column.is_(None))
     return after
@@ -236,7 +236,7 @@ class TableQueries:
         self._points: dict[tuple[tuple[str, int], ...], bool] = {}
 
     def where(self, shape: Sequence[tuple[str, int]]) -> list[sa.ColumnElement[bool]]:
-        clauses = []
+        clauses: list[sa.ColumnElement[bool]] = []
         for column, how in shape:
             col = self.table.c[column]
             if how == 1:

@@ -99,7 +99,7 @@ def computed_expression(
         return sa.select(total).select_from(origin).where(link).scalar_subquery()
     if caller is None:  # an anonymous caller has no link of its own
         return sa.false()
-    column = rows.c[computed.principal or ""]
+    column = rows.c[computed.caller_column or ""]
     mine = column == sa.bindparam(caller, type_=column.type)
     return sa.exists(sa.select(sa.literal(1)).select_from(origin).where(link, mine))
 
@@ -107,7 +107,7 @@ def computed_expression(
 def caller_column(tables: Mapping[str, sa.Table], computed: Computed) -> sa.Column[Any]:
     """The column an `exists` compares with the caller's key."""
     hop = computed.hop
-    return tables[hop.join or hop.target].c[computed.principal or ""]
+    return tables[hop.join or hop.target].c[computed.caller_column or ""]
 
 
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,18})")
@@ -155,7 +155,7 @@ async def load_related(
         target = tables[hop.target]
         picked: list[Any] = [target.c[only]] if only else [target, *extras]
         order = list(target.primary_key.columns)
-        batch = sa.bindparam("parents", expanding=True)
+        batch: sa.BindParameter[Any] = sa.bindparam("parents", expanding=True)
         if hop.kind == "through":
             join = tables[hop.join or ""]
             parent = join.c[hop.join_source[0]].label(PARENT)

@@ -64,7 +64,7 @@ def _notes(op: Operation) -> str:
     if op.key_in_body:
         parts.append(f"key from body '{op.key_in_body}'")
     if op.link is not None:
-        caller = f" for the caller ({op.link_principal})" if op.link_principal else ""
+        caller = f" for the caller ({op.link_caller})" if op.link_caller else ""
         parts.append(f"link {op.link.join or op.link.target}{caller}")
     if op.response and op.response.envelope.items:
         parts.append(f"envelope '{op.response.envelope.items}'")

@@ -25,8 +25,8 @@ async def _change_link(
     principal = request.principal
     links = plan.link_queries
     caller = None
-    if op.link_principal is not None:
-        caller = caller_value(links.table.c[op.link_principal], subject)
+    if op.link_caller is not None:
+        caller = caller_value(links.table.c[op.link_caller], subject)
         if caller is None:
             raise missing() if subject is None else unknown_caller()
     owners = plan.owners
@@ -61,7 +61,7 @@ async def _change_link(
             }
         else:  # the caller's own link (a wishlist entry): the caller column is declared
             row = {hop.target_columns[0]: parent[hop.source_columns[0]]}
-            row[str(op.link_principal)] = caller
+            row[str(op.link_caller)] = caller
         callers = plan.callers_queries
         known = (
             callers is None

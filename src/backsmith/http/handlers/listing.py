@@ -29,7 +29,7 @@ _MAX_OFFSET = 2**62  # past any table; keeps OFFSET inside every database's inte
 def _order(plan: RowsPlan, parsed: Parsed, subject: Any = None) -> Ordering:
     """The compiled default order, or the one `?sort=` (and `?order=`) asks for."""
     resource = plan.resource
-    sort_name, order_name = plan.roles.get("sort"), plan.roles.get("order")
+    sort_name, order_name = plan.param_roles.get("sort"), plan.param_roles.get("order")
     direction = str(parsed.query.get(order_name, "")).lower() if order_name else ""
     requested = parsed.query.get(sort_name) if sort_name else None
     if requested in (None, "", []):
@@ -72,7 +72,7 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
     subject = subject_of(request)
     equals = scope_of(plan, parsed)
     where = across(plan, parsed, subject)
-    roles = plan.roles
+    roles = plan.param_roles  # parameter roles (sort, limit, cursor...), not the caller's
     for name, column in plan.filters:
         if name in parsed.query:
             equals[column] = parsed.query[name]

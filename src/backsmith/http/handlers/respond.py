@@ -11,8 +11,7 @@ from backsmith.errors import NotFound
 from backsmith.http.request import Request
 from backsmith.http.response import Response, json_response
 from backsmith.http.shaping import default_json
-from backsmith.model.types import Envelope
-from backsmith.model.types import Response as Answer
+from backsmith.model.types import Envelope, SuccessAnswer
 
 
 def dumps(value: Any) -> bytes:
@@ -20,7 +19,7 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=default_json, option=orjson.OPT_UTC_Z)
 
 
-def wrap(answer: Answer, item: dict[str, Any]) -> Any:
+def wrap(answer: SuccessAnswer, item: dict[str, Any]) -> Any:
     """The item under the response's wrapper key (`{"book": {...}}`), if it has one."""
     wrapper = answer.envelope.wrapper
     if not wrapper:
@@ -31,7 +30,9 @@ def wrap(answer: Answer, item: dict[str, Any]) -> Any:
 
 
 def item_response(
-    answer: Answer, item: dict[str, Any] | None, headers: list[tuple[bytes, bytes]] | None = None
+    answer: SuccessAnswer,
+    item: dict[str, Any] | None,
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> Response:
     """The response for one shaped item, or 404 when there is none."""
     if item is None:
