@@ -10,8 +10,8 @@
 # Options go to the harness (./benchmarks/run.sh --rounds 5 --ops get,list). Environment:
 #   OPS=create,patch ROUNDS=2 CONNS=16,64   the same as --ops, --rounds, --conns
 #   QUICK=1            the harness step only (a quick check of a change)
-#   BASELINE_REF=REF   the release to compare with (default: the newest tag, else the commit
-#                      where this branch left main); BASELINE_REF=none leaves it out
+#   BASELINE_REF=REF   the release to compare with (default: benchmarks/baseline.ref, the last
+#                      release before the request pipeline); BASELINE_REF=none leaves it out
 #   PEERS="..."        the peers, in order (default: backsmith baseline raw_asyncpg
 #                      platformatic fastapi_sqlalchemy)
 #   BACKSMITH_PYTHON   an interpreter that has backsmith's dependencies (default: .venv,
@@ -52,7 +52,8 @@ serve_command() {
 
 # The baseline peer: the release at BASELINE_REF, exported into its own folder (never a
 # worktree of this repository) and compiled once, run on the same interpreter.
-baseline_ref=${BASELINE_REF:-$(git describe --tags --abbrev=0 2>/dev/null || git merge-base HEAD main)}
+# The default is the release named in benchmarks/baseline.ref (moved forward at each release).
+baseline_ref=${BASELINE_REF:-$(cat benchmarks/baseline.ref 2>/dev/null || git describe --tags --abbrev=0)}
 peers=${PEERS:-"backsmith baseline raw_asyncpg platformatic fastapi_sqlalchemy"}
 if [ "$baseline_ref" = none ]; then
   peers=$(echo "$peers" | tr ' ' '\n' | grep -vx baseline | tr '\n' ' ')
