@@ -27,6 +27,8 @@ Layer = Callable[[ASGIApp, Model, Settings], ASGIApp]
 
 # A response to a request that carries credentials may hold what only that caller may see.
 _CREDENTIALS = frozenset({b"authorization", b"cookie"})
+# Where the security layer leaves the headers every answer carries.
+HEADERS_KEY = "backsmith.headers"
 
 
 def security_headers(hsts_seconds: int) -> list[tuple[bytes, bytes]]:
@@ -53,8 +55,9 @@ def error_guard(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
                 response = problem_response(error, raw_path(scope))
             else:
                 response = server_error(error, raw_path(scope))
+            always = always_sent(scope, response) or headers
             try:
-                await response.send(send, head=scope["method"] == "HEAD", always=headers)
+                await response.send(send, head=scope["method"] == "HEAD", always=always)
             except Exception:
                 raise error from None  # the answer had begun: the server ends the connection
 
@@ -62,23 +65,29 @@ def error_guard(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
 
 
 def secure(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
-    """Security headers on every response; `no-store` too for a caller who sent credentials."""
+    """Security headers on every response; `no-store` too for a caller who sent credentials.
+
+    The layer chooses the headers and leaves them in the scope; the responders inside
+    (the router, the error guard) send them with the answer. No wrapper of `send` per
+    request: this layer is on every request's path.
+    """
     public = security_headers(settings.hsts)
     private = [*public, NO_STORE]
 
     async def secured(scope: Scope, receive: Receive, send: Send) -> None:
         credentialed = any(name in _CREDENTIALS for name, _ in scope["headers"])
-
-        async def send_secured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message["headers"]
-                # no-store is not said twice when the operation has said it already.
-                headers.extend(private if credentialed and NO_STORE not in headers else public)
-            await send(message)
-
-        await app(scope, receive, send_secured)
+        scope[HEADERS_KEY] = private if credentialed else public
+        await app(scope, receive, send)
 
     return secured
+
+
+def always_sent(scope: Scope, response: Response) -> list[tuple[bytes, bytes]] | None:
+    """The headers the security layer chose, `no-store` not said twice."""
+    headers: list[tuple[bytes, bytes]] | None = scope.get(HEADERS_KEY)
+    if headers and headers[-1] == NO_STORE and NO_STORE in response.headers:
+        return headers[:-1]
+    return headers
 
 
 def cors(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
@@ -146,7 +155,7 @@ def routed(router: Router) -> ASGIApp:
             response = problem_response(problem, raw_path(scope))
         except Exception as error:
             response = server_error(error, raw_path(scope))
-        await response.send(send, head=method == "HEAD")
+        await response.send(send, head=method == "HEAD", always=always_sent(scope, response))
 
     return route
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from backsmith.storage.pool import Pool
 from backsmith.storage.statements import Connection, DatabaseError, Result, Row, Statement
-from backsmith.storage.unit import within
+from backsmith.storage.unit import run_unit
 
 __all__ = ["Connection", "Database", "DatabaseError", "Result", "Row", "Statement"]
 
@@ -49,7 +49,7 @@ class Database:
         The driver's refusals come out as they are (`DatabaseError`); requests run their
         work through `storage.unit.run_unit`, which answers them as typed faults.
         """
-        return await within(self, work, transaction, ())
+        return await run_unit(self, work, transaction=transaction, typed_faults=False)
 
     def connection(self, raw: Any, transaction: bool) -> Connection:
         """The connection that runs statements on a pooled driver connection."""

@@ -23,7 +23,7 @@ Work = Callable[[Connection], Awaitable[T]]
 # Runs inside the transaction, after the work and right before COMMIT; raising rolls back.
 Hook = Callable[[Connection], Awaitable[None]]
 
-__all__ = ["Hook", "StorageFault", "UnitOfWork", "Work", "run_unit", "within"]
+__all__ = ["Hook", "StorageFault", "UnitOfWork", "Work", "run_unit"]
 
 
 async def run_unit(
@@ -32,47 +32,48 @@ async def run_unit(
     *,
     transaction: bool = False,
     hooks: Sequence[Hook] = (),
+    typed_faults: bool = True,
 ) -> T:
     """`await work(conn)` as one unit; a database refusal is raised as a `StorageFault`.
 
     `transaction`: the work runs several statements that must stand or fall together.
     `hooks`: run in order on the same connection before COMMIT; with any, the work runs
-    in a transaction whatever `transaction` says.
+    in a transaction whatever `transaction` says. `typed_faults=False` lets the driver's
+    refusals pass as they are (`DatabaseError`), for callers that read them themselves.
+    One function, not a wrapper around another: it is on every request's path.
     """
     try:
-        return await within(database, work, transaction, hooks)
+        pool = database.pool
+        raw = await pool.acquire()
+        try:
+            conn = database.connection(raw, transaction or bool(hooks))
+            if not transaction and not hooks:
+                return await work(conn)
+            await conn.run_sql(database.begin, [], False)
+            try:
+                result = await work(conn)
+                for hook in hooks:
+                    await hook(conn)
+            except BaseException:
+                if database.usable(raw):
+                    await conn.run_sql("ROLLBACK", [], False)
+                raise
+            await conn.run_sql("COMMIT", [], False)
+            return result
+        finally:
+            pool.release(raw)
     except DatabaseError as error:
+        if not typed_faults:
+            raise
         raise fault_for(error) from error
     except OverflowError as error:  # a value the driver cannot bind, e.g. past 64 bits
+        if not typed_faults:
+            raise
         raise ValueOutOfRange("a value is out of range for its column") from error
     except (OSError, TimeoutError) as error:  # the driver could not reach the server
-        raise Unavailable(str(error)) from error
-
-
-async def within(database: Database, work: Work[T], transaction: bool, hooks: Sequence[Hook]) -> T:
-    """`await work(conn)` on a pooled connection, in a transaction if asked or hooked.
-
-    The driver's own refusals pass through as they are (`DatabaseError`).
-    """
-    pool = database.pool
-    raw = await pool.acquire()
-    try:
-        conn = database.connection(raw, transaction or bool(hooks))
-        if not transaction and not hooks:
-            return await work(conn)
-        await conn.run_sql(database.begin, [], False)
-        try:
-            result = await work(conn)
-            for hook in hooks:
-                await hook(conn)
-        except BaseException:
-            if database.usable(raw):
-                await conn.run_sql("ROLLBACK", [], False)
+        if not typed_faults:
             raise
-        await conn.run_sql("COMMIT", [], False)
-        return result
-    finally:
-        pool.release(raw)
+        raise Unavailable(str(error)) from error
 
 
 class UnitOfWork:

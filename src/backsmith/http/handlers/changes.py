@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 from backsmith.errors import Conflict, NotFound, Problem, ValidationFailed
+from backsmith.http.faults import run_answering
 from backsmith.http.handlers.common import (
     across,
     bound,
@@ -17,7 +18,6 @@ from backsmith.http.handlers.common import (
     subject_of,
 )
 from backsmith.http.handlers.respond import dumps, item_response, location, wrap
-from backsmith.http.handlers.work import run_work
 from backsmith.http.kind_plans import RowsPlan
 from backsmith.http.parsing import Parsed
 from backsmith.http.request import Request
@@ -115,7 +115,7 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     attempt = 0
     while True:
         try:
-            row, item = await run_work(database, work, transaction=several)
+            row, item = await run_answering(database, work, transaction=several)
             break
         except Conflict as conflict:
             # Two creates derived the same slug at once: derive again past the winner's.
@@ -209,7 +209,7 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
         return await respond_row(plan, conn, row, subject, refetch=bool(children))
 
     try:
-        item = await run_work(database, work, transaction=several)
+        item = await run_answering(database, work, transaction=several)
     except Problem as problem:
         raise _pointed(plan, problem) from None
     return item_response(plan.response, item)
@@ -257,7 +257,7 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
             item = shaper.one(row)
         return row, item
 
-    row, item = await run_work(database, work, transaction=several, deleting=True)
+    row, item = await run_answering(database, work, transaction=several, deleting=True)
     if row is None:
         raise NotFound("No such item.")
     if not shaped:

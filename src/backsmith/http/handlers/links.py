@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from backsmith.errors import NotFound
+from backsmith.http.faults import run_answering
 from backsmith.http.handlers.common import scope_of, subject_of
 from backsmith.http.handlers.respond import dumps, wrap
-from backsmith.http.handlers.work import run_work
 from backsmith.http.kind_plans import LinkPlan
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
@@ -81,7 +81,7 @@ async def _change_link(
         answered = target if plan.answers_target and target is not None else parent
         return await plan.shaper.reload(conn, answered, subject)
 
-    item = await run_work(database, work, transaction=True)
+    item = await run_answering(database, work, transaction=True)
     answer = plan.response
     if item is None:
         return empty(answer.status if answer.status != 200 else 204)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backsmith.http.faults import run_answering
 from backsmith.http.handlers.common import (
     across,
     bound,
@@ -13,7 +14,6 @@ from backsmith.http.handlers.common import (
     subject_of,
 )
 from backsmith.http.handlers.respond import dumps, envelope, next_url, place
-from backsmith.http.handlers.work import run_work
 from backsmith.http.kind_plans import RowsPlan
 from backsmith.http.parsing import Parsed
 from backsmith.http.request import Request
@@ -126,7 +126,7 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
         items = await shaper.shape(conn, rows[:limit], subject)
         return rows, items, total
 
-    rows, items, total = await run_work(database, work)
+    rows, items, total = await run_answering(database, work)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (

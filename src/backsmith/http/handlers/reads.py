@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from backsmith.http.faults import run_answering
 from backsmith.http.handlers.common import across, bound, scope_of, subject_of
 from backsmith.http.handlers.respond import item_response
-from backsmith.http.handlers.work import run_work
 from backsmith.http.kind_plans import RowsPlan
 from backsmith.http.request import Request
 from backsmith.http.response import Response
@@ -31,4 +31,4 @@ async def handle_read(plan: RowsPlan, database: Database, request: Request) -> R
         )
         return None if row is None else (await shaper.shape(conn, [row], subject))[0]
 
-    return item_response(plan.response, await run_work(database, work))
+    return item_response(plan.response, await run_answering(database, work))
