@@ -93,3 +93,20 @@ def test_a_bad_setting_through_the_installed_entry_point(tmp_path: Path) -> None
     done = _backsmith("serve", str(BOOKSHOP), "--port", "99999", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == ("backsmith: --port 99999: port must be a whole number from 1 to 65535\n")
+
+
+def test_a_reader_that_leaves_early_is_no_fault(tmp_path: Path) -> None:
+    """`backsmith config | head -1`: the rest of the table has nowhere to go; no traceback."""
+    env = {**os.environ, "BACKSMITH_CACHE_DIR": ""}
+    piped = subprocess.run(
+        f"'{sys.executable}' -m backsmith config '{BOOKSHOP}' | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    assert piped.stdout.startswith("SETTING")
+    assert "Traceback" not in piped.stderr
+    assert "BrokenPipeError" not in piped.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.run(args)
+        sys.stdout.flush()  # a reader gone early is met here, where it is answered, not at exit
         return code
     except ContractError as error:
         for issue in error.issues:
@@ -70,3 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REFUSED
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader left early (`backsmith config | head`): not a fault
+        # Point stdout at nothing, so the interpreter's own flush at exit raises nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_DONE
