@@ -52,7 +52,7 @@ def _nul_errors(value: Any) -> list[dict[str, Any]]:
 class ParamDecoder:
     """One parameter's decoder and validator, built at start-up."""
 
-    __slots__ = ("default", "is_array", "item_types", "param", "types", "validator")
+    __slots__ = ("default", "is_array", "item_types", "param", "types", "validator", "where")
 
     def __init__(self, param: Param) -> None:
         self.param = param
@@ -62,6 +62,8 @@ class ParamDecoder:
         self.default = param.default
         validation = param.validation
         self.validator = SchemaValidator(dict(validation)) if validation is not None else None
+        # What each error says of the parameter it is about.
+        self.where = {"parameter": param.name, "in": str(param.location)}
 
     def decode(self, raw: list[str]) -> Any:
         """The typed value of the raw occurrences of this parameter."""
@@ -74,7 +76,6 @@ class ParamDecoder:
         return _scalar(raw[-1], self.types)
 
     def errors(self, value: Any) -> list[dict[str, Any]]:
-        found = [] if self.validator is None else self.validator.errors(value)
-        found.extend(_nul_errors(value))
-        where = {"parameter": self.param.name, "in": self.param.location}
-        return [{**error, **where} for error in found] if found else found
+        found = [] if self.validator is None else self.validator.errors(value, **self.where)
+        found.extend({**error, **self.where} for error in _nul_errors(value))
+        return found

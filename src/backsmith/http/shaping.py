@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
 import sqlalchemy as sa
 
 from backsmith.model.types import Computed, Field, FieldType, Hop, ItemShape, Model
@@ -266,6 +267,11 @@ def _computed_conversion(kind: FieldType) -> int:
         FieldType.NUMBER: _FLOAT,
         FieldType.DECIMAL: _TEXT,
     }.get(kind, _PLAIN)
+
+
+def dumps(value: Any) -> bytes:
+    """An answer's JSON: UTC timestamps end in "Z", as RFC 3339 contracts usually show them."""
+    return orjson.dumps(value, default=default_json, option=orjson.OPT_UTC_Z)
 
 
 def default_json(value: Any) -> Any:

@@ -9,15 +9,13 @@ reads, so this package never imports the plan class.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, TypeVar
-
-import orjson
+from typing import Any, Protocol
 
 from backsmith.errors import Conflict
 from backsmith.http.faults import run_answering
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
-from backsmith.http.shaping import Shaper, default_json
+from backsmith.http.shaping import Shaper, dumps
 from backsmith.http.writes import column_values
 from backsmith.model.types import Field, Kind, Operation
 from backsmith.security.access import missing, unknown_caller
@@ -25,8 +23,6 @@ from backsmith.security.accounts import AccountPlan, client_address, reused, sta
 from backsmith.storage import sessions
 from backsmith.storage.database import Database
 from backsmith.storage.values import Stamps
-
-T = TypeVar("T")
 
 
 class ParsedBody(Protocol):
@@ -56,20 +52,10 @@ class AccountOperation(Protocol):
 AccountHandler = Callable[[AccountOperation, Database, Request], Awaitable[Response]]
 
 
-def _encoded(value: Any) -> bytes:
-    # UTC timestamps end in "Z", as every other answer writes them.
-    return orjson.dumps(value, default=default_json, option=orjson.OPT_UTC_Z)
-
-
-async def _run(database: Database, work: Callable[[Any], Awaitable[T]], *, transaction: bool) -> T:
-    """Run `work(conn)`; storage faults become problems, as every handler's do."""
-    return await run_answering(database, work, transaction=transaction)
-
-
 def _answer(plan: AccountOperation, account: AccountPlan, item: dict[str, Any]) -> Response:
     response = plan.operation.response
     assert response is not None
-    return json_response(response.status, _encoded(account.wrap(item)))
+    return json_response(response.status, dumps(account.wrap(item)))
 
 
 async def _shaped(plan: AccountOperation, conn: Any, row: Any) -> dict[str, Any]:
@@ -98,7 +84,7 @@ async def handle_register(plan: AccountOperation, database: Database, request: R
         return {**await _shaped(plan, conn, row), **await account.tokens(conn, row, None)}
 
     try:
-        item = await _run(database, work, transaction=True)
+        item = await run_answering(database, work, transaction=True)
     except Conflict as conflict:
         conflict.detail = "An account with that name already exists."
         raise conflict from None
@@ -117,7 +103,7 @@ async def handle_login(plan: AccountOperation, database: Database, request: Requ
         row = await account.store.check(conn, column, value, password)
         return {**await _shaped(plan, conn, row), **await account.tokens(conn, row, None)}
 
-    return _answer(plan, account, await _run(database, work, transaction=True))
+    return _answer(plan, account, await run_answering(database, work, transaction=True))
 
 
 async def handle_refresh(plan: AccountOperation, database: Database, request: Request) -> Response:
@@ -133,7 +119,7 @@ async def handle_refresh(plan: AccountOperation, database: Database, request: Re
             return None, was_reused  # committed: a reuse revokes the family for good
         return {**await _shaped(plan, conn, row), **await account.tokens(conn, row, family)}, False
 
-    item, was_reused = await _run(database, work, transaction=True)
+    item, was_reused = await run_answering(database, work, transaction=True)
     if item is None:
         raise reused() if was_reused else stale()
     return _answer(plan, account, item)
@@ -152,7 +138,7 @@ async def handle_logout(plan: AccountOperation, database: Database, request: Req
     async def work(conn: Any) -> None:
         await account.logout(conn, presented, principal)
 
-    await _run(database, work, transaction=True)
+    await run_answering(database, work, transaction=True)
     status = plan.operation.response.status
     return empty(status if status in (200, 202, 204) else 204)
 
@@ -195,7 +181,7 @@ async def handle_me(plan: AccountOperation, database: Database, request: Request
         return item
 
     try:
-        item = await _run(database, work, transaction=changing)
+        item = await run_answering(database, work, transaction=changing)
     except Conflict as conflict:
         conflict.detail = "An account with that name already exists."
         raise conflict from None

@@ -17,11 +17,12 @@ from backsmith.http.handlers.common import (
     scope_of,
     subject_of,
 )
-from backsmith.http.handlers.respond import dumps, item_response, location, wrap
+from backsmith.http.handlers.respond import item_response, location, wrap
 from backsmith.http.kind_plans import RowsPlan
 from backsmith.http.parsing import Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
+from backsmith.http.shaping import dumps
 from backsmith.http.writes import column_values, derive
 from backsmith.model.types import FieldType, Kind
 from backsmith.storage.database import Database

@@ -7,10 +7,11 @@ from typing import Any
 from backsmith.errors import NotFound
 from backsmith.http.faults import run_answering
 from backsmith.http.handlers.common import scope_of, subject_of
-from backsmith.http.handlers.respond import dumps, wrap
+from backsmith.http.handlers.respond import wrap
 from backsmith.http.kind_plans import LinkPlan
 from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
+from backsmith.http.shaping import dumps
 from backsmith.security.access import missing, unknown_caller
 from backsmith.storage.database import Database
 from backsmith.storage.related import caller_value

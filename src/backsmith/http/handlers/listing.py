@@ -13,11 +13,12 @@ from backsmith.http.handlers.common import (
     scope_of,
     subject_of,
 )
-from backsmith.http.handlers.respond import dumps, envelope, next_url, place
+from backsmith.http.handlers.respond import envelope, next_url, place
 from backsmith.http.kind_plans import RowsPlan
 from backsmith.http.parsing import Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, json_response
+from backsmith.http.shaping import dumps
 from backsmith.model.types import Field, FieldType
 from backsmith.storage.database import Database
 from backsmith.storage.queries import Ordering, decode_cursor, encode_cursor, order_keys

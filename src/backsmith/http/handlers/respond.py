@@ -5,18 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-import orjson
-
 from backsmith.errors import NotFound
 from backsmith.http.request import Request
 from backsmith.http.response import Response, json_response
-from backsmith.http.shaping import default_json
+from backsmith.http.shaping import dumps
 from backsmith.model.types import Envelope, SuccessAnswer
-
-
-def dumps(value: Any) -> bytes:
-    # UTC timestamps end in "Z", as RFC 3339 contracts usually show them.
-    return orjson.dumps(value, default=default_json, option=orjson.OPT_UTC_Z)
 
 
 def wrap(answer: SuccessAnswer, item: dict[str, Any]) -> Any:
