@@ -45,6 +45,14 @@ def load_model(path: Contract, dbml: Contract | None = None) -> Model:
     return build_model(contract)
 
 
+def _loaded(
+    contract: Contract, dbml: Contract | None, flags: Mapping[str, Any]
+) -> tuple[Model, Settings]:
+    """The contract's model, and the settings from its root options and the flags given."""
+    loaded = load_model(contract, dbml)
+    return loaded, load_settings(loaded.options, **flags)
+
+
 # ------------------------------------------------------------------------ check, model
 
 
@@ -112,8 +120,7 @@ def serve(
     from backsmith.http.app import create_app
     from backsmith.logs import log_to_stderr
 
-    loaded = load_model(contract, dbml)  # fail fast, with exit code 2
-    settings = load_settings(loaded.options, **flags)
+    loaded, settings = _loaded(contract, dbml, flags)  # fail fast, with exit code 2
     if database_scheme(settings.database_url) in ("mysql", "mariadb"):
         raise SettingError(
             "database_url: serve takes sqlite:// or postgresql://; "
@@ -195,8 +202,7 @@ def _project(
     if not contract:
         message = f"name the contract (or set {declared('contract').env})"
         raise ContractError([Issue(message, file="<command line>")])
-    loaded = load_model(contract, dbml)
-    settings = load_settings(loaded.options, **flags)
+    loaded, settings = _loaded(contract, dbml, flags)
     return loaded, settings, project.migrations_folder(loaded, settings)
 
 
@@ -248,8 +254,7 @@ def seed(
     """Load fixtures and/or `fake` generated rows per resource; returns what was done."""
     from backsmith.storage.seed import seed_database
 
-    loaded = load_model(contract, dbml)
-    settings = load_settings(loaded.options, **flags)
+    loaded, settings = _loaded(contract, dbml, flags)
     return asyncio.run(seed_database(loaded, settings.database_url, fixtures=fixtures, fake=fake))
 
 
@@ -268,8 +273,7 @@ def keys(
     from backsmith.storage import api_keys
     from backsmith.storage.migrations.runner import on_connection
 
-    loaded = load_model(contract, dbml)
-    settings = load_settings(loaded.options, **flags)
+    _, settings = _loaded(contract, dbml, flags)  # a contract that loads, its settings
 
     def work(conn: Any) -> str | list[StoredKey] | bool:
         result: str | list[StoredKey] | bool
