@@ -14,6 +14,7 @@ a human reads and the numbers the tests assert come from one implementation.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -28,7 +29,7 @@ from backsmith.errors import ContractError, Issue
 from backsmith.model.types import Kind, Model
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("BACKSMITH_SHARED", ROOT.parent / "shared")) / "corpus"
 CONTRACT_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 
 LOADED = "loaded"
@@ -50,6 +51,7 @@ REASONS: tuple[tuple[str, str], ...] = (
     ("DBML syntax error", r"^DBML syntax error"),
     ("DBML construct not supported", r"^DBML .* is not supported"),
     ("duplicate operationId", r"^operationId '.*' is also used by"),
+    ("required property not declared", r" required but not declared under properties"),
     ("unreadable file", r"^(contract|DBML) file not found|^cannot read "),
     ("x-backsmith extension", r"x-backsmith|^unknown kind "),
 )

@@ -38,6 +38,14 @@ def screen_body(raw: bytes, max_depth: int) -> list[dict[str, Any]]:
     return nul_errors(body) if _NUL_ESCAPE in raw else []
 
 
+def screen_value(body: Any, max_depth: int) -> list[dict[str, Any]]:
+    """The same screening for a body already decoded (a form's fields, JSON inside them)."""
+    cap = min(max_depth, DEEPEST_VALIDATED)
+    if nested_deeper_than(body, cap):
+        return [_too_deep(cap)]
+    return nul_errors(body)
+
+
 def nested_deeper_than(value: Any, cap: int) -> bool:
     """Whether arrays and objects in `value` nest more than `cap` levels (the value is one)."""
     level = [value] if isinstance(value, _CONTAINERS) else []

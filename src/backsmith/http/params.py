@@ -16,7 +16,7 @@ _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)", re.ASCII)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)
 
 
-def _scalar(raw: str, types: Collection[str]) -> Any:
+def scalar(raw: str, types: Collection[str]) -> Any:
     """Best-effort typing of one text value; the validator reports what does not fit."""
     if "integer" in types and _INTEGER.fullmatch(raw):
         return int(raw)
@@ -72,8 +72,8 @@ class ParamDecoder:
                 parts = raw
             else:
                 parts = [p for value in raw for p in value.split(",")] if raw != [""] else []
-            return [_scalar(p, self.item_types) for p in parts]
-        return _scalar(raw[-1], self.types)
+            return [scalar(p, self.item_types) for p in parts]
+        return scalar(raw[-1], self.types)
 
     def errors(self, value: Any) -> list[dict[str, Any]]:
         found = [] if self.validator is None else self.validator.errors(value, **self.where)

@@ -13,7 +13,8 @@ import orjson
 
 from backsmith.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 from backsmith.http.body_fields import BodyFields
-from backsmith.http.body_screen import screen_body
+from backsmith.http.body_screen import screen_body, screen_value
+from backsmith.http.forms import FORM_MEDIA, FormReader
 from backsmith.http.params import ParamDecoder
 from backsmith.http.request import Request
 from backsmith.http.validation import SchemaValidator
@@ -64,6 +65,11 @@ class Parser:
         wrapper = operation.body_wrapper
         self.body_pointer = f"#/{wrapper}" if wrapper else "#"
         self.body_fields = _body_fields(operation)
+        self.forms = FormReader(body_schema)
+        # An optional body left out: a write then means an empty object (defaults, no change).
+        writes = operation.kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE)
+        empty: dict[str, Any] = {wrapper: {}} if wrapper else {}
+        self.empty_body: Any = empty if writes else None
 
     async def parse(self, request: Request) -> Parsed:
         """Decode and validate parameters and body; every error is reported at once."""
@@ -115,17 +121,26 @@ class Parser:
         if not raw:
             if self.operation.body_required:
                 return None, [{"detail": "a request body is required", "pointer": "#"}]
-            return None, []
-        media = (request.header(b"content-type") or "").split(";")[0].strip().lower()
+            return self.empty_body, []
+        content_type = request.header(b"content-type") or ""
+        media = content_type.split(";")[0].strip().lower()
         if media not in self.body_media:
             accepted = ", ".join(sorted(self.body_media)) or "none"
             raise UnsupportedMediaType(f"Send the body as one of: {accepted}.")
-        if screened := screen_body(raw, self.max_body_depth):  # deep, or holding NUL
-            return None, screened
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+        errors: list[dict[str, Any]] = []
+        if media in FORM_MEDIA:
+            body, errors = self.forms.read(raw, content_type)
+            if errors:
+                return None, errors
+            if screened := screen_value(body, self.max_body_depth):
+                return None, screened
+        else:
+            if screened := screen_body(raw, self.max_body_depth):  # deep, or holding NUL
+                return None, screened
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise BadRequest(f"The body is not valid JSON: {exc}.") from None
         errors = self.body_validator.errors(body) if self.body_validator is not None else []
         if self.body_fields is not None:
             wrapper = self.operation.body_wrapper

@@ -9,6 +9,7 @@ from backsmith.contract.dbml import DbmlModel, parse_dbml
 from backsmith.contract.load import Contract
 from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
+from backsmith.model.bodies import unsatisfiable_bodies
 from backsmith.model.consistency import compare_dbml
 from backsmith.model.envelopes import json_content
 from backsmith.model.facts import published, with_request_facts
@@ -87,6 +88,9 @@ def build_model(contract: Contract) -> Model:
         warnings = [w for w in warnings if not account_column(w.message, accounts)]
     schemes = read_schemes(document, accounts is not None)
     gaps = security_issues(contract, schemes, operations)
+    unsatisfiable = unsatisfiable_bodies(contract, operations)
+    if unsatisfiable:
+        raise ContractError(unsatisfiable)
     operations = with_request_facts(document, contract.version, operations)
     info = document.get("info") or {}
     return Model(

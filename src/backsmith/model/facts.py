@@ -13,7 +13,13 @@ from typing import Any
 import orjson
 
 from backsmith.model.kinds import ACCOUNT_KINDS
-from backsmith.model.schemas import JsonSchemaConverter, deref, flatten, schema_types
+from backsmith.model.schemas import (
+    JsonSchemaConverter,
+    branch_properties,
+    deref,
+    flatten,
+    schema_types,
+)
 from backsmith.model.types import AccountFacts, BodyFacts, Operation, Param
 
 _STRING = frozenset({"string"})
@@ -63,7 +69,7 @@ def _body_fields(document: dict[str, Any], op: Operation) -> BodyFacts:
     if op.body_wrapper and isinstance(item, dict):
         item = (flatten(document, item).get("properties") or {}).get(op.body_wrapper)
     flat = flatten(document, item) if item is not None else {}
-    properties = flat.get("properties") or {}
+    properties = branch_properties(document, item) if item is not None else {}
     allowed = flat.get("additionalProperties")
     return BodyFacts(
         properties=frozenset(properties),

@@ -27,6 +27,8 @@ from backsmith.model.types import (
 )
 
 JSON_MEDIA = ("application/json", "application/merge-patch+json")
+# Form bodies whose fields are read like a JSON object's properties (files are not taken).
+FORM_MEDIA = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 class OperationMapper:
@@ -125,6 +127,10 @@ class OperationMapper:
             if body_media == () and op.get("requestBody"):
                 return custom("request body is not JSON", resource.name)
             return custom("a write without a JSON request body", resource.name)
+        if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE):
+            plain = _not_an_object(self.document, body_item)
+            if plain is not None:
+                return custom(f"request body is {plain}, not an object with fields", resource.name)
         item_schema = shape.item_schema if shape else None
         if item_schema is not None and not flatten(self.document, item_schema).get("properties"):
             item_schema = None
@@ -235,12 +241,19 @@ class OperationMapper:
         )
 
     def _body(self, op: dict[str, Any]) -> tuple[tuple[str, ...], Any, bool]:
+        """The media types a body may come in (JSON, and form fields read like JSON), its
+        schema (the JSON one, else the form's) and whether it is required."""
         body = deref(self.document, op.get("requestBody"))
         if not isinstance(body, dict):
             return (), None, False
         content = body.get("content") or {}
         media = tuple(m for m in content if m.split(";")[0].strip().endswith("json"))
         _, schema = json_content(content)
+        forms = [m for m in content if _form_fields(self.document, content, m) is not None]
+        if forms:
+            media += tuple(forms)
+            if schema is None:
+                schema = _form_fields(self.document, content, forms[0])
         return media, schema, bool(body.get("required"))
 
     def _success(
@@ -341,3 +354,31 @@ def flat_shape(resource: Resource) -> ItemShape:
         if not f.hidden and not f.write_only
     )
     return ItemShape(resource.name, members)
+
+
+def _form_fields(document: dict[str, Any], content: dict[str, Any], media: str) -> Any:
+    """The schema of a form body of fields (no files), read like a JSON object; else None."""
+    if media.split(";")[0].strip().lower() not in FORM_MEDIA:
+        return None
+    declared = content[media] if isinstance(content[media], dict) else {}
+    schema = declared.get("schema")
+    flat = flatten(document, schema)
+    properties = flat.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return None
+    for prop in properties.values():  # a file needs a handler of its own
+        found = flatten(document, prop)
+        item = flatten(document, found.get("items")) if "array" in schema_types(found) else found
+        if item.get("format") in ("binary", "base64") or "contentMediaType" in item:
+            return None
+    return schema
+
+
+def _not_an_object(document: dict[str, Any], schema: Any) -> str | None:
+    """`a string` for a body schema that can only be a scalar or an array: no row's fields."""
+    flat = flatten(document, schema)
+    types = schema_types(flat)
+    if not types or "object" in types or flat.get("properties"):
+        return None
+    named = sorted(types - {"null"}) or sorted(types)
+    return " or ".join(f"an {t}" if t[0] in "aeiou" else f"a {t}" for t in named)

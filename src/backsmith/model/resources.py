@@ -8,7 +8,13 @@ from typing import Any
 
 from backsmith.contract.dbml import DbmlModel, DbmlTable
 from backsmith.model.naming import plural, snake
-from backsmith.model.schemas import component_name, flatten, is_nullable, schema_types
+from backsmith.model.schemas import (
+    branch_properties,
+    component_name,
+    flatten,
+    is_nullable,
+    schema_types,
+)
 from backsmith.model.types import Field, FieldType, Generated, Index, Relation, Resource
 
 CREATED_NAMES = frozenset({"created_at", "created", "inserted_at", "creation_date", "created_on"})
@@ -151,8 +157,9 @@ def resource_from_schema(
     Properties that hold rows of other tables (`author` beside `authorId`, `lines: [Line]`)
     are relations, served by embedding, not columns.
     """
-    schema = flatten(document, {"$ref": f"#/components/schemas/{schema_name}"})
-    all_properties: dict[str, Any] = schema.get("properties", {})
+    reference = {"$ref": f"#/components/schemas/{schema_name}"}
+    schema = flatten(document, reference)
+    all_properties: dict[str, Any] = branch_properties(document, reference)
     names = {snake(n) for n in all_properties}
     properties = {
         name: prop

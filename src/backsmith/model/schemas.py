@@ -62,6 +62,21 @@ def flatten(document: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, 
     return merged
 
 
+def branch_properties(document: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
+    """Every property an object may have: its own, its allOf parts' and its oneOf and anyOf
+    branches' (a body may carry any branch's), the first declaration of a name winning."""
+    flat = flatten(document, schema)
+    found: dict[str, Any] = dict(flat.get("properties") or {})
+    own = deref(document, schema)
+    if depth > _MAX_DEPTH or not isinstance(own, dict):
+        return found
+    for key in ("allOf", "oneOf", "anyOf"):
+        for part in own.get(key) or ():
+            for name, prop in branch_properties(document, part, depth + 1).items():
+                found.setdefault(name, prop)
+    return found
+
+
 def schema_types(schema: dict[str, Any]) -> set[str]:
     """The JSON types a schema allows (from `type`, either form)."""
     declared = schema.get("type")

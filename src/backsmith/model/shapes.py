@@ -17,6 +17,7 @@ from backsmith.model.naming import singular, snake
 from backsmith.model.relations import MANY, ONE, THROUGH, RelationGraph
 from backsmith.model.schemas import (
     COMPONENT_PREFIX,
+    branch_properties,
     component_name,
     flatten,
     is_nullable,
@@ -83,8 +84,8 @@ class ShapeBuilder:
         """The shape of `schema` served from rows of `resource`."""
         pointer = _pointer_of(schema, pointer)
         flat = flatten(self.document, schema)
-        properties = flat.get("properties") or {}
-        declared = _extension(flatten(self.document, schema)) or {}
+        properties = branch_properties(self.document, schema)  # oneOf branches' too
+        declared = _extension(flat) or {}
         found = declared.get("computed")
         computed: dict[str, Any] = found if isinstance(found, dict) else {}
         members: list[Member] = []
