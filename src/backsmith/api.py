@@ -13,7 +13,7 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,20 +58,49 @@ def _loaded(
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
-    """What `check` found: the model, and the operations that need a handler."""
+    """What `check` found: the model, the operations that need a handler, and everything
+    `serve` would warn about or refuse, with these settings."""
 
     model: Model
     crud: list[Operation]
     needs_handler: list[Operation]
+    findings: list[Issue] = field(default_factory=list)
+    production: bool = False
+
+    @property
+    def lines(self) -> list[str]:
+        """The findings as `serve` logs them."""
+        from backsmith.security.exposure import finding_lines
+
+        return finding_lines(self.findings, self.production)
+
+    @property
+    def refused(self) -> list[Issue]:
+        """What would stop a start with these settings (only in production)."""
+        from backsmith.model.findings import PRODUCTION
+
+        return [f for f in self.findings if self.production and f.severity == PRODUCTION]
 
 
-def check(contract: Contract, dbml: Contract | None = None) -> CheckReport:
-    """Read, validate and map a contract, sorting its operations into CRUD and the rest."""
+def check(
+    contract: Contract,
+    dbml: Contract | None = None,
+    environ: Mapping[str, str] | None = None,
+    **flags: Any,
+) -> CheckReport:
+    """Read, validate and map a contract, sort its operations into CRUD and the rest, and
+    find what a start with these settings (the environment's, and `flags`) would say."""
+    from backsmith.http.kind_plans import compile_plans
+    from backsmith.security.exposure import startup_findings
+    from backsmith.storage.tables import build_metadata
+
     model = load_model(contract, dbml)
-    resolve_settings(model.options, environ={})  # the contract's own settings must be usable
+    settings = load_settings(model.options, environ, **flags)
+    tables = {table.name: table for table in build_metadata(model).tables.values()}
+    findings = startup_findings(model, compile_plans(model, settings, tables), settings)
     custom = [op for op in model.operations if op.kind == Kind.CUSTOM]
     crud = [op for op in model.operations if op.kind != Kind.CUSTOM]
-    return CheckReport(model, crud, custom)
+    return CheckReport(model, crud, custom, findings, settings.production)
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,13 +126,15 @@ class Issue:
     line: int | None = None
     pointer: str = ""
     severity: str = "error"
+    fix: str = ""  # what to change, when the message alone does not say it
 
     def render(self) -> str:
         where = self.file or "<contract>"
         if self.line is not None:
             where = f"{where}:{self.line}"
         pointer = f" at #{self.pointer}" if self.pointer else ""
-        return f"{where}: {self.severity}{pointer}: {self.message}"
+        fix = f"; fix: {self.fix}" if self.fix else ""
+        return f"{where}: {self.severity}{pointer}: {self.message}{fix}"
 
 
 class ContractError(BacksmithError):

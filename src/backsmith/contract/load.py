@@ -51,10 +51,10 @@ class Contract:
                 return self.path, None
             probe = probe.rsplit("/", 1)[0]
 
-    def issue(self, message: str, pointer: str, severity: str = "error") -> Issue:
+    def issue(self, message: str, pointer: str, severity: str = "error", fix: str = "") -> Issue:
         """An Issue at `pointer`, with its file and line filled in."""
         file, line = self.locate(pointer)
-        return Issue(message, file, line, pointer, severity)
+        return Issue(message, file, line, pointer, severity, fix)
 
 
 def read_text(path: Path, what: str = "contract") -> str:

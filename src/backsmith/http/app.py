@@ -17,7 +17,7 @@ from backsmith.http.routing import Router
 from backsmith.http.stack import build_stack, security_headers
 from backsmith.http.types import Receive, Scope, Send
 from backsmith.model.types import Model
-from backsmith.security.exposure import check_exposure
+from backsmith.security.exposure import report_findings
 from backsmith.settings import Settings
 from backsmith.storage.database import Database
 from backsmith.storage.engine import dialect_for, make_engine
@@ -51,7 +51,7 @@ class BacksmithApp:
             return self.database
 
         self.plans = compile_plans(model, settings, tables, database)
-        check_exposure(model, self.plans, settings, log.warning)
+        report_findings(model, self.plans, settings, log.warning)
         contract_paths = set()
         timed = settings.server_timing
         for op in model.operations:

@@ -75,10 +75,14 @@ class Parser:
         """Decode and validate parameters and body; every error is reported at once."""
         parsed = Parsed()
         errors: list[dict[str, Any]] = []
+        refused: list[dict[str, Any]] = []  # parameters declared but not served
         query = request.query if self.reads_query else {}
         for decoder in self.decoders:
             param = decoder.param
             raw = _raw(request, param, query)
+            if raw is not None and param.role == "refused":
+                refused.append(_refused(param))
+                continue
             if raw is None:
                 if param.required:
                     errors.append(_missing(param))
@@ -94,6 +98,8 @@ class Parser:
         if self.reads_body:
             parsed.body, body_errors = await self._body(request)
             errors.extend(body_errors)
+        if refused:  # a request the service cannot answer as asked: 400, not a 422
+            raise ValidationFailed(refused + errors, 400)
         if errors:
             raise ValidationFailed(errors, self.validation_status)
         return parsed
@@ -190,6 +196,16 @@ def _param_fields(
 def _missing(param: Param) -> dict[str, Any]:
     return {
         "detail": f"required {param.location} parameter '{param.name}' is missing",
+        "pointer": "#",
+        "parameter": param.name,
+        "in": param.location,
+    }
+
+
+def _refused(param: Param) -> dict[str, Any]:
+    return {
+        "detail": f"the {param.location} parameter '{param.name}' cannot be served: "
+        f"{param.reason}; send the request without it",
         "pointer": "#",
         "parameter": param.name,
         "in": param.location,

@@ -7,12 +7,14 @@ from typing import Any
 
 from backsmith.contract.dbml import DbmlModel, parse_dbml
 from backsmith.contract.load import Contract
+from backsmith.contract.source import escape
 from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.bodies import unsatisfiable_bodies
 from backsmith.model.consistency import compare_dbml
 from backsmith.model.envelopes import json_content
 from backsmith.model.facts import published, with_request_facts
+from backsmith.model.findings import WARNING, contract_findings, security_findings
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper
@@ -29,7 +31,7 @@ from backsmith.model.samples import field_schemas
 from backsmith.model.schemas import deref, flatten, schema_types
 from backsmith.model.security import read_schemes, security_issues
 from backsmith.model.shapes import ShapeBuilder
-from backsmith.model.types import Model, Resource
+from backsmith.model.types import Model, Operation, Resource
 from backsmith.model.vocabulary import METHODS, check_extensions
 
 CRUD_METHODS = ("get", "post", "put", "patch", "delete")
@@ -92,6 +94,11 @@ def build_model(contract: Contract) -> Model:
     if unsatisfiable:
         raise ContractError(unsatisfiable)
     operations = with_request_facts(document, contract.version, operations)
+    findings = [
+        *warnings,
+        *contract_findings(contract, resources, operations, schemes, accounts),
+        *security_findings(gaps),
+    ]
     info = document.get("info") or {}
     return Model(
         title=str(info.get("title", "")),
@@ -101,15 +108,26 @@ def build_model(contract: Contract) -> Model:
         operations=tuple(operations),
         document=document,
         options=options,
-        warnings=tuple(w.render() for w in warnings),
+        warnings=tuple(f.render() for f in findings if f.severity == WARNING),
         path=contract.path,
         schemes=schemes,
         accounts=accounts,
         owners=owners,
         security_gaps=tuple(g.render() for g in gaps),
+        findings=tuple(findings),
+        locations=_locations(contract, operations, schemes),
         published_openapi=published(document),
         field_schemas=field_schemas(document, resources, operations),
     )
+
+
+def _locations(
+    contract: Contract, operations: list[Operation], schemes: dict[str, Any]
+) -> dict[str, tuple[str, int | None]]:
+    """Where each operation and security scheme is, for findings made at start-up."""
+    pointers = ["", "/security", *(op.pointer for op in operations)]
+    pointers += [f"/components/securitySchemes/{escape(name)}" for name in schemes]
+    return {pointer: contract.locate(pointer) for pointer in pointers}
 
 
 def _related_members(shapes: ShapeBuilder, resources: dict[str, Resource]) -> dict[str, set[str]]:

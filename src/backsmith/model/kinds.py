@@ -64,6 +64,7 @@ class ParamRole(StrEnum):
     ORDER = "order"
     TARGET = "target"  # a link's other row: PUT /books/{id}/genres/{genreId}
     OTHER = "other"  # declared, not acted on
+    REFUSED = "refused"  # a filter that cannot be served: a request sending it answers 400
 
 
 class ParamLocation(StrEnum):

@@ -84,6 +84,11 @@ def with_role(
     )
 
 
+def refused(param: Param, reason: str) -> Param:
+    """A query parameter that cannot be served: the rest of its operation still is."""
+    return replace(param, role=ParamRole.REFUSED, reason=reason)
+
+
 class ParamRoles:
     """Gives each parameter of a CRUD operation its role over the resource's table."""
 
@@ -118,10 +123,7 @@ class ParamRoles:
                     return scoped
                 out.append(scoped)
             elif param.location == ParamLocation.QUERY and kind == Kind.LIST:
-                found = self._query_role(param, resource, shape)
-                if isinstance(found, str):
-                    return found
-                out.append(found)
+                out.append(self._query_role(param, resource, shape))
             else:
                 out.append(param)
         return tuple(out)
@@ -147,14 +149,14 @@ class ParamRoles:
             return with_role(param, ParamRole.SCOPE, field.column)
         return f"cannot tell which column path parameter '{param.name}' scopes"
 
-    def _query_role(self, param: Param, resource: Resource, shape: ItemShape) -> Param | str:
+    def _query_role(self, param: Param, resource: Resource, shape: ItemShape) -> Param:
         if param.declared is not None:
             return self._declared_filter(param, resource, shape)
         name = snake(param.name)
         field = resource.field(param.name)
         if field is not None and not field.hidden and not field.write_only:
             if field.type in UNFILTERABLE:
-                return f"cannot filter on '{param.name}' ({field.type})"
+                return refused(param, f"{field.column} is {field.type}, which has no equality")
             return with_role(param, ParamRole.FILTER, field.column)
         for role, names in (
             (ParamRole.LIMIT, LIMIT_NAMES),
@@ -177,7 +179,7 @@ class ParamRoles:
                 return with_role(param, ParamRole.FILTER, column, hops=(hop,))
         return param
 
-    def _declared_filter(self, param: Param, resource: Resource, shape: ItemShape) -> Param | str:
+    def _declared_filter(self, param: Param, resource: Resource, shape: ItemShape) -> Param:
         declared = str(param.declared)
         member = shape.member(declared)
         if member is not None and member.computed is not None:
@@ -187,11 +189,11 @@ class ParamRoles:
             return with_role(param, ParamRole.FILTER, field.column)
         found = self.graph.path(resource.table, declared)
         if found is None or not found[0]:
-            return f"filter '{declared}' of parameter '{param.name}' names no relation path"
+            return refused(param, f"filter '{declared}' names no column or relation path")
         hops, column = found
         target = self.graph.resource(hops[-1].target)
         if column is None and target is not None:
             column = natural_key(target)
         if column is None:
-            return f"filter '{declared}' of parameter '{param.name}' needs a column at its end"
+            return refused(param, f"filter '{declared}' needs a column at its end")
         return with_role(param, ParamRole.FILTER, column, hops=tuple(hops))

@@ -10,10 +10,19 @@ a weak HMAC secret, or with operations whose security this version cannot verify
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from backsmith.errors import InputError
-from backsmith.model.types import ACCOUNT_KINDS, Model
+from backsmith.contract.source import escape
+from backsmith.errors import InputError, Issue
+from backsmith.model.findings import PRODUCTION, WARNING
+from backsmith.model.types import (
+    ACCOUNT_KINDS,
+    BEARER_JWT,
+    PREFIXED_JWT,
+    Model,
+    Operation,
+)
 from backsmith.settings import Settings
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -25,49 +34,99 @@ class ExposureRefused(InputError):
     """A configuration production must not serve."""
 
 
-def exposure_issues(model: Model, plans: Mapping[str, Any], settings: Settings) -> list[str]:
-    """Everything a production start refuses, each a line."""
-    issues = [
-        f"{op.method} {op.path} ({op.operation_id}) writes with no security requirement, "
-        "role or owner; mark it x-backsmith: {public: true} if that is meant"
-        for op in model.operations
-        if op.method in WRITES
-        and not op.access.public
-        and op.kind not in ACCOUNT_KINDS  # register and login are open by nature
-        and plans[op.operation_id].guard.anonymous
-    ]
-    issues.extend(model.security_gaps)
+def startup_findings(model: Model, plans: Mapping[str, Any], settings: Settings) -> list[Issue]:
+    """Everything a start warns about or, in production, refuses: the model's findings and
+    what only the compiled plans and the settings tell. `check` prints the same list."""
+    found = list(model.findings)
+    for op in model.operations:
+        plan = plans[op.operation_id]
+        if (
+            op.method in WRITES
+            and not op.access.public
+            and op.kind not in ACCOUNT_KINDS  # register and login are open by nature
+            and plan.guard.anonymous
+        ):
+            message = (
+                f"{op.method} {op.path} ({op.operation_id}) writes with no security requirement, "
+                "role or owner"
+            )
+            fix = (
+                "give it a security requirement or x-backsmith roles, or mark it "
+                "x-backsmith: {public: true} if anyone may write"
+            )
+            found.append(model.issue(message, op.pointer, PRODUCTION, fix))
+        if _declared_open(op) and not plan.guard.anonymous and plan.owners.any:
+            message = (
+                f"{op.method} {op.path} ({op.operation_id}) is open to anyone in the contract, "
+                "but its rows have an owner, so only their owner may call it: anonymous "
+                "callers answer 401"
+            )
+            fix = "require credentials on the operation, or serve it from rows without an owner"
+            found.append(model.issue(message, f"{op.pointer}/security", WARNING, fix))
+    found.extend(_settings_findings(model, plans, settings))
+    return found
+
+
+def _declared_open(op: Operation) -> bool:
+    """Whether the contract itself says anyone may call (security: [], an empty choice)."""
+    requirements = op.access.requirements
+    return op.access.public or (
+        requirements is not None and (not requirements or any(not r for r in requirements))
+    )
+
+
+def _settings_findings(model: Model, plans: Mapping[str, Any], settings: Settings) -> list[Issue]:
+    found = []
+    tokens = next(
+        (
+            f"/components/securitySchemes/{escape(s.name)}"
+            for s in model.schemes.values()
+            if s.kind in (BEARER_JWT, PREFIXED_JWT)
+        ),
+        "",
+    )
     verifier = next((p.guard.verifier for p in plans.values() if p.guard.verifier), None)
     asks_tokens = any(not p.guard.anonymous for p in plans.values())
     if asks_tokens and verifier is not None and not verifier.configured:
-        issues.append(
-            "operations need bearer tokens but no key is set: set BACKSMITH_JWT_SECRET, "
-            "BACKSMITH_JWT_PUBLIC_KEY or BACKSMITH_JWT_JWKS"
-        )
+        message = "operations need bearer tokens but no key is set"
+        fix = "set BACKSMITH_JWT_SECRET, BACKSMITH_JWT_PUBLIC_KEY or BACKSMITH_JWT_JWKS"
+        found.append(model.issue(message, tokens, PRODUCTION, fix))
     outside = settings.jwt_public_key or settings.jwt_jwks
     if outside and not (settings.jwt_audience or settings.jwt_issuer):
-        issues.append(
-            "tokens signed by an identity provider are not tied to this API: set "
-            "BACKSMITH_JWT_AUDIENCE (or BACKSMITH_JWT_ISSUER), or its tokens for other "
-            "applications pass here too"
+        message = (
+            "tokens signed by an identity provider are not tied to this API, so its tokens "
+            "for other applications pass here too"
         )
+        fix = "set BACKSMITH_JWT_AUDIENCE (or BACKSMITH_JWT_ISSUER)"
+        found.append(model.issue(message, tokens, PRODUCTION, fix))
     if model.accounts is not None and not settings.jwt_secret:
-        issues.append("the built-in accounts issue tokens: set BACKSMITH_JWT_SECRET")
+        account = next((op.pointer for op in model.operations if op.kind in ACCOUNT_KINDS), "")
+        message = "the built-in accounts issue tokens, and no key to sign them is set"
+        found.append(model.issue(message, account, PRODUCTION, "set BACKSMITH_JWT_SECRET"))
     secret = settings.jwt_secret
     if secret and (len(secret.encode()) < MIN_SECRET_BYTES or secret.lower() in _KNOWN_SECRETS):
-        issues.append(
-            f"BACKSMITH_JWT_SECRET is too weak: use at least {MIN_SECRET_BYTES} random bytes"
-        )
-    return issues
+        message = "BACKSMITH_JWT_SECRET is too weak"
+        fix = f"use at least {MIN_SECRET_BYTES} random bytes (openssl rand -hex 32)"
+        found.append(model.issue(message, tokens, PRODUCTION, fix))
+    return found
 
 
-def check_exposure(model: Model, plans: Mapping[str, Any], settings: Settings, warn: Any) -> None:
-    """Refuse a production start with any issue; in development, warn about each."""
-    issues = exposure_issues(model, plans, settings)
-    if not issues:
-        return
-    if settings.production:
-        listed = "\n".join(f"  - {issue}" for issue in issues)
+def finding_lines(findings: list[Issue], production: bool) -> list[str]:
+    """The findings as printed and logged: in production, what it refuses is an error."""
+    return [
+        replace(f, severity="error").render()
+        if production and f.severity == PRODUCTION
+        else f.render()
+        for f in findings
+    ]
+
+
+def report_findings(model: Model, plans: Mapping[str, Any], settings: Settings, warn: Any) -> None:
+    """Log every finding; in production, refuse to start while any is not for production."""
+    findings = startup_findings(model, plans, settings)
+    refused = [f for f in findings if f.severity == PRODUCTION]
+    if settings.production and refused:
+        listed = "\n".join(f"  - {line}" for line in finding_lines(refused, True))
         raise ExposureRefused(f"refusing to serve in production:\n{listed}")
-    for issue in issues:
-        warn("not for production: %s", issue)
+    for line in finding_lines(findings, settings.production):
+        warn("%s", line)

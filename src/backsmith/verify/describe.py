@@ -59,6 +59,9 @@ def _notes(op: Operation) -> str:
         parts.append("filters " + ", ".join(filters))
     if any(p.role == "sort" for p in op.params):
         parts.append("sort")
+    refused = [p.name for p in op.params if p.role == "refused"]
+    if refused:
+        parts.append("refuses " + ", ".join(refused) + " (400)")
     if op.pagination:
         parts.append(f"{op.pagination} pages")
     if op.key_in_body:
