@@ -160,8 +160,8 @@ def scheme_findings(
         if scheme.kind == SchemeKind.API_KEY and scheme.parameter == "authorization":
             said = _JWT_WORDS.search(text)
             if said is not None:
-                prefix = _PREFIX.search(text)
-                word = prefix.group(1) if prefix and prefix.group(1) != "JWT" else "Bearer"
+                prefixes = [m.group(1) for m in _PREFIX.finditer(text) if m.group(1) != "JWT"]
+                word = prefixes[0] if prefixes else "Bearer"
                 message = (
                     f"apiKey scheme '{name}' in the Authorization header is served as keys "
                     f"backsmith keeps (backsmith keys create), but its description speaks of "
@@ -174,9 +174,14 @@ def scheme_findings(
                 found.append(contract.issue(message, pointer, WARNING, fix))
         elif scheme.kind == SchemeKind.UNSUPPORTED and name in used:
             basic = scheme.type == "http" and str(spec.get("scheme", "")).lower() == "basic"
+            reason = (
+                "http basic checks the built-in accounts, and no operation declares them"
+                if basic
+                else scheme.reason
+            )
             message = (
-                f"security scheme '{name}' cannot be checked: {scheme.reason}; credentials "
-                "sent for it are never accepted"
+                f"security scheme '{name}' cannot be checked: {reason}; credentials sent for "
+                "it are never accepted"
             )
             fix = (
                 "declare the built-in accounts (x-backsmith: {kind: register | login | me} on "
