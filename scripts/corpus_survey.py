@@ -4,6 +4,7 @@ Run it from the repository root:
 
     .venv/bin/python scripts/corpus_survey.py            # the summary table
     .venv/bin/python scripts/corpus_survey.py --issues   # and every refusal, one line each
+    .venv/bin/python scripts/corpus_survey.py --causes   # and each 'no resource' operation by cause
 
 The corpus is `../shared/corpus`: every file under `openapi/` (recursively), the Markdown
 specs in `markdown/`, and the OpenAPI/Swagger files in `paired/` (each once on its own and
@@ -23,10 +24,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from backsmith.api import load_model
 from backsmith.errors import ContractError, Issue
-from backsmith.model.types import Kind, Model
+from backsmith.model.envelopes import json_content
+from backsmith.model.schemas import component_name, deref, flatten, schema_types
+from backsmith.model.types import Kind, Model, Operation
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("BACKSMITH_SHARED", ROOT.parent / "shared")) / "corpus"
@@ -57,6 +61,104 @@ REASONS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Why an operation matched no table ("no resource"), first match wins, and whether a backend
+# engineer reading the contract would call what it serves a resource: (cause, resource?).
+NO_RESOURCE_CAUSES: dict[str, str] = {
+    "files or text, not JSON": "no: a download, a page or plain text needs a handler",
+    "answers a plain value": "no: a string, number or list of them is computed, not rows",
+    "an action on a row or a custom method": "no: a verb (revoke, suspend, :rollback) needs "
+    "a handler",
+    "path segments end in a format suffix (.json)": "yes: /posts/{id}.json is the posts item",
+    "no schema in or out": "yes for an item path (DELETE /apps/{id}), else no",
+    "inline schemas, no component to name a table": "yes: collection and item paths over "
+    "inline objects",
+    "a list envelope not recognised": "yes: {value: [Group], nextLink} lists Group rows",
+    "a view of a resource's columns": "yes: the resource it is a view of",
+    "schema name differs from its path": "yes: ApiVersion at /versions, ADGroup at /groups",
+    "a singleton, not a collection": "partly: one object (/me, /settings), no table of rows",
+    "other": "to read one by one",
+}
+_ACTION_WORDS = frozenset(
+    {
+        "search", "login", "logout", "revoke", "clear", "test", "link", "unlink", "watch",
+        "authorize", "batch", "import", "export", "reset", "refresh", "cancel", "heartbeat",
+        "health", "metrics", "ready", "verify", "send", "invite", "rollback",
+    }
+)  # fmt: skip
+
+
+def no_resource_cause(model: Model, op: Operation) -> str:
+    """Why `op` matched no table, as one of NO_RESOURCE_CAUSES."""
+    document = model.document
+    raw = ((document.get("paths") or {}).get(op.path) or {}).get(op.method.lower()) or {}
+    segments = [s for s in op.path.strip("/").split("/") if s]
+    statics = [s for s in segments if "{" not in s]
+    last = segments[-1] if segments else ""
+    response, other_media = _response_schema(document, raw)
+    body = op.body_schema
+    if response is None and body is None and other_media:
+        return "files or text, not JSON"
+    flat = flatten(document, response) if response is not None else {}
+    types = schema_types(flat)
+    items = flatten(document, flat.get("items")) if "array" in types else {}
+    scalar = {"string", "number", "integer", "boolean"}
+    if (types & scalar and not flat.get("properties")) or (items and schema_types(items) & scalar):
+        return "answers a plain value"
+    word = re.sub(r"\.\w+$", "", last.split(":")[-1]).lower()
+    after_item = len(segments) > 1 and segments[-2].startswith("{") and "{" not in last
+    plural = word.endswith("s") and not word.endswith("ss")  # a nested collection, not a verb
+    verb = re.match(r"^(get|is|set|has|do|check)[A-Z]", last.split(":")[-1]) is not None
+    if (
+        ":" in last
+        or word in _ACTION_WORDS
+        or verb
+        or (after_item and not plural and op.method != "GET")
+    ):
+        return "an action on a row or a custom method"
+    if any(re.search(r"\.(json|xml)$", s) for s in segments):
+        return "path segments end in a format suffix (.json)"
+    if response is None and body is None:
+        return "no schema in or out"
+    schema = response if response is not None else body
+    item = flat.get("items") if "array" in types else schema
+    if component_name(item) is None and component_name(schema) is None:
+        return "inline schemas, no component to name a table"
+    properties = flat.get("properties") or {}
+    listed = [
+        name
+        for name, prop in properties.items()
+        if "array" in schema_types(flatten(document, prop))
+        and flatten(document, flatten(document, prop).get("items")).get("properties")
+    ]
+    if listed and op.method == "GET" and "{" not in last:
+        return "a list envelope not recognised"
+    members = set(flatten(document, item).get("properties") or {})
+    for resource in model.resources.values():
+        columns = {f.name for f in resource.fields} | {f.column for f in resource.fields}
+        if len(members) >= 2 and members <= columns:
+            return "a view of a resource's columns"
+    if statics and (last.startswith("{") or op.method in ("GET", "POST")) and len(segments) > 1:
+        return "schema name differs from its path"
+    if "{" not in last:
+        return "a singleton, not a collection"
+    return "other"
+
+
+def _response_schema(document: dict[str, Any], raw: dict[str, Any]) -> tuple[Any, bool]:
+    """The first 2xx JSON response schema, and whether some 2xx answer is not JSON."""
+    other = False
+    for status, response in sorted((raw.get("responses") or {}).items()):
+        if not str(status).startswith("2"):
+            continue
+        response = deref(document, response)
+        content = response.get("content") if isinstance(response, dict) else None
+        media, schema = json_content(content)
+        if media is not None:
+            return schema, other
+        other = other or bool(content)
+    return None, other
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One contract to load, with the DBML it is paired with (if any)."""
@@ -81,6 +183,7 @@ class Outcome:
     kinds: Counter[str] = field(default_factory=Counter)
     resources: int = 0
     custom_reasons: tuple[str, ...] = ()
+    no_resource: tuple[tuple[str, str], ...] = ()  # (cause, "METHOD /path") per operation
     issues: tuple[Issue, ...] = ()
     message: str = ""  # str() of the ContractError
     error: str = ""  # the traceback of an exception other than ContractError
@@ -115,6 +218,7 @@ class Summary:
     kinds: Counter[str]
     refusal_reasons: Counter[str]  # entries per category
     custom_reasons: Counter[str]  # custom operations per normalised reason
+    no_resource_causes: Counter[str]  # "no resource" operations per cause
 
 
 def corpus_entries(corpus: Path = CORPUS) -> list[Entry]:
@@ -163,7 +267,14 @@ def survey_entry(entry: Entry) -> Outcome:
     elapsed = time.perf_counter() - started
     kinds = Counter(str(op.kind) for op in model.operations)
     reasons = tuple(custom_reason(op.reason) for op in model.operations if op.kind == Kind.CUSTOM)
-    return Outcome(entry, LOADED, elapsed, kinds, len(model.resources), reasons, model=model)
+    causes = tuple(
+        (no_resource_cause(model, op), f"{op.method} {op.path}")
+        for op in model.operations
+        if op.kind == Kind.CUSTOM and op.reason.startswith("no resource")
+    )
+    return Outcome(
+        entry, LOADED, elapsed, kinds, len(model.resources), reasons, causes, model=model
+    )
 
 
 def survey(entries: Iterable[Entry] | None = None) -> list[Outcome]:
@@ -175,7 +286,9 @@ def summarize(outcomes: Sequence[Outcome]) -> Summary:
     kinds: Counter[str] = Counter()
     refusals: Counter[str] = Counter()
     customs: Counter[str] = Counter()
+    causes: Counter[str] = Counter()
     for outcome in outcomes:
+        causes.update(cause for cause, _ in outcome.no_resource)
         kinds.update(outcome.kinds)
         refusals.update(outcome.reasons)
         customs.update(outcome.custom_reasons)
@@ -192,10 +305,11 @@ def summarize(outcomes: Sequence[Outcome]) -> Summary:
         kinds=kinds,
         refusal_reasons=refusals,
         custom_reasons=customs,
+        no_resource_causes=causes,
     )
 
 
-def render(outcomes: Sequence[Outcome], issues: bool = False) -> str:
+def render(outcomes: Sequence[Outcome], issues: bool = False, causes: bool = False) -> str:
     """The survey as a plain-text table followed by the totals."""
     width = max((len(o.entry.label) for o in outcomes), default=10)
     lines = [f"{'contract':<{width}}  {'result':<8} {'ops':>4} {'crud':>4} {'custom':>6}  note"]
@@ -223,19 +337,37 @@ def render(outcomes: Sequence[Outcome], issues: bool = False) -> str:
         "",
         "custom reasons (operations):",
         *(f"  {n:>4}  {reason}" for reason, n in s.custom_reasons.most_common()),
+        "",
+        "'no resource' by cause (operations; a resource to a backend engineer?):",
+        *(
+            f"  {n:>4}  {cause}: {NO_RESOURCE_CAUSES[cause]}"
+            for cause, n in s.no_resource_causes.most_common()
+        ),
     ]
+    if causes:
+        for cause, _ in s.no_resource_causes.most_common():
+            examples = [
+                f"{o.entry.label}: {where}"
+                for o in outcomes
+                for c, where in o.no_resource
+                if c == cause
+            ]
+            lines += ["", f"{cause} ({len(examples)}):", *(f"    {e}" for e in examples)]
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--issues", action="store_true", help="list every refusal issue")
+    parser.add_argument(
+        "--causes", action="store_true", help="list each 'no resource' operation by cause"
+    )
     args = parser.parse_args(argv)
     if not CORPUS.is_dir():
         print(f"no corpus at {CORPUS}", file=sys.stderr)
         return 2
     outcomes = survey()
-    print(render(outcomes, issues=args.issues))
+    print(render(outcomes, issues=args.issues, causes=args.causes))
     crashed = [o for o in outcomes if o.status == CRASHED]
     for o in crashed:
         print(f"\nCRASH {o.entry.label}\n{o.error}", file=sys.stderr)

@@ -183,6 +183,11 @@ def test_corpus_summary() -> None:
     assert summary.refusal_reasons["no OpenAPI document"] == 5  # every Markdown spec: prose only
     assert summary.refused == swagger + len(EXPECTED_REFUSALS)
 
+    # Every operation that matched no table has a cause a reader can act on.
+    no_resource = summary.custom_reasons["no resource: its schemas and path match no table"]
+    assert sum(summary.no_resource_causes.values()) == no_resource
+    assert set(summary.no_resource_causes) <= set(survey.NO_RESOURCE_CAUSES) - {"other"}
+
     petstore = next(o for o in outcomes if o.entry.label == "openapi/petstore3.yaml")
     assert petstore.crud >= 10
     assert set(petstore.model.resources) >= {"pets", "orders", "users"}
