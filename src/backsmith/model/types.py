@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The closed sets are part of the model's vocabulary: importable from here as well.
-from backsmith.errors import Issue
+from backsmith.errors import Issue  # findings are contract issues
 from backsmith.model.kinds import (
     ACCOUNT_KINDS,
     FieldType,
@@ -434,23 +434,13 @@ class Model:
     owners: dict[str, Owner] = field(default_factory=dict)  # by table
     # Operations whose security this version cannot verify, rendered: serve refuses them.
     security_gaps: tuple[str, ...] = ()
-    # What serving this contract will warn about or, in production, refuse, each with its
-    # pointer and fix (see model.findings); `warnings` are the rendered warnings among them.
-    findings: tuple[Issue, ...] = ()
+    findings: tuple[Issue, ...] = ()  # what serving will warn about or refuse (model.findings)
     # File and line of each operation and security scheme, for findings made at start-up.
     locations: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     published_openapi: bytes = b"{}"  # the contract as JSON, served as /openapi.json
     # By resource name, each field's property schema (flattened, narrowed by every response
     # serving its column): what generated values must pass.
     field_schemas: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict)
-
-    def issue(self, message: str, pointer: str, severity: str, fix: str = "") -> Issue:
-        """A finding at `pointer` of the contract (a located ancestor's line, if any)."""
-        probe = pointer
-        while probe and probe not in self.locations:
-            probe = probe.rsplit("/", 1)[0]
-        file, line = self.locations.get(probe, (self.path, None))
-        return Issue(message, file, line, pointer, severity, fix)
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""

@@ -54,7 +54,7 @@ def startup_findings(model: Model, plans: Mapping[str, Any], settings: Settings)
                 "give it a security requirement or x-backsmith roles, or mark it "
                 "x-backsmith: {public: true} if anyone may write"
             )
-            found.append(model.issue(message, op.pointer, PRODUCTION, fix))
+            found.append(_issue(model, message, op.pointer, PRODUCTION, fix))
         if _declared_open(op) and not plan.guard.anonymous and plan.owners.any:
             message = (
                 f"{op.method} {op.path} ({op.operation_id}) is open to anyone in the contract, "
@@ -62,9 +62,15 @@ def startup_findings(model: Model, plans: Mapping[str, Any], settings: Settings)
                 "callers answer 401"
             )
             fix = "require credentials on the operation, or serve it from rows without an owner"
-            found.append(model.issue(message, f"{op.pointer}/security", WARNING, fix))
+            found.append(_issue(model, message, f"{op.pointer}/security", WARNING, fix))
     found.extend(_settings_findings(model, plans, settings))
     return found
+
+
+def _issue(model: Model, message: str, pointer: str, severity: str, fix: str) -> Issue:
+    """A finding at `pointer`, on the line of the operation or scheme it is about."""
+    file, line = model.locations.get(pointer.removesuffix("/security"), (model.path, None))
+    return Issue(message, file, line, pointer, severity, fix)
 
 
 def _declared_open(op: Operation) -> bool:
@@ -90,7 +96,7 @@ def _settings_findings(model: Model, plans: Mapping[str, Any], settings: Setting
     if asks_tokens and verifier is not None and not verifier.configured:
         message = "operations need bearer tokens but no key is set"
         fix = "set BACKSMITH_JWT_SECRET, BACKSMITH_JWT_PUBLIC_KEY or BACKSMITH_JWT_JWKS"
-        found.append(model.issue(message, tokens, PRODUCTION, fix))
+        found.append(_issue(model, message, tokens, PRODUCTION, fix))
     outside = settings.jwt_public_key or settings.jwt_jwks
     if outside and not (settings.jwt_audience or settings.jwt_issuer):
         message = (
@@ -98,16 +104,16 @@ def _settings_findings(model: Model, plans: Mapping[str, Any], settings: Setting
             "for other applications pass here too"
         )
         fix = "set BACKSMITH_JWT_AUDIENCE (or BACKSMITH_JWT_ISSUER)"
-        found.append(model.issue(message, tokens, PRODUCTION, fix))
+        found.append(_issue(model, message, tokens, PRODUCTION, fix))
     if model.accounts is not None and not settings.jwt_secret:
         account = next((op.pointer for op in model.operations if op.kind in ACCOUNT_KINDS), "")
         message = "the built-in accounts issue tokens, and no key to sign them is set"
-        found.append(model.issue(message, account, PRODUCTION, "set BACKSMITH_JWT_SECRET"))
+        found.append(_issue(model, message, account, PRODUCTION, "set BACKSMITH_JWT_SECRET"))
     secret = settings.jwt_secret
     if secret and (len(secret.encode()) < MIN_SECRET_BYTES or secret.lower() in _KNOWN_SECRETS):
         message = "BACKSMITH_JWT_SECRET is too weak"
         fix = f"use at least {MIN_SECRET_BYTES} random bytes (openssl rand -hex 32)"
-        found.append(model.issue(message, tokens, PRODUCTION, fix))
+        found.append(_issue(model, message, tokens, PRODUCTION, fix))
     return found
 
 
