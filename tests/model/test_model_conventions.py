@@ -14,7 +14,7 @@ from conftest import SHARED, needs_shared
 
 from backsmith.api import load_model
 from backsmith.errors import ContractError
-from backsmith.model.types import FieldType, Generated, Kind, Model, Operation
+from backsmith.model.types import FieldType, Generated, Kind, Model, Operation, ParamRole
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -268,15 +268,17 @@ def test_query_parameters_get_filter_pagination_and_sort_roles(tmp_path: Path) -
     assert offset.pagination == "offset"
 
 
-def test_a_filter_on_a_json_field_makes_the_list_custom(tmp_path: Path) -> None:
+def test_a_filter_on_a_json_field_is_refused_alone(tmp_path: Path) -> None:
     model = _model(
         tmp_path,
         {"/things": _list_op([_query("meta")], {"type": "array", "items": _ref("Thing")})},
         {"Thing": THING},
     )
     (op,) = model.operations
-    assert op.kind == Kind.CUSTOM and op.resource == "things"
-    assert "meta" in op.reason
+    # The list is served; only the parameter is refused (it made the whole list custom).
+    assert op.kind == Kind.LIST and op.resource == "things"
+    (meta,) = op.params
+    assert meta.role == ParamRole.REFUSED and "json" in meta.reason
 
 
 # ------------------------------------------------------------------ resources
