@@ -19,6 +19,7 @@ from backsmith.model.kinds import (
     ParamLocation,
     ParamRole,
     SchemeKind,
+    Visibility,
 )
 from backsmith.model.naming import snake
 from backsmith.model.policies import NO_POLICIES, Policies
@@ -57,6 +58,7 @@ __all__ = [
     "Scheme",
     "SchemeKind",
     "SuccessAnswer",
+    "Visibility",
 ]
 
 
@@ -353,6 +355,12 @@ class Owner:
     hops: tuple[Hop, ...] = ()
     declared: str = ""
     ignore_supplied: bool = False  # supplied-owner: ignore, a body's other owner is dropped
+    visibility: Visibility = Visibility.PRIVATE
+
+    @property
+    def public(self) -> bool:
+        """Whether anyone may read the rows (only their owner changes them)."""
+        return self.visibility == Visibility.PUBLIC
 
     def describe(self) -> str:
         if not self.hops:

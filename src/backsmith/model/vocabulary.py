@@ -14,6 +14,7 @@ from typing import Any
 from backsmith.contract.load import Contract
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
+from backsmith.model.kinds import Visibility
 from backsmith.model.policies import POLICY_KEYS, SERVED, policy_issue
 from backsmith.settings import contract_keys
 
@@ -51,6 +52,11 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
         (str,),
         "'ignore': a body naming another owner is not refused; the "
         "caller is the owner all the same (default: reject)",
+    ),
+    "visibility": (
+        (str,),
+        "'public': anyone may read and list the owned rows, only their owner changes them "
+        "(default: private, the owner alone sees them)",
     ),
 }
 PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -101,6 +107,8 @@ ENVELOPE_PARTS = (
     "offset",
     "has_more",
 )
+
+VISIBILITIES = tuple(v.value for v in Visibility)
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -217,6 +225,12 @@ def _check_key(
         return [contract.issue(f"{EXTENSION} '{key}' must list role names", pointer)]
     if key == "supplied-owner" and setting not in ("reject", "ignore"):
         return [contract.issue(f"{EXTENSION} 'supplied-owner' must be reject or ignore", pointer)]
+    if key == "visibility" and setting not in VISIBILITIES:
+        close = difflib.get_close_matches(str(setting), VISIBILITIES, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return [
+            contract.issue(f"{EXTENSION} 'visibility' must be private or public{hint}", pointer)
+        ]
     if key == "unknown-fields" and setting not in ("reject", "ignore"):
         return [contract.issue(f"{EXTENSION} 'unknown-fields' must be reject or ignore", pointer)]
     if key == "format" and setting != "jwt":

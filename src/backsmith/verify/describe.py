@@ -103,7 +103,7 @@ def access_note(model: Model, op: Operation) -> str:
     resource = model.resources.get(op.resource) if op.resource else None
     owner = model.owners.get(resource.table) if resource is not None else None
     if owner is not None and op.kind not in (Kind.CUSTOM, Kind.LINK, Kind.UNLINK):
-        parts.append(f"owner {owner.declared}")
+        parts.append(f"owner {owner.declared}" + (" (public read)" if owner.public else ""))
     if access.public:
         parts.append("public on purpose")
     return "access: " + ", ".join(parts) if parts else ""

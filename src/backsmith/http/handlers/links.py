@@ -34,14 +34,18 @@ async def _change_link(
     parent_equals = scope_of(plan, parsed)
     parent_where: list[Any] = []
     parent_params: dict[str, Any] = {}
-    if owners.link_parent is not None:  # another owner's row is not found
-        owners.link_parent.narrow(principal, parent_equals, parent_where, parent_params)
+    parent_owner = owners.link_parent
+    address = None  # another's private row is not found; another's public row is forbidden
+    if parent_owner is not None:
+        address = parent_owner.narrow_change(principal, parent_equals, parent_where, parent_params)
 
     async def work(conn: Any) -> dict[str, Any] | None:
         parent = await plan.queries.fetch_one(
             conn, parent_equals, where=parent_where, params=parent_params
         )
         if parent is None:
+            if parent_owner is not None:
+                await parent_owner.refuse_visible(conn, plan.queries, address)
             raise NotFound("No such item.")
         target = None
         if plan.target is not None:
