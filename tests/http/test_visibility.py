@@ -159,6 +159,25 @@ async def test_rows_of_a_public_parent(client: httpx.AsyncClient) -> None:
     assert listed.status_code == 200 and [a["url"] for a in listed.json()] == [url["url"]]
 
 
+async def test_links_to_a_public_row(client: httpx.AsyncClient) -> None:
+    """A like is the caller's own row: anyone adds theirs. A tag changes the post: its
+    owner's alone (403 for another caller, 404 for no post)."""
+    ana, ben = await users(client, "ana", "ben")
+    post = await a_post(client, ana, "Tagged")
+    tag = await client.post("/tags", json={"name": "sea"}, headers=ben)
+    assert tag.status_code == 201, tag.text
+    at = f"/posts/{post['id']}/tags/{tag.json()['id']}"
+    assert "another caller" in problem(await client.put(at, headers=ben), 403)["detail"]
+    problem(await client.put(f"/posts/999/tags/{tag.json()['id']}", headers=ben), 404)
+    assert (await client.get(f"/posts/{post['id']}")).json()["tags"] == []
+    assert (await client.put(at, headers=ana)).status_code == 204
+    assert (await client.get(f"/posts/{post['id']}")).json()["tags"] == ["sea"]
+    problem(await client.delete(at, headers=ben), 403)
+    assert (await client.get(f"/posts/{post['id']}")).json()["tags"] == ["sea"]
+    assert (await client.delete(at, headers=ana)).status_code == 204
+    assert (await client.post(f"/posts/{post['id']}/like", headers=ben)).status_code == 200
+
+
 async def test_an_admin_role_changes_every_row(client: httpx.AsyncClient) -> None:
     (ana,) = await users(client, "ana")
     post = await a_post(client, ana, "Spam")

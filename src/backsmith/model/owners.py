@@ -172,7 +172,8 @@ def owner_leaks(
             message = (
                 f"{op.method} {op.path} reaches rows that belong to their owners "
                 f"({', '.join(dict.fromkeys(found))}) from rows they do not belong through; "
-                "every caller would see every owner's rows"
+                "every caller would see every owner's rows (if anyone may read them, declare "
+                "visibility: public beside their owner)"
             )
             issues.append(contract.issue(message, op.pointer))
     return issues
