@@ -36,8 +36,10 @@ class BasePath:
         """`/api (servers[0]: https://api.example.com/api)`, or `none`."""
         if not self.path:
             return "none"
-        where = self.pointer.strip("/").replace("/", "[", 1)
-        return f"{self.path} ({where}]: {self.url})" if where else self.path
+        if not self.pointer:
+            return self.path
+        list_pointer, _, index = self.pointer.rpartition("/")
+        return f"{self.path} ({list_pointer.lstrip('/')}[{index}]: {self.url})"
 
 
 def normalized(path: str) -> str:
@@ -118,7 +120,8 @@ def operation_base_path(
 def _server_path(server: dict[str, Any]) -> tuple[str, str]:
     """The normalized path of a server URL, its variables given their defaults; and the
     name of a variable in the path that has none ("" when all resolve)."""
-    variables = server.get("variables") if isinstance(server.get("variables"), dict) else {}
+    declared = server.get("variables")
+    variables: dict[str, Any] = declared if isinstance(declared, dict) else {}
 
     def default(match: re.Match[str]) -> str:
         spec = variables.get(match.group(1))

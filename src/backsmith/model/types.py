@@ -439,7 +439,7 @@ class Model:
     # By resource name, each field's property schema (flattened, narrowed by every response
     # serving its column): what generated values must pass.
     field_schemas: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict)
-    base_path: BasePath = BasePath()  # the root `servers`' path: see model.servers
+    base_path: BasePath = field(default_factory=BasePath)  # the root `servers`: model.servers
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""

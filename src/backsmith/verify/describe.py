@@ -196,7 +196,5 @@ def render_table(model: Model) -> str:
     custom = sum(1 for op in model.operations if op.kind == Kind.CUSTOM)
     title = f"{model.title} {model.version}".strip()
     served = f", served under {model.base_path.describe()}" if model.base_path.path else ""
-    lines.insert(
-        0, f"{title}: {len(model.operations)} operations, {custom} need a handler{served}"
-    )
+    lines.insert(0, f"{title}: {len(model.operations)} operations, {custom} need a handler{served}")
     return "\n".join(line.rstrip() for line in lines)
