@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from backsmith.http.plans import OperationPlan
 from backsmith.http.shaping import Shaper
 from backsmith.http.writes import Children, Stamps, children_of, writable_fields
+from backsmith.model.servers import base_path_for, link_path
 from backsmith.model.types import ACCOUNT_KINDS, Field, Kind, Model, Operation, Resource
 from backsmith.security.accounts import AccountPlan, AccountStore
 from backsmith.security.credentials import KeyStore, credentials_for
@@ -103,7 +104,8 @@ class TablePlan(OperationPlan):
         if not reads:
             return
         read = reads[0]
-        self.location_template = read.path
+        base = base_path_for(read.base_path, self.settings.base_path)
+        self.location_template = link_path(base, read.path)
         self.location = [(p.name, p.column or "") for p in read.params if p.location == "path"]
 
     def location_of(self, row: Any) -> str | None:

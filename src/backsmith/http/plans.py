@@ -52,20 +52,27 @@ class OperationPlan:
         self.needs_caller = operation.link_caller is not None or _uses_caller(operation)
         self.owners: Owners = NOBODY
         self._compile(model, tables, accounts)
-        self._plan_access(settings, credentials)
+        self._plan_access(settings, credentials, model)
 
     def _compile(
         self, model: Model, tables: dict[str, sa.Table], accounts: AccountStore | None
     ) -> None:
         """The facts of the operation's kind (none for a custom operation)."""
 
-    def _plan_access(self, settings: Settings, credentials: dict[str, Reader]) -> None:
+    def _plan_access(
+        self, settings: Settings, credentials: dict[str, Reader], model: Model
+    ) -> None:
         """The guard: who may call, and whether requests pass it at all."""
         operation = self.operation
         needs_caller = self.owners.any or operation.kind == Kind.ME
         lenient = operation.kind == Kind.LOGOUT
         self.guard = Guard(
-            operation.access, credentials, settings.admin_role_names, needs_caller, lenient
+            operation.access,
+            credentials,
+            settings.admin_role_names,
+            needs_caller,
+            lenient,
+            model.schemes,
         )
         # Whether requests are admitted by the guard first: not for an open operation that
         # nothing about the caller changes. Logout reads a caller who sends a token.

@@ -27,6 +27,7 @@ from backsmith.model.resources import (
 from backsmith.model.samples import field_schemas
 from backsmith.model.schemas import deref, flatten, schema_types
 from backsmith.model.security import read_schemes, security_issues
+from backsmith.model.servers import operation_base_path, read_base_path
 from backsmith.model.shapes import ShapeBuilder
 from backsmith.model.types import Model, Resource
 from backsmith.model.vocabulary import METHODS, check_extensions
@@ -59,6 +60,8 @@ def build_model(contract: Contract) -> Model:
             compare_dbml(contract, dbml, resources, _related_members(shapes, resources))
         )
     mapper = OperationMapper(document, resources, schema_resources, shapes)
+    base_path = read_base_path(document.get("servers"), "/servers", contract.issue)
+    server_warnings = list(base_path.warnings)
     operations = []
     policy_issues: list[Issue] = []
     for path, item in (document.get("paths") or {}).items():
@@ -69,7 +72,9 @@ def build_model(contract: Contract) -> Model:
                 policies, found = read_policies(contract, path, method)
                 policy_issues.extend(found)
                 operation = mapper.map(path, method, item, item[method])
-                operations.append(replace(operation, policies=policies))
+                served = operation_base_path(document, path, method, base_path, contract.issue)
+                server_warnings.extend(w for w in served.warnings if w not in server_warnings)
+                operations.append(replace(operation, policies=policies, base_path=served.path))
     if policy_issues:  # a root key's problem is found once per operation: say it once
         raise ContractError(list({(i.pointer, i.message): i for i in policy_issues}.values()))
     if shapes.issues:
@@ -97,7 +102,7 @@ def build_model(contract: Contract) -> Model:
         operations=tuple(operations),
         document=document,
         options=options,
-        warnings=tuple(w.render() for w in warnings),
+        warnings=(*server_warnings, *(w.render() for w in warnings)),
         path=contract.path,
         schemes=schemes,
         accounts=accounts,
@@ -105,6 +110,7 @@ def build_model(contract: Contract) -> Model:
         security_gaps=tuple(g.render() for g in gaps),
         published_openapi=published(document),
         field_schemas=field_schemas(document, resources, operations),
+        base_path=replace(base_path, warnings=tuple(server_warnings)),
     )
 
 

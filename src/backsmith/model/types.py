@@ -23,6 +23,7 @@ from backsmith.model.kinds import (
 )
 from backsmith.model.naming import snake
 from backsmith.model.policies import NO_POLICIES, Policies
+from backsmith.model.servers import BasePath
 
 __all__ = [
     "ACCOUNT_KINDS",
@@ -34,6 +35,7 @@ __all__ = [
     "Access",
     "AccountFacts",
     "Accounts",
+    "BasePath",
     "BodyFacts",
     "Computed",
     "Envelope",
@@ -412,6 +414,7 @@ class Operation:
     body_fields: BodyFacts | None = None  # what the body item names, for mass assignment
     account: AccountFacts | None = None  # register, login, refresh, logout, me
     policies: Policies = NO_POLICIES  # rate limit, idempotency, handler, latency budget
+    base_path: str = ""  # served under it, from `servers` (see model.servers); "" for none
 
     @property
     def pagination(self) -> str | None:
@@ -444,6 +447,7 @@ class Model:
     # By resource name, each field's property schema (flattened, narrowed by every response
     # serving its column): what generated values must pass.
     field_schemas: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict)
+    base_path: BasePath = field(default_factory=BasePath)  # the root `servers`: model.servers
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""

@@ -115,6 +115,7 @@ def describe(model: Model) -> dict[str, Any]:
         "title": model.title,
         "version": model.version,
         "openapi": model.openapi_version,
+        "base_path": model.base_path.path,
         "resources": {
             name: {
                 "table": r.table,
@@ -145,6 +146,7 @@ def describe(model: Model) -> dict[str, Any]:
                 "operation_id": op.operation_id,
                 "method": op.method,
                 "path": op.path,
+                **({"base_path": op.base_path} if op.base_path != model.base_path.path else {}),
                 "kind": str(op.kind),
                 "resource": op.resource,
                 "table": model.resources[op.resource].table if op.resource else None,
@@ -171,6 +173,8 @@ def render_table(model: Model) -> str:
     rows = [header]
     for op in model.operations:
         table = model.resources[op.resource].table if op.resource else "-"
+        own = op.base_path != model.base_path.path  # its own servers
+        served = f"served under {op.base_path or '/'}" if own else ""
         rows.append(
             (
                 op.operation_id,
@@ -179,7 +183,7 @@ def render_table(model: Model) -> str:
                 str(op.kind),
                 op.resource or "-",
                 table,
-                "; ".join(n for n in (_notes(op), access_note(model, op)) if n),
+                "; ".join(n for n in (_notes(op), access_note(model, op), served) if n),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
@@ -191,5 +195,6 @@ def render_table(model: Model) -> str:
     ]
     custom = sum(1 for op in model.operations if op.kind == Kind.CUSTOM)
     title = f"{model.title} {model.version}".strip()
-    lines.insert(0, f"{title}: {len(model.operations)} operations, {custom} need a handler")
+    served = f", served under {model.base_path.describe()}" if model.base_path.path else ""
+    lines.insert(0, f"{title}: {len(model.operations)} operations, {custom} need a handler{served}")
     return "\n".join(line.rstrip() for line in lines)

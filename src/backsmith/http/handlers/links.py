@@ -29,7 +29,12 @@ async def _change_link(
     if op.link_caller is not None:
         caller = caller_value(links.table.c[op.link_caller], subject)
         if caller is None:
-            raise missing() if subject is None else unknown_caller()
+            guard = plan.guard
+            raise (
+                missing(guard.challenges)
+                if subject is None
+                else unknown_caller(guard.challenge_for(principal))
+            )
     owners = plan.owners
     parent_equals = scope_of(plan, parsed)
     parent_where: list[Any] = []
@@ -75,7 +80,7 @@ async def _change_link(
             or await callers.fetch_one(conn, {plan.caller_key: caller})
         )
         if not known:
-            raise unknown_caller()
+            raise unknown_caller(plan.guard.challenge_for(principal))
         existing = await links.fetch_one(conn, row)
         if adding and existing is None:
             await links.insert_ignoring_conflict(conn, {**plan.link_stamps.values(True), **row})
