@@ -23,6 +23,7 @@ from backsmith.model.kinds import (
 )
 from backsmith.model.naming import snake
 from backsmith.model.policies import NO_POLICIES, Policies
+from backsmith.model.scopes import CallerScope
 
 __all__ = [
     "ACCOUNT_KINDS",
@@ -35,6 +36,7 @@ __all__ = [
     "AccountFacts",
     "Accounts",
     "BodyFacts",
+    "CallerScope",
     "Computed",
     "Envelope",
     "Field",
@@ -127,7 +129,8 @@ class Hop:
 
     def describe(self) -> str:
         if self.kind == HopKind.THROUGH:
-            return f"{self.target} through {self.join}"
+            by = f" by {self.join_source[0]}" if self.source == self.target else ""
+            return f"{self.target} through {self.join}{by}"
         one = self.kind == HopKind.ONE
         columns = ", ".join(self.source_columns if one else self.target_columns)
         return f"{self.target} by {columns}"
@@ -143,7 +146,10 @@ class Computed:
     caller_column: str | None = None  # exists: the column of the related rows naming the caller
 
     def describe(self) -> str:
-        rows = self.hop.join if self.hop.kind == HopKind.THROUGH else self.hop.target
+        hop = self.hop
+        rows = hop.join if hop.kind == HopKind.THROUGH else hop.target
+        if hop.source == hop.target:  # a table linked to itself: say which direction
+            rows = f"{rows} by {(hop.join_source or hop.target_columns)[0]}"
         if self.function == "sum":
             return f"sum({' * '.join(self.terms)}) over {self.hop.target}"
         if self.function == "exists":
@@ -412,6 +418,7 @@ class Operation:
     body_fields: BodyFacts | None = None  # what the body item names, for mass assignment
     account: AccountFacts | None = None  # register, login, refresh, logout, me
     policies: Policies = NO_POLICIES  # rate limit, idempotency, handler, latency budget
+    caller_scope: CallerScope | None = None  # x-backsmith where: rows related to the caller
 
     @property
     def pagination(self) -> str | None:
