@@ -43,8 +43,8 @@ def find_link(
         hop = _rows_of(graph, parent.table, hop)
     if hop is None or hop.kind != HopKind.MANY:
         ambiguous = graph.explain(parent.table, str(declared), to_many=True)
-        if ambiguous is not None:
-            return Ambiguous(ambiguous)
+        if ambiguous is not None:  # which column the path's row goes in; the caller's is the other
+            return Ambiguous(f"{ambiguous} (a link puts the path's row in that column)")
         return f"'{declared}' is not a table that refers to {parent.table}"
     rows = graph.resource(hop.target)
     if caller_column is None:

@@ -108,6 +108,7 @@ class OperationMapper:
         if isinstance(link, str):
             return custom(link)
         if link is not None:
+            self._caller_scope(ext, item, op, pointer, Kind.LINK, None)
             return self._link_operation(link, method, success, response_media, shape, base)
         body_wrapper, body_item = self.envelopes.unwrap_body(body_schema)
         resource = self._resource(ext, shape, body_item, path)
@@ -177,7 +178,7 @@ class OperationMapper:
         op: dict[str, Any],
         pointer: str,
         kind: Kind,
-        resource: Resource,
+        resource: Resource | None,
     ) -> CallerScope | None:
         """A list's `where: <path> = caller`; a contract error where it names nothing or
         sits on an operation other than a list (a path item's applies to its list only)."""
@@ -185,7 +186,7 @@ class OperationMapper:
         if declared is None:
             return None
         where = ext_pointer(item, op, pointer, "where")
-        if kind != Kind.LIST:
+        if kind != Kind.LIST or resource is None:
             if "where" in (op.get("x-backsmith") or {}):
                 self._problem("where scopes list operations only (GET on a collection)", where)
             return None
