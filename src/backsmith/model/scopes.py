@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+from backsmith.model.hops import Hop
+
+if TYPE_CHECKING:  # both import the model's types, which hold a CallerScope
     from backsmith.model.relations import RelationGraph
-    from backsmith.model.types import Hop, Resource
+    from backsmith.model.types import Resource
 
 _CONDITION = re.compile(r"\s*([A-Za-z_][\w.]*)\s*=\s*caller\s*")
 
