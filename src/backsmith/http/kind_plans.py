@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backsmith.http.plans import OperationPlan
+from backsmith.http.scoping import CallerScoping
 from backsmith.http.shaping import Shaper
 from backsmith.http.writes import Children, Stamps, children_of, writable_fields
 from backsmith.model.servers import base_path_for, link_path
@@ -63,6 +64,10 @@ class TablePlan(OperationPlan):
             parent_owners,
         )
         self.queries = TableQueries(tables[resource.table])
+        scope = operation.caller_scope
+        self.caller_scope = (
+            CallerScoping(scope, tables[resource.table], tables) if scope is not None else None
+        )
         response = operation.response
         self.shaper: Shaper | None = (
             Shaper(response.shape, model, tables)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from backsmith.http.parsing import Parser
+from backsmith.http.scoping import admits_anonymous
 from backsmith.model.types import ACCOUNT_KINDS, Kind, Model, Operation, Resource
 from backsmith.security.access import Guard
 from backsmith.security.accounts import AccountStore
@@ -49,7 +50,11 @@ class OperationPlan:
         )
         # Keyed by the role's name: ParamRole is a StrEnum, so either spelling finds it.
         self.param_roles: dict[str, str] = {str(p.role): p.name for p in operation.params}
-        self.needs_caller = operation.link_caller is not None or _uses_caller(operation)
+        self.needs_caller = (
+            operation.link_caller is not None
+            or operation.caller_scope is not None
+            or _uses_caller(operation)
+        )
         self.owners: Owners = NOBODY
         self._compile(model, tables, accounts)
         self._plan_access(settings, credentials, model)
@@ -64,7 +69,10 @@ class OperationPlan:
     ) -> None:
         """The guard: who may call, and whether requests pass it at all."""
         operation = self.operation
-        needs_caller = self.owners.any or operation.kind == Kind.ME
+        # A list of the rows related to the caller needs one, unless the contract admits
+        # anonymous callers in so many words (then they are related to nothing: empty).
+        scoped = operation.caller_scope is not None and not admits_anonymous(operation.access)
+        needs_caller = self.owners.any or operation.kind == Kind.ME or scoped
         lenient = operation.kind == Kind.LOGOUT
         self.guard = Guard(
             operation.access,

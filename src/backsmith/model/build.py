@@ -17,6 +17,7 @@ from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
 from backsmith.model.policies import read_policies
+from backsmith.model.relation_names import read_relation_names
 from backsmith.model.relations import RelationGraph
 from backsmith.model.resources import (
     infer_relations,
@@ -50,7 +51,10 @@ def build_model(contract: Contract) -> Model:
     else:
         resources, schema_resources = _from_schemas(document, schemas)
     resources = {name: hide_password_hashes(r) for name, r in resources.items()}
-    graph = RelationGraph(resources)
+    declared, naming_issues = read_relation_names(contract, resources, schema_resources)
+    if naming_issues:
+        raise ContractError(naming_issues)
+    graph = RelationGraph(resources, declared)
     owners, owner_issues = read_owners(contract, resources, schema_resources, graph)
     if owner_issues:
         raise ContractError(owner_issues)

@@ -20,6 +20,7 @@ from backsmith.model.access_types import (
     Requirement,
     Scheme,
 )
+from backsmith.model.hops import Computed, Hop
 
 # The closed sets are part of the model's vocabulary: importable from here as well.
 from backsmith.model.kinds import (
@@ -35,6 +36,7 @@ from backsmith.model.kinds import (
 )
 from backsmith.model.naming import snake
 from backsmith.model.policies import NO_POLICIES, Policies
+from backsmith.model.scopes import CallerScope
 from backsmith.model.servers import BasePath
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "Accounts",
     "BasePath",
     "BodyFacts",
+    "CallerScope",
     "Computed",
     "Envelope",
     "Field",
@@ -113,56 +116,6 @@ class Relation:
     target: str  # table name
     target_columns: tuple[str, ...]
     on_delete: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Hop:
-    """One step from `source` rows to related `target` rows.
-
-    one:     source.source_columns = target.target_columns (the foreign key is on source)
-    many:    source.source_columns = target.target_columns (the foreign key is on target)
-    through: source.source_columns = join.join_source and join.join_target =
-             target.target_columns (a join table links the two)
-    """
-
-    kind: HopKind
-    source: str
-    target: str
-    source_columns: tuple[str, ...]
-    target_columns: tuple[str, ...]
-    join: str | None = None
-    join_source: tuple[str, ...] = ()
-    join_target: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-
-    @property
-    def to_many(self) -> bool:
-        return self.kind != HopKind.ONE
-
-    def describe(self) -> str:
-        if self.kind == HopKind.THROUGH:
-            return f"{self.target} through {self.join}"
-        one = self.kind == HopKind.ONE
-        columns = ", ".join(self.source_columns if one else self.target_columns)
-        return f"{self.target} by {columns}"
-
-
-@dataclass(frozen=True, slots=True)
-class Computed:
-    """A value computed in SQL from related rows, never stored."""
-
-    function: str  # count, exists, sum
-    hop: Hop  # many (rows of the target) or through (rows of the join table)
-    terms: tuple[str, ...] = ()  # sum: columns multiplied together, on the target table
-    caller_column: str | None = None  # exists: the column of the related rows naming the caller
-
-    def describe(self) -> str:
-        rows = self.hop.join if self.hop.kind == HopKind.THROUGH else self.hop.target
-        if self.function == "sum":
-            return f"sum({' * '.join(self.terms)}) over {self.hop.target}"
-        if self.function == "exists":
-            return f"exists({rows} where {self.caller_column} = caller)"
-        return f"count({rows})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +326,7 @@ class Operation:
     account: AccountFacts | None = None  # register, login, refresh, logout, me
     policies: Policies = NO_POLICIES  # rate limit, idempotency, handler, latency budget
     base_path: str = ""  # served under it, from `servers` (see model.servers); "" for none
+    caller_scope: CallerScope | None = None  # x-backsmith where: rows related to the caller
 
     @property
     def pagination(self) -> str | None:

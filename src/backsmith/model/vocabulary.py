@@ -48,6 +48,11 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "computed": ((dict,), "computed properties, e.g. {wishlistedCount: {count: wishlists}}"),
     "renamed-from": ((str,), "the table's earlier name: migrations rename it, keeping its rows"),
     "owner": ((str,), "the column naming the caller a row belongs to, e.g. 'order.customer_id'"),
+    "relations": (
+        (dict,),
+        "names for to-many relations conventions cannot tell apart, each the rows and "
+        "their column referring to this table, e.g. {following: follows.follower_id}",
+    ),
     "supplied-owner": (
         (str,),
         "'ignore': a body naming another owner is not refused; the "
@@ -83,6 +88,10 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "max-page-size": ((int,), "largest page a client may ask for"),
     "sort": ((str, list), "default order, e.g. '-created_at' or ['name', 'id']"),
     "link": ((str,), "join table whose row for the caller this operation adds or removes"),
+    "where": (
+        (str,),
+        "a list of the rows related to the caller, e.g. 'author.followers.follower_id = caller'",
+    ),
     "children": ((str,), "'replace' lets this PUT or PATCH replace nested children"),
     "envelope": ((str, dict), "where a response puts its items, e.g. {items: data}"),
     "roles": ((str, list), "roles the caller needs one of, e.g. [staff]"),
@@ -243,6 +252,11 @@ def _check_key(
         return [contract.issue(f"{EXTENSION} '{key}' must be at least 1", pointer)]
     if key == "children" and setting not in ("replace", "refuse"):
         return [contract.issue(f"{EXTENSION} 'children' must be 'replace' or 'refuse'", pointer)]
+    if key == "relations":
+        for name, value in setting.items():
+            if not isinstance(value, str):
+                where = f"{pointer}/{escape(str(name))}"
+                return [contract.issue("a relation is named by <table>.<column>", where)]
     if key == "derive":
         for target, source in setting.items():
             if not isinstance(source, str):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from backsmith.model.types import ItemShape, Kind, Member, Model, Operation, Param
+from backsmith.model.types import Hop, ItemShape, Kind, Member, Model, Operation, Param
 
 
 def _source(member: Member) -> str:
@@ -35,11 +36,30 @@ def shape_data(shape: ItemShape | None, depth: int = 0) -> dict[str, Any] | None
     return data
 
 
+def _across(hops: Sequence[Hop], column: str | None) -> str:
+    """Where a path across relations ends (`authors.handle`); by the relations' names
+    (`followers.handle`) where one links a table to itself, in one direction or the other."""
+    if not hops:
+        return str(column)
+    if not _linked_to_itself(hops):
+        return f"{hops[-1].target}.{column}"
+    return ".".join([*(h.names[0] if h.names else h.target for h in hops), str(column)])
+
+
+def _linked_to_itself(hops: Sequence[Hop]) -> bool:
+    return any(h.source == h.target for h in hops)
+
+
+def _scope(param: Param) -> str:
+    """A parent scope's column; through which relation where a table is linked to itself."""
+    return _across(param.hops, param.column) if _linked_to_itself(param.hops) else str(param.column)
+
+
 def _filter(param: Param) -> str:
     if param.computed is not None:
         return f"{param.name}({param.computed.describe()})"
     if param.hops:
-        return f"{param.name}({param.hops[-1].target}.{param.column})"
+        return f"{param.name}({_across(param.hops, param.column)})"
     return param.name
 
 
@@ -48,13 +68,16 @@ def _notes(op: Operation) -> str:
         return "; ".join(n for n in (f"needs a handler: {op.reason}", op.policies.describe()) if n)
     parts = []
     filters = [_filter(p) for p in op.params if p.role == "filter"]
-    scopes = [f"{p.name}->{p.column}" for p in op.params if p.role == "scope"]
+    scopes = [f"{p.name}->{_scope(p)}" for p in op.params if p.role == "scope"]
     keys = [f"{p.name}->{p.column}" for p in op.params if p.role == "key"]
     ignored = [p.name for p in op.params if p.role == "other" and p.location == "query"]
     if keys:
         parts.append("key " + ", ".join(keys))
     if scopes:
         parts.append("scope " + ", ".join(scopes))
+    if op.caller_scope is not None:
+        scope = op.caller_scope
+        parts.append(f"where {_across(scope.hops, scope.column)} = caller")
     if filters:
         parts.append("filters " + ", ".join(filters))
     if any(p.role == "sort" for p in op.params):
