@@ -41,14 +41,22 @@ def _bearer(scope: str) -> dict[str, str]:
 READ, WRITE = _bearer("read"), _bearer("write")
 
 
+# Operations are served under the path of the contract's first server (a mock server's).
+BASE = "/rest/Train+Travel+API/1.0.0"
+
+
 @pytest.fixture(scope="module")
 def train_travel() -> Model:
-    return load_model(TRAIN_TRAVEL)
+    model = load_model(TRAIN_TRAVEL)
+    assert model.base_path.path == BASE
+    return model
 
 
 @pytest.fixture(scope="module")
 def intellifi() -> Model:
-    return load_model(INTELLIFI)
+    model = load_model(INTELLIFI)
+    assert model.base_path.path == "/api"  # {protocol}://{customer}.intellifi.{tld}/api
+    return model
 
 
 @pytest.fixture
@@ -76,7 +84,7 @@ async def _book(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
 async def test_list_links_are_absolute_declared_only_and_absent_past_the_ends(
     trains: BacksmithApp,
 ) -> None:
-    async with _client(trains, "https://api.example.com") as client:
+    async with _client(trains, f"https://api.example.com{BASE}") as client:
         made = [await _book(client, f"Passenger {n}") for n in range(5)]
 
         first = await client.get("/bookings?limit=2&utm_source=mail&page=1", headers=READ)
@@ -84,8 +92,8 @@ async def test_list_links_are_absolute_declared_only_and_absent_past_the_ends(
         links = first.json()["links"]
         # The parameter the contract does not declare is not handed on; the rest as sent.
         assert links == {
-            "self": "https://api.example.com/bookings?limit=2&page=1",
-            "next": "https://api.example.com/bookings?limit=2&page=2",
+            "self": f"https://api.example.com{BASE}/bookings?limit=2&page=1",
+            "next": f"https://api.example.com{BASE}/bookings?limit=2&page=2",
         }
         assert first.headers["link"] == f'<{links["next"]}>; rel="next"'
 
@@ -99,8 +107,8 @@ async def test_list_links_are_absolute_declared_only_and_absent_past_the_ends(
 
         last = page.json()["links"]
         assert last == {  # no next page: left out, as `type: string` cannot be null
-            "self": "https://api.example.com/bookings?limit=2&page=3",
-            "prev": "https://api.example.com/bookings?limit=2&page=2",
+            "self": f"https://api.example.com{BASE}/bookings?limit=2&page=3",
+            "prev": f"https://api.example.com{BASE}/bookings?limit=2&page=2",
         }
         assert "link" not in page.headers
 
@@ -109,9 +117,9 @@ async def test_list_links_are_absolute_declared_only_and_absent_past_the_ends(
 async def test_a_booking_links_to_itself_by_the_host_it_was_asked_on(
     trains: BacksmithApp,
 ) -> None:
-    async with _client(trains, "http://trains.test:8080") as client:
+    async with _client(trains, f"http://trains.test:8080{BASE}") as client:
         booking = await _book(client, "Ada")
-        own = f"http://trains.test:8080/bookings/{booking['id']}"
+        own = f"http://trains.test:8080{BASE}/bookings/{booking['id']}"
         assert booking["links"] == {"self": own}
         read = await client.get(f"/bookings/{booking['id']}", headers=READ)
         assert read.status_code == 200 and read.json()["links"] == {"self": own}
@@ -122,7 +130,7 @@ async def test_a_booking_links_to_itself_by_the_host_it_was_asked_on(
             f"/bookings/{booking['id']}", headers={**READ, "Host": "evil.test/<script>"}
         )
         assert forged.status_code == 200, forged.text
-        assert forged.json()["links"]["self"].startswith("http://trains.test:8080/bookings/")
+        assert forged.json()["links"]["self"].startswith(f"http://trains.test:8080{BASE}/bookings/")
 
 
 # ------------------------------------------------------------------ intellifi writes
@@ -141,11 +149,11 @@ async def test_writes_that_wrap_the_row_answer_its_key_and_address(
 ) -> None:
     async with served(intellifi, database_url) as client:
         key = await _api_key(str(INTELLIFI), database_url)
-        created = await client.post("/locations", json={"label": "Hall"}, headers=key)
+        created = await client.post("/api/locations", json={"label": "Hall"}, headers=key)
         assert created.status_code == 201, created.text
         body = created.json()
         new_id = body["resource"]["id"]
-        address = f"/locations/{new_id}"
+        address = f"/api/locations/{new_id}"  # under its server's path
         # {resource: {id, url}, status}: the key and address from the row; the status
         # (an integer whose example says 200 for every write) is the one answered.
         assert body == {"resource": {"id": new_id, "url": address}, "status": 201}
@@ -176,17 +184,20 @@ async def test_a_date_time_bound_is_not_taken_for_a_cursor(
         key = await _api_key(str(INTELLIFI), database_url)
         for n in range(3):
             rule = {"label": f"rule {n}", "type": "allow", "enabled": True}
-            assert (await client.post("/locationrules", json=rule, headers=key)).status_code == 200
+            made = await client.post("/api/locationrules", json=rule, headers=key)
+            assert made.status_code == 200, made.text
 
         listed = await client.get(
-            "/locationrules", params={"limit": 2, "after": "2016-01-27T08:38:55.255Z"}, headers=key
+            "/api/locationrules",
+            params={"limit": 2, "after": "2016-01-27T08:38:55.255Z"},
+            headers=key,
         )
         assert listed.status_code == 200, listed.text
         body = listed.json()
         assert len(body["results"]) == 2 and body["count"] == 3
         assert "next_url" not in body and "link" not in listed.headers
         for rule in body["results"]:  # each item's `url`: a readOnly column nothing stores
-            assert rule["url"] == f"/locationrules/{rule['id']}"
+            assert rule["url"] == f"/api/locationrules/{rule['id']}"
 
 
 # ------------------------------------------------------------------ the general rules
