@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from backsmith.http.plans import OperationPlan
 from backsmith.http.scoping import CallerScoping
 from backsmith.http.shaping import Shaper
+from backsmith.http.urls import AnswerUrls
 from backsmith.http.writes import Children, Stamps, children_of, writable_fields
 from backsmith.model.servers import base_path_for, link_path
 from backsmith.model.types import ACCOUNT_KINDS, Field, Kind, Model, Operation, Resource
@@ -28,6 +30,7 @@ from backsmith.storage.queries import Ordering, TableQueries, order_keys
 
 # A parent row a nested path names: (path parameter, parent table, parent column).
 Parent = tuple[str, TableQueries, str]
+_PATH_SAFE = "!$&'()*+,;=:@"  # RFC 3986 path characters a key keeps as they are
 
 
 class TablePlan(OperationPlan):
@@ -86,8 +89,7 @@ class TablePlan(OperationPlan):
         self.stamps = Stamps(resource)
         self.location: list[tuple[str, str]] = []  # (path parameter, key column) of the read
         self.location_template = ""
-        if operation.kind == Kind.CREATE:
-            self._plan_location(model)
+        self._plan_location(model)  # a create's Location, any answer's `links.self`
         self.body_names = {f.column: name for name, f in self.writable.items()}
 
     @property
@@ -118,7 +120,8 @@ class TablePlan(OperationPlan):
             return None
         path = self.location_template
         for name, column in self.location:
-            path = path.replace(f"{{{name}}}", str(row[column]) if column in row else "")
+            value = quote(str(row[column]), safe=_PATH_SAFE) if column in row else ""
+            path = path.replace(f"{{{name}}}", value)
         return path
 
 
@@ -134,6 +137,7 @@ class RowsPlan(TablePlan):
         # The model gives every CRUD operation a response shape (its table's, at least).
         assert self.shaper is not None and self.operation.response is not None
         self.response = self.operation.response
+        self.urls = AnswerUrls(self.operation, self.location_of, self.location)
 
 
 class LinkPlan(TablePlan):

@@ -7,7 +7,7 @@ from typing import Any
 from backsmith.contract.source import escape
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
 from backsmith.model.links import Link, find_link
-from backsmith.model.naming import snake, strip_affixes
+from backsmith.model.naming import names_match, snake, strip_affixes
 from backsmith.model.parameters import ParamRoles, read_params
 from backsmith.model.paths import segment_names
 from backsmith.model.relations import Ambiguous, RelationGraph
@@ -27,8 +27,11 @@ from backsmith.model.types import (
     Resource,
     SuccessAnswer,
 )
+from backsmith.model.urls import url_slots
+from backsmith.model.write_answers import wrapped_row
 
 JSON_MEDIA = ("application/json", "application/merge-patch+json")
+_WRITES = (Kind.CREATE, Kind.REPLACE, Kind.UPDATE, Kind.DELETE)
 
 
 class OperationMapper:
@@ -135,6 +138,9 @@ class OperationMapper:
             if body_media == () and op.get("requestBody"):
                 return custom("request body is not JSON", resource.name)
             return custom("a write without a JSON request body", resource.name)
+        status = self._status(kind, success, response_status)
+        if shape is not None and kind in _WRITES:  # {resource: {id, url}, status}
+            shape = wrapped_row(self.document, shape, resource, status, self._row_table) or shape
         item_schema = shape.item_schema if shape else None
         if item_schema is not None and not flatten(self.document, item_schema).get("properties"):
             item_schema = None
@@ -149,9 +155,13 @@ class OperationMapper:
         key_in_body = None
         if kind in (Kind.REPLACE, Kind.UPDATE) and not is_item:
             key_in_body = resource.key.name
-        status = self._status(kind, success, response_status)
         envelope = shape.envelope if shape else Envelope()
-        response = SuccessAnswer(status, response_media, item_schema, envelope, response_shape)
+        urls = url_slots(
+            self.document, response_schema, item_schema, envelope, resource, kind == Kind.LIST
+        )
+        response = SuccessAnswer(
+            status, response_media, item_schema, envelope, response_shape, urls
+        )
         body_shape = None
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) and body_item is not None:
             body_shape = self._item_shape(resource, body_item, f"{pointer}/requestBody")
@@ -234,6 +244,16 @@ class OperationMapper:
             token_field=ext.get("token-field"),
             **base,
         )
+
+    def _row_table(self, name: str, schema: Any) -> str | None:
+        """The table an object in an answer is a row of, by its schema or else its name."""
+        component = component_name(schema) or ""
+        found = self.schema_resources.get(component) or self.schema_resources.get(
+            strip_affixes(component) if component else ""
+        )
+        if found is not None:
+            return self.resources[found].table
+        return next((r.table for r in self.resources.values() if names_match(name, r.table)), None)
 
     def _item_shape(self, resource: Resource, schema: Any, pointer: str) -> ItemShape:
         if schema is None or self.shapes is None:

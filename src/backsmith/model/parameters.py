@@ -181,7 +181,7 @@ class ParamRoles:
             (ParamRole.SORT, SORT_NAMES),
             (ParamRole.ORDER, ORDER_NAMES),
         ):
-            if name in names:
+            if name in names and (role != ParamRole.CURSOR or _holds_token(param)):
                 return with_role(param, role, None)
         member = shape.member(param.name)
         if member is not None and member.computed is not None:
@@ -215,3 +215,10 @@ class ParamRoles:
         if column is None:
             return f"filter '{declared}' of parameter '{param.name}' needs a column at its end"
         return with_role(param, ParamRole.FILTER, column, hops=tuple(hops))
+
+
+def _holds_token(param: Param) -> bool:
+    """Whether a parameter can carry an opaque cursor: `?after=2016-01-27T08:38:55Z` is a
+    date-time bound, and a cursor in it would be refused by its own schema."""
+    declared = param.schema.get("type", "string")
+    return declared == "string" and not param.schema.get("format")

@@ -38,6 +38,7 @@ from backsmith.model.naming import snake
 from backsmith.model.policies import NO_POLICIES, Policies
 from backsmith.model.scopes import CallerScope
 from backsmith.model.servers import BasePath
+from backsmith.model.urls import UrlSlot
 
 __all__ = [
     "ACCOUNT_KINDS",
@@ -236,6 +237,7 @@ class Envelope:
     offset: str | None = None
     has_more: str | None = None
     next: str | None = None  # the next page's URL, where the schema wants a link, not a token
+    constants: tuple[tuple[str, Any], ...] = ()  # fixed parts, such as ("success", True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +270,7 @@ class SuccessAnswer:
     schema: dict[str, Any] | None  # the item schema the rows are shaped by
     envelope: Envelope = field(default_factory=Envelope)
     shape: ItemShape | None = None
+    urls: tuple[UrlSlot, ...] = ()  # properties the server fills with a URL (links.next)
 
 
 @dataclass(frozen=True, slots=True)

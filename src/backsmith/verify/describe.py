@@ -93,6 +93,8 @@ def _notes(op: Operation) -> str:
         parts.append(f"envelope '{op.response.envelope.items}'")
     if op.response and op.response.envelope.wrapper:
         parts.append(f"wrapper '{op.response.envelope.wrapper}'")
+    if op.response and op.response.urls:  # links.next (next), url (item)
+        parts.append("links " + ", ".join(f"{s.place} ({s.role})" for s in op.response.urls))
     shape = op.response.shape if op.response else None
     embeds = [m.name for m in shape.members if m.hop is not None] if shape else []
     computed = [m.name for m in shape.members if m.computed is not None] if shape else []

@@ -127,6 +127,8 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
             raise _pointed(plan, problem) from None
     answer = plan.response
     headers = location(plan.location_of(row))
+    if item is not None and plan.urls.item:
+        plan.urls.fill_item(item, request, row)
     return json_response(answer.status, dumps(wrap(answer, item or {})), headers)
 
 
@@ -220,6 +222,8 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
         item = await run_answering(database, work, transaction=several)
     except Problem as problem:
         raise _pointed(plan, problem) from None
+    if item is not None and plan.urls.item:
+        plan.urls.fill_item(item, request)
     return item_response(plan.response, item)
 
 
@@ -275,4 +279,6 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
         raise NotFound("No such item.")
     if not shaped:
         return empty(answer.status)
+    if item is not None and plan.urls.item:  # where the row was
+        plan.urls.fill_item(item, request, row)
     return json_response(answer.status, dumps(wrap(answer, item or {})))
