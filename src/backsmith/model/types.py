@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The closed sets are part of the model's vocabulary: importable from here as well.
+from backsmith.model.error_shapes import PROBLEM_ANSWERS, ErrorAnswers
 from backsmith.model.kinds import (
     ACCOUNT_KINDS,
     FieldType,
@@ -404,6 +405,7 @@ class Operation:
     body_fields: BodyFacts | None = None  # what the body item names, for mass assignment
     account: AccountFacts | None = None  # register, login, refresh, logout, me
     policies: Policies = NO_POLICIES  # rate limit, idempotency, handler, latency budget
+    errors: ErrorAnswers = PROBLEM_ANSWERS  # the statuses and bodies its errors are answered in
 
     @property
     def pagination(self) -> str | None:
