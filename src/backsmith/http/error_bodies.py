@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from backsmith.contract.source import unescape
+from backsmith.contract.source import escape, unescape
 from backsmith.errors import Problem
 from backsmith.http.problems import PROBLEM_TYPE, problem_response
 from backsmith.http.request import PLAN_KEY, raw_path
@@ -157,8 +157,9 @@ class _Entry:
         if tokens[: len(body_pointer)] == body_pointer:
             tokens = tokens[len(body_pointer) :]  # names inside the body's wrapper
         missing = _MISSING_PROPERTY.match(self.detail)
-        if missing and not self.parameter:
+        if missing and not self.parameter:  # point at the member that is missing
             tokens.append(missing.group(1))
+            self.pointer = f"{self.pointer}/{escape(missing.group(1))}"
         self.tokens = [self.parameter] if self.parameter else tokens
         where = str(error.get("in") or "query") if self.parameter else "body"
         self.field_path = [where, *self.tokens]
@@ -181,6 +182,8 @@ def _render(node: ErrorNode, facts: _Facts, entry: _Entry | None, strict: bool) 
     if isinstance(node, Obj):
         body: dict[str, Any] = {}
         for member in node.members:
+            if not member.required and _nothing_by_field(member.node, facts, entry):
+                continue
             value = _render(member.node, facts, entry, strict)
             if value is _MISSING:
                 if not member.required:
@@ -261,6 +264,11 @@ def _choose(choices: tuple[Any, ...], value: Any, problem: Problem, status: int)
         if any(len(name) > 4 and name in _norm(str(choice)) for name in names):
             return choice
     return next((c for c in choices if _norm(str(c)) in _FALLBACK_CHOICES), choices[0])
+
+
+def _nothing_by_field(node: ErrorNode, facts: _Facts, entry: _Entry | None) -> bool:
+    """A field -> messages object the problem has no error for (a 404): left out if it may be."""
+    return isinstance(node, Fields) and entry is None and not facts.problem.errors
 
 
 def _fields(node: Fields, facts: _Facts, entry: _Entry | None) -> dict[str, Any]:
