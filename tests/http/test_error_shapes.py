@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from conftest import CORPUS, FIXTURES, served, write_file
+import sqlalchemy as sa
+from conftest import CORPUS, FIXTURES, client_for, served, start_app, stop_app, write_file
 
 from backsmith.api import load_model
 from backsmith.model.types import Model
@@ -68,7 +69,7 @@ STYLES: dict[str, dict[str, Any]] = {
             },
         },
         "create": ["401", "409", "422"],
-        "read": ["404"],
+        "read": ["404", "500"],
     },
     # A success flag beside the error, and a time stamp.
     "flagged": {
@@ -244,6 +245,24 @@ async def test_a_coded_error_object_names_the_problem_by_the_declared_codes(
         anonymous = await client.post("/coded/notes", json={"title": "Eggs"})
         assert answered(anonymous, 401)["error"]["code"] == "UNAUTHENTICATED"
         assert anonymous.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_a_server_fault_in_the_declared_shape_names_its_request_id(
+    styles: Model, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = await start_app(styles, f"sqlite:///{tmp_path / 'fault.db'}")
+    try:
+        async with app.engine.begin() as conn:
+            await conn.execute(sa.text("DROP TABLE notes"))  # every read now fails in SQL
+        async with client_for(app) as client:
+            response = await client.get("/coded/notes/1")
+            body = answered(response, 500)
+    finally:
+        await stop_app(app)
+    request_id = response.headers["x-request-id"]
+    message = f"An unexpected error occurred (request id {request_id})."
+    assert body == {"error": {"code": "INTERNAL", "message": message}}
+    assert "no such table" not in response.text and "no such table" in caplog.text
 
 
 async def test_a_success_flag_a_time_stamp_and_details_by_field(
@@ -460,4 +479,28 @@ async def test_onepassword_answers_status_and_message(tmp_path: Path) -> None:
         assert answered(bad, 422) == {
             "message": 'vaultUuid: "abc" does not match "^[\\da-z]{26}$"',
             "status": 422,
+        }
+
+
+@needs_corpus
+async def test_nested_and_numbered_corpus_shapes(tmp_path: Path) -> None:
+    apis = CORPUS / "openapi" / "apis-guru"
+    graph = load_model(apis / "windows.net__graphrbac.yaml")  # `default` declares OData's error
+    async with served(graph, f"sqlite:///{tmp_path / 'graph.db'}", jwt_secret=SECRET) as client:
+        body = answered(await client.get("/nowhere"), 404)
+        assert body == {
+            "odata.error": {
+                "code": "BSM402",
+                "message": {"value": "No operation is declared at /nowhere."},
+            }
+        }
+    ably = load_model(apis / "ably.net__control.yaml")
+    async with served(ably, f"sqlite:///{tmp_path / 'ably.db'}", jwt_secret=SECRET) as client:
+        body = answered(await client.get("/accounts/1/apps"), 401)
+        assert body == {
+            "code": 401,
+            "href": "urn:backsmith:problem:unauthorized",
+            "message": "This operation needs credentials; send them as the contract's "
+            "securitySchemes say.",
+            "statusCode": 401,
         }
