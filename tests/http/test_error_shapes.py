@@ -103,6 +103,16 @@ STYLES: dict[str, dict[str, Any]] = {
         "create": ["422"],
         "read": ["404"],
     },
+    # One error at a time: its message and the field it names.
+    "single": {
+        "schema": {
+            "type": "object",
+            "required": ["message"],
+            "properties": {"message": {"type": "string"}, "field": {"type": "string"}},
+        },
+        "create": ["422"],
+        "read": ["404"],
+    },
     # Django REST framework: field -> messages for invalid input, {"detail"} otherwise.
     "drf": {
         "schema": {"type": "object", "properties": {"detail": {"type": "string"}}},
@@ -302,6 +312,15 @@ async def test_a_lone_message_holds_every_error(styles: Model, database_url: str
         }
         missing = await client.get("/message/notes/abc")  # a path parameter, not a body field
         assert answered(missing, 422) == {"message": 'id: "abc" is not of type "integer"'}
+
+
+async def test_a_message_beside_a_field_names_the_first_error(
+    styles: Model, database_url: str
+) -> None:
+    async with served(styles, database_url) as client:
+        body = answered(await client.post("/single/notes", json={"title": ""}), 422)
+        assert body == {"message": 'title: "" is shorter than 1 character', "field": "title"}
+        assert answered(await client.get("/single/notes/4"), 404) == {"message": "No such item."}
 
 
 async def test_each_status_in_the_shape_it_declares(styles: Model, database_url: str) -> None:

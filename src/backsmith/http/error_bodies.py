@@ -60,6 +60,7 @@ _STATUS_NAMES: dict[int, tuple[str, ...]] = {
     501: ("notimplemented", "unimplemented"),
     503: ("serviceunavailable", "unavailable"),
 }
+_OF_AN_ERROR = (Fill.FIELD, Fill.FIELD_PATH, Fill.POINTER, Fill.PARAMETER)
 _FALLBACK_CHOICES = ("unknown", "error", "other", "generic")
 _MISSING: Any = object()  # a value this problem has nothing for
 
@@ -212,6 +213,8 @@ def _value(node: Value, facts: _Facts, entry: _Entry | None) -> Any:
     problem = facts.problem
     fill = node.fill
     value: Any
+    if entry is None and fill in _OF_AN_ERROR and problem.errors:
+        entry = facts.entries[0]  # {"message", "field"}: the first error names the field
     if fill == Fill.MESSAGE:
         if entry is not None:
             value = entry.detail

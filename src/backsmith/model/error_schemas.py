@@ -354,6 +354,8 @@ def _scalar_fill(
         return Fill.REQUEST_ID
     if key in _LINKS or fmt in _URI_FORMATS:
         return Fill.TYPE
+    if key in _FIELDS:  # one error's field beside the message: the problem's first error
+        return Fill.FIELD
     if hint:
         return Fill.MESSAGE
     return None
