@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
@@ -85,24 +85,25 @@ def read_error_answers(
     `problem_only`: `x-backsmith: {errors: problem}` keeps RFC 9457 for every answer.
     """
     responses = op.get("responses") or {}
-    keys = [str(key).upper() if str(key) != "default" else "default" for key in responses]
-    statuses = frozenset(int(k) for k in keys if k.isdigit() and k[0] in "45")
-    ranges = frozenset(k for k in keys if k in ("4XX", "5XX"))
+    keys = {str(key): str(key).upper() if str(key) != "default" else "default" for key in responses}
+    statuses = frozenset(int(k) for k in keys.values() if k.isdigit() and k[0] in "45")
+    ranges = frozenset(k for k in keys.values() if k in ("4XX", "5XX"))
     if problem_only:
         return ErrorAnswers(statuses=statuses, ranges=ranges), []
     reader = reader or ShapeReader(document)
     shapes: list[tuple[str, ErrorShape | None]] = []
     warnings: list[Issue] = []
-    for key, response in zip(keys, responses.values(), strict=True):
-        if not (key in ranges or key == "default" or (key.isdigit() and key[0] in "45")):
+    for raw, response in responses.items():
+        key = keys[str(raw)]
+        if not (key in ranges or key == "default" or (key.isdigit() and int(key) in statuses)):
             continue
-        where = _target(response) or f"{pointer}/responses/{escape(key)}"
-        declared, problem = reader.response(deref(document, response), where)
-        if declared is False:
+        where = _target(response) or f"{pointer}/responses/{escape(str(raw))}"
+        read = reader.response(deref(document, response), where)
+        if not read.body:
             continue  # no body declared: the operation's family answers it
-        shapes.append((key, declared if isinstance(declared, ErrorShape) else None))
-        if problem is not None:
-            warnings.append(issue(problem[0], problem[1], severity="warning"))
+        shapes.append((key, read.shape))
+        if read.unfit is not None:
+            warnings.append(issue(read.unfit[0], read.unfit[1], severity="warning"))
     return ErrorAnswers(tuple(shapes), family_of(shapes), statuses, ranges), warnings
 
 
@@ -141,60 +142,64 @@ def _is_message(name: str) -> bool:
     return name in _MESSAGES or name.endswith(("message", "description"))
 
 
+class Read(NamedTuple):
+    """One declared error response: whether it declares a body, the shape it is answered
+    in (None: RFC 9457), and, where its body cannot be filled, (why, where)."""
+
+    body: bool
+    shape: ErrorShape | None = None
+    unfit: tuple[str, str] | None = None
+
+
+NO_BODY = Read(False)
+
+
 class ShapeReader:
-    """Reads declared error responses into shapes, each schema once per model build."""
+    """Reads declared error responses into shapes, each response once per model build."""
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
-        self._read: dict[int, tuple[ErrorShape | bool | None, tuple[str, str] | None]] = {}
+        self._read: dict[int, Read] = {}
 
-    def response(
-        self, response: Any, where: str
-    ) -> tuple[ErrorShape | bool | None, tuple[str, str] | None]:
-        """(shape, or None for problem+json, or False when no body is declared; a warning)."""
+    def response(self, response: Any, where: str) -> Read:
         if not isinstance(response, dict):
-            return False, None
+            return NO_BODY
         if id(response) not in self._read:
             self._read[id(response)] = self._response(response, where)
         return self._read[id(response)]
 
-    def _response(
-        self, response: dict[str, Any], where: str
-    ) -> tuple[ErrorShape | bool | None, tuple[str, str] | None]:
+    def _response(self, response: dict[str, Any], where: str) -> Read:
         content = response.get("content")
         if not isinstance(content, dict) or not content:
-            return False, None
+            return NO_BODY
         bases = {str(m).split(";")[0].strip().lower(): str(m) for m in content}
         if PROBLEM_MEDIA in bases:
-            return None, None
+            return Read(True)
         json_media = [m for base, m in bases.items() if base.endswith("json")]
         if not json_media:
             declared = ", ".join(sorted(bases))
-            return None, (
-                f"errors declared as {declared} are answered as {PROBLEM_MEDIA}: "
-                "backsmith answers errors in JSON",
-                where,
-            )
+            why = f"errors declared as {declared} are answered as {PROBLEM_MEDIA}: "
+            return Read(True, None, (why + "backsmith answers errors in JSON", where))
         media = bases.get("application/json", json_media[0])
         body = content[media] if isinstance(content[media], dict) else {}
         schema = body.get("schema")
         if not isinstance(schema, dict) or not schema:
-            return False, None  # any body: the operation's family answers it
+            return NO_BODY  # any body will do: the operation's family answers it
         at = _target(schema) or f"{where}/content/{escape(media)}/schema"
         flat = flatten(self.document, schema)
         if not _types(flat) and not (flat.get("oneOf") or flat.get("anyOf")):
-            return False, None  # a schema that constrains nothing: any body will do
+            return NO_BODY  # a schema that constrains nothing: the same
         root = self.node("", schema, entry=False, hint=False, siblings=(), required=True)
         if root is None or isinstance(root, str) or not _holds_message(root):
             why = root if isinstance(root, str) else "no property holds a message"
             if root is None:
                 why = "its type is not an object, an array or a string"
-            return None, (
+            message = (
                 f"this error body cannot be filled from a problem ({why}); those errors are "
-                f"answered as {PROBLEM_MEDIA} (or say so with x-backsmith errors: problem)",
-                at,
+                f"answered as {PROBLEM_MEDIA} (or say so with x-backsmith errors: problem)"
             )
-        return ErrorShape(media, root, _lists_errors(root), at), None
+            return Read(True, None, (message, at))
+        return Read(True, ErrorShape(media, root, _lists_errors(root), at))
 
     def node(
         self,
