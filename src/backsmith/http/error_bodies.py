@@ -103,12 +103,15 @@ def answer(problem: Problem, scope: Scope, shared: ErrorAnswerer) -> Response:
     instance = raw_path(scope)
     answerer = scope[PLAN_KEY].errors if scope.get(PLAN_KEY) is not None else None
     if answerer is None:
-        answerer = shared if PLAN_KEY not in scope else ErrorAnswerer()
+        answerer = shared if PLAN_KEY not in scope else _RFC9457
     try:
         return answerer.response(problem, instance)
     except Exception:  # an answer must always go out: the standard one, and the fault logged
         log.exception("the declared error shape could not be filled for %s", instance)
         return problem_response(problem, instance)
+
+
+_RFC9457 = ErrorAnswerer()
 
 
 def server_problem(error: BaseException, instance: str | None = None) -> Problem:
@@ -122,7 +125,7 @@ def server_problem(error: BaseException, instance: str | None = None) -> Problem
 class _Facts:
     """What one answer is filled from."""
 
-    __slots__ = ("body_pointer", "entries", "instance", "joined", "problem", "status")
+    __slots__ = ("entries", "instance", "joined", "problem", "status")
 
     def __init__(
         self,
@@ -135,7 +138,6 @@ class _Facts:
         self.problem = problem
         self.status = status
         self.instance = instance
-        self.body_pointer = body_pointer
         # A problem without errors is listed as one error of its own.
         self.entries = [_Entry(e, body_pointer) for e in problem.errors] or [
             _Entry({"detail": problem.detail}, body_pointer)
