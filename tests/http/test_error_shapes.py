@@ -515,7 +515,7 @@ async def test_nested_and_numbered_corpus_shapes(tmp_path: Path) -> None:
         }
     ably = load_model(apis / "ably.net__control.yaml")
     async with served(ably, f"sqlite:///{tmp_path / 'ably.db'}", jwt_secret=SECRET) as client:
-        body = answered(await client.get("/accounts/1/apps"), 401)
+        body = answered(await client.get("/v1/accounts/1/apps"), 401)  # servers: .../v1
         assert body == {
             "code": 401,
             "href": "urn:backsmith:problem:unauthorized",
