@@ -63,7 +63,9 @@ Two exceptions are signals inside backsmith and never reach a user: a
 `storage.database.DatabaseError` becomes a `StorageFault` in the unit of work
 (`storage.unit`), which `http.faults` answers as a Problem, or a 500.
 
-Problems are rendered in exactly one place, `backsmith.http.problems`.
+Problems become responses in exactly one place, `backsmith.http.error_bodies`: RFC 9457
+problem+json (`backsmith.http.problems`), or the error body the operation's contract
+declares, with the status it names.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from backsmith.http.error_bodies import ErrorAnswerer
 from backsmith.http.parsing import Parser
 from backsmith.http.scoping import admits_anonymous
 from backsmith.model.types import ACCOUNT_KINDS, Kind, Model, Operation, Resource
@@ -39,11 +40,11 @@ class OperationPlan:
         )
         if operation.kind in ACCOUNT_KINDS and self.resource is None and accounts is not None:
             self.resource = accounts.resource  # login and refresh bodies name no table
-        self.validation_status = (
-            422 if 422 in operation.error_statuses or (400 not in operation.error_statuses) else 400
-        )
+        # 422, or the status the contract names instead (400 where it declares 400 alone).
+        self.validation_status = operation.errors.status_for(422)
         self.parser = Parser(model, operation, settings, self.resource, self.validation_status)
         self.body_pointer = self.parser.body_pointer
+        self.errors = ErrorAnswerer(operation.errors, self.body_pointer)
         # A custom operation answers 501 before reading anything; `me` reads a body to change.
         self.parses = operation.kind != Kind.CUSTOM and (
             operation.kind != Kind.ME or operation.method in ("PUT", "PATCH")

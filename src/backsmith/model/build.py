@@ -11,6 +11,7 @@ from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.consistency import compare_dbml
 from backsmith.model.envelopes import json_content
+from backsmith.model.error_schemas import ShapeReader, problem_only, read_error_answers
 from backsmith.model.facts import published, with_request_facts
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
@@ -68,6 +69,7 @@ def build_model(contract: Contract) -> Model:
     server_warnings = list(base_path.warnings)
     operations = []
     policy_issues: list[Issue] = []
+    error_bodies = ShapeReader(document)
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
@@ -76,9 +78,20 @@ def build_model(contract: Contract) -> Model:
                 policies, found = read_policies(contract, path, method)
                 policy_issues.extend(found)
                 operation = mapper.map(path, method, item, item[method])
+                errors, unusable = read_error_answers(
+                    document,
+                    item[method],
+                    operation.pointer,
+                    problem_only(document, item, item[method]),
+                    contract.issue,
+                    error_bodies,
+                )
+                warnings.extend(w for w in unusable if w not in warnings)  # shared: said once
                 served = operation_base_path(document, path, method, base_path, contract.issue)
                 server_warnings.extend(w for w in served.warnings if w not in server_warnings)
-                operations.append(replace(operation, policies=policies, base_path=served.path))
+                operations.append(
+                    replace(operation, policies=policies, base_path=served.path, errors=errors)
+                )
     if policy_issues:  # a root key's problem is found once per operation: say it once
         raise ContractError(list({(i.pointer, i.message): i for i in policy_issues}.values()))
     if shapes.issues:

@@ -20,6 +20,7 @@ from backsmith.model.access_types import (
     Requirement,
     Scheme,
 )
+from backsmith.model.error_shapes import PROBLEM_ANSWERS, ErrorAnswers
 from backsmith.model.hops import Computed, Hop
 
 # The closed sets are part of the model's vocabulary: importable from here as well.
@@ -330,6 +331,7 @@ class Operation:
     policies: Policies = NO_POLICIES  # rate limit, idempotency, handler, latency budget
     base_path: str = ""  # served under it, from `servers` (see model.servers); "" for none
     caller_scope: CallerScope | None = None  # x-backsmith where: rows related to the caller
+    errors: ErrorAnswers = PROBLEM_ANSWERS  # the statuses and bodies its errors are answered in
 
     @property
     def pagination(self) -> str | None:

@@ -34,11 +34,17 @@ KINDS = (
     "me",
 )
 
+ERRORS_HELP = (
+    "'problem': errors are RFC 9457 problem+json even where the contract declares its own "
+    "error bodies (default 'contract')"
+)
+
 # key -> (accepted types, description); the description feeds `check` messages and docs.
 # The root keys that are settings come from the settings' declaration.
 ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "dbml": ((str,), "path of the DBML model, relative to the contract"),
     "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
+    "errors": ((str,), ERRORS_HELP),
     **contract_keys(),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -97,6 +103,7 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "roles": ((str, list), "roles the caller needs one of, e.g. [staff]"),
     "public": ((bool,), "true: open to anyone on purpose, also in production"),
     "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
+    "errors": ((str,), ERRORS_HELP),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
 SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -242,6 +249,8 @@ def _check_key(
         ]
     if key == "unknown-fields" and setting not in ("reject", "ignore"):
         return [contract.issue(f"{EXTENSION} 'unknown-fields' must be reject or ignore", pointer)]
+    if key == "errors" and setting not in ("problem", "contract"):
+        return [contract.issue(f"{EXTENSION} 'errors' must be problem or contract", pointer)]
     if key == "format" and setting != "jwt":
         return [contract.issue(f"{EXTENSION} 'format' can only be 'jwt'", pointer)]
     if key == "kind" and setting not in KINDS:

@@ -134,6 +134,18 @@ def access_note(model: Model, op: Operation) -> str:
     return "access: " + ", ".join(parts) if parts else ""
 
 
+def _errors(op: Operation) -> dict[str, str]:
+    """Each declared error status and the body it is answered with (`other`: undeclared)."""
+    found = {
+        key: f"{shape.media_type} #{shape.pointer}" if shape else "application/problem+json"
+        for key, shape in op.errors.shapes
+    }
+    family = op.errors.family
+    if family is not None:
+        found["other"] = f"{family.media_type} #{family.pointer}"
+    return found
+
+
 def describe(model: Model) -> dict[str, Any]:
     """The mapping as plain data."""
     return {
@@ -185,6 +197,7 @@ def describe(model: Model) -> dict[str, Any]:
                 ),
                 **({"body": shape_data(op.body_shape)} if op.body_shape else {}),
                 **({"policies": op.policies.describe()} if op.policies.describe() else {}),
+                **({"errors": _errors(op)} if op.errors.shaped else {}),
             }
             for op in model.operations
         ],
