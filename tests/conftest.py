@@ -9,6 +9,7 @@ databases and drops them at the end. Without a server they are skipped, except i
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import textwrap
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from backsmith.api import load_model
+from backsmith.contract.source import parse_text
 from backsmith.http.app import BacksmithApp, create_app
 from backsmith.model.types import Model
 from backsmith.settings import load_settings
@@ -157,6 +159,26 @@ async def served(
             yield client
     finally:
         await stop_app(app)
+
+
+INTELLIFI = CORPUS / "openapi" / "apis-guru" / "intellifi.nl__default.yaml"
+
+
+def mended_intellifi(folder: Path) -> Path:
+    """intellifi.nl's contract with its one defect mended, written (as JSON) to `folder`.
+
+    As published, its Blob schema requires `key` but declares only `blob_key`: no request
+    could create a blob, so the contract is refused (tests/cli/test_check.py shows that).
+    Tests of everything else it shows (wrapped write answers, next links, base paths) serve
+    the copy, whose Blob requires the property it declares; nothing else differs.
+    """
+    document = parse_text(INTELLIFI.read_text(encoding="utf-8"), str(INTELLIFI)).data
+    blob = document["components"]["schemas"]["Blob"]
+    assert blob["required"] == ["key"] and "blob_key" in blob["properties"], blob
+    blob["required"] = ["blob_key"]
+    mended = folder / INTELLIFI.name
+    mended.write_text(json.dumps(document), encoding="utf-8")
+    return mended
 
 
 def write_file(base: Path, name: str, text: str) -> Path:

@@ -178,6 +178,7 @@ def test_each_finding_has_its_pointer_and_fix(
     owner = one(lines, "GET /notes (listNotes) is open to anyone")
     assert ": warning at #/paths/~1notes/get/security: " in owner
     assert "anonymous callers answer 401" in owner
+    assert "fix: if anyone may read these rows, declare x-backsmith: {visibility: public}" in owner
     count = one(lines, "Book.reviewsCount is stored as column books.reviews_count")
     assert "fix: declare x-backsmith: {count: reviews}" in count
     following = one(lines, "Book.isFollowing is stored as column books.is_following")
@@ -368,3 +369,75 @@ def test_serve_warns_exactly_what_check_prints(
     logged = [r.getMessage() for r in caplog.records if r.name == "backsmith"]
     assert logged == report.lines
     assert all(line.startswith(f"{contract}") for line in logged)
+
+
+SERVED_ELSEWHERE = """\
+openapi: 3.0.3
+info: {title: notes, version: "1"}
+servers:
+  - url: https://api.example.com/api
+  - url: https://staging.example.com/v2
+paths:
+  /notes:
+    post:
+      operationId: createNote
+      x-backsmith: {public: true}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Note"}
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Note"}
+        "400":
+          description: refused
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  count: {type: integer}
+components:
+  schemas:
+    Note:
+      type: object
+      properties:
+        id: {type: integer, readOnly: true}
+        text: {type: string}
+"""
+
+
+def test_base_path_and_error_shape_findings_are_printed_and_logged_alike(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    contract = write(tmp_path, "api.yaml", SERVED_ELSEWHERE)
+    monkeypatch.delenv("BACKSMITH_BASE_PATH", raising=False)
+    monkeypatch.delenv("BACKSMITH_ENV", raising=False)
+
+    def logged(environ: dict[str, str]) -> list[str]:
+        model = api.load_model(contract)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="backsmith"):
+            create_app(model, load_settings(model.options, environ=environ))
+        capsys.readouterr()  # what a start wrote to stderr is not check's
+        return [r.getMessage() for r in caplog.records if r.name == "backsmith"]
+
+    code, out, lines = run(capsys, "check", contract)
+    assert code == 0 and "2 warnings" in out
+    servers = one(lines, "the servers have different paths")
+    assert servers.startswith(f"{contract}:4: warning at #/servers: ")  # the list
+    unfit = one(lines, "this error body cannot be filled from a problem")
+    assert ": warning at #/paths/~1notes/post/responses/400/content/" in unfit
+    assert logged({}) == lines
+    # BACKSMITH_BASE_PATH chooses the base path: the servers' paths are no longer a question.
+    monkeypatch.setenv("BACKSMITH_BASE_PATH", "/v2")
+    code, out, lines = run(capsys, "check", contract)
+    assert code == 0 and "1 warning" in out
+    assert lines == [unfit] == logged({"BACKSMITH_BASE_PATH": "/v2"})

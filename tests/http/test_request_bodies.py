@@ -100,6 +100,9 @@ def petstore() -> Model:
 @pytest.fixture
 async def pets(petstore: Model, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with served(petstore, f"sqlite:///{tmp_path / 'pets.db'}", jwt_secret=SECRET) as client:
+        # Served under its server's path (https://petstore3.swagger.io/api/v3).
+        assert petstore.base_path.path == "/api/v3"
+        client.base_url = httpx.URL("http://test/api/v3/")
         yield client
 
 
@@ -229,7 +232,7 @@ async def test_a_body_that_is_a_string_makes_the_operation_custom(tmp_path: Path
     assert post.reason == "request body is a string, not an object with fields"
     async with served(model, f"sqlite:///{tmp_path / 'story.db'}") as client:
         answer = await client.post(
-            "/00000000-0000-0000-0000-000000000001/messages",
+            "/story/00000000-0000-0000-0000-000000000001/messages",  # its server's /story
             content=b'"hello"',
             headers={"content-type": "application/json"},
         )

@@ -20,7 +20,7 @@ import orjson
 
 from backsmith.errors import BadRequest
 from backsmith.http.params import scalar
-from backsmith.model.operations import FORM_MEDIA
+from backsmith.model.bodies import FORM_MEDIA
 
 MULTIPART = "multipart/form-data"
 __all__ = ["FORM_MEDIA", "FormReader"]

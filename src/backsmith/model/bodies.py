@@ -1,4 +1,8 @@
-"""Request bodies no request can satisfy: a property required but never declared.
+"""Request bodies: the media they come in, and the ones no request can satisfy.
+
+Form bodies (`application/x-www-form-urlencoded`, `multipart/form-data`) of plain fields
+are read like a JSON object's properties; a form with a file needs a handler of its own,
+as does a write whose body is a string or an array rather than an object with fields.
 
 A body whose schema requires `key` while declaring only `blob_key` refuses every request:
 the validator asks for `key`, and the body check refuses it as not a property of the
@@ -15,11 +19,31 @@ from typing import Any
 from backsmith.contract.load import Contract
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
-from backsmith.model.schemas import branch_properties, flatten, schema_types
+from backsmith.model.envelopes import json_content
+from backsmith.model.schemas import branch_properties, deref, flatten, schema_types
 from backsmith.model.types import Kind, Operation
 
 _WRITES = frozenset({Kind.CREATE, Kind.REPLACE, Kind.UPDATE})
 _MAX_DEPTH = 32
+# Form bodies whose fields are read like a JSON object's properties (files are not taken).
+FORM_MEDIA = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def request_body(document: dict[str, Any], op: dict[str, Any]) -> tuple[tuple[str, ...], Any, bool]:
+    """The media types a body may come in (JSON, and form fields read like JSON), its
+    schema (the JSON one, else the form's) and whether it is required."""
+    body = deref(document, op.get("requestBody"))
+    if not isinstance(body, dict):
+        return (), None, False
+    content = body.get("content") or {}
+    media = tuple(m for m in content if m.split(";")[0].strip().endswith("json"))
+    _, schema = json_content(content)
+    forms = [m for m in content if form_fields(document, content, m) is not None]
+    if forms:
+        media += tuple(forms)
+        if schema is None:
+            schema = form_fields(document, content, forms[0])
+    return media, schema, bool(body.get("required"))
 
 
 def unsatisfiable_bodies(contract: Contract, operations: list[Operation]) -> list[Issue]:
@@ -118,3 +142,31 @@ class _Walker:
             yield f"{pointer}/required", node["required"]
         for index, part in enumerate(node.get("allOf") or ()):
             yield from self._requirers(part, f"{pointer}/allOf/{index}", depth + 1)
+
+
+def form_fields(document: dict[str, Any], content: dict[str, Any], media: str) -> Any:
+    """The schema of a form body of fields (no files), read like a JSON object; else None."""
+    if media.split(";")[0].strip().lower() not in FORM_MEDIA:
+        return None
+    declared = content[media] if isinstance(content[media], dict) else {}
+    schema = declared.get("schema")
+    flat = flatten(document, schema)
+    properties = flat.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return None
+    for prop in properties.values():  # a file needs a handler of its own
+        found = flatten(document, prop)
+        item = flatten(document, found.get("items")) if "array" in schema_types(found) else found
+        if item.get("format") in ("binary", "base64") or "contentMediaType" in item:
+            return None
+    return schema
+
+
+def not_an_object(document: dict[str, Any], schema: Any) -> str | None:
+    """`a string` for a body schema that can only be a scalar or an array: no row's fields."""
+    flat = flatten(document, schema)
+    types = schema_types(flat)
+    if not types or "object" in types or flat.get("properties"):
+        return None
+    named = sorted(types - {"null"}) or sorted(types)
+    return " or ".join(f"an {t}" if t[0] in "aeiou" else f"a {t}" for t in named)

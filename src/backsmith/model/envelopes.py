@@ -144,9 +144,9 @@ class EnvelopeReader:
     def _table_named(self, name: str) -> str | None:
         return next((r.table for r in self.resources.values() if names_match(name, r.table)), None)
 
-    def _envelope_parts(self, properties: dict[str, Any], items_key: str) -> dict[str, str | None]:
+    def _envelope_parts(self, properties: dict[str, Any], items_key: str) -> dict[str, Any]:
         """Where the cursor, total, page... go: top-level keys or inside a `meta` object."""
-        found: dict[str, str | None] = dict.fromkeys([*ENVELOPE_NAMES, "next"])
+        found: dict[str, Any] = dict.fromkeys([*ENVELOPE_NAMES, "next"])
         places: list[tuple[str, dict[str, Any]]] = [("", properties)]
         for key, value in properties.items():
             nested = flatten(self.document, value)
@@ -174,5 +174,6 @@ class EnvelopeReader:
         if isinstance(declared, str):
             return Envelope(items=declared) if is_list else Envelope(wrapper=declared)
         if isinstance(declared, dict):
-            return Envelope(**{k: v for k, v in declared.items() if isinstance(v, str)})
+            parts: dict[str, Any] = {k: v for k, v in declared.items() if isinstance(v, str)}
+            return Envelope(**parts)
         return envelope

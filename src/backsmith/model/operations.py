@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from backsmith.contract.source import escape
+from backsmith.model.bodies import not_an_object, request_body
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
 from backsmith.model.links import Link, find_link
-from backsmith.model.naming import snake, strip_affixes
+from backsmith.model.naming import names_match, snake, strip_affixes
 from backsmith.model.parameters import ParamRoles, read_params
 from backsmith.model.paths import segment_names
-from backsmith.model.relations import RelationGraph
+from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
+from backsmith.model.scopes import CallerScope, read_caller_scope
 from backsmith.model.security import access_of
 from backsmith.model.shapes import ShapeBuilder
 from backsmith.model.types import (
@@ -22,13 +24,15 @@ from backsmith.model.types import (
     Kind,
     Member,
     Operation,
+    Param,
     Resource,
     SuccessAnswer,
 )
+from backsmith.model.urls import url_slots
+from backsmith.model.write_answers import wrapped_row
 
 JSON_MEDIA = ("application/json", "application/merge-patch+json")
-# Form bodies whose fields are read like a JSON object's properties (files are not taken).
-FORM_MEDIA = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+_WRITES = (Kind.CREATE, Kind.REPLACE, Kind.UPDATE, Kind.DELETE)
 
 
 class OperationMapper:
@@ -49,6 +53,11 @@ class OperationMapper:
         self.envelopes = EnvelopeReader(document, resources, schema_resources)
         self.param_roles = ParamRoles(self.graph)
 
+    def _problem(self, message: str, pointer: str) -> None:
+        """A contract error about an operation's declarations (raised once all are read)."""
+        if self.shapes is not None:
+            self.shapes.problem(message, pointer)
+
     def shape_of(self, schema: Any, item: bool = False) -> ResponseShape:
         """How a response schema carries rows (see EnvelopeReader.shape_of)."""
         return self.envelopes.shape_of(schema, item)
@@ -62,7 +71,7 @@ class OperationMapper:
         statuses = sorted(str(code) for code in responses)
         success = [s for s in statuses if s.startswith("2")]
         errors = frozenset(int(s) for s in statuses if s.isdigit() and s[0] in "45")
-        body_media, body_schema, body_required = self._body(op)
+        body_media, body_schema, body_required = request_body(self.document, op)
         base = {
             "operation_id": operation_id,
             "method": method.upper(),
@@ -98,9 +107,12 @@ class OperationMapper:
         if shape is not None and "envelope" in ext:
             shape = self.envelopes.declared_shape(response_schema, ext["envelope"], shape)
         link = find_link(self.graph, self.resources, ext, method, segments, params)
+        if isinstance(link, Ambiguous):
+            self._problem(link, ext_pointer(item, op, pointer, "link"))
         if isinstance(link, str):
             return custom(link)
         if link is not None:
+            self._caller_scope(ext, item, op, pointer, Kind.LINK, None)
             return self._link_operation(link, method, success, response_media, shape, base)
         body_wrapper, body_item = self.envelopes.unwrap_body(body_schema)
         resource = self._resource(ext, shape, body_item, path)
@@ -128,22 +140,33 @@ class OperationMapper:
                 return custom("request body is not JSON", resource.name)
             return custom("a write without a JSON request body", resource.name)
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE):
-            plain = _not_an_object(self.document, body_item)
+            plain = not_an_object(self.document, body_item)
             if plain is not None:
                 return custom(f"request body is {plain}, not an object with fields", resource.name)
+        status = self._status(kind, success, response_status)
+        if shape is not None and kind in _WRITES:  # {resource: {id, url}, status}
+            shape = wrapped_row(self.document, shape, resource, status, self._row_table) or shape
         item_schema = shape.item_schema if shape else None
         if item_schema is not None and not flatten(self.document, item_schema).get("properties"):
             item_schema = None
         response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
         roles = self.param_roles.roles(params, resource, segments, kind, is_item, response_shape)
+        for param, message in self.param_roles.ambiguous:
+            self._problem(message, param_pointer(self.document, item, op, pointer, param))
+        self.param_roles.ambiguous.clear()
         if isinstance(roles, str):
             return custom(roles, resource.name)
+        caller_scope = self._caller_scope(ext, item, op, pointer, kind, resource)
         key_in_body = None
         if kind in (Kind.REPLACE, Kind.UPDATE) and not is_item:
             key_in_body = resource.key.name
-        status = self._status(kind, success, response_status)
         envelope = shape.envelope if shape else Envelope()
-        response = SuccessAnswer(status, response_media, item_schema, envelope, response_shape)
+        urls = url_slots(
+            self.document, response_schema, item_schema, envelope, resource, kind == Kind.LIST
+        )
+        response = SuccessAnswer(
+            status, response_media, item_schema, envelope, response_shape, urls
+        )
         body_shape = None
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) and body_item is not None:
             body_shape = self._item_shape(resource, body_item, f"{pointer}/requestBody")
@@ -159,8 +182,34 @@ class OperationMapper:
             body_shape=body_shape,
             body_wrapper=body_wrapper,
             replace_children=ext.get("children") == "replace",
+            caller_scope=caller_scope,
             **base,
         )
+
+    def _caller_scope(
+        self,
+        ext: dict[str, Any],
+        item: dict[str, Any],
+        op: dict[str, Any],
+        pointer: str,
+        kind: Kind,
+        resource: Resource | None,
+    ) -> CallerScope | None:
+        """A list's `where: <path> = caller`; a contract error where it names nothing or
+        sits on an operation other than a list (a path item's applies to its list only)."""
+        declared = ext.get("where")
+        if declared is None:
+            return None
+        where = ext_pointer(item, op, pointer, "where")
+        if kind != Kind.LIST or resource is None:
+            if "where" in (op.get("x-backsmith") or {}):
+                self._problem("where scopes list operations only (GET on a collection)", where)
+            return None
+        found = read_caller_scope(self.graph, resource, str(declared))
+        if isinstance(found, str):
+            self._problem(found, where)
+            return None
+        return found
 
     def _account_operation(
         self,
@@ -201,6 +250,16 @@ class OperationMapper:
             **base,
         )
 
+    def _row_table(self, name: str, schema: Any) -> str | None:
+        """The table an object in an answer is a row of, by its schema or else its name."""
+        component = component_name(schema) or ""
+        found = self.schema_resources.get(component) or self.schema_resources.get(
+            strip_affixes(component) if component else ""
+        )
+        if found is not None:
+            return self.resources[found].table
+        return next((r.table for r in self.resources.values() if names_match(name, r.table)), None)
+
     def _item_shape(self, resource: Resource, schema: Any, pointer: str) -> ItemShape:
         if schema is None or self.shapes is None:
             return flat_shape(resource)
@@ -239,22 +298,6 @@ class OperationMapper:
             link_caller=caller_column,
             **base,
         )
-
-    def _body(self, op: dict[str, Any]) -> tuple[tuple[str, ...], Any, bool]:
-        """The media types a body may come in (JSON, and form fields read like JSON), its
-        schema (the JSON one, else the form's) and whether it is required."""
-        body = deref(self.document, op.get("requestBody"))
-        if not isinstance(body, dict):
-            return (), None, False
-        content = body.get("content") or {}
-        media = tuple(m for m in content if m.split(";")[0].strip().endswith("json"))
-        _, schema = json_content(content)
-        forms = [m for m in content if _form_fields(self.document, content, m) is not None]
-        if forms:
-            media += tuple(forms)
-            if schema is None:
-                schema = _form_fields(self.document, content, forms[0])
-        return media, schema, bool(body.get("required"))
 
     def _success(
         self, responses: dict[str, Any], success: list[str]
@@ -346,6 +389,28 @@ class OperationMapper:
         return (f"-{created.column}", *key) if created else tuple(key)
 
 
+def ext_pointer(item: dict[str, Any], op: dict[str, Any], pointer: str, key: str) -> str:
+    """Where an operation's `x-backsmith` key is written: on the operation or its path item."""
+    if key in (op.get("x-backsmith") or {}):
+        return f"{pointer}/x-backsmith/{key}"
+    return f"{pointer.rsplit('/', 1)[0]}/x-backsmith/{key}"
+
+
+def param_pointer(
+    document: dict[str, Any], item: dict[str, Any], op: dict[str, Any], pointer: str, param: Param
+) -> str:
+    """Where a parameter's `x-backsmith` filter is written (the operation's list wins)."""
+    for holder, where in ((op, pointer), (item, pointer.rsplit("/", 1)[0])):
+        for index, raw in enumerate(holder.get("parameters") or []):
+            found = deref(document, raw)
+            if not isinstance(found, dict) or found.get("name") != param.name:
+                continue
+            if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
+                return f"{raw['$ref'].removeprefix('#')}/x-backsmith/filter"
+            return f"{where}/parameters/{index}/x-backsmith/filter"
+    return pointer
+
+
 def flat_shape(resource: Resource) -> ItemShape:
     """Every visible column under its API name: the shape when a schema says nothing."""
     members = tuple(
@@ -354,31 +419,3 @@ def flat_shape(resource: Resource) -> ItemShape:
         if not f.hidden and not f.write_only
     )
     return ItemShape(resource.name, members)
-
-
-def _form_fields(document: dict[str, Any], content: dict[str, Any], media: str) -> Any:
-    """The schema of a form body of fields (no files), read like a JSON object; else None."""
-    if media.split(";")[0].strip().lower() not in FORM_MEDIA:
-        return None
-    declared = content[media] if isinstance(content[media], dict) else {}
-    schema = declared.get("schema")
-    flat = flatten(document, schema)
-    properties = flat.get("properties")
-    if not isinstance(properties, dict) or not properties:
-        return None
-    for prop in properties.values():  # a file needs a handler of its own
-        found = flatten(document, prop)
-        item = flatten(document, found.get("items")) if "array" in schema_types(found) else found
-        if item.get("format") in ("binary", "base64") or "contentMediaType" in item:
-            return None
-    return schema
-
-
-def _not_an_object(document: dict[str, Any], schema: Any) -> str | None:
-    """`a string` for a body schema that can only be a scalar or an array: no row's fields."""
-    flat = flatten(document, schema)
-    types = schema_types(flat)
-    if not types or "object" in types or flat.get("properties"):
-        return None
-    named = sorted(types - {"null"}) or sorted(types)
-    return " or ".join(f"an {t}" if t[0] in "aeiou" else f"a {t}" for t in named)

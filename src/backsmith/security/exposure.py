@@ -20,6 +20,7 @@ from backsmith.model.types import (
     ACCOUNT_KINDS,
     BEARER_JWT,
     PREFIXED_JWT,
+    Kind,
     Model,
     Operation,
 )
@@ -37,7 +38,8 @@ class ExposureRefused(InputError):
 def startup_findings(model: Model, plans: Mapping[str, Any], settings: Settings) -> list[Issue]:
     """Everything a start warns about or, in production, refuses: the model's findings and
     what only the compiled plans and the settings tell. `check` prints the same list."""
-    found = list(model.findings)
+    chosen = model.base_path.warnings if settings.base_path is not None else ()
+    found = [f for f in model.findings if f not in chosen]  # BACKSMITH_BASE_PATH chose
     for op in model.operations:
         plan = plans[op.operation_id]
         if (
@@ -61,7 +63,14 @@ def startup_findings(model: Model, plans: Mapping[str, Any], settings: Settings)
                 "but its rows have an owner, so only their owner may call it: anonymous "
                 "callers answer 401"
             )
-            fix = "require credentials on the operation, or serve it from rows without an owner"
+            fix = (
+                "if anyone may read these rows, declare x-backsmith: {visibility: public} "
+                "beside their owner (docs/ownership.md); else require credentials on the "
+                "operation"
+                if op.kind in (Kind.LIST, Kind.READ)
+                else "require credentials on the operation: only an owner changes its rows, "
+                "even where x-backsmith: {visibility: public} lets anyone read them"
+            )
             found.append(_issue(model, message, f"{op.pointer}/security", WARNING, fix))
     found.extend(_settings_findings(model, plans, settings))
     return found
