@@ -8,6 +8,7 @@ always shaped; `LinkPlan` a link between two rows; `AccountOperationPlan` an acc
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,16 @@ import sqlalchemy as sa
 from backsmith.http.plans import OperationPlan
 from backsmith.http.shaping import Shaper
 from backsmith.http.writes import Children, Stamps, children_of, writable_fields
-from backsmith.model.types import ACCOUNT_KINDS, Field, Kind, Model, Operation, Resource
+from backsmith.model.types import (
+    ACCOUNT_KINDS,
+    Field,
+    Hop,
+    HopKind,
+    Kind,
+    Model,
+    Operation,
+    Resource,
+)
 from backsmith.security.accounts import AccountPlan, AccountStore
 from backsmith.security.credentials import KeyStore, credentials_for
 from backsmith.security.ownership import Owners, Ownership
@@ -24,8 +34,15 @@ from backsmith.settings import Settings
 from backsmith.storage.api_keys import KEYS_TABLE
 from backsmith.storage.queries import Ordering, TableQueries, order_keys
 
-# A parent row a nested path names: (path parameter, parent table, parent column).
-Parent = tuple[str, TableQueries, str]
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """A parent row a nested path names (`{slug}` of the book in /books/{slug}/reviews)."""
+
+    name: str  # the path parameter
+    queries: TableQueries  # over the parent's table
+    column: str  # the parent's column the parameter addresses
+    hops: tuple[Hop, ...]  # from the operation's rows to the parent's, the innermost first
 
 
 class TablePlan(OperationPlan):
@@ -51,9 +68,11 @@ class TablePlan(OperationPlan):
         self.filters_across = [p for p in params if p.role == "filter" and (p.hops or p.computed)]
         self.parents: list[Parent] = _parents(operation, resource, tables)
         parent_owners = []
-        for _, parent, _ in self.parents:
-            owner = model.owners.get(parent.table.name)
-            parent_owners.append(Ownership(owner, parent.table, tables, admins) if owner else None)
+        for parent in self.parents:
+            owner = model.owners.get(parent.queries.table.name)
+            table = parent.queries.table
+            parent_owners.append(Ownership(owner, table, tables, admins) if owner else None)
+        self._plan_parent_link(model, tables)
         owner = model.owners.get(resource.table)  # declared, or inherited from a path
         self.owners = Owners(
             rows=Ownership(owner, tables[resource.table], tables, admins) if owner else None,
@@ -72,6 +91,7 @@ class TablePlan(OperationPlan):
         )
         shapes = [operation.body_shape, response.shape if response else None]
         self.derive = next((s.derive for s in shapes if s is not None and s.derive), ())
+        self.derive = self.derive or resource.derived
         self.default_order: Ordering = order_keys(
             tables[resource.table], resource, operation.default_sort
         )
@@ -81,6 +101,22 @@ class TablePlan(OperationPlan):
         if operation.kind == Kind.CREATE:
             self._plan_location(model)
         self.body_names = {f.column: name for name, f in self.writable.items()}
+
+    def _plan_parent_link(self, model: Model, tables: dict[str, sa.Table]) -> None:
+        """How a create ties its row to the innermost parent its path names: the row's own
+        reference (reviews.book_id), or a row of the join table between the two."""
+        self.parent_hop: Hop | None = None
+        self.parent_join: tuple[TableQueries, Stamps] | None = None
+        if self.operation.kind != Kind.CREATE or not self.parents:
+            return
+        hop = self.parents[0].hops[0]
+        if hop.kind == HopKind.ONE:
+            self.parent_hop = hop
+        elif hop.kind == HopKind.THROUGH and hop.join is not None:
+            join = model.resource_for_table(hop.join)
+            assert join is not None
+            self.parent_hop = hop
+            self.parent_join = (TableQueries(tables[hop.join]), Stamps(join))
 
     @property
     def page_size(self) -> int:
@@ -205,19 +241,28 @@ def plan_class(operation: Operation, accounts: AccountStore | None) -> type[Oper
 
 
 def _parents(operation: Operation, resource: Resource, tables: dict[str, sa.Table]) -> list[Parent]:
+    """The parent rows the path names, the innermost first (the one the rows refer to)."""
     parents = []
     for param in operation.params:
-        if param.role != "scope":
+        if param.role != "scope" or not param.column:
             continue
-        if param.hops and param.column:
-            parent_table = tables[param.hops[-1].target]
-            parents.append((param.name, TableQueries(parent_table), param.column))
+        if param.hops:
+            target = tables[param.hops[-1].target]
+            parents.append(Parent(param.name, TableQueries(target), param.column, param.hops))
             continue
         for relation in resource.relations:
             if relation.columns == (param.column,) and relation.target in tables:
-                target = TableQueries(tables[relation.target])
-                parents.append((param.name, target, relation.target_columns[0]))
-    return parents
+                hop = Hop(
+                    HopKind.ONE,
+                    resource.table,
+                    relation.target,
+                    relation.columns,
+                    relation.target_columns,
+                )
+                target = tables[relation.target]
+                column = relation.target_columns[0]
+                parents.append(Parent(param.name, TableQueries(target), column, (hop,)))
+    return sorted(parents, key=lambda parent: len(parent.hops))
 
 
 def compile_plans(

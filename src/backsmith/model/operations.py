@@ -8,7 +8,8 @@ from backsmith.contract.source import escape
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
 from backsmith.model.links import Link, find_link
 from backsmith.model.naming import snake, strip_affixes
-from backsmith.model.parameters import ParamRoles, read_params
+from backsmith.model.parameters import ParamRoles, parameter_pointer, read_params
+from backsmith.model.path_params import Unaddressed
 from backsmith.model.paths import segment_names
 from backsmith.model.relations import RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
@@ -45,7 +46,9 @@ class OperationMapper:
         self.graph = shapes.graph if shapes is not None else RelationGraph(resources)
         self.shapes = shapes
         self.envelopes = EnvelopeReader(document, resources, schema_resources)
-        self.param_roles = ParamRoles(self.graph)
+        self.param_roles = ParamRoles(self.graph, resources)
+        # Path parameters no column answers to: (message, pointer of the parameter).
+        self.unaddressed: list[tuple[str, str]] = []
 
     def shape_of(self, schema: Any, item: bool = False) -> ResponseShape:
         """How a response schema carries rows (see EnvelopeReader.shape_of)."""
@@ -129,9 +132,15 @@ class OperationMapper:
         if item_schema is not None and not flatten(self.document, item_schema).get("properties"):
             item_schema = None
         response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
-        roles = self.param_roles.roles(params, resource, segments, kind, is_item, response_shape)
+        roles = self.param_roles.roles(
+            params, resource, segments, kind, is_item, response_shape, self.served_at
+        )
         if isinstance(roles, str):
             return custom(roles, resource.name)
+        if isinstance(roles, Unaddressed):
+            where = parameter_pointer(self.document, path, method, item, op, roles.parameter)
+            self.unaddressed.append((f"{roles.reason}: {roles.fix}", where))
+            return custom(f"needs a declaration: {roles.reason}", resource.name)
         key_in_body = None
         if kind in (Kind.REPLACE, Kind.UPDATE) and not is_item:
             key_in_body = resource.key.name
@@ -155,6 +164,30 @@ class OperationMapper:
             replace_children=ext.get("children") == "replace",
             **base,
         )
+
+    def served_at(self, path: str) -> Resource | None:
+        """The resource an item path (`/books/{slug}`, `/{id}`) serves, judged by what its
+        operations return or accept; None where the contract has no such path."""
+        item = (self.document.get("paths") or {}).get(path)
+        if not isinstance(item, dict):
+            return None
+        for method in ("get", "put", "patch", "delete", "post"):
+            op = item.get(method)
+            if isinstance(op, dict):
+                found = self.resource_of(path, item, op)
+                if found is not None:
+                    return found
+        return None
+
+    def resource_of(self, path: str, item: dict[str, Any], op: dict[str, Any]) -> Resource | None:
+        """The resource one operation works on, by its extension, schemas and path."""
+        ext = {**(item.get("x-backsmith") or {}), **(op.get("x-backsmith") or {})}
+        responses = op.get("responses") or {}
+        success = sorted(str(code) for code in responses if str(code).startswith("2"))
+        _, _, response_schema = self._success(responses, success)
+        shape = self.shape_of(response_schema, item=True) if response_schema else None
+        _, body_item = self.envelopes.unwrap_body(self._body(op)[1])
+        return self._resource(ext, shape, body_item, path)
 
     def _account_operation(
         self,

@@ -295,7 +295,7 @@ class ShapeBuilder:
     ) -> tuple[tuple[str, str], ...]:
         derive = declared.get("derive")
         if not isinstance(derive, dict):
-            return ()
+            return resource.derived
         pairs = []
         for target, source in derive.items():
             where = f"{pointer}/{EXTENSION}/derive/{escape(str(target))}"
@@ -306,6 +306,8 @@ class ShapeBuilder:
                 self.problem(f"'{missing}' is not a field of {resource.table}", where)
                 continue
             pairs.append((target_field.column, source_field.column))
+        declared_columns = {column for column, _ in pairs}
+        pairs += [pair for pair in resource.derived if pair[0] not in declared_columns]
         return tuple(pairs)
 
 

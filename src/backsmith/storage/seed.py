@@ -88,7 +88,7 @@ def derive_pairs(model: Model, resource: Resource) -> tuple[tuple[str, str], ...
         for shape in (op.body_shape, op.response.shape if op.response else None):
             if shape is not None and shape.derive:
                 return shape.derive
-    return ()
+    return resource.derived
 
 
 class _Loader:

@@ -99,8 +99,12 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     )
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
-        await require_parents(plan, conn, parsed, request)
+        parent = await require_parents(plan, conn, parsed, request)
         values = {**stamps.values(creating=True), **given, **scope}
+        hop = plan.parent_hop
+        if parent is not None and hop is not None and plan.parent_join is None:
+            # /books/{slug}/reviews: the review refers to the book the slug found
+            values[hop.source_columns[0]] = parent[hop.target_columns[0]]
         if reference_owner is not None:
             from_path = reference_owner.reference in scope
             await reference_owner.require_owned_reference(
@@ -109,6 +113,12 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
         if plan.derive:
             await derive(conn, queries.table, plan.derive, values, attempt)
         row = await queries.insert(conn, values)
+        if parent is not None and hop is not None and plan.parent_join is not None:
+            # /genres/{id}/books: the new book is linked to the genre
+            joins, join_stamps = plan.parent_join
+            link = {hop.join_source[0]: row[hop.source_columns[0]]}
+            link[hop.join_target[0]] = parent[hop.target_columns[0]]
+            await joins.insert(conn, {**join_stamps.values(creating=True), **link})
         for writer, items in children:
             await writer.write(conn, row, items, plan.validation_status, at, False)
         return row, await respond_row(plan, conn, row, subject, refetch=bool(children))
