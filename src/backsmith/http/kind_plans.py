@@ -15,7 +15,14 @@ import sqlalchemy as sa
 
 from backsmith.http.plans import OperationPlan
 from backsmith.http.shaping import Shaper
-from backsmith.http.writes import Children, Stamps, children_of, writable_fields
+from backsmith.http.writes import (
+    Children,
+    Stamps,
+    children_of,
+    generated_keys,
+    numbered_key,
+    writable_fields,
+)
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Field,
@@ -86,6 +93,8 @@ class TablePlan(OperationPlan):
             else None
         )
         self.writable: dict[str, Field] = writable_fields(resource, operation.body_shape)
+        self.generated_keys = generated_keys(resource, operation.body_shape)
+        self.numbered = numbered_key(resource)
         self.children: list[Children] = children_of(
             operation.body_shape, model, tables, operation.replace_children
         )
