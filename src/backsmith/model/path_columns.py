@@ -4,7 +4,8 @@ A schema rarely repeats what its path already says. `/{id}/events` under the sto
 `/{id}` says every event belongs to a story, though `Event` has no `story_id`; and
 `/changelogs/{slug}` says a changelog has a slug, though `Changelog` only has a `title`.
 A table inferred from the schema gets those columns: a hidden reference to the parent,
-and a unique slug made from the title on create. With DBML the tables are as declared,
+and a unique slug made from the title on create; and a column an item path addresses
+rows by (`/versions/{version}`) is unique, as a key is. With DBML the tables are as declared,
 and such paths need a declaration instead (see path_params.py).
 """
 
@@ -32,6 +33,7 @@ def with_path_columns(
     mapper = OperationMapper(document, resources, schema_resources)
     graph = RelationGraph(resources)
     slugs: dict[str, Field] = {}
+    keys: dict[str, set[str]] = {}  # columns item paths address rows by: unique
     parents: dict[str, dict[str, Resource]] = {}
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
@@ -47,6 +49,10 @@ def with_path_columns(
             places = [i for i, s in enumerate(segments) if s.startswith("{")]
             if places and places[-1] == len(segments) - 1:  # an item path: its key
                 name = segments[-1][1:-1]
+                segment = segments[-2] if len(segments) > 1 else ""
+                column = addressed_column(resource, name, segment, schemas.get(name))
+                if column is not None:
+                    keys.setdefault(resource.table, set()).add(column)
                 slug = _slug(resource, name, schemas.get(name))
                 if slug is not None:
                     slugs.setdefault(resource.table, slug)
@@ -64,7 +70,11 @@ def with_path_columns(
                 parents.setdefault(resource.table, {}).setdefault(parent.table, parent)
     found = {}
     for key, resource in resources.items():
-        fields = list(resource.fields)
+        addressed = keys.get(resource.table, set())
+        fields = [
+            replace(f, unique=True) if f.column in addressed and not f.primary_key else f
+            for f in resource.fields
+        ]
         relations = list(resource.relations)
         if resource.table in slugs:
             fields.append(slugs[resource.table])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from backsmith.model.naming import snake
 from backsmith.model.paths import addressed_column, key_column, resource_of_segment
 from backsmith.model.relations import RelationGraph
 from backsmith.model.types import Hop, HopKind, Member, Param, ParamRole, Resource
@@ -46,10 +47,13 @@ def _declared(resource: Resource, param: Param) -> str | Unaddressed | None:
 def _unaddressed(param: Param, resource: Resource) -> Unaddressed:
     reason = f"path parameter '{param.name}' names no column of {resource.table}"
     shown = [f.name for f in resource.fields if not f.hidden][:6]
+    if resource.source == "dbml":
+        add = f"add a column '{snake(param.name)}' to table {resource.table}"
+    else:
+        add = f"add the property '{param.name}' to {resource.schema or resource.table}"
     fix = (
-        f"add the property it names to {resource.schema or resource.table}, or declare "
-        f"the column it addresses with x-backsmith: {{column: ...}} on the parameter "
-        f"(one of {', '.join(shown)})"
+        f"{add}, or declare the column it addresses with x-backsmith: {{column: ...}} on "
+        f"the parameter (one of {', '.join(shown)})"
     )
     return Unaddressed(param.name, reason, fix)
 

@@ -70,7 +70,8 @@ async def require_parents(plan: TablePlan, conn: Any, parsed: Parsed, request: R
     principal = request.principal
     innermost = None
     parents = plan.parents
-    for index, (parent, ownership) in enumerate(zip(parents, plan.owners.parents, strict=True)):
+    checks = list(enumerate(zip(parents, plan.owners.parents, strict=True)))
+    for index, (parent, ownership) in reversed(checks):  # the outermost is named first
         table = parent.queries.table
         equals: dict[str, Any] = {parent.column: parsed.path[parent.name]}
         depth = len(parent.hops)
@@ -85,7 +86,7 @@ async def require_parents(plan: TablePlan, conn: Any, parsed: Parsed, request: R
         row = await parent.queries.fetch_one(conn, equals, where=where, params=params)
         if row is None:
             raise NotFound(f"No parent item matches path parameter '{parent.name}'.")
-        innermost = row if innermost is None else innermost
+        innermost = row
     return innermost
 
 
