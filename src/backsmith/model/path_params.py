@@ -165,10 +165,12 @@ class PathRoles:
         """A parent no relation reaches: a column of the rows themselves, never their key.
 
         `/projects/{project_id}/tasks` with no projects table scopes by `tasks.project_id`;
-        `/{id}/events` must not scope events by their own `id`.
+        `/{id}/events` must not scope events by their own `id`, nor `/categories/{slug}/docs`
+        docs by their own slug.
         """
         field = resource.field(param.addresses or param.name)
-        if field is not None and not field.hidden and not field.primary_key:
+        # A key or unique column names one row: a collection is never scoped by it.
+        if field is not None and not (field.hidden or field.primary_key or field.unique):
             return _scope(param, field.column)
         if parent is not None and parent.table != resource.table:
             reason = (

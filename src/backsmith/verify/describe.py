@@ -48,7 +48,11 @@ def _notes(op: Operation) -> str:
         return "; ".join(n for n in (f"needs a handler: {op.reason}", op.policies.describe()) if n)
     parts = []
     filters = [_filter(p) for p in op.params if p.role == "filter"]
-    scopes = [f"{p.name}->{p.column}" for p in op.params if p.role == "scope"]
+    scopes = [
+        f"{p.name}->{p.hops[-1].target}.{p.column}" if p.hops else f"{p.name}->{p.column}"
+        for p in op.params
+        if p.role == "scope"
+    ]
     keys = [f"{p.name}->{p.column}" for p in op.params if p.role == "key"]
     ignored = [p.name for p in op.params if p.role == "other" and p.location == "query"]
     if keys:
