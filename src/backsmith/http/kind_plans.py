@@ -23,6 +23,7 @@ from backsmith.http.writes import (
     numbered_key,
     writable_fields,
 )
+from backsmith.model.resources import derived_columns
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Field,
@@ -100,7 +101,7 @@ class TablePlan(OperationPlan):
         )
         shapes = [operation.body_shape, response.shape if response else None]
         self.derive = next((s.derive for s in shapes if s is not None and s.derive), ())
-        self.derive = self.derive or resource.derived
+        self.derive = self.derive or derived_columns(resource)
         self.default_order: Ordering = order_keys(
             tables[resource.table], resource, operation.default_sort
         )

@@ -174,18 +174,21 @@ class OperationMapper:
         for method in ("get", "put", "patch", "delete", "post"):
             op = item.get(method)
             if isinstance(op, dict):
-                found = self.resource_of(path, item, op)
+                found = self.resource_of(path, method, item, op)
                 if found is not None:
                     return found
         return None
 
-    def resource_of(self, path: str, item: dict[str, Any], op: dict[str, Any]) -> Resource | None:
+    def resource_of(
+        self, path: str, method: str, item: dict[str, Any], op: dict[str, Any]
+    ) -> Resource | None:
         """The resource one operation works on, by its extension, schemas and path."""
         ext = {**(item.get("x-backsmith") or {}), **(op.get("x-backsmith") or {})}
         responses = op.get("responses") or {}
         success = sorted(str(code) for code in responses if str(code).startswith("2"))
         _, _, response_schema = self._success(responses, success)
-        shape = self.shape_of(response_schema, item=True) if response_schema else None
+        one = method != "get" or path.rstrip("/").endswith("}")
+        shape = self.shape_of(response_schema, item=one) if response_schema else None
         _, body_item = self.envelopes.unwrap_body(self._body(op)[1])
         return self._resource(ext, shape, body_item, path)
 

@@ -41,7 +41,7 @@ def with_path_columns(
         segments = [s for s in path.strip("/").split("/") if s]
         for method in CRUD_METHODS:
             op = item.get(method)
-            resource = mapper.resource_of(path, item, op) if isinstance(op, dict) else None
+            resource = mapper.resource_of(path, method, item, op) if isinstance(op, dict) else None
             if resource is None or resource.source != "schema":
                 continue
             assert isinstance(op, dict)

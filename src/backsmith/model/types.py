@@ -227,11 +227,6 @@ class Resource:
         assert found is not None
         return found
 
-    @property
-    def derived(self) -> tuple[tuple[str, str], ...]:
-        """(column, source column) pairs filled on create by convention, not declaration."""
-        return tuple((f.column, f.derived_from) for f in self.fields if f.derived_from)
-
 
 @dataclass(frozen=True, slots=True)
 class Param:
