@@ -60,10 +60,12 @@ def addressed_column(
     """The column a path parameter `name` addresses rows of `resource` by, or None.
 
     In order: a property or column of that name (`slug`, `createdAt` ~ `created_at`); the
-    name less the resource's own prefix (`bookSlug` -> `slug`, `petId` -> `id`); for
-    `{resource}Id`, the key, or where the key is made up, the property named after the
-    resource (`versionId` -> `version`); `id` alone, the key. `segment` is the static
-    segment naming the collection (`sets` in `/spots/{id}/sets/{setId}`).
+    name less the resource's own prefix (`bookSlug` -> `slug`, `petId` -> `id`); an
+    identifier word (`{id}`, `{uuid}`, `{orderId}`, `{project}` under /projects) -> the
+    key. Where the key is made up (the schema has none), a string parameter never
+    addresses it, and `{versionId}` names the resource's own `version` property instead.
+    `segment` is the static segment naming the collection (`sets` in
+    `/spots/{id}/sets/{setId}`). None when nothing answers: the contract must say.
     """
     field = _visible(resource.field(name))
     if field is not None:
