@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backsmith.http.plans import OperationPlan
+from backsmith.http.scoping import CallerScoping
 from backsmith.http.shaping import Shaper
 from backsmith.http.writes import (
     Children,
@@ -24,6 +25,7 @@ from backsmith.http.writes import (
     writable_fields,
 )
 from backsmith.model.resources import derived_columns
+from backsmith.model.servers import base_path_for, link_path
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Field,
@@ -36,7 +38,7 @@ from backsmith.model.types import (
 )
 from backsmith.security.accounts import AccountPlan, AccountStore
 from backsmith.security.credentials import KeyStore, credentials_for
-from backsmith.security.ownership import Owners, Ownership
+from backsmith.security.ownership import Owners, rule
 from backsmith.security.tokens import TokenVerifier
 from backsmith.settings import Settings
 from backsmith.storage.api_keys import KEYS_TABLE
@@ -75,18 +77,23 @@ class TablePlan(OperationPlan):
         ]
         self.filters_across = [p for p in params if p.role == "filter" and (p.hops or p.computed)]
         self.parents: list[Parent] = _parents(operation, resource, tables)
-        parent_owners = []
-        for parent in self.parents:
-            owner = model.owners.get(parent.queries.table.name)
-            table = parent.queries.table
-            parent_owners.append(Ownership(owner, table, tables, admins) if owner else None)
+        owners = model.owners  # declared, or inherited from a path
+        # A parent the path names is only looked up: anyone finds a public one.
+        parent_owners = tuple(
+            rule(owners.get(parent.queries.table.name), parent.queries.table, tables, admins, True)
+            for parent in self.parents
+        )
         self._plan_parent_link(model, tables)
-        owner = model.owners.get(resource.table)  # declared, or inherited from a path
+        reads = operation.kind in (Kind.LIST, Kind.READ)
         self.owners = Owners(
-            rows=Ownership(owner, tables[resource.table], tables, admins) if owner else None,
-            parents=tuple(parent_owners),
+            rule(owners.get(resource.table), tables[resource.table], tables, admins, reads),
+            parent_owners,
         )
         self.queries = TableQueries(tables[resource.table])
+        scope = operation.caller_scope
+        self.caller_scope = (
+            CallerScoping(scope, tables[resource.table], tables) if scope is not None else None
+        )
         response = operation.response
         self.shaper: Shaper | None = (
             Shaper(response.shape, model, tables)
@@ -147,7 +154,8 @@ class TablePlan(OperationPlan):
         if not reads:
             return
         read = reads[0]
-        self.location_template = read.path
+        base = base_path_for(read.base_path, self.settings.base_path)
+        self.location_template = link_path(base, read.path)
         self.location = [(p.name, p.column or "") for p in read.params if p.location == "path"]
 
     def location_of(self, row: Any) -> str | None:
@@ -209,16 +217,17 @@ class LinkPlan(TablePlan):
         if hop.kind == "through" and target_param is not None:
             column = target_param.column or ""
             self.target = (target_param.name, column, TableQueries(tables[hop.target]))
-        # The parent row (a customer) and the linked row may each belong to someone.
+        # The parent row (a customer) and the linked row may each belong to someone. The
+        # caller's own link (a like) leaves a public parent as it is, so anyone may add
+        # theirs; a link between two rows (a post's tag) changes the parent: its owner's.
         admins = self.settings.admin_role_names
         parent = model.owners.get(self.resource.table)
         target = model.owners.get(hop.target) if hop.kind == "through" else None
+        own_link = operation.link_caller is not None
         self.owners = Owners(
             parents=self.owners.parents,
-            link_parent=Ownership(parent, tables[self.resource.table], tables, admins)
-            if parent
-            else None,
-            link_target=Ownership(target, tables[hop.target], tables, admins) if target else None,
+            link_parent=rule(parent, tables[self.resource.table], tables, admins, own_link),
+            link_target=rule(target, tables[hop.target], tables, admins, reads=True),
         )
 
 

@@ -11,8 +11,9 @@ from backsmith.model.naming import snake, strip_affixes
 from backsmith.model.parameters import ParamRoles, parameter_pointer, read_params
 from backsmith.model.path_params import Unaddressed
 from backsmith.model.paths import segment_names
-from backsmith.model.relations import RelationGraph
+from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
+from backsmith.model.scopes import CallerScope, read_caller_scope
 from backsmith.model.security import access_of
 from backsmith.model.shapes import ShapeBuilder
 from backsmith.model.types import (
@@ -23,6 +24,7 @@ from backsmith.model.types import (
     Kind,
     Member,
     Operation,
+    Param,
     Resource,
     SuccessAnswer,
 )
@@ -49,6 +51,11 @@ class OperationMapper:
         self.param_roles = ParamRoles(self.graph, resources)
         # Path parameters no column answers to: (message, pointer of the parameter).
         self.unaddressed: list[tuple[str, str]] = []
+
+    def _problem(self, message: str, pointer: str) -> None:
+        """A contract error about an operation's declarations (raised once all are read)."""
+        if self.shapes is not None:
+            self.shapes.problem(message, pointer)
 
     def shape_of(self, schema: Any, item: bool = False) -> ResponseShape:
         """How a response schema carries rows (see EnvelopeReader.shape_of)."""
@@ -99,9 +106,12 @@ class OperationMapper:
         if shape is not None and "envelope" in ext:
             shape = self.envelopes.declared_shape(response_schema, ext["envelope"], shape)
         link = find_link(self.graph, self.resources, ext, method, segments, params)
+        if isinstance(link, Ambiguous):
+            self._problem(link, ext_pointer(item, op, pointer, "link"))
         if isinstance(link, str):
             return custom(link)
         if link is not None:
+            self._caller_scope(ext, item, op, pointer, Kind.LINK, None)
             return self._link_operation(link, method, success, response_media, shape, base)
         body_wrapper, body_item = self.envelopes.unwrap_body(body_schema)
         resource = self._resource(ext, shape, body_item, path)
@@ -135,12 +145,16 @@ class OperationMapper:
         roles = self.param_roles.roles(
             params, resource, segments, kind, is_item, response_shape, self.served_at
         )
+        for param, message in self.param_roles.ambiguous:
+            self._problem(message, param_pointer(self.document, item, op, pointer, param))
+        self.param_roles.ambiguous.clear()
         if isinstance(roles, str):
             return custom(roles, resource.name)
         if isinstance(roles, Unaddressed):
             where = parameter_pointer(self.document, path, method, item, op, roles.parameter)
             self.unaddressed.append((f"{roles.reason}: {roles.fix}", where))
             return custom(f"needs a declaration: {roles.reason}", resource.name)
+        caller_scope = self._caller_scope(ext, item, op, pointer, kind, resource)
         key_in_body = None
         if kind in (Kind.REPLACE, Kind.UPDATE) and not is_item:
             key_in_body = resource.key.name
@@ -162,6 +176,7 @@ class OperationMapper:
             body_shape=body_shape,
             body_wrapper=body_wrapper,
             replace_children=ext.get("children") == "replace",
+            caller_scope=caller_scope,
             **base,
         )
 
@@ -191,6 +206,31 @@ class OperationMapper:
         shape = self.shape_of(response_schema, item=one) if response_schema else None
         _, body_item = self.envelopes.unwrap_body(self._body(op)[1])
         return self._resource(ext, shape, body_item, path)
+
+    def _caller_scope(
+        self,
+        ext: dict[str, Any],
+        item: dict[str, Any],
+        op: dict[str, Any],
+        pointer: str,
+        kind: Kind,
+        resource: Resource | None,
+    ) -> CallerScope | None:
+        """A list's `where: <path> = caller`; a contract error where it names nothing or
+        sits on an operation other than a list (a path item's applies to its list only)."""
+        declared = ext.get("where")
+        if declared is None:
+            return None
+        where = ext_pointer(item, op, pointer, "where")
+        if kind != Kind.LIST or resource is None:
+            if "where" in (op.get("x-backsmith") or {}):
+                self._problem("where scopes list operations only (GET on a collection)", where)
+            return None
+        found = read_caller_scope(self.graph, resource, str(declared))
+        if isinstance(found, str):
+            self._problem(found, where)
+            return None
+        return found
 
     def _account_operation(
         self,
@@ -367,6 +407,28 @@ class OperationMapper:
         created = next((f for f in resource.fields if f.generated == Generated.CREATED), None)
         key = [f"-{c}" if created else c for c in resource.primary_key]
         return (f"-{created.column}", *key) if created else tuple(key)
+
+
+def ext_pointer(item: dict[str, Any], op: dict[str, Any], pointer: str, key: str) -> str:
+    """Where an operation's `x-backsmith` key is written: on the operation or its path item."""
+    if key in (op.get("x-backsmith") or {}):
+        return f"{pointer}/x-backsmith/{key}"
+    return f"{pointer.rsplit('/', 1)[0]}/x-backsmith/{key}"
+
+
+def param_pointer(
+    document: dict[str, Any], item: dict[str, Any], op: dict[str, Any], pointer: str, param: Param
+) -> str:
+    """Where a parameter's `x-backsmith` filter is written (the operation's list wins)."""
+    for holder, where in ((op, pointer), (item, pointer.rsplit("/", 1)[0])):
+        for index, raw in enumerate(holder.get("parameters") or []):
+            found = deref(document, raw)
+            if not isinstance(found, dict) or found.get("name") != param.name:
+                continue
+            if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
+                return f"{raw['$ref'].removeprefix('#')}/x-backsmith/filter"
+            return f"{where}/parameters/{index}/x-backsmith/filter"
+    return pointer
 
 
 def flat_shape(resource: Resource) -> ItemShape:

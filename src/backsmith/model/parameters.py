@@ -8,7 +8,7 @@ from backsmith.contract.source import escape
 from backsmith.model.envelopes import json_content
 from backsmith.model.naming import snake
 from backsmith.model.path_params import PathRoles, ServedAt, Unaddressed, with_role
-from backsmith.model.relations import RelationGraph
+from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import deref
 from backsmith.model.shapes import natural_key
 from backsmith.model.types import (
@@ -92,6 +92,8 @@ class ParamRoles:
     def __init__(self, graph: RelationGraph, resources: dict[str, Resource]) -> None:
         self.graph = graph
         self.paths = PathRoles(graph, resources)
+        # Declared filters that fit two relations: contract errors the mapper reports.
+        self.ambiguous: list[tuple[Param, Ambiguous]] = []
 
     def roles(
         self,
@@ -175,6 +177,9 @@ class ParamRoles:
             return with_role(param, ParamRole.FILTER, field.column)
         found = self.graph.path(resource.table, declared)
         if found is None or not found[0]:
+            ambiguous = self.graph.explain(resource.table, declared)
+            if ambiguous is not None:
+                self.ambiguous.append((param, Ambiguous(ambiguous)))
             return f"filter '{declared}' of parameter '{param.name}' names no relation path"
         hops, column = found
         target = self.graph.resource(hops[-1].target)

@@ -4,7 +4,8 @@
 that `slug`, under the author with that `handle`. Each parent parameter addresses its own
 resource (by the column its name says), reached from the operation's rows along the
 relations the path follows; it never addresses a column of the rows themselves unless no
-resource answers to it.
+resource answers to it. A parent of the rows' own table (`/customers/{handle}/followers`)
+is reached back along the relation the segment after it names, which says the direction.
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ class PathRoles:
             parent = served_at(prefix) or served_at(f"{prefix}/")
             if parent is None and segment:
                 parent = resource_of_segment(self.resources, segment)
-            hop = self._hop(child, parent, segment)
+            hop = self._back_to_self(child, parent, segments, index)
+            hop = hop or self._hop(child, parent, segment)
             if hop is None:
                 if chain:  # an outer parent must be reached through the inner ones
                     return Unaddressed(
@@ -140,6 +142,20 @@ class PathRoles:
                 found[name] = _scope(param, column, hops)
             child, chain = target, hops
         return found
+
+    def _back_to_self(
+        self, child: Resource, parent: Resource | None, segments: list[str], index: int
+    ) -> Hop | None:
+        """/customers/{handle}/followers: rows of the parent's own table, reached from the
+        parent by the relation the next segment names; the hop back from a listed row (the
+        table alone cannot tell a customer's followers from the customers it follows)."""
+        named = segments[index + 1] if index + 1 < len(segments) else ""
+        if parent is None or parent.table != child.table or not named or named.startswith("{"):
+            return None
+        forward = self.graph.find(parent.table, named, to_many=True)
+        if forward is None or forward.target != child.table:
+            return None
+        return self.graph.reverse(forward)
 
     def _hop(self, child: Resource, parent: Resource | None, segment: str) -> Hop | None:
         """The relation from `child` rows to the `parent` a path segment names."""

@@ -199,7 +199,8 @@ class ShapeBuilder:
         found = self.graph.path(resource.table, declared)
         if found is None or len(found[0]) != 1:
             self.problem(
-                f"embed '{declared}' names no relation of {resource.table} "
+                self.graph.explain(resource.table, declared)
+                or f"embed '{declared}' names no relation of {resource.table} "
                 f"(one step, e.g. {self._hop_names(resource.table)})",
                 f"{p.where}/{EXTENSION}/embed",
             )
@@ -210,8 +211,7 @@ class ShapeBuilder:
         return self._embed(p, hops[0])
 
     def _hop_names(self, table: str, to_many: bool = False) -> str:
-        hops = [h for h in self.graph.hops(table) if h.names and (h.to_many or not to_many)]
-        names = sorted({h.names[0] for h in hops})
+        names = self.graph.names(table, to_many=True if to_many else None)
         return ", ".join(names[:6]) or "no relations"
 
     def _values_column(self, hop: Hop, name: str, items: dict[str, Any]) -> str | None:
@@ -252,7 +252,8 @@ class ShapeBuilder:
         found = self.graph.path(resource.table, value)
         if found is None or len(found[0]) != 1 or found[0][0].kind == ONE:
             self.problem(
-                f"'{value}' names no to-many relation of {resource.table} "
+                self.graph.explain(resource.table, value, to_many=True)
+                or f"'{value}' names no to-many relation of {resource.table} "
                 f"(e.g. {self._hop_names(resource.table, to_many=True)})",
                 pointer,
             )
@@ -277,7 +278,8 @@ class ShapeBuilder:
             found = self.graph.path(resource.table, term)
             if found is None or len(found[0]) != 1 or found[1] is None or found[0][0].kind == ONE:
                 self.problem(
-                    f"sum term '{term}' must be <relation>.<column> over a to-many relation "
+                    self.graph.explain(resource.table, term, to_many=True)
+                    or f"sum term '{term}' must be <relation>.<column> over a to-many relation "
                     f"of {resource.table}",
                     pointer,
                 )

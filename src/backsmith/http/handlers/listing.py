@@ -78,6 +78,8 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
         if name in parsed.query:
             equals[column] = parsed.query[name]
     params = bound(plan, subject)
+    if plan.caller_scope is not None:  # x-backsmith where: rows related to the caller
+        plan.caller_scope.narrow(subject, where, params)
     owner = plan.owners.rows
     if owner is not None:  # after the filters: ?customer_id=<another's> finds nothing
         owner.narrow(request.principal, equals, where, params)
