@@ -68,7 +68,9 @@ MIN_CRUD = {
     "openapi/apis-guru/intellifi.nl__default.yaml": 54,
     "openapi/apis-guru/readme.io__default.json": 16,
     "openapi/apis-guru/presalytics.io__story.yaml": 15,
-    "openapi/apis-guru/apigee.local__registry.yaml": 5,
+    # /v1/projects/{project} addresses projects by a string their schema never names (the
+    # table's key is made up): get, update and delete need a declaration, not a wrong 422.
+    "openapi/apis-guru/apigee.local__registry.yaml": 2,
     "openapi/apis-guru/1password.local__connect.yaml": 4,
     "openapi/apis-guru/ably.net__control.yaml": 3,
     "paired/bna-api/openapi-3.0.yaml": 14,
