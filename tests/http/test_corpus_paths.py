@@ -168,7 +168,9 @@ async def test_versions_are_addressed_by_their_version(database_url: str) -> Non
         assert changed.status_code == 200, changed.text
         assert (await client.get("/version/1.0")).json()["from"] == "0.8"
         duplicate = await client.post("/version", json={"version": "1.0", "from": "0.1"})
-        assert duplicate.status_code == 409, duplicate.text
+        # The contract's 400 is "That version already exists in the project": its status.
+        assert duplicate.status_code == 400, duplicate.text
+        assert duplicate.json()["code"] == "BSM510", duplicate.text
         assert (await client.get("/version/2.0")).status_code == 404
         assert (await client.delete("/version/1.0")).status_code == 200
         assert (await client.get("/version/1.0")).status_code == 404
@@ -188,7 +190,9 @@ async def test_a_pet_is_stored_under_the_id_the_client_sends(database_url: str) 
         numbered = await client.post("/pet", json={"name": "cat", "photoUrls": []}, headers=caller)
         assert numbered.json()["id"] == 11  # the numbering continues past the chosen id
         taken = await client.post("/pet", json={**doggie, "name": "again"}, headers=caller)
-        assert taken.status_code == 409, taken.text
+        # POST /pet declares 400 and 422, no 409: a taken id is answered with the 422 it has.
+        assert taken.status_code == 422, taken.text
+        assert taken.json()["code"] == "BSM510", taken.text
         assert (await client.get("/pet/10", headers=caller)).json()["name"] == "doggie"
         renamed = await client.put("/pet", json={**doggie, "name": "rex"}, headers=caller)
         assert (renamed.status_code, renamed.json()["id"]) == (200, 10)
