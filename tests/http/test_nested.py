@@ -421,3 +421,20 @@ async def test_a_key_the_database_numbers_is_refused_not_replaced(
         ]
         made = await client.post("/notes", json={"text": "x"})
         assert (made.status_code, made.json()["id"]) == (201, 1)
+
+
+DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "paths" / "demo.yaml"
+
+
+async def test_the_documented_demo_answers_as_docs_say(database_url: str) -> None:
+    """docs/real-contracts.md walks through this contract; its first answers, as written."""
+    async with served(load_model(DEMO), database_url) as client:
+        book = {"slug": "earthsea", "title": "A Wizard of Earthsea"}
+        assert (await client.post("/books", json=book)).status_code == 201
+        review = await client.post("/books/earthsea/reviews", json={"stars": 5})
+        assert (review.status_code, review.json()) == (201, {"id": 1, "book_id": 1, "stars": 5})
+        listed = await client.get("/books/earthsea/reviews")
+        assert listed.json() == [{"id": 1, "book_id": 1, "stars": 5}]
+        nowhere = await client.post("/books/nowhere/reviews", json={"stars": 1})
+        assert nowhere.status_code == 404
+        assert nowhere.json()["detail"] == "No parent item matches path parameter 'slug'."
