@@ -8,6 +8,7 @@ always shaped; `LinkPlan` a link between two rows; `AccountOperationPlan` an acc
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -17,9 +18,26 @@ from backsmith.http.plans import OperationPlan
 from backsmith.http.scoping import CallerScoping
 from backsmith.http.shaping import Shaper
 from backsmith.http.urls import AnswerUrls
-from backsmith.http.writes import Children, Stamps, children_of, writable_fields
+from backsmith.http.writes import (
+    Children,
+    Stamps,
+    children_of,
+    generated_keys,
+    numbered_key,
+    writable_fields,
+)
+from backsmith.model.resources import derived_columns
 from backsmith.model.servers import base_path_for, link_path
-from backsmith.model.types import ACCOUNT_KINDS, Field, Kind, Model, Operation, Resource
+from backsmith.model.types import (
+    ACCOUNT_KINDS,
+    Field,
+    Hop,
+    HopKind,
+    Kind,
+    Model,
+    Operation,
+    Resource,
+)
 from backsmith.security.accounts import AccountPlan, AccountStore
 from backsmith.security.credentials import KeyStore, credentials_for
 from backsmith.security.ownership import Owners, rule
@@ -28,8 +46,17 @@ from backsmith.settings import Settings
 from backsmith.storage.api_keys import KEYS_TABLE
 from backsmith.storage.queries import Ordering, TableQueries, order_keys
 
-# A parent row a nested path names: (path parameter, parent table, parent column).
-Parent = tuple[str, TableQueries, str]
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """A parent row a nested path names (`{slug}` of the book in /books/{slug}/reviews)."""
+
+    name: str  # the path parameter
+    queries: TableQueries  # over the parent's table
+    column: str  # the parent's column the parameter addresses
+    hops: tuple[Hop, ...]  # from the operation's rows to the parent's, the innermost first
+
+
 _PATH_SAFE = "!$&'()*+,;=:@"  # RFC 3986 path characters a key keeps as they are
 
 
@@ -58,9 +85,10 @@ class TablePlan(OperationPlan):
         owners = model.owners  # declared, or inherited from a path
         # A parent the path names is only looked up: anyone finds a public one.
         parent_owners = tuple(
-            rule(owners.get(parent.table.name), parent.table, tables, admins, reads=True)
-            for _, parent, _ in self.parents
+            rule(owners.get(parent.queries.table.name), parent.queries.table, tables, admins, True)
+            for parent in self.parents
         )
+        self._plan_parent_link(model, tables)
         reads = operation.kind in (Kind.LIST, Kind.READ)
         self.owners = Owners(
             rule(owners.get(resource.table), tables[resource.table], tables, admins, reads),
@@ -78,11 +106,14 @@ class TablePlan(OperationPlan):
             else None
         )
         self.writable: dict[str, Field] = writable_fields(resource, operation.body_shape)
+        self.generated_keys = generated_keys(resource, operation.body_shape)
+        self.numbered = numbered_key(resource)
         self.children: list[Children] = children_of(
             operation.body_shape, model, tables, operation.replace_children
         )
         shapes = [operation.body_shape, response.shape if response else None]
         self.derive = next((s.derive for s in shapes if s is not None and s.derive), ())
+        self.derive = self.derive or derived_columns(resource)
         self.default_order: Ordering = order_keys(
             tables[resource.table], resource, operation.default_sort
         )
@@ -91,6 +122,22 @@ class TablePlan(OperationPlan):
         self.location_template = ""
         self._plan_location(model)  # a create's Location, any answer's `links.self`
         self.body_names = {f.column: name for name, f in self.writable.items()}
+
+    def _plan_parent_link(self, model: Model, tables: dict[str, sa.Table]) -> None:
+        """How a create ties its row to the innermost parent its path names: the row's own
+        reference (reviews.book_id), or a row of the join table between the two."""
+        self.parent_hop: Hop | None = None
+        self.parent_join: tuple[TableQueries, Stamps] | None = None
+        if self.operation.kind != Kind.CREATE or not self.parents:
+            return
+        hop = self.parents[0].hops[0]
+        if hop.kind == HopKind.ONE:
+            self.parent_hop = hop
+        elif hop.kind == HopKind.THROUGH and hop.join is not None:
+            join = model.resource_for_table(hop.join)
+            assert join is not None
+            self.parent_hop = hop
+            self.parent_join = (TableQueries(tables[hop.join]), Stamps(join))
 
     @property
     def page_size(self) -> int:
@@ -219,19 +266,28 @@ def plan_class(operation: Operation, accounts: AccountStore | None) -> type[Oper
 
 
 def _parents(operation: Operation, resource: Resource, tables: dict[str, sa.Table]) -> list[Parent]:
+    """The parent rows the path names, the innermost first (the one the rows refer to)."""
     parents = []
     for param in operation.params:
-        if param.role != "scope":
+        if param.role != "scope" or not param.column:
             continue
-        if param.hops and param.column:
-            parent_table = tables[param.hops[-1].target]
-            parents.append((param.name, TableQueries(parent_table), param.column))
+        if param.hops:
+            target = tables[param.hops[-1].target]
+            parents.append(Parent(param.name, TableQueries(target), param.column, param.hops))
             continue
         for relation in resource.relations:
             if relation.columns == (param.column,) and relation.target in tables:
-                target = TableQueries(tables[relation.target])
-                parents.append((param.name, target, relation.target_columns[0]))
-    return parents
+                hop = Hop(
+                    HopKind.ONE,
+                    resource.table,
+                    relation.target,
+                    relation.columns,
+                    relation.target_columns,
+                )
+                target = tables[relation.target]
+                column = relation.target_columns[0]
+                parents.append(Parent(param.name, TableQueries(target), column, (hop,)))
+    return sorted(parents, key=lambda parent: len(parent.hops))
 
 
 def compile_plans(

@@ -13,21 +13,47 @@ from typing import Any
 import sqlalchemy as sa
 
 from backsmith.errors import Problem, ValidationFailed
-from backsmith.model.types import Field, Hop, ItemShape, Model, Resource
+from backsmith.model.types import Field, Generated, Hop, ItemShape, Model, Resource
 from backsmith.storage.database import Connection, DatabaseError
 from backsmith.storage.queries import TableQueries, from_json
 from backsmith.storage.values import Stamps, slugify
 
 
+def client_sets(field: Field) -> bool:
+    """Whether a client may give this field a value: one the server does not set, or a key
+    the server numbers only when the client gives none (`id` not marked readOnly)."""
+    if field.hidden:
+        return False
+    return not field.server_set or (field.primary_key and not field.read_only)
+
+
 def writable_fields(resource: Resource, shape: ItemShape | None) -> dict[str, Field]:
     """Body property -> the field it writes: the resource's names plus the body schema's."""
-    fields = {f.name: f for f in resource.fields if not f.hidden and not f.server_set}
+    fields = {f.name: f for f in resource.fields if client_sets(f)}
     if shape is not None:
         for member in shape.members:
             field = resource.field(member.column or "") if member.source == "column" else None
-            if field is not None and not field.hidden and not field.server_set:
+            if field is not None and client_sets(field):
                 fields[member.name] = field
     return fields
+
+
+def numbered_key(resource: Resource) -> str | None:
+    """The key column the database numbers and a client may also choose, if there is one."""
+    key = resource.key
+    numbered = key.generated == Generated.AUTOINCREMENT and client_sets(key)
+    return key.column if numbered else None
+
+
+def generated_keys(resource: Resource, shape: ItemShape | None) -> dict[str, Field]:
+    """Body property -> a key only the server sets (DBML `increment`, a default): a body
+    carrying one is refused, never stored under another id."""
+    keys = {f.name: f for f in resource.fields if f.primary_key and not f.hidden}
+    for member in shape.members if shape is not None else ():
+        field = resource.field(member.column or "") if member.source == "column" else None
+        if field is not None and field.primary_key and not field.hidden:
+            keys[member.name] = field
+    return {name: f for name, f in keys.items() if f.server_set and not client_sets(f)}
 
 
 def _default(field: Field) -> Any:
@@ -118,6 +144,7 @@ class Children:
         self.targets = TableQueries(self.table)
         self.joins = TableQueries(self.join) if self.join is not None else None
         self.writable = writable_fields(target, shape)
+        self.numbered = numbered_key(target)
         self.stamps = Stamps(target)
         join = model.resource_for_table(hop.join) if hop.join else None
         self.join_stamps = Stamps(join) if join is not None else None
@@ -169,6 +196,8 @@ class Children:
             self.hop.target_columns[0]: parent_key,
         }
         await conn.execute(sa.insert(self.table).values(values))
+        if self.numbered is not None and self.numbered in values:
+            await self.targets.follow_sequence(conn, self.numbered)
 
     async def _link(
         self, conn: Connection, parent_key: Any, item: Any, pointer: str, status: int

@@ -20,6 +20,7 @@ from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
+from backsmith.model.path_columns import with_path_columns
 from backsmith.model.policies import read_policies
 from backsmith.model.relation_names import read_relation_names
 from backsmith.model.relations import RelationGraph
@@ -99,6 +100,9 @@ def build_model(contract: Contract) -> Model:
         raise ContractError(list({(i.pointer, i.message): i for i in policy_issues}.values()))
     if shapes.issues:
         raise ContractError(shapes.issues)
+    # serve answers these 501 until the contract says which column the parameter names
+    for message, pointer in mapper.unaddressed:
+        warnings.append(contract.issue(message, pointer, severity="warning"))
     warnings.extend(missing_indexes(contract, graph, operations))
     _check_duplicate_ids(contract, operations)
     owners = inherit_owners(owners, resources, operations)
@@ -243,7 +247,8 @@ def _from_schemas(
             continue
         resources[table] = resource_from_schema(document, name, table, table, frozenset(chosen))
         schema_resources[name] = table
-    return infer_relations(resources, document), schema_resources
+    resources = with_path_columns(document, infer_relations(resources, document), schema_resources)
+    return resources, schema_resources
 
 
 def _schemas_of(

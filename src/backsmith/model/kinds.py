@@ -27,6 +27,7 @@ class Generated(StrEnum):
     AUTOINCREMENT = "autoincrement"
     CREATED = "created"
     UPDATED = "updated"
+    DERIVED = "derived"  # filled on create from another field: a slug from a title
 
 
 class Kind(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backsmith.model.parameters import with_role
+from backsmith.model.path_params import with_role
 from backsmith.model.paths import address_column, resource_of_segment
 from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.types import Hop, HopKind, Param, ParamLocation, ParamRole, Resource

@@ -9,8 +9,10 @@ from backsmith.model.bodies import not_an_object, request_body
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
 from backsmith.model.links import Link, find_link
 from backsmith.model.naming import names_match, snake, strip_affixes
-from backsmith.model.parameters import ParamRoles, read_params
+from backsmith.model.parameters import ParamRoles, parameter_pointer, read_params
+from backsmith.model.path_params import Unaddressed
 from backsmith.model.paths import segment_names
+from backsmith.model.pointers import ext_pointer, param_pointer
 from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.scopes import CallerScope, read_caller_scope
@@ -24,7 +26,6 @@ from backsmith.model.types import (
     Kind,
     Member,
     Operation,
-    Param,
     Resource,
     SuccessAnswer,
 )
@@ -51,7 +52,9 @@ class OperationMapper:
         self.graph = shapes.graph if shapes is not None else RelationGraph(resources)
         self.shapes = shapes
         self.envelopes = EnvelopeReader(document, resources, schema_resources)
-        self.param_roles = ParamRoles(self.graph)
+        self.param_roles = ParamRoles(self.graph, resources)
+        # Path parameters no column answers to: (message, pointer of the parameter).
+        self.unaddressed: list[tuple[str, str]] = []
 
     def _problem(self, message: str, pointer: str) -> None:
         """A contract error about an operation's declarations (raised once all are read)."""
@@ -150,12 +153,18 @@ class OperationMapper:
         if item_schema is not None and not flatten(self.document, item_schema).get("properties"):
             item_schema = None
         response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
-        roles = self.param_roles.roles(params, resource, segments, kind, is_item, response_shape)
+        roles = self.param_roles.roles(
+            params, resource, segments, kind, is_item, response_shape, self.served_at
+        )
         for param, message in self.param_roles.ambiguous:
             self._problem(message, param_pointer(self.document, item, op, pointer, param))
         self.param_roles.ambiguous.clear()
         if isinstance(roles, str):
             return custom(roles, resource.name)
+        if isinstance(roles, Unaddressed):
+            where = parameter_pointer(self.document, path, method, item, op, roles.parameter)
+            self.unaddressed.append((f"{roles.reason}: {roles.fix}", where))
+            return custom(f"needs a declaration: {roles.reason}", resource.name)
         caller_scope = self._caller_scope(ext, item, op, pointer, kind, resource)
         key_in_body = None
         if kind in (Kind.REPLACE, Kind.UPDATE) and not is_item:
@@ -185,6 +194,33 @@ class OperationMapper:
             caller_scope=caller_scope,
             **base,
         )
+
+    def served_at(self, path: str) -> Resource | None:
+        """The resource an item path (`/books/{slug}`, `/{id}`) serves, judged by what its
+        operations return or accept; None where the contract has no such path."""
+        item = (self.document.get("paths") or {}).get(path)
+        if not isinstance(item, dict):
+            return None
+        for method in ("get", "put", "patch", "delete", "post"):
+            op = item.get(method)
+            if isinstance(op, dict):
+                found = self.resource_of(path, method, item, op)
+                if found is not None:
+                    return found
+        return None
+
+    def resource_of(
+        self, path: str, method: str, item: dict[str, Any], op: dict[str, Any]
+    ) -> Resource | None:
+        """The resource one operation works on, by its extension, schemas and path."""
+        ext = {**(item.get("x-backsmith") or {}), **(op.get("x-backsmith") or {})}
+        responses = op.get("responses") or {}
+        success = sorted(str(code) for code in responses if str(code).startswith("2"))
+        _, _, response_schema = self._success(responses, success)
+        one = method != "get" or path.rstrip("/").endswith("}")
+        shape = self.shape_of(response_schema, item=one) if response_schema else None
+        _, body_item = self.envelopes.unwrap_body(request_body(self.document, op)[1])
+        return self._resource(ext, shape, body_item, path)
 
     def _caller_scope(
         self,
@@ -387,28 +423,6 @@ class OperationMapper:
         created = next((f for f in resource.fields if f.generated == Generated.CREATED), None)
         key = [f"-{c}" if created else c for c in resource.primary_key]
         return (f"-{created.column}", *key) if created else tuple(key)
-
-
-def ext_pointer(item: dict[str, Any], op: dict[str, Any], pointer: str, key: str) -> str:
-    """Where an operation's `x-backsmith` key is written: on the operation or its path item."""
-    if key in (op.get("x-backsmith") or {}):
-        return f"{pointer}/x-backsmith/{key}"
-    return f"{pointer.rsplit('/', 1)[0]}/x-backsmith/{key}"
-
-
-def param_pointer(
-    document: dict[str, Any], item: dict[str, Any], op: dict[str, Any], pointer: str, param: Param
-) -> str:
-    """Where a parameter's `x-backsmith` filter is written (the operation's list wins)."""
-    for holder, where in ((op, pointer), (item, pointer.rsplit("/", 1)[0])):
-        for index, raw in enumerate(holder.get("parameters") or []):
-            found = deref(document, raw)
-            if not isinstance(found, dict) or found.get("name") != param.name:
-                continue
-            if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
-                return f"{raw['$ref'].removeprefix('#')}/x-backsmith/filter"
-            return f"{where}/parameters/{index}/x-backsmith/filter"
-    return pointer
 
 
 def flat_shape(resource: Resource) -> ItemShape:

@@ -5,19 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from backsmith.contract.source import escape
 from backsmith.model.envelopes import json_content
 from backsmith.model.naming import snake
-from backsmith.model.paths import address_column, key_column, resource_of_segment
+from backsmith.model.path_params import PathRoles, ServedAt, Unaddressed, with_role
 from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import deref
 from backsmith.model.shapes import natural_key
 from backsmith.model.types import (
     FieldType,
-    Hop,
     HopKind,
     ItemShape,
     Kind,
-    Member,
     Param,
     ParamLocation,
     ParamRole,
@@ -36,6 +35,25 @@ UNFILTERABLE = frozenset({FieldType.JSON, FieldType.ARRAY, FieldType.BINARY})
 _LOCATIONS = frozenset(ParamLocation)
 
 
+def parameter_pointer(
+    document: dict[str, Any],
+    path: str,
+    method: str,
+    item: dict[str, Any],
+    op: dict[str, Any],
+    name: str,
+) -> str:
+    """The pointer of the parameter `name` where it is declared: the operation's list, then
+    the path item's (the operation's own pointer when neither lists it)."""
+    base = f"/paths/{escape(path)}"
+    for where, holder in ((f"{base}/{method}", op), (base, item)):
+        for index, raw in enumerate(holder.get("parameters") or []):
+            param = deref(document, raw)
+            if isinstance(param, dict) and param.get("name") == name and param.get("in") == "path":
+                return f"{where}/parameters/{index}"
+    return f"{base}/{method}"
+
+
 def read_params(document: dict[str, Any], item: dict[str, Any], op: dict[str, Any]) -> list[Param]:
     """A path item's and an operation's parameters, the operation's winning by name and place."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
@@ -51,7 +69,9 @@ def read_params(document: dict[str, Any], item: dict[str, Any], op: dict[str, An
             _, schema = json_content(param.get("content"))
         form = location in (ParamLocation.QUERY, ParamLocation.COOKIE)
         style = param.get("style") or ("form" if form else "simple")
-        declared = (param.get("x-backsmith") or {}).get("filter")
+        ext = param.get("x-backsmith") or {}
+        declared = ext.get("filter")
+        addresses = ext.get("column")
         params.append(
             Param(
                 name=name,
@@ -61,27 +81,10 @@ def read_params(document: dict[str, Any], item: dict[str, Any], op: dict[str, An
                 style=style,
                 explode=param.get("explode", style == "form"),
                 declared=declared if isinstance(declared, str) else None,
+                addresses=addresses if isinstance(addresses, str) else None,
             )
         )
     return params
-
-
-def with_role(
-    param: Param,
-    role: ParamRole,
-    column: str | None,
-    hops: tuple[Hop, ...] = (),
-    computed: Member | None = None,
-) -> Param:
-    """`param` with the role, column and relation path conventions found for it."""
-    return replace(
-        param,
-        role=role,
-        column=column,
-        hops=hops,
-        computed=computed.computed if computed is not None else None,
-        declared=computed.name if computed is not None else param.declared,
-    )
 
 
 def refused(param: Param, reason: str) -> Param:
@@ -92,8 +95,9 @@ def refused(param: Param, reason: str) -> Param:
 class ParamRoles:
     """Gives each parameter of a CRUD operation its role over the resource's table."""
 
-    def __init__(self, graph: RelationGraph) -> None:
+    def __init__(self, graph: RelationGraph, resources: dict[str, Resource]) -> None:
         self.graph = graph
+        self.paths = PathRoles(graph, resources)
         # Declared filters that fit two relations: contract errors the mapper reports.
         self.ambiguous: list[tuple[Param, Ambiguous]] = []
 
@@ -105,66 +109,36 @@ class ParamRoles:
         kind: Kind,
         is_item: bool,
         shape: ItemShape,
-    ) -> tuple[Param, ...] | str:
+        served_at: ServedAt = lambda path: None,
+    ) -> tuple[Param, ...] | str | Unaddressed:
         """The parameters with roles, or why one cannot be given its role."""
+        path_names = [s[1:-1] for s in segments if s.startswith("{") and s.endswith("}")]
+        key_name = path_names[-1] if is_item and path_names else None
+        in_path = [p for p in params if p.location == ParamLocation.PATH]
+        parents = self.paths.parents(
+            [p for p in in_path if p.name != key_name], resource, segments, served_at
+        )
+        if isinstance(parents, Unaddressed):
+            return parents
+        first_hops = [p.hops[0] for p in parents.values() if p.hops]
+        if kind == Kind.CREATE and first_hops and first_hops[0].kind == HopKind.MANY:
+            hop = first_hops[0]
+            return f"cannot create {resource.table} under {hop.target}: the reference is on it"
         out: list[Param] = []
-        path_params = [s[1:-1] for s in segments if s.startswith("{") and s.endswith("}")]
         for param in params:
             if param.location == ParamLocation.PATH:
-                if is_item and param.name == path_params[-1]:
-                    column = key_column(resource, param.name)
-                    if column is None:
-                        return (
-                            f"path parameter '{param.name}' names a column of {resource.table} "
-                            "that is not unique"
-                        )
-                    out.append(with_role(param, ParamRole.KEY, column))
-                    continue
-                scoped = self._scope(resource, segments, param)
-                if isinstance(scoped, str):
-                    return scoped
-                out.append(scoped)
+                if param.name == key_name:
+                    key = self.paths.key(param, resource, segments)
+                    if isinstance(key, Unaddressed):
+                        return key
+                    out.append(key)
+                else:
+                    out.append(parents.get(param.name, param))
             elif param.location == ParamLocation.QUERY and kind == Kind.LIST:
                 out.append(self._query_role(param, resource, shape))
             else:
                 out.append(param)
         return tuple(out)
-
-    def _scope(self, resource: Resource, segments: list[str], param: Param) -> Param | str:
-        """A parent path parameter: a column of the resource, or rows reached through a hop."""
-        index = segments.index(f"{{{param.name}}}")
-        parent_segment = segments[index - 1] if index > 0 else ""
-        hop = self._back_to_self(resource, segments, index)
-        if hop is None and parent_segment and not parent_segment.startswith("{"):
-            hop = self.graph.find(resource.table, parent_segment, to_many=False)
-            if hop is None:
-                hop = self.graph.find(resource.table, parent_segment)
-        if hop is not None:
-            parent = self.graph.resource(hop.target)
-            assert parent is not None
-            column = address_column(parent, param.name)
-            if hop.kind == HopKind.ONE and (column,) == hop.target_columns:
-                return with_role(param, ParamRole.SCOPE, hop.source_columns[0])
-            return with_role(param, ParamRole.SCOPE, column, hops=(hop,))
-        field = resource.field(param.name)
-        if field is not None and not field.hidden:
-            return with_role(param, ParamRole.SCOPE, field.column)
-        return f"cannot tell which column path parameter '{param.name}' scopes"
-
-    def _back_to_self(self, resource: Resource, segments: list[str], index: int) -> Hop | None:
-        """/customers/{handle}/followers: rows of the parent's own table, reached from the
-        parent by the relation the next segment names; the hop back from a listed row."""
-        parent_segment = segments[index - 1] if index > 0 else ""
-        named = segments[index + 1] if index + 1 < len(segments) else ""
-        if not named or named.startswith("{") or parent_segment.startswith("{"):
-            return None
-        parent = resource_of_segment(self.graph.resources, parent_segment)
-        if parent is None or parent.table != resource.table:
-            return None
-        forward = self.graph.find(parent.table, named, to_many=True)
-        if forward is None or forward.target != resource.table:
-            return None
-        return self.graph.reverse(forward)
 
     def _query_role(self, param: Param, resource: Resource, shape: ItemShape) -> Param:
         if param.declared is not None:

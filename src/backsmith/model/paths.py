@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from backsmith.model.naming import names_match, singular, snake
-from backsmith.model.types import Resource
+from backsmith.model.types import Field, FieldType, Resource
 
 
 def segment_names(segment: str, resource: Resource, parent: str) -> bool:
@@ -23,25 +25,86 @@ def resource_of_segment(resources: dict[str, Resource], segment: str) -> Resourc
     return found[0] if len(found) == 1 else None
 
 
-def address_column(resource: Resource, name: str) -> str:
-    """The column a path parameter addresses rows by: `{slug}`, `{bookId}`, `{id}`."""
-    field = resource.field(name)
-    if field is None:
-        stem = snake(name)
-        prefix = f"{singular(resource.table)}_"
-        if stem.startswith(prefix):
-            field = resource.field(stem.removeprefix(prefix))
-    if field is not None and not field.hidden:
+# Parameter names that say "the key" whatever the resource is called.
+_KEY_WORDS = frozenset({"id", "uid", "uuid", "pk", "key", "identifier"})
+
+
+def _visible(field: Field | None) -> Field | None:
+    return field if field is not None and not field.hidden else None
+
+
+def _names_resource(stem: str, resource: Resource, segment: str) -> bool:
+    """Whether `stem` (`book`, `spot_set`, `set`) names the resource or its path segment."""
+    names = [resource.name, resource.table, resource.schema or ""]
+    if segment and not segment.startswith("{"):
+        names.append(segment)
+    return any(n and names_match(stem, n) for n in names)
+
+
+def _key_fits(key: Field, schema: dict[str, Any] | None) -> bool:
+    """Whether a parameter declared with `schema` can hold the values of `key`.
+
+    Only a made-up key (one the contract never shows) is held to this: a string parameter
+    (`/changelogs/{slug}`) never addresses it, since no client could learn its integers.
+    """
+    if not key.hidden or not schema:
+        return True
+    declared = schema.get("type")
+    types = set(declared) if isinstance(declared, list) else {declared} if declared else set()
+    return not types or key.type != FieldType.INTEGER or bool(types & {"integer", "number"})
+
+
+def addressed_column(
+    resource: Resource, name: str, segment: str = "", schema: dict[str, Any] | None = None
+) -> str | None:
+    """The column a path parameter `name` addresses rows of `resource` by, or None.
+
+    In order: a property or column of that name (`slug`, `createdAt` ~ `created_at`); the
+    name less the resource's own prefix (`bookSlug` -> `slug`, `petId` -> `id`); an
+    identifier word (`{id}`, `{uuid}`, `{orderId}`, `{project}` under /projects) -> the
+    key. Where the key is made up (the schema has none), a string parameter never
+    addresses it, and `{versionId}` names the resource's own `version` property instead.
+    `segment` is the static segment naming the collection (`sets` in
+    `/spots/{id}/sets/{setId}`). None when nothing answers: the contract must say.
+    """
+    field = _visible(resource.field(name))
+    if field is not None:
         return field.column
-    return resource.key.column
+    stem = snake(name)
+    for owner in (resource.table, resource.name, resource.schema or "", segment):
+        prefix = f"{singular(snake(owner))}_" if owner and not owner.startswith("{") else ""
+        if prefix and stem.startswith(prefix):
+            field = _visible(resource.field(stem.removeprefix(prefix)))
+            if field is not None:
+                return field.column
+    key = resource.key
+    naming = _names_resource(stem, resource, segment)  # /projects/{project}
+    if naming or stem in _KEY_WORDS or stem.endswith("id"):  # {id}, {petId}, {pid}
+        if not key.hidden:
+            return key.column
+        own = None
+        if stem.endswith("_id") and _names_resource(stem[:-3], resource, segment):
+            own = _visible(resource.field(stem[:-3]))
+        if own is not None and own.type in (FieldType.STRING, FieldType.ENUM, FieldType.UUID):
+            return own.column
+        return key.column if _key_fits(key, schema) else None
+    return None
 
 
-def key_column(resource: Resource, name: str) -> str | None:
+def address_column(resource: Resource, name: str) -> str:
+    """The column a path parameter addresses rows by: `{slug}`, `{bookId}`, `{id}`; the key
+    when its name says nothing more."""
+    return addressed_column(resource, name) or resource.key.column
+
+
+def key_column(
+    resource: Resource, name: str, segment: str = "", schema: dict[str, Any] | None = None
+) -> str | None:
     """The column an item path's last parameter addresses: the key or a unique column."""
-    field = resource.field(name)
-    if field is None or field.hidden:
-        field = resource.field(address_column(resource, name))
-    assert field is not None
+    column = addressed_column(resource, name, segment, schema)
+    field = resource.field(column) if column is not None else None
+    if field is None:
+        return None
     if field.primary_key or field.unique or resource.source == "schema":
         return field.column
     if any(index.unique and index.columns == (field.column,) for index in resource.indexes):

@@ -311,6 +311,12 @@ def resource_from_dbml(
     )
 
 
+def derived_columns(resource: Resource) -> tuple[tuple[str, str], ...]:
+    """(column, source column) pairs filled on create by convention, not by declaration:
+    the slug an item path names, made from the title (see path_columns.py)."""
+    return tuple((f.column, f.derived_from) for f in resource.fields if f.derived_from)
+
+
 def _client_key(prop: dict[str, Any]) -> bool:
     """An integer key the schema lets clients write (declared, not readOnly)."""
     return bool(prop) and not prop.get("readOnly")

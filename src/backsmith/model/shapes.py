@@ -15,6 +15,7 @@ from backsmith.contract.source import escape
 from backsmith.errors import Issue
 from backsmith.model.naming import singular, snake
 from backsmith.model.relations import MANY, ONE, THROUGH, RelationGraph
+from backsmith.model.resources import derived_columns
 from backsmith.model.schemas import (
     COMPONENT_PREFIX,
     branch_properties,
@@ -298,7 +299,7 @@ class ShapeBuilder:
     ) -> tuple[tuple[str, str], ...]:
         derive = declared.get("derive")
         if not isinstance(derive, dict):
-            return ()
+            return derived_columns(resource)
         pairs = []
         for target, source in derive.items():
             where = f"{pointer}/{EXTENSION}/derive/{escape(str(target))}"
@@ -309,6 +310,8 @@ class ShapeBuilder:
                 self.problem(f"'{missing}' is not a field of {resource.table}", where)
                 continue
             pairs.append((target_field.column, source_field.column))
+        declared_columns = {column for column, _ in pairs}
+        pairs += [pair for pair in derived_columns(resource) if pair[0] not in declared_columns]
         return tuple(pairs)
 
 

@@ -104,6 +104,7 @@ class Field:
     sql_default: str | None = None
     hidden: bool = False  # a column the API never shows (a surrogate key)
     renamed_from: str | None = None  # the column's earlier name, so migrations rename it
+    derived_from: str | None = None  # Generated.DERIVED: the column it is made from
 
     @property
     def server_set(self) -> bool:
@@ -217,6 +218,7 @@ class Param:
     hops: tuple[Hop, ...] = ()  # a filter or scope across relations (author.handle)
     computed: Computed | None = None  # a filter on a computed value
     declared: str | None = None  # x-backsmith filter, as written
+    addresses: str | None = None  # x-backsmith column: the column a path parameter names
     reason: str = ""  # why a refused parameter cannot be served
     # How its text decodes (JSON types of the value, of an array's items) and the JSON
     # Schema 2020-12 the value must pass, converted for the request direction.

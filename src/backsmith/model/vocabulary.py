@@ -81,6 +81,7 @@ PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 PARAMETER_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "filter": ((str,), "what the parameter filters on, e.g. 'author.handle'"),
+    "column": ((str,), "the column a path parameter addresses rows by, e.g. 'slug'"),
 }
 OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "resource": ((str,), "resource this operation works on"),

@@ -410,3 +410,22 @@ class TableQueries:
 
         result = await self._run(conn, ("delete-all", shape), build, _equal_params(equals), False)
         return result.rowcount
+
+    async def follow_sequence(self, conn: Connection, column: str) -> None:
+        """Move the numbering of `column` past a value a client chose for it.
+
+        A PostgreSQL sequence does not look at the rows: after an insert of id 10 it would
+        hand out 10 again. SQLite numbers past the largest stored key by itself.
+        """
+        if conn.dialect.name != "postgresql":
+            return
+        table, col = self.table, self.table.c[column]
+        sequence = sa.func.pg_get_serial_sequence(table.name, column)
+        largest = sa.select(sa.func.max(col)).scalar_subquery()
+        # nextval - 1: never behind a number another transaction has already taken.
+        position = sa.func.greatest(largest, sa.func.nextval(sequence) - 1)
+
+        def build() -> Any:
+            return sa.select(sa.func.setval(sequence, position))
+
+        await self._run(conn, ("follow-sequence", column), build, {}, False)

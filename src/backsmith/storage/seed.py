@@ -22,6 +22,7 @@ import yaml
 
 from backsmith.errors import InputError
 from backsmith.model.naming import snake
+from backsmith.model.resources import derived_columns
 from backsmith.model.types import Model, Resource
 from backsmith.storage.migrations.runner import on_connection
 from backsmith.storage.queries import from_json
@@ -88,7 +89,7 @@ def derive_pairs(model: Model, resource: Resource) -> tuple[tuple[str, str], ...
         for shape in (op.body_shape, op.response.shape if op.response else None):
             if shape is not None and shape.derive:
                 return shape.derive
-    return ()
+    return derived_columns(resource)
 
 
 class _Loader:

@@ -50,11 +50,6 @@ def _linked_to_itself(hops: Sequence[Hop]) -> bool:
     return any(h.source == h.target for h in hops)
 
 
-def _scope(param: Param) -> str:
-    """A parent scope's column; through which relation where a table is linked to itself."""
-    return _across(param.hops, param.column) if _linked_to_itself(param.hops) else str(param.column)
-
-
 def _filter(param: Param) -> str:
     if param.computed is not None:
         return f"{param.name}({param.computed.describe()})"
@@ -68,7 +63,8 @@ def _notes(op: Operation) -> str:
         return "; ".join(n for n in (f"needs a handler: {op.reason}", op.policies.describe()) if n)
     parts = []
     filters = [_filter(p) for p in op.params if p.role == "filter"]
-    scopes = [f"{p.name}->{_scope(p)}" for p in op.params if p.role == "scope"]
+    # The rows' own column, or the parent's across relations (`authors.handle`).
+    scopes = [f"{p.name}->{_across(p.hops, p.column)}" for p in op.params if p.role == "scope"]
     keys = [f"{p.name}->{p.column}" for p in op.params if p.role == "key"]
     ignored = [p.name for p in op.params if p.role == "other" and p.location == "query"]
     if keys:

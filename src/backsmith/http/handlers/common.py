@@ -62,18 +62,32 @@ def invalid(plan: TablePlan, detail: str, **where: str) -> ValidationFailed:
     return ValidationFailed([{"detail": detail, "pointer": "#", **where}], plan.validation_status)
 
 
-async def require_parents(plan: TablePlan, conn: Any, parsed: Parsed, request: Request) -> None:
-    """404 when a parent a nested path names does not exist (/authors/999/books), or
-    belongs to someone else (/orders/<another's>/lines)."""
+async def require_parents(plan: TablePlan, conn: Any, parsed: Parsed, request: Request) -> Any:
+    """The innermost parent row a nested path names (None when it names none); 404 when a
+    parent does not exist (/authors/999/books), is not under the parent outside it
+    (/authors/le-guin/books/<another's book>/reviews), or belongs to someone else
+    (/orders/<another's>/lines)."""
     principal = request.principal
-    for (name, parent, column), ownership in zip(plan.parents, plan.owners.parents, strict=True):
-        equals: dict[str, Any] = {column: parsed.path[name]}
-        where: list[Any] = []
+    innermost = None
+    parents = plan.parents
+    checks = list(enumerate(zip(parents, plan.owners.parents, strict=True)))
+    for index, (parent, ownership) in reversed(checks):  # the outermost is named first
+        table = parent.queries.table
+        equals: dict[str, Any] = {parent.column: parsed.path[parent.name]}
+        depth = len(parent.hops)
+        where: list[Any] = [
+            reaches(plan.tables, table, outer.hops[depth:], outer.column, parsed.path[outer.name])
+            for outer in parents[index + 1 :]
+            if len(outer.hops) > depth
+        ]
         params: dict[str, Any] = {}
         if ownership is not None:
             ownership.narrow(principal, equals, where, params)
-        if await parent.fetch_one(conn, equals, where=where, params=params) is None:
-            raise NotFound(f"No parent item matches path parameter '{name}'.")
+        row = await parent.queries.fetch_one(conn, equals, where=where, params=params)
+        if row is None:
+            raise NotFound(f"No parent item matches path parameter '{parent.name}'.")
+        innermost = row
+    return innermost
 
 
 async def respond_row(
