@@ -62,7 +62,7 @@ class TablePlan(OperationPlan):
         self.queries = TableQueries(tables[resource.table])
         response = operation.response
         self.shaper: Shaper | None = (
-            Shaper(response.shape, model, tables)
+            Shaper(response.shape, model, tables, self.settings.datetime_precision)
             if response is not None and response.shape is not None
             else None
         )

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.source import escape
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
 from backsmith.model.links import Link, find_link
-from backsmith.model.naming import snake, strip_affixes
+from backsmith.model.naming import names_match, snake, strip_affixes
 from backsmith.model.parameters import ParamRoles, read_params
 from backsmith.model.paths import segment_names
 from backsmith.model.relations import RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.security import access_of
-from backsmith.model.shapes import ShapeBuilder
+from backsmith.model.shapes import ShapeBuilder, natural_key
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Envelope,
@@ -128,7 +129,18 @@ class OperationMapper:
         item_schema = shape.item_schema if shape else None
         if item_schema is not None and not flatten(self.document, item_schema).get("properties"):
             item_schema = None
+        envelope = shape.envelope if shape else Envelope()
         response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
+        if shape is not None and shape.plain is not None and kind == Kind.LIST:
+            plain = self._plain_shape(resource, shape.plain, f"{pointer}/responses")
+            if plain is None:
+                return custom(
+                    "lists plain values of no column it can tell: declare x-backsmith "
+                    f"{{embed: {resource.table}.<column>}} on the array",
+                    resource.name,
+                )
+            response_shape = plain
+            envelope = replace(envelope, values=plain.members[0].name)
         roles = self.param_roles.roles(params, resource, segments, kind, is_item, response_shape)
         if isinstance(roles, str):
             return custom(roles, resource.name)
@@ -136,7 +148,6 @@ class OperationMapper:
         if kind in (Kind.REPLACE, Kind.UPDATE) and not is_item:
             key_in_body = resource.key.name
         status = self._status(kind, success, response_status)
-        envelope = shape.envelope if shape else Envelope()
         response = SuccessAnswer(status, response_media, item_schema, envelope, response_shape)
         body_shape = None
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) and body_item is not None:
@@ -147,7 +158,7 @@ class OperationMapper:
             params=roles,
             response=response,
             key_in_body=key_in_body,
-            default_sort=self._default_sort(ext, resource) if kind == Kind.LIST else (),
+            default_sort=self._default_sort(ext, resource, envelope) if kind == Kind.LIST else (),
             page_size=ext.get("page-size"),
             max_page_size=ext.get("max-page-size"),
             body_shape=body_shape,
@@ -194,6 +205,21 @@ class OperationMapper:
             token_field=ext.get("token-field"),
             **base,
         )
+
+    def _plain_shape(self, resource: Resource, declared: str, pointer: str) -> ItemShape | None:
+        """The one column a list of plain values shows: as declared (`genres.name`), else
+        the rows' natural key (a unique name, slug, handle...)."""
+        parts = declared.split(".") if declared else []
+        if len(parts) == 2 and names_match(parts[0], resource.table):
+            parts = parts[1:]
+        if len(parts) > 1:
+            return None
+        column = parts[0] if parts else natural_key(resource)
+        field = resource.field(column) if column else None
+        if field is None or field.hidden or field.write_only:
+            return None
+        member = Member(field.name, "column", column=field.column, type=field.type)
+        return ItemShape(resource.name, (member,))
 
     def _item_shape(self, resource: Resource, schema: Any, pointer: str) -> ItemShape:
         if schema is None or self.shapes is None:
@@ -273,6 +299,11 @@ class OperationMapper:
         for resource in self.resources.values():
             if statics and segment_names(statics[-1], resource, parent):
                 return resource
+        if shape is not None and shape.plain is not None:  # {"genres": [...]}: genres' rows
+            named = (shape.plain or shape.envelope.items or "").split(".")[0]
+            for resource in self.resources.values():
+                if named and names_match(named, resource.table):
+                    return resource
         return None
 
     def _kind(
@@ -322,12 +353,18 @@ class OperationMapper:
             return 204 if 204 in codes or not codes else min(codes)
         return 200 if 200 in codes or not codes else (declared or min(codes))
 
-    def _default_sort(self, ext: dict[str, Any], resource: Resource) -> tuple[str, ...]:
+    def _default_sort(
+        self, ext: dict[str, Any], resource: Resource, envelope: Envelope
+    ) -> tuple[str, ...]:
         declared = ext.get("sort")
         if isinstance(declared, str):
             return tuple(s.strip() for s in declared.split(",") if s.strip())
         if isinstance(declared, list):
             return tuple(str(s) for s in declared)
+        if envelope.values is not None:  # plain values read best in their own order
+            field = resource.field(envelope.values)
+            if field is not None and not field.primary_key:
+                return (field.column, *resource.primary_key)
         created = next((f for f in resource.fields if f.generated == Generated.CREATED), None)
         key = [f"-{c}" if created else c for c in resource.primary_key]
         return (f"-{created.column}", *key) if created else tuple(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from backsmith.model.types import ItemShape, Kind, Member, Model, Operation, Param
@@ -66,10 +67,16 @@ def _notes(op: Operation) -> str:
     if op.link is not None:
         caller = f" for the caller ({op.link_caller})" if op.link_caller else ""
         parts.append(f"link {op.link.join or op.link.target}{caller}")
-    if op.response and op.response.envelope.items:
-        parts.append(f"envelope '{op.response.envelope.items}'")
-    if op.response and op.response.envelope.wrapper:
-        parts.append(f"wrapper '{op.response.envelope.wrapper}'")
+    envelope = op.response.envelope if op.response else None
+    if envelope is not None and envelope.items:
+        parts.append(f"envelope '{envelope.items}'")
+    if envelope is not None and envelope.values:
+        parts.append(f"plain values of {envelope.values}")
+    if envelope is not None and envelope.wrapper:
+        parts.append(f"wrapper '{envelope.wrapper}'")
+    if envelope is not None and envelope.constants:
+        fixed = (f"{key}={json.dumps(value)}" for key, value in envelope.constants)
+        parts.append("fixed " + ", ".join(fixed))
     shape = op.response.shape if op.response else None
     embeds = [m.name for m in shape.members if m.hop is not None] if shape else []
     computed = [m.name for m in shape.members if m.computed is not None] if shape else []

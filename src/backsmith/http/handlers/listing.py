@@ -141,6 +141,8 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
         offset + limit if more and pagination == "offset" else None,
     )
     headers = [(b"link", f'<{url}>; rel="next"'.encode())] if url else []
+    if shape.values is not None:  # {"genres": ["fantasy", "sea"]}: each row's one value
+        items = [item[shape.values] for item in items]
     if shape.items is None:
         return json_response(answer.status, dumps(items), headers)
     body = envelope(shape, items, next_cursor, total, limit, page, offset, more)

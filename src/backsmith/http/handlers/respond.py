@@ -13,12 +13,13 @@ from backsmith.model.types import Envelope, SuccessAnswer
 
 
 def wrap(answer: SuccessAnswer, item: dict[str, Any]) -> Any:
-    """The item under the response's wrapper key (`{"book": {...}}`), if it has one."""
-    wrapper = answer.envelope.wrapper
-    if not wrapper:
+    """The item under the response's wrapper key (`{"book": {...}}`), if it has one, beside
+    the envelope's fixed members (`{"success": true, "data": {...}}`)."""
+    shape = answer.envelope
+    if not shape.wrapper:
         return item
-    body: dict[str, Any] = {}
-    place(body, wrapper, item)
+    body: dict[str, Any] = dict(shape.constants)
+    place(body, shape.wrapper, item)
     return body
 
 
@@ -48,8 +49,9 @@ def envelope(
     offset: int,
     more: bool,
 ) -> dict[str, Any]:
-    """A list's body: the items and the paging facts, where the contract puts them."""
-    body: dict[str, Any] = {}
+    """A list's body: the items and the paging facts, where the contract puts them, and its
+    fixed members."""
+    body: dict[str, Any] = dict(shape.constants)
     for key, value in (
         (shape.items or "items", items),
         (shape.cursor, next_cursor),
