@@ -173,3 +173,21 @@ def test_model_shows_plain_values_and_fixed_members(model: Model, tmp_path: Path
     assert answer.envelope.wrapper == "data"
     assert answer.envelope.constants == (("success", True), ("message", "Done"))
     assert ops["createBook"].body_wrapper == "data"
+
+
+async def test_schemas_that_are_views_of_a_table_are_served_from_it(
+    model: Model, database_url: str
+) -> None:
+    async with served(model, database_url) as client:
+        made = (await _create(client, title="The Old Sea", isbn="978-1"))["data"]
+        # BookCard's properties are books' columns and its path names books' unique slug.
+        card = await client.get("/catalogue/the-old-sea")
+        assert card.status_code == 200, card.text
+        assert card.json() == {"slug": "the-old-sea", "title": "The Old Sea", "subtitle": None}
+        assert (await client.get("/catalogue/nothing")).status_code == 404
+        # BookTitle declares x-backsmith: {table: books}.
+        book_id = (await client.get("/books")).json()["data"][0]
+        assert "id" not in book_id and made["slug"] == "the-old-sea"
+        title = await client.get("/titles/1")
+        assert title.status_code == 200, title.text
+        assert title.json() == {"title": "The Old Sea"}

@@ -14,7 +14,14 @@ import sqlalchemy as sa
 
 from backsmith.http.plans import OperationPlan
 from backsmith.http.shaping import Shaper
-from backsmith.http.writes import Children, Stamps, children_of, writable_fields
+from backsmith.http.writes import (
+    Children,
+    Reference,
+    Stamps,
+    children_of,
+    reference_fields,
+    writable_fields,
+)
 from backsmith.model.types import ACCOUNT_KINDS, Field, Kind, Model, Operation, Resource
 from backsmith.security.accounts import AccountPlan, AccountStore
 from backsmith.security.credentials import KeyStore, credentials_for
@@ -67,6 +74,7 @@ class TablePlan(OperationPlan):
             else None
         )
         self.writable: dict[str, Field] = writable_fields(resource, operation.body_shape)
+        self.references: dict[str, Reference] = reference_fields(resource, operation.body_shape)
         self.children: list[Children] = children_of(
             operation.body_shape, model, tables, operation.replace_children
         )
@@ -81,6 +89,7 @@ class TablePlan(OperationPlan):
         if operation.kind == Kind.CREATE:
             self._plan_location(model)
         self.body_names = {f.column: name for name, f in self.writable.items()}
+        self.body_names.update({f.column: name for name, (_, f) in self.references.items()})
 
     @property
     def page_size(self) -> int:

@@ -322,6 +322,10 @@ class OperationMapper:
         named_segment = segments[-2] if is_item and len(segments) > 1 else (statics or [""])[-1]
         parent = statics[-2] if len(statics) > 1 else ""
         names_resource = segment_names(named_segment, resource, parent)
+        # An item path answering a view of the resource (`/profiles/{handle}` answering
+        # PublicCustomer, a part of customers) names its rows through the view.
+        view = shape is not None and self._is_view(shape.schema_name, resource)
+        names_resource = names_resource or (is_item and view)
         if method == "get" and not is_item:
             if shape is not None and shape.is_list:
                 return Kind.LIST
@@ -344,6 +348,14 @@ class OperationMapper:
             "patch": Kind.UPDATE,
             "delete": Kind.DELETE,
         }.get(method, "POST on an item path")
+
+    def _is_view(self, schema: str | None, resource: Resource) -> bool:
+        """Whether `schema` is served from `resource`'s table without describing it."""
+        return (
+            schema is not None
+            and self.schema_resources.get(schema) == resource.table
+            and resource.schema != schema
+        )
 
     def _status(self, kind: Kind, success: list[str], declared: int | None) -> int:
         codes = {int(s) for s in success if s.isdigit()}
