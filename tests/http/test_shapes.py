@@ -18,6 +18,7 @@ import sqlalchemy
 from conftest import FIXTURES, client_for, served, start_app, stop_app
 
 from backsmith.api import load_model
+from backsmith.errors import ContractError
 from backsmith.model.types import Model
 
 pytestmark = pytest.mark.anyio
@@ -191,3 +192,44 @@ async def test_schemas_that_are_views_of_a_table_are_served_from_it(
         title = await client.get("/titles/1")
         assert title.status_code == 200, title.text
         assert title.json() == {"title": "The Old Sea"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "pointer", "words"),
+    [
+        (
+            "x-backsmith: {embed: genres.name, sort: -id}",
+            "x-backsmith: {embed: genres.name, sort: -rank}",
+            "/components/schemas/Book/properties/genresNewestFirst/x-backsmith/sort",
+            ["'rank' is not a column of genres"],
+        ),
+        (
+            "readOnly: true}\n        genreNames:",
+            "readOnly: true, x-backsmith: {sort: name}}\n        genreNames:",
+            "/components/schemas/Book/properties/created_at/x-backsmith/sort",
+            ["'sort' orders an embedded array"],
+        ),
+        (
+            "readOnly: true}\n        genreNames:",
+            "readOnly: true, x-backsmith: {sorted: name}}\n        genreNames:",
+            "/components/schemas/Book/properties/created_at/x-backsmith/sorted",
+            ["unknown x-backsmith key 'sorted'", "did you mean 'sort'"],
+        ),
+    ],
+)
+def test_a_bad_sort_is_a_contract_error_with_its_pointer(
+    tmp_path: Path, old: str, new: str, pointer: str, words: list[str]
+) -> None:
+    text = CONTRACT.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    (tmp_path / "schema.dbml").write_text((CONTRACT.parent / "schema.dbml").read_text())
+    path = tmp_path / "api.yaml"
+    path.write_text(text.replace(old, new))
+    with pytest.raises(ContractError) as caught:
+        load_model(path)
+    rendered = [issue.render() for issue in caught.value.issues]
+    assert len(rendered) == 1, rendered
+    assert f": error at #{pointer}: " in rendered[0], rendered[0]
+    assert rendered[0].startswith(f"{path}:")
+    for word in words:
+        assert word in rendered[0]

@@ -15,9 +15,12 @@ def _source(member: Member) -> str:
     if member.computed is not None:
         return member.computed.describe()
     assert member.hop is not None
+    # The order when declared: values otherwise come by value, rows by their key.
+    declared = member.order and member.order != (member.column,)
+    order = f", by {', '.join(member.order)}" if declared else ""
     if member.source == "values":
-        return f"{member.hop.target}.{member.column} ({member.hop.describe()})"
-    return f"embed {member.hop.describe()}"
+        return f"{member.hop.target}.{member.column} ({member.hop.describe()}{order})"
+    return f"embed {member.hop.describe()}{order}"
 
 
 def shape_data(shape: ItemShape | None, depth: int = 0) -> dict[str, Any] | None:
