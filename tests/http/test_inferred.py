@@ -8,11 +8,14 @@ embedded in answers and written from `{"author": {"id": 1}}` or `authorId`;
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
+import jwt
 import pytest
-from conftest import FIXTURES, served
+import sqlalchemy
+from conftest import CORPUS, FIXTURES, client_for, needs_shared, served, start_app, stop_app
 
 from backsmith.api import load_model
 from backsmith.model.types import Model
@@ -97,3 +100,35 @@ async def test_views_of_customers_are_served_from_customers(
         assert card.status_code == 200, card.text
         assert card.json() == {"id": made["id"], "handle": "ana", "email": "ana@example.com"}
     assert set(model.resources) == {"authors", "books", "vaults", "items", "customers"}
+
+
+ONEPASSWORD = CORPUS / "openapi" / "apis-guru" / "1password.local__connect.yaml"
+SECRET = "inferred-relations-test-secret-of-32-bytes"
+
+
+@needs_shared
+async def test_1password_items_are_served_under_their_vault(database_url: str) -> None:
+    """The corpus contract: `Item.vault: {id}` beside `/vaults` is the item's vault_id."""
+    model = load_model(ONEPASSWORD)
+    claims = {"sub": "1", "exp": int(time.time()) + 600}
+    auth = {"Authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
+    vault, other = "a" * 26, "b" * 26
+    app = await start_app(model, database_url, jwt_secret=SECRET)
+    try:
+        async with app.engine.begin() as conn:  # the contract has no operation making vaults
+            for key, name in ((vault, "Private"), (other, "Shared")):
+                await conn.execute(
+                    sqlalchemy.text("INSERT INTO vaults (id, name) VALUES (:id, :name)"),
+                    {"id": key, "name": name},
+                )
+        async with client_for(app) as client:
+            item = {"vault": {"id": vault}, "category": "LOGIN", "title": "Wi-Fi"}
+            made = await client.post(f"/vaults/{vault}/items", json=item, headers=auth)
+            assert made.status_code == 200, made.text  # the status the contract declares
+            assert made.json()["vault"] == {"id": vault} and made.json()["title"] == "Wi-Fi"
+            listed = await client.get(f"/vaults/{vault}/items", headers=auth)
+            assert listed.status_code == 200, listed.text
+            assert [i["title"] for i in listed.json()] == ["Wi-Fi"]
+            assert (await client.get(f"/vaults/{other}/items", headers=auth)).json() == []
+    finally:
+        await stop_app(app)

@@ -232,14 +232,20 @@ def stamp_writer(precision: str) -> Callable[[datetime], str]:
     and one stored a moment later would look different to a client comparing strings.
     """
     wanted = precision.strip().lower()
-    spec = wanted if wanted in ("seconds", "microseconds") else "milliseconds"
+    # One %-format is the cheapest way measured (isoformat on an aware value costs twice).
+    layout, scale = {
+        "seconds": ("%04d-%02d-%02dT%02d:%02d:%02dZ", 0),
+        "microseconds": ("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", 1),
+    }.get(wanted, ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", 1000))
 
     def write(value: datetime) -> str:
-        # Rows come in UTC (the drivers' decoders see to it): one C call and a slice.
+        # Rows come in UTC (the drivers' decoders see to it); a naive value is UTC too.
         if value.tzinfo is not UTC and value.utcoffset():
             value = value.astimezone(UTC)
-        text = value.isoformat("T", spec)
-        return (text if value.tzinfo is None else text[:-6]) + "Z"
+        parts = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+        if scale:
+            return layout % (*parts, value.microsecond // scale)
+        return layout % parts
 
     return write
 
