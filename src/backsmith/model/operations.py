@@ -132,7 +132,7 @@ class OperationMapper:
         envelope = shape.envelope if shape else Envelope()
         response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
         if shape is not None and shape.plain is not None and kind == Kind.LIST:
-            plain = self._plain_shape(resource, shape.plain, f"{pointer}/responses")
+            plain = self._plain_shape(resource, shape.plain, shape.item_schema)
             if plain is None:
                 return custom(
                     "lists plain values of no column it can tell: declare x-backsmith "
@@ -206,15 +206,16 @@ class OperationMapper:
             **base,
         )
 
-    def _plain_shape(self, resource: Resource, declared: str, pointer: str) -> ItemShape | None:
+    def _plain_shape(self, resource: Resource, declared: str, items: Any) -> ItemShape | None:
         """The one column a list of plain values shows: as declared (`genres.name`), else
-        the rows' natural key (a unique name, slug, handle...)."""
+        the rows' key for numbers and their natural key (a unique name, slug...) for text."""
         parts = declared.split(".") if declared else []
         if len(parts) == 2 and names_match(parts[0], resource.table):
             parts = parts[1:]
         if len(parts) > 1:
             return None
-        column = parts[0] if parts else natural_key(resource)
+        numbers = bool(schema_types(flatten(self.document, items)) & {"integer", "number"})
+        column = parts[0] if parts else resource.key.column if numbers else natural_key(resource)
         field = resource.field(column) if column else None
         if field is None or field.hidden or field.write_only:
             return None
