@@ -100,8 +100,12 @@ def config(
     **flags: Any,
 ) -> list[Resolved]:
     """Every setting's effective value and where it came from (default, contract, ...)."""
-    options = load_model(contract, dbml).options if contract else {}
-    return list(resolve_settings(options, environ, flags).values())
+    loaded = load_model(contract, dbml) if contract else None
+    resolved = resolve_settings(loaded.options if loaded else {}, environ, flags)
+    base_path = resolved["base_path"]
+    if loaded is not None and base_path.value is None:  # the contract's servers decide
+        resolved["base_path"] = Resolved(base_path.setting, loaded.base_path.path, "contract")
+    return list(resolved.values())
 
 
 # ------------------------------------------------------------------------------- serve
@@ -127,7 +131,7 @@ def serve(
             "MariaDB (mysql://) is for migrate and seed only"
         )
     # Said first, before the warnings and the preflight's log, so it is never scrolled away.
-    (announce or _to_stderr)(serving_line(contract, settings))
+    (announce or _to_stderr)(serving_line(contract, settings, loaded))
     log_to_stderr(settings.log_level)  # what the preflight does (migrations applied) is logged
     app = create_app(loaded, settings)  # compiles every plan: refuses an unsafe production start
     revision = asyncio.run(_preflight(loaded, settings))
@@ -155,13 +159,18 @@ def serve(
     )
 
 
-def serving_line(contract: Contract, settings: Settings) -> str:
-    """The first line of a start: what is served, where, and where its docs are."""
+def serving_line(contract: Contract, settings: Settings, loaded: Model | None = None) -> str:
+    """The first line of a start: what is served, where (with its base path), and where
+    its docs are."""
+    from backsmith.model.servers import base_path_for, link_path
+
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     base = f"http://{host}:{settings.port}"
+    root = loaded.base_path.path if loaded is not None else ""
+    api = base + link_path(base_path_for(root, settings.base_path), "")
     docs = f"docs at {base}{settings.ops_prefix}/docs" if settings.docs else "docs off"
     workers = f" with {settings.workers} workers" if settings.workers != 1 else ""
-    return f"backsmith {__version__} serving {contract} on {base}{workers} — {docs}"
+    return f"backsmith {__version__} serving {contract} on {api}{workers} — {docs}"
 
 
 def _to_stderr(line: str) -> None:

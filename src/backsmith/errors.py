@@ -29,11 +29,11 @@
     │   └── DatabaseFailure   BSM529  the server's own fault (a missing table, bad SQL): a 500
     └── Problem               BSM001  500  an HTTP answer as RFC 9457 problem+json
         ├── Unauthorized      BSM300  401  missing or bad credentials
-        ├── Forbidden         BSM301  403  credentials without the role or scope asked for
+        ├── Forbidden         BSM301  403  no role or scope asked for; another owner's public row
         ├── TooManyRequests   BSM302  429  login attempts over the limit
         ├── BadRequest        BSM400  400  malformed JSON, a bad cursor
         ├── ValidationFailed  BSM401  400/422  parameters or body break the contract's schemas
-        ├── NotFound          BSM402  404  unknown path, missing row, or another owner's row
+        ├── NotFound          BSM402  404  unknown path, missing row, another owner's private row
         ├── MethodNotAllowed  BSM403  405  path known, method not declared
         ├── PayloadTooLarge   BSM404  413  body over the configured cap
         ├── UnsupportedMediaType  BSM405  415  body media type not declared
@@ -63,7 +63,9 @@ Two exceptions are signals inside backsmith and never reach a user: a
 `storage.database.DatabaseError` becomes a `StorageFault` in the unit of work
 (`storage.unit`), which `http.faults` answers as a Problem, or a 500.
 
-Problems are rendered in exactly one place, `backsmith.http.problems`.
+Problems become responses in exactly one place, `backsmith.http.error_bodies`: RFC 9457
+problem+json (`backsmith.http.problems`), or the error body the operation's contract
+declares, with the status it names.
 """
 
 from __future__ import annotations

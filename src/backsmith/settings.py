@@ -61,7 +61,7 @@ class Setting:
         """The default as a person would write it: true/false, or "unset" when empty."""
         if isinstance(self.default, bool):
             return "true" if self.default else "false"
-        return str(self.default) if self.default != "" else "unset"
+        return str(self.default) if self.default not in ("", None) else "unset"
 
     @property
     def accepted_types(self) -> tuple[type, ...]:
@@ -98,6 +98,8 @@ class Setting:
         """The value as `config` shows it: secrets masked, a URL's password hidden."""
         if isinstance(value, bool):
             return "true" if value else "false"
+        if value is None:
+            return ""
         if isinstance(value, list | tuple):
             value = ",".join(str(item) for item in value)
         text = str(value)
@@ -147,6 +149,14 @@ def database_scheme(url: str) -> str:
 def _database_url_problem(url: str) -> str | None:
     if "://" not in url or database_scheme(url) not in DATABASE_SCHEMES:
         return "must start with sqlite://, postgresql:// or mysql:// (MariaDB)"
+    return None
+
+
+def _base_path_problem(path: str) -> str | None:
+    if path and not path.startswith("/"):
+        return "must be empty or a path starting with /, such as /api"
+    if re.search(r"[?#{}\s]", path):
+        return "must be a plain path: no query, fragment, {template} or spaces"
     return None
 
 
@@ -202,6 +212,14 @@ SETTINGS: tuple[Setting, ...] = (
         "migrations",
         flag=True,
         metavar="DIR",
+    ),
+    Setting(
+        "base_path",
+        str,
+        None,
+        "path the contract's operations are served under (unset: the path of the contract's "
+        "first server URL; empty: none)",
+        problem=_base_path_problem,
     ),
     Setting("ops_prefix", str, "", "path prefix of /healthz, /readyz, /openapi.json and /docs"),
     Setting("docs", bool, True, "serve /docs and /openapi.json"),
@@ -314,6 +332,7 @@ class Settings:
     datetime_precision: str = "milliseconds"
     create_tables: bool = False
     migrations: str = ""
+    base_path: str | None = None  # None: the contract's (see model.servers)
     ops_prefix: str = ""
     docs: bool = True
     log_level: str = "info"
@@ -347,7 +366,9 @@ class Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["admin_roles"] = ",".join(sorted(self.admin_role_names))
         values["cors_origins"] = ",".join(sorted(names(self.cors_origins)))
-        return {setting(name).env: str(value) for name, value in values.items()}
+        return {
+            setting(name).env: str(value) for name, value in values.items() if value is not None
+        }
 
     def dump(self) -> dict[str, Any]:
         """Every setting, secrets masked, for showing."""

@@ -215,7 +215,8 @@ def test_model_table_for_petstore(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "model", PETSTORE)
     assert code == 0, err
     assert out.splitlines()[0] == (
-        "Swagger Petstore - OpenAPI 3.0 1.0.27-SNAPSHOT: 19 operations, 7 need a handler"
+        "Swagger Petstore - OpenAPI 3.0 1.0.27-SNAPSHOT: 19 operations, 7 need a handler, "
+        "served under /api/v3 (servers[0]: https://petstore3.swagger.io/api/v3)"
     )
     table = rows(out)
     assert len(table) == 19

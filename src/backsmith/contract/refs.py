@@ -11,21 +11,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from backsmith.contract.identifiers import (
+    IDENTIFYING_KEYS,
+    SCHEMA_LIST_KEYS,
+    SCHEMA_MAP_KEYS,
+    SCHEMA_VALUE_KEYS,
+    Identifiers,
+    index_identifiers,
+)
 from backsmith.contract.source import Located, escape, parse_text, unescape
 from backsmith.errors import ContractError, Issue
-
-_SCHEMA_VALUE_KEYS = frozenset(
-    {"schema", "items", "additionalProperties", "not", "contains", "propertyNames", "if", "then"}
-    | {"else", "unevaluatedItems", "unevaluatedProperties"}
-)
-_SCHEMA_MAP_KEYS = frozenset(
-    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
-)
-_SCHEMA_LIST_KEYS = frozenset({"allOf", "oneOf", "anyOf", "prefixItems"})
 
 
 def resolve_pointer(data: Any, fragment: str) -> Any:
     """The value at JSON pointer `fragment` (without '#'), or KeyError."""
+    if fragment and not fragment.startswith("/"):
+        raise KeyError(fragment)  # a name (`#book`), not a pointer: see contract.identifiers
     node = data
     tokens = unquote(fragment).split("/")[1:] if fragment else []
     for token in map(unescape, tokens):
@@ -47,6 +48,9 @@ class _Bundler:
         self.new_schemas: dict[str, Any] = {}
         self.inlining: list[tuple[Path, str]] = []
         self.issues: list[Issue] = []
+        # `$id` and `$anchor` are JSON Schema 2020-12 keywords: OpenAPI 3.1 schemas only.
+        self.identifying = str(main.data.get("openapi", "")).startswith("3.1")
+        self.identifiers: dict[Path, Identifiers] = {}
         existing = main.data.get("components", {})
         schemas = existing.get("schemas", {}) if isinstance(existing, dict) else {}
         self.taken = set(schemas) if isinstance(schemas, dict) else set()
@@ -90,6 +94,12 @@ class _Bundler:
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
+        identifiers = self._identifiers(file)
+        if isinstance(ref, str) and identifiers is not None:
+            named = identifiers.resolve(ref, src, lambda p: self._exists(file, p))
+            if named is not None:  # by `$id` or `$anchor`: a plain pointer from here on
+                ref = f"#{named}"
+                node = {**node, "$ref": ref}
         if isinstance(ref, str) and (not ref.startswith("#") or file != self.main_path):
             return self.external(node, ref, file, src, out, in_schema)
         if isinstance(ref, str):
@@ -105,14 +115,17 @@ class _Bundler:
                     )
                 )
         result: dict[str, Any] = {}
+        identified = identifiers is not None and src in identifiers.identified
         for key, value in node.items():
+            if identified and key in IDENTIFYING_KEYS:
+                continue  # every reference to it is a JSON pointer now
             if key.startswith("x-"):  # vendor extensions are not OpenAPI: their refs are data
                 result[key] = value
                 self._keep_positions(file, f"{src}/{escape(key)}", f"{out}/{escape(key)}")
                 continue
             token = escape(key)
             child_src, child_out = f"{src}/{token}", f"{out}/{token}"
-            if key in _SCHEMA_MAP_KEYS or (key == "schemas" and out == "/components"):
+            if key in SCHEMA_MAP_KEYS or (key == "schemas" and out == "/components"):
                 self.positions[child_out] = (
                     self.files[file].file,
                     self.files[file].lines.get(child_src),
@@ -128,11 +141,26 @@ class _Bundler:
                     else value
                 )
             else:
-                schema_child = key in _SCHEMA_VALUE_KEYS or key in _SCHEMA_LIST_KEYS
+                schema_child = key in SCHEMA_VALUE_KEYS or key in SCHEMA_LIST_KEYS
                 result[key] = self.walk(
                     value, file, child_src, child_out, in_schema or schema_child
                 )
         return result
+
+    def _identifiers(self, file: Path) -> Identifiers | None:
+        """The `$id`s and `$anchor`s of one file, indexed on first use (3.1 only)."""
+        if not self.identifying:
+            return None
+        if file not in self.identifiers:
+            self.identifiers[file] = index_identifiers(self.files[file].data, file.as_uri())
+        return self.identifiers[file]
+
+    def _exists(self, file: Path, pointer: str) -> bool:
+        try:
+            resolve_pointer(self.files[file].data, pointer)
+        except KeyError:
+            return False
+        return True
 
     def _keep_positions(self, file: Path, src: str, out: str) -> None:
         located = self.files[file]

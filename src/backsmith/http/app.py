@@ -16,6 +16,7 @@ from backsmith.http.pipeline import build_chain
 from backsmith.http.routing import Router
 from backsmith.http.stack import build_stack, security_headers
 from backsmith.http.types import Receive, Scope, Send
+from backsmith.model.servers import base_path_for, served_path
 from backsmith.model.types import Model
 from backsmith.security.exposure import check_exposure
 from backsmith.settings import Settings
@@ -52,13 +53,15 @@ class BacksmithApp:
 
         self.plans = compile_plans(model, settings, tables, database)
         check_exposure(model, self.plans, settings, log.warning)
+        _announce_base_path(model, settings)
         contract_paths = set()
         timed = settings.server_timing
         for op in model.operations:
             plan = self.plans[op.operation_id]
             chain = build_chain(plan, handler_for(op.kind), database, timed)
-            self.router.add(op.path, op.method, (plan, chain))
-            contract_paths.add(op.path)
+            path = served_path(base_path_for(op.base_path, settings.base_path), op.path)
+            self.router.add(path, op.method, (plan, chain))
+            contract_paths.add(path)
         for path, endpoint in ops_endpoints(
             settings.ops_prefix,
             settings.docs,
@@ -125,6 +128,18 @@ class BacksmithApp:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _announce_base_path(model: Model, settings: Settings) -> None:
+    """Say where the operations are served, and which of several server paths was taken."""
+    if settings.base_path is not None:
+        if settings.base_path.strip("/"):
+            log.info("operations served under %s (BACKSMITH_BASE_PATH)", settings.base_path)
+        return
+    if model.base_path.path:
+        log.info("operations served under %s", model.base_path.describe())
+    for warning in model.base_path.warnings:
+        log.warning(warning)
 
 
 # Requests allocate many short-lived containers that reference counting frees anyway; a

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from backsmith.http.plans import OperationPlan
+from backsmith.http.scoping import CallerScoping
 from backsmith.http.shaping import Shaper
+from backsmith.http.urls import AnswerUrls
 from backsmith.http.writes import (
     Children,
     Reference,
@@ -22,10 +25,11 @@ from backsmith.http.writes import (
     reference_fields,
     writable_fields,
 )
+from backsmith.model.servers import base_path_for, link_path
 from backsmith.model.types import ACCOUNT_KINDS, Field, Kind, Model, Operation, Resource
 from backsmith.security.accounts import AccountPlan, AccountStore
 from backsmith.security.credentials import KeyStore, credentials_for
-from backsmith.security.ownership import Owners, Ownership
+from backsmith.security.ownership import Owners, rule
 from backsmith.security.tokens import TokenVerifier
 from backsmith.settings import Settings
 from backsmith.storage.api_keys import KEYS_TABLE
@@ -33,6 +37,7 @@ from backsmith.storage.queries import Ordering, TableQueries, order_keys
 
 # A parent row a nested path names: (path parameter, parent table, parent column).
 Parent = tuple[str, TableQueries, str]
+_PATH_SAFE = "!$&'()*+,;=:@"  # RFC 3986 path characters a key keeps as they are
 
 
 class TablePlan(OperationPlan):
@@ -57,16 +62,22 @@ class TablePlan(OperationPlan):
         ]
         self.filters_across = [p for p in params if p.role == "filter" and (p.hops or p.computed)]
         self.parents: list[Parent] = _parents(operation, resource, tables)
-        parent_owners = []
-        for _, parent, _ in self.parents:
-            owner = model.owners.get(parent.table.name)
-            parent_owners.append(Ownership(owner, parent.table, tables, admins) if owner else None)
-        owner = model.owners.get(resource.table)  # declared, or inherited from a path
+        owners = model.owners  # declared, or inherited from a path
+        # A parent the path names is only looked up: anyone finds a public one.
+        parent_owners = tuple(
+            rule(owners.get(parent.table.name), parent.table, tables, admins, reads=True)
+            for _, parent, _ in self.parents
+        )
+        reads = operation.kind in (Kind.LIST, Kind.READ)
         self.owners = Owners(
-            rows=Ownership(owner, tables[resource.table], tables, admins) if owner else None,
-            parents=tuple(parent_owners),
+            rule(owners.get(resource.table), tables[resource.table], tables, admins, reads),
+            parent_owners,
         )
         self.queries = TableQueries(tables[resource.table])
+        scope = operation.caller_scope
+        self.caller_scope = (
+            CallerScoping(scope, tables[resource.table], tables) if scope is not None else None
+        )
         response = operation.response
         self.shaper: Shaper | None = (
             Shaper(response.shape, model, tables, self.settings.datetime_precision)
@@ -86,8 +97,7 @@ class TablePlan(OperationPlan):
         self.stamps = Stamps(resource)
         self.location: list[tuple[str, str]] = []  # (path parameter, key column) of the read
         self.location_template = ""
-        if operation.kind == Kind.CREATE:
-            self._plan_location(model)
+        self._plan_location(model)  # a create's Location, any answer's `links.self`
         self.body_names = {f.column: name for name, f in self.writable.items()}
         self.body_names.update({f.column: name for name, (_, f) in self.references.items()})
 
@@ -110,7 +120,8 @@ class TablePlan(OperationPlan):
         if not reads:
             return
         read = reads[0]
-        self.location_template = read.path
+        base = base_path_for(read.base_path, self.settings.base_path)
+        self.location_template = link_path(base, read.path)
         self.location = [(p.name, p.column or "") for p in read.params if p.location == "path"]
 
     def location_of(self, row: Any) -> str | None:
@@ -118,7 +129,8 @@ class TablePlan(OperationPlan):
             return None
         path = self.location_template
         for name, column in self.location:
-            path = path.replace(f"{{{name}}}", str(row[column]) if column in row else "")
+            value = quote(str(row[column]), safe=_PATH_SAFE) if column in row else ""
+            path = path.replace(f"{{{name}}}", value)
         return path
 
 
@@ -134,6 +146,7 @@ class RowsPlan(TablePlan):
         # The model gives every CRUD operation a response shape (its table's, at least).
         assert self.shaper is not None and self.operation.response is not None
         self.response = self.operation.response
+        self.urls = AnswerUrls(self.operation, self.location_of, self.location)
 
 
 class LinkPlan(TablePlan):
@@ -172,16 +185,17 @@ class LinkPlan(TablePlan):
         if hop.kind == "through" and target_param is not None:
             column = target_param.column or ""
             self.target = (target_param.name, column, TableQueries(tables[hop.target]))
-        # The parent row (a customer) and the linked row may each belong to someone.
+        # The parent row (a customer) and the linked row may each belong to someone. The
+        # caller's own link (a like) leaves a public parent as it is, so anyone may add
+        # theirs; a link between two rows (a post's tag) changes the parent: its owner's.
         admins = self.settings.admin_role_names
         parent = model.owners.get(self.resource.table)
         target = model.owners.get(hop.target) if hop.kind == "through" else None
+        own_link = operation.link_caller is not None
         self.owners = Owners(
             parents=self.owners.parents,
-            link_parent=Ownership(parent, tables[self.resource.table], tables, admins)
-            if parent
-            else None,
-            link_target=Ownership(target, tables[hop.target], tables, admins) if target else None,
+            link_parent=rule(parent, tables[self.resource.table], tables, admins, own_link),
+            link_target=rule(target, tables[hop.target], tables, admins, reads=True),
         )
 
 

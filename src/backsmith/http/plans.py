@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from backsmith.http.error_bodies import ErrorAnswerer
 from backsmith.http.parsing import Parser
+from backsmith.http.scoping import admits_anonymous
 from backsmith.model.types import ACCOUNT_KINDS, Kind, Model, Operation, Resource
 from backsmith.security.access import Guard
 from backsmith.security.accounts import AccountStore
@@ -38,34 +40,48 @@ class OperationPlan:
         )
         if operation.kind in ACCOUNT_KINDS and self.resource is None and accounts is not None:
             self.resource = accounts.resource  # login and refresh bodies name no table
-        self.validation_status = (
-            422 if 422 in operation.error_statuses or (400 not in operation.error_statuses) else 400
-        )
+        # 422, or the status the contract names instead (400 where it declares 400 alone).
+        self.validation_status = operation.errors.status_for(422)
         self.parser = Parser(model, operation, settings, self.resource, self.validation_status)
         self.body_pointer = self.parser.body_pointer
+        self.errors = ErrorAnswerer(operation.errors, self.body_pointer)
         # A custom operation answers 501 before reading anything; `me` reads a body to change.
         self.parses = operation.kind != Kind.CUSTOM and (
             operation.kind != Kind.ME or operation.method in ("PUT", "PATCH")
         )
         # Keyed by the role's name: ParamRole is a StrEnum, so either spelling finds it.
         self.param_roles: dict[str, str] = {str(p.role): p.name for p in operation.params}
-        self.needs_caller = operation.link_caller is not None or _uses_caller(operation)
+        self.needs_caller = (
+            operation.link_caller is not None
+            or operation.caller_scope is not None
+            or _uses_caller(operation)
+        )
         self.owners: Owners = NOBODY
         self._compile(model, tables, accounts)
-        self._plan_access(settings, credentials)
+        self._plan_access(settings, credentials, model)
 
     def _compile(
         self, model: Model, tables: dict[str, sa.Table], accounts: AccountStore | None
     ) -> None:
         """The facts of the operation's kind (none for a custom operation)."""
 
-    def _plan_access(self, settings: Settings, credentials: dict[str, Reader]) -> None:
+    def _plan_access(
+        self, settings: Settings, credentials: dict[str, Reader], model: Model
+    ) -> None:
         """The guard: who may call, and whether requests pass it at all."""
         operation = self.operation
-        needs_caller = self.owners.any or operation.kind == Kind.ME
+        # A list of the rows related to the caller needs one, unless the contract admits
+        # anonymous callers in so many words (then they are related to nothing: empty).
+        scoped = operation.caller_scope is not None and not admits_anonymous(operation.access)
+        needs_caller = self.owners.any or operation.kind == Kind.ME or scoped
         lenient = operation.kind == Kind.LOGOUT
         self.guard = Guard(
-            operation.access, credentials, settings.admin_role_names, needs_caller, lenient
+            operation.access,
+            credentials,
+            settings.admin_role_names,
+            needs_caller,
+            lenient,
+            model.schemes,
         )
         # Whether requests are admitted by the guard first: not for an open operation that
         # nothing about the caller changes. Logout reads a caller who sends a token.

@@ -14,12 +14,13 @@ from time import perf_counter_ns
 
 from backsmith.errors import MethodNotAllowed, NotFound, Problem
 from backsmith.http.cors import with_cors
+from backsmith.http.error_bodies import ErrorAnswerer, answer, server_problem
 from backsmith.http.pipeline import NO_STORE, step_durations
-from backsmith.http.problems import problem_response, server_error
 from backsmith.http.request import PLAN_KEY, TIMINGS_KEY, Request, raw_path
 from backsmith.http.response import Response
 from backsmith.http.routing import Router
 from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
+from backsmith.model.error_shapes import shared_answers
 from backsmith.model.types import Model
 from backsmith.settings import Settings
 
@@ -46,15 +47,15 @@ def security_headers(hsts_seconds: int) -> list[tuple[bytes, bytes]]:
 def error_guard(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
     """The last resort: a fault no inner layer answered is a problem answer, never a trace."""
     headers = security_headers(settings.hsts)
+    shared = shared_answerer(model)
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await app(scope, receive, send)
         except Exception as error:
-            if isinstance(error, Problem):
-                response = problem_response(error, raw_path(scope))
-            else:
-                response = server_error(error, raw_path(scope))
+            if not isinstance(error, Problem):
+                error = server_problem(error, raw_path(scope))
+            response = answer(error, scope, shared)
             always = always_sent(scope, response) or headers
             try:
                 await response.send(send, head=scope["method"] == "HEAD", always=always)
@@ -138,13 +139,20 @@ LAYERS: tuple[tuple[str, Layer], ...] = (
 
 def build_stack(router: Router, model: Model, settings: Settings) -> ASGIApp:
     """The router behind every layer of `LAYERS`."""
-    app = routed(router)
+    app = routed(router, shared_answerer(model))
     for _, layer in reversed(LAYERS):
         app = layer(app, model, settings)
     return app
 
 
-def routed(router: Router) -> ASGIApp:
+def shared_answerer(model: Model) -> ErrorAnswerer:
+    """How requests no operation takes are answered (see `model.error_shapes.shared_answers`)."""
+    return ErrorAnswerer(
+        shared_answers(op.errors.family for op in model.operations if op.errors.shapes)
+    )
+
+
+def routed(router: Router, shared: ErrorAnswerer) -> ASGIApp:
     """The innermost app: find the operation, run its chain, answer its problems."""
 
     async def route(scope: Scope, receive: Receive, send: Send) -> None:
@@ -152,9 +160,9 @@ def routed(router: Router) -> ASGIApp:
         try:
             response = await _dispatch(router, scope, receive, method)
         except Problem as problem:
-            response = problem_response(problem, raw_path(scope))
+            response = answer(problem, scope, shared)
         except Exception as error:
-            response = server_error(error, raw_path(scope))
+            response = answer(server_problem(error, raw_path(scope)), scope, shared)
         await response.send(send, head=method == "HEAD", always=always_sent(scope, response))
 
     return route

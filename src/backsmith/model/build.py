@@ -11,12 +11,14 @@ from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.consistency import compare_dbml
 from backsmith.model.envelopes import EnvelopeReader, json_content
+from backsmith.model.error_schemas import ShapeReader, problem_only, read_error_answers
 from backsmith.model.facts import published, with_request_facts
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
 from backsmith.model.policies import read_policies
+from backsmith.model.relation_names import read_relation_names
 from backsmith.model.relations import RelationGraph
 from backsmith.model.resources import (
     infer_relations,
@@ -27,6 +29,7 @@ from backsmith.model.resources import (
 from backsmith.model.samples import field_schemas
 from backsmith.model.schemas import deref, flatten, schema_types
 from backsmith.model.security import read_schemes, security_issues
+from backsmith.model.servers import operation_base_path, read_base_path
 from backsmith.model.shapes import ShapeBuilder
 from backsmith.model.types import Model, Resource
 from backsmith.model.views import describing_schema, subset_views, view_tables
@@ -53,7 +56,10 @@ def build_model(contract: Contract) -> Model:
     reader = EnvelopeReader(document, resources, schema_resources)
     views = view_tables(document, schemas, resources, schema_resources, reader.shape_of)
     schema_resources = {**schema_resources, **views}
-    graph = RelationGraph(resources)
+    declared, naming_issues = read_relation_names(contract, resources, schema_resources)
+    if naming_issues:
+        raise ContractError(naming_issues)
+    graph = RelationGraph(resources, declared)
     owners, owner_issues = read_owners(contract, resources, schema_resources, graph)
     if owner_issues:
         raise ContractError(owner_issues)
@@ -63,8 +69,11 @@ def build_model(contract: Contract) -> Model:
             compare_dbml(contract, dbml, resources, _related_members(shapes, resources))
         )
     mapper = OperationMapper(document, resources, schema_resources, shapes)
+    base_path = read_base_path(document.get("servers"), "/servers", contract.issue)
+    server_warnings = list(base_path.warnings)
     operations = []
     policy_issues: list[Issue] = []
+    error_bodies = ShapeReader(document)
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
@@ -73,7 +82,20 @@ def build_model(contract: Contract) -> Model:
                 policies, found = read_policies(contract, path, method)
                 policy_issues.extend(found)
                 operation = mapper.map(path, method, item, item[method])
-                operations.append(replace(operation, policies=policies))
+                errors, unusable = read_error_answers(
+                    document,
+                    item[method],
+                    operation.pointer,
+                    problem_only(document, item, item[method]),
+                    contract.issue,
+                    error_bodies,
+                )
+                warnings.extend(w for w in unusable if w not in warnings)  # shared: said once
+                served = operation_base_path(document, path, method, base_path, contract.issue)
+                server_warnings.extend(w for w in served.warnings if w not in server_warnings)
+                operations.append(
+                    replace(operation, policies=policies, base_path=served.path, errors=errors)
+                )
     if policy_issues:  # a root key's problem is found once per operation: say it once
         raise ContractError(list({(i.pointer, i.message): i for i in policy_issues}.values()))
     if shapes.issues:
@@ -101,7 +123,7 @@ def build_model(contract: Contract) -> Model:
         operations=tuple(operations),
         document=document,
         options=options,
-        warnings=tuple(w.render() for w in warnings),
+        warnings=(*server_warnings, *(w.render() for w in warnings)),
         path=contract.path,
         schemes=schemes,
         accounts=accounts,
@@ -109,6 +131,7 @@ def build_model(contract: Contract) -> Model:
         security_gaps=tuple(g.render() for g in gaps),
         published_openapi=published(document),
         field_schemas=field_schemas(document, resources, operations),
+        base_path=replace(base_path, warnings=tuple(server_warnings)),
     )
 
 

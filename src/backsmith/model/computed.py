@@ -68,7 +68,8 @@ class ComputedReader:
         found = self.graph.path(resource.table, value)
         if found is None or len(found[0]) != 1 or found[0][0].kind == ONE:
             self.problem(
-                f"'{value}' names no to-many relation of {resource.table} "
+                self.graph.explain(resource.table, value, to_many=True)
+                or f"'{value}' names no to-many relation of {resource.table} "
                 f"(e.g. {self.hop_names(resource.table, True)})",
                 pointer,
             )
@@ -93,7 +94,8 @@ class ComputedReader:
             found = self.graph.path(resource.table, term)
             if found is None or len(found[0]) != 1 or found[1] is None or found[0][0].kind == ONE:
                 self.problem(
-                    f"sum term '{term}' must be <relation>.<column> over a to-many relation "
+                    self.graph.explain(resource.table, term, to_many=True)
+                    or f"sum term '{term}' must be <relation>.<column> over a to-many relation "
                     f"of {resource.table}",
                     pointer,
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from backsmith.model.fixed_members import NO_VALUE, SCALARS, STATUS_NAMES, fixed_value, is_fixed
 from backsmith.model.naming import names_match, snake, strip_affixes
 from backsmith.model.schemas import component_name, flatten, schema_types
 from backsmith.model.types import Envelope, Resource
@@ -22,10 +23,6 @@ ENVELOPE_NAMES: dict[str, frozenset[str]] = {
 _LINK_FORMATS = frozenset({"uri", "uri-reference", "url", "iri", "iri-reference"})
 # Keys that hold the one row of a success envelope whatever the row is: {"data": {...}}.
 DATA_NAMES = frozenset({"data", "result", "item", "payload", "record", "object", "entity"})
-# Scalars beside the rows that say how the call went: {"success": true, "message": "..."}.
-_STATUS_NAMES = frozenset({"success", "ok", "status", "message", "msg", "code", "status_code"})
-_SCALARS = frozenset({"string", "integer", "number", "boolean"})
-_NO_CONSTANT = object()
 
 
 def json_content(content: Any) -> tuple[str | None, Any]:
@@ -132,7 +129,7 @@ class EnvelopeReader:
 
     def _scalar(self, schema: Any) -> bool:
         types = schema_types(flatten(self.document, schema))
-        return bool(types) and types - {"null"} <= _SCALARS
+        return bool(types) and types - {"null"} <= SCALARS
 
     def declared_shape(self, schema: Any, declared: Any, found: ResponseShape) -> ResponseShape:
         """The shape `x-backsmith: {envelope: ...}` declares, over the one conventions found."""
@@ -211,22 +208,21 @@ class EnvelopeReader:
             if key in used:
                 continue
             schema = flatten(self.document, value)
-            status = snake(key) in _STATUS_NAMES and self._scalar(schema)
-            fixed = "const" in schema or len(schema.get("enum") or ()) == 1
-            if not (status or fixed):
+            status = snake(key) in STATUS_NAMES and self._scalar(schema)
+            if not (status or is_fixed(schema)):
                 only_fixed = False
                 continue
-            constant = _constant(schema)
-            if constant is not _NO_CONSTANT:
+            constant = fixed_value(key, schema)
+            if constant is not NO_VALUE:
                 found.append((key, constant))
         return tuple(found), only_fixed
 
     def _table_named(self, name: str) -> str | None:
         return next((r.table for r in self.resources.values() if names_match(name, r.table)), None)
 
-    def _envelope_parts(self, properties: dict[str, Any], items_key: str) -> dict[str, str | None]:
+    def _envelope_parts(self, properties: dict[str, Any], items_key: str) -> dict[str, Any]:
         """Where the cursor, total, page... go: top-level keys or inside a `meta` object."""
-        found: dict[str, str | None] = dict.fromkeys([*ENVELOPE_NAMES, "next"])
+        found: dict[str, Any] = dict.fromkeys([*ENVELOPE_NAMES, "next"])
         places: list[tuple[str, dict[str, Any]]] = [("", properties)]
         for key, value in properties.items():
             nested = flatten(self.document, value)
@@ -260,22 +256,3 @@ class EnvelopeReader:
             parts: dict[str, Any] = {k: v for k, v in declared.items() if isinstance(v, str)}
             return replace(Envelope(**parts), constants=constants)
         return envelope
-
-
-def _constant(schema: dict[str, Any]) -> Any:
-    """The value a fixed member is answered with: its const, its only enum value, its
-    example or default, or true for a flag (`success`); _NO_CONSTANT when it has none."""
-    if "const" in schema:
-        return schema["const"]
-    enum = schema.get("enum")
-    if isinstance(enum, list) and len(enum) == 1:
-        return enum[0]
-    for key in ("example", "default"):
-        if key in schema:
-            return schema[key]
-    examples = schema.get("examples")
-    if isinstance(examples, list) and examples:
-        return examples[0]
-    if schema_types(schema) - {"null"} == {"boolean"}:
-        return True
-    return _NO_CONSTANT

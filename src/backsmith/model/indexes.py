@@ -54,6 +54,10 @@ def _needed(operation: Operation) -> Iterator[tuple[str, str, str]]:
                 yield table, column, f"parameter '{param.name}'"
         if param.column:
             yield param.hops[-1].target, param.column, f"parameter '{param.name}'"
+    scope = operation.caller_scope
+    for hop in scope.hops if scope is not None else ():
+        for table, column in _hop_columns(hop):
+            yield table, column, "its where"
     if operation.response is not None:
         yield from _shape_columns(operation.response.shape)
 

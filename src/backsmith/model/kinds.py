@@ -66,6 +66,13 @@ class ParamRole(StrEnum):
     OTHER = "other"  # declared, not acted on
 
 
+class Visibility(StrEnum):
+    """Who may read an owned row; only its owner (or an admin role) ever changes it."""
+
+    PRIVATE = "private"  # the owner only: another's row is not found (404)
+    PUBLIC = "public"  # anyone, anonymous too: changing another's row is forbidden (403)
+
+
 class ParamLocation(StrEnum):
     PATH = "path"
     QUERY = "query"

@@ -6,7 +6,7 @@ from typing import Any
 
 from backsmith.model.parameters import with_role
 from backsmith.model.paths import address_column, resource_of_segment
-from backsmith.model.relations import RelationGraph
+from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.types import Hop, HopKind, Param, ParamLocation, ParamRole, Resource
 
 # (parent resource, hop, params with roles, the column naming the caller)
@@ -35,10 +35,20 @@ def find_link(
     if parent is None:
         return f"'{segments[item_at - 1]}' names no table"
     hop = graph.find(parent.table, str(declared), to_many=True)
+    caller_column = None
+    if hop is not None and hop.kind == HopKind.THROUGH:
+        # link: followers (through follows): the parent is the followed_id of the row the
+        # caller adds, and the caller its follower_id
+        caller_column = hop.join_target[0]
+        hop = _rows_of(graph, parent.table, hop)
     if hop is None or hop.kind != HopKind.MANY:
+        ambiguous = graph.explain(parent.table, str(declared), to_many=True)
+        if ambiguous is not None:  # which column the path's row goes in; the caller's is the other
+            return Ambiguous(f"{ambiguous} (a link puts the path's row in that column)")
         return f"'{declared}' is not a table that refers to {parent.table}"
     rows = graph.resource(hop.target)
-    caller_column = _other_reference(rows, hop) if rows is not None else None
+    if caller_column is None:
+        caller_column = _other_reference(rows, hop) if rows is not None else None
     if caller_column is None:
         return f"cannot tell which column of {hop.target} names the caller"
     roles = []
@@ -82,6 +92,18 @@ def _join_link(
         else:
             return None
     return parent, hop, roles, None
+
+
+def _rows_of(graph: RelationGraph, table: str, through: Hop) -> Hop | None:
+    """The hop from `table` to the join rows `through` passes (follows by followed_id)."""
+    found = [
+        h
+        for h in graph.hops(table)
+        if h.kind == HopKind.MANY
+        and h.target == through.join
+        and h.target_columns == through.join_source
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _other_reference(rows: Resource, hop: Hop) -> str | None:

@@ -6,28 +6,34 @@ from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.source import escape
+from backsmith.model.classify import default_sort, kind_of, status_of
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
+from backsmith.model.fixed_members import with_status
 from backsmith.model.links import Link, find_link
 from backsmith.model.naming import names_match, snake, strip_affixes
 from backsmith.model.parameters import ParamRoles, read_params
 from backsmith.model.paths import segment_names
-from backsmith.model.relations import RelationGraph
+from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
+from backsmith.model.scopes import CallerScope, read_caller_scope
 from backsmith.model.security import access_of
 from backsmith.model.shapes import ShapeBuilder, natural_key
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Envelope,
-    Generated,
     ItemShape,
     Kind,
     Member,
     Operation,
+    Param,
     Resource,
     SuccessAnswer,
 )
+from backsmith.model.urls import url_slots
+from backsmith.model.write_answers import wrapped_row
 
 JSON_MEDIA = ("application/json", "application/merge-patch+json")
+_WRITES = (Kind.CREATE, Kind.REPLACE, Kind.UPDATE, Kind.DELETE)
 
 
 class OperationMapper:
@@ -47,6 +53,11 @@ class OperationMapper:
         self.shapes = shapes
         self.envelopes = EnvelopeReader(document, resources, schema_resources)
         self.param_roles = ParamRoles(self.graph)
+
+    def _problem(self, message: str, pointer: str) -> None:
+        """A contract error about an operation's declarations (raised once all are read)."""
+        if self.shapes is not None:
+            self.shapes.problem(message, pointer)
 
     def shape_of(self, schema: Any, item: bool = False) -> ResponseShape:
         """How a response schema carries rows (see EnvelopeReader.shape_of)."""
@@ -97,9 +108,12 @@ class OperationMapper:
         if shape is not None and "envelope" in ext:
             shape = self.envelopes.declared_shape(response_schema, ext["envelope"], shape)
         link = find_link(self.graph, self.resources, ext, method, segments, params)
+        if isinstance(link, Ambiguous):
+            self._problem(link, ext_pointer(item, op, pointer, "link"))
         if isinstance(link, str):
             return custom(link)
         if link is not None:
+            self._caller_scope(ext, item, op, pointer, Kind.LINK, None)
             return self._link_operation(link, method, success, response_media, shape, base)
         body_wrapper, body_item = self.envelopes.unwrap_body(body_schema)
         resource = self._resource(ext, shape, body_item, path)
@@ -119,13 +133,26 @@ class OperationMapper:
         if resource is None:
             return custom("no resource: its schemas and path match no table")
         is_item = bool(segments) and segments[-1].startswith("{")
-        kind = self._kind(ext, method, is_item, shape, resource, segments, body_item)
+        kind = kind_of(
+            self.document,
+            self.schema_resources,
+            ext,
+            method,
+            is_item,
+            shape,
+            resource,
+            segments,
+            body_item,
+        )
         if not isinstance(kind, Kind):
             return custom(kind, resource.name)
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) and body_schema is None:
             if body_media == () and op.get("requestBody"):
                 return custom("request body is not JSON", resource.name)
             return custom("a write without a JSON request body", resource.name)
+        status = status_of(kind, success, response_status)
+        if shape is not None and kind in _WRITES:  # {resource: {id, url}, status}
+            shape = wrapped_row(self.document, shape, resource, self._row_table) or shape
         item_schema = shape.item_schema if shape else None
         if item_schema is not None and not flatten(self.document, item_schema).get("properties"):
             item_schema = None
@@ -142,13 +169,22 @@ class OperationMapper:
             response_shape = plain
             envelope = replace(envelope, values=plain.members[0].name)
         roles = self.param_roles.roles(params, resource, segments, kind, is_item, response_shape)
+        for param, message in self.param_roles.ambiguous:
+            self._problem(message, param_pointer(self.document, item, op, pointer, param))
+        self.param_roles.ambiguous.clear()
         if isinstance(roles, str):
             return custom(roles, resource.name)
+        caller_scope = self._caller_scope(ext, item, op, pointer, kind, resource)
         key_in_body = None
         if kind in (Kind.REPLACE, Kind.UPDATE) and not is_item:
             key_in_body = resource.key.name
-        status = self._status(kind, success, response_status)
-        response = SuccessAnswer(status, response_media, item_schema, envelope, response_shape)
+        urls = url_slots(
+            self.document, response_schema, item_schema, envelope, resource, kind == Kind.LIST
+        )
+        envelope = with_status(envelope, status)
+        response = SuccessAnswer(
+            status, response_media, item_schema, envelope, response_shape, urls
+        )
         body_shape = None
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) and body_item is not None:
             body_shape = self._item_shape(resource, body_item, f"{pointer}/requestBody")
@@ -158,14 +194,40 @@ class OperationMapper:
             params=roles,
             response=response,
             key_in_body=key_in_body,
-            default_sort=self._default_sort(ext, resource, envelope) if kind == Kind.LIST else (),
+            default_sort=default_sort(ext, resource, envelope) if kind == Kind.LIST else (),
             page_size=ext.get("page-size"),
             max_page_size=ext.get("max-page-size"),
             body_shape=body_shape,
             body_wrapper=body_wrapper,
             replace_children=ext.get("children") == "replace",
+            caller_scope=caller_scope,
             **base,
         )
+
+    def _caller_scope(
+        self,
+        ext: dict[str, Any],
+        item: dict[str, Any],
+        op: dict[str, Any],
+        pointer: str,
+        kind: Kind,
+        resource: Resource | None,
+    ) -> CallerScope | None:
+        """A list's `where: <path> = caller`; a contract error where it names nothing or
+        sits on an operation other than a list (a path item's applies to its list only)."""
+        declared = ext.get("where")
+        if declared is None:
+            return None
+        where = ext_pointer(item, op, pointer, "where")
+        if kind != Kind.LIST or resource is None:
+            if "where" in (op.get("x-backsmith") or {}):
+                self._problem("where scopes list operations only (GET on a collection)", where)
+            return None
+        found = read_caller_scope(self.graph, resource, str(declared))
+        if isinstance(found, str):
+            self._problem(found, where)
+            return None
+        return found
 
     def _account_operation(
         self,
@@ -190,7 +252,7 @@ class OperationMapper:
             response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
         default = 201 if kind == Kind.REGISTER else (204 if kind == Kind.LOGOUT else 200)
         status = response_status or (int(success[0]) if success else default)
-        envelope = shape.envelope if shape is not None else Envelope()
+        envelope = with_status(shape.envelope if shape is not None else Envelope(), status)
         response = SuccessAnswer(status, response_media, item_schema, envelope, response_shape)
         body_shape = None
         writes = kind in (Kind.REGISTER, Kind.ME) and body_item is not None
@@ -222,6 +284,16 @@ class OperationMapper:
         member = Member(field.name, "column", column=field.column, type=field.type)
         return ItemShape(resource.name, (member,))
 
+    def _row_table(self, name: str, schema: Any) -> str | None:
+        """The table an object in an answer is a row of, by its schema or else its name."""
+        component = component_name(schema) or ""
+        found = self.schema_resources.get(component) or self.schema_resources.get(
+            strip_affixes(component) if component else ""
+        )
+        if found is not None:
+            return self.resources[found].table
+        return next((r.table for r in self.resources.values() if names_match(name, r.table)), None)
+
     def _item_shape(self, resource: Resource, schema: Any, pointer: str) -> ItemShape:
         if schema is None or self.shapes is None:
             return flat_shape(resource)
@@ -247,7 +319,7 @@ class OperationMapper:
                 returned = parent
             response_shape = self._item_shape(returned, schema, f"{base['pointer']}/responses")
         status = codes[0] if codes else (204 if response_shape is None else 200)
-        envelope = shape.envelope if shape else Envelope()
+        envelope = with_status(shape.envelope if shape else Envelope(), status)
         response = SuccessAnswer(
             status, media if response_shape else None, schema, envelope, response_shape
         )
@@ -307,80 +379,27 @@ class OperationMapper:
                     return resource
         return None
 
-    def _kind(
-        self,
-        ext: dict[str, Any],
-        method: str,
-        is_item: bool,
-        shape: ResponseShape | None,
-        resource: Resource,
-        segments: list[str],
-        body: Any,
-    ) -> Kind | str:
-        if ext.get("kind"):
-            return Kind(ext["kind"])
-        statics = [s for s in segments if not s.startswith("{")]
-        named_segment = segments[-2] if is_item and len(segments) > 1 else (statics or [""])[-1]
-        parent = statics[-2] if len(statics) > 1 else ""
-        names_resource = segment_names(named_segment, resource, parent)
-        # An item path answering a view of the resource (`/profiles/{handle}` answering
-        # PublicCustomer, a part of customers) names its rows through the view.
-        view = shape is not None and self._is_view(shape.schema_name, resource)
-        names_resource = names_resource or (is_item and view)
-        if method == "get" and not is_item:
-            if shape is not None and shape.is_list:
-                return Kind.LIST
-            return "GET on a collection path that does not return a list"
-        if not names_resource:
-            return f"'{'/'.join(segments)}' is not a collection or item path of {resource.name}"
-        if not is_item:
-            if method == "post":
-                if "array" in schema_types(flatten(self.document, body)):
-                    return "creates several items at once"
-                return Kind.CREATE
-            if method in ("put", "patch") and resource.key.name in flatten(self.document, body).get(
-                "properties", {}
-            ):
-                return Kind.REPLACE if method == "put" else Kind.UPDATE
-            return f"{method.upper()} on a collection path"
-        return {
-            "get": Kind.READ,
-            "put": Kind.REPLACE,
-            "patch": Kind.UPDATE,
-            "delete": Kind.DELETE,
-        }.get(method, "POST on an item path")
 
-    def _is_view(self, schema: str | None, resource: Resource) -> bool:
-        """Whether `schema` is served from `resource`'s table without describing it."""
-        return (
-            schema is not None
-            and self.schema_resources.get(schema) == resource.table
-            and resource.schema != schema
-        )
+def ext_pointer(item: dict[str, Any], op: dict[str, Any], pointer: str, key: str) -> str:
+    """Where an operation's `x-backsmith` key is written: on the operation or its path item."""
+    if key in (op.get("x-backsmith") or {}):
+        return f"{pointer}/x-backsmith/{key}"
+    return f"{pointer.rsplit('/', 1)[0]}/x-backsmith/{key}"
 
-    def _status(self, kind: Kind, success: list[str], declared: int | None) -> int:
-        codes = {int(s) for s in success if s.isdigit()}
-        if kind == Kind.CREATE:
-            return 201 if 201 in codes or not codes else (declared or min(codes))
-        if kind == Kind.DELETE:
-            return 204 if 204 in codes or not codes else min(codes)
-        return 200 if 200 in codes or not codes else (declared or min(codes))
 
-    def _default_sort(
-        self, ext: dict[str, Any], resource: Resource, envelope: Envelope
-    ) -> tuple[str, ...]:
-        declared = ext.get("sort")
-        if isinstance(declared, str):
-            return tuple(s.strip() for s in declared.split(",") if s.strip())
-        if isinstance(declared, list):
-            return tuple(str(s) for s in declared)
-        if envelope.values is not None:  # plain values read best in their own order
-            field = resource.field(envelope.values)
-            if field is not None and not field.primary_key:
-                return (field.column, *resource.primary_key)
-        created = next((f for f in resource.fields if f.generated == Generated.CREATED), None)
-        key = [f"-{c}" if created else c for c in resource.primary_key]
-        return (f"-{created.column}", *key) if created else tuple(key)
+def param_pointer(
+    document: dict[str, Any], item: dict[str, Any], op: dict[str, Any], pointer: str, param: Param
+) -> str:
+    """Where a parameter's `x-backsmith` filter is written (the operation's list wins)."""
+    for holder, where in ((op, pointer), (item, pointer.rsplit("/", 1)[0])):
+        for index, raw in enumerate(holder.get("parameters") or []):
+            found = deref(document, raw)
+            if not isinstance(found, dict) or found.get("name") != param.name:
+                continue
+            if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
+                return f"{raw['$ref'].removeprefix('#')}/x-backsmith/filter"
+            return f"{where}/parameters/{index}/x-backsmith/filter"
+    return pointer
 
 
 def flat_shape(resource: Resource) -> ItemShape:

@@ -1,8 +1,10 @@
-"""Rows that belong to a caller: a schema's `x-backsmith: {owner: ...}`.
+"""Rows that belong to a caller: a schema's `x-backsmith: {owner: ..., visibility: ...}`.
 
 `owner: customer_id` names a column of the resource's own table that holds the caller's
 subject; `owner: order.customer_id` reaches it through a relation (order lines belong to
 whoever owns their order). The HTTP layer turns this into a condition on every statement.
+`visibility: public` keeps the writes to the owner but lets anyone read (a post, a
+review); private, the default, keeps reads to the owner too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from typing import Any
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
 from backsmith.model.relations import RelationGraph
-from backsmith.model.types import Hop, HopKind, Operation, Owner, ParamRole, Resource
+from backsmith.model.types import (
+    Hop,
+    HopKind,
+    Operation,
+    Owner,
+    ParamRole,
+    Resource,
+    Visibility,
+)
 
 
 def read_owners(
@@ -28,9 +38,15 @@ def read_owners(
     schemas = (contract.document.get("components") or {}).get("schemas") or {}
     for name, schema in schemas.items():
         ext = schema.get("x-backsmith") if isinstance(schema, dict) else None
-        if not isinstance(ext, dict) or "owner" not in ext:
+        if not isinstance(ext, dict):
             continue
-        pointer = f"/components/schemas/{escape(name)}/x-backsmith/owner"
+        where = f"/components/schemas/{escape(name)}/x-backsmith"
+        if "owner" not in ext:
+            if "visibility" in ext:  # visible to whom is only asked of rows someone owns
+                message = "visibility applies to owned rows: declare owner beside it"
+                issues.append(contract.issue(message, f"{where}/visibility"))
+            continue
+        pointer = f"{where}/owner"
         declared = str(ext["owner"])
         table = schema_resources.get(name)
         resource = resources.get(table) if table is not None else None
@@ -38,8 +54,12 @@ def read_owners(
             issues.append(contract.issue(f"schema '{name}' is stored in no table", pointer))
             continue
         found = _resolve(resource, declared, graph)
-        if found is not None and ext.get("supplied-owner") == "ignore":
-            found = replace(found, ignore_supplied=True)
+        if found is not None:
+            found = replace(
+                found,
+                ignore_supplied=ext.get("supplied-owner") == "ignore",
+                visibility=Visibility(ext.get("visibility", Visibility.PRIVATE)),
+            )
         if found is None:
             message = (
                 f"owner '{declared}' names no column of {resource.table} "
@@ -50,6 +70,8 @@ def read_owners(
         previous = owners.get(resource.table)
         if previous is not None and previous != found:
             message = f"table {resource.table} already has owner '{previous.declared}'"
+            if previous.visibility != found.visibility:  # the same owner, seen differently
+                message += f" with visibility {previous.visibility}; declare the same on both"
             issues.append(contract.issue(message, pointer))
             continue
         owners[resource.table] = found
@@ -116,8 +138,10 @@ def owner_leaks(
 
     A book that embeds order lines, or sums them, or is filtered by them, would show every
     customer's lines. Owned rows may only be embedded, computed over or filtered on from
-    the row they belong through (an order's lines, a customer's orders).
+    the row they belong through (an order's lines, a customer's orders). Public rows may be
+    reached from anywhere; private rows reached from a public one would be shown to all.
     """
+    owners = {table: owner for table, owner in owners.items() if not owner.public}
     issues = []
     by_name = {r.name: r for r in resources.values()}
     for op in operations:
@@ -148,7 +172,8 @@ def owner_leaks(
             message = (
                 f"{op.method} {op.path} reaches rows that belong to their owners "
                 f"({', '.join(dict.fromkeys(found))}) from rows they do not belong through; "
-                "every caller would see every owner's rows"
+                "every caller would see every owner's rows (if anyone may read them, declare "
+                "visibility: public beside their owner)"
             )
             issues.append(contract.issue(message, op.pointer))
     return issues

@@ -7,8 +7,8 @@ from typing import Any
 
 from backsmith.model.envelopes import json_content
 from backsmith.model.naming import snake
-from backsmith.model.paths import address_column, key_column
-from backsmith.model.relations import RelationGraph
+from backsmith.model.paths import address_column, key_column, resource_of_segment
+from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import deref
 from backsmith.model.shapes import natural_key
 from backsmith.model.types import (
@@ -89,6 +89,8 @@ class ParamRoles:
 
     def __init__(self, graph: RelationGraph) -> None:
         self.graph = graph
+        # Declared filters that fit two relations: contract errors the mapper reports.
+        self.ambiguous: list[tuple[Param, Ambiguous]] = []
 
     def roles(
         self,
@@ -130,8 +132,8 @@ class ParamRoles:
         """A parent path parameter: a column of the resource, or rows reached through a hop."""
         index = segments.index(f"{{{param.name}}}")
         parent_segment = segments[index - 1] if index > 0 else ""
-        hop = None
-        if parent_segment and not parent_segment.startswith("{"):
+        hop = self._back_to_self(resource, segments, index)
+        if hop is None and parent_segment and not parent_segment.startswith("{"):
             hop = self.graph.find(resource.table, parent_segment, to_many=False)
             if hop is None:
                 hop = self.graph.find(resource.table, parent_segment)
@@ -146,6 +148,21 @@ class ParamRoles:
         if field is not None and not field.hidden:
             return with_role(param, ParamRole.SCOPE, field.column)
         return f"cannot tell which column path parameter '{param.name}' scopes"
+
+    def _back_to_self(self, resource: Resource, segments: list[str], index: int) -> Hop | None:
+        """/customers/{handle}/followers: rows of the parent's own table, reached from the
+        parent by the relation the next segment names; the hop back from a listed row."""
+        parent_segment = segments[index - 1] if index > 0 else ""
+        named = segments[index + 1] if index + 1 < len(segments) else ""
+        if not named or named.startswith("{") or parent_segment.startswith("{"):
+            return None
+        parent = resource_of_segment(self.graph.resources, parent_segment)
+        if parent is None or parent.table != resource.table:
+            return None
+        forward = self.graph.find(parent.table, named, to_many=True)
+        if forward is None or forward.target != resource.table:
+            return None
+        return self.graph.reverse(forward)
 
     def _query_role(self, param: Param, resource: Resource, shape: ItemShape) -> Param | str:
         if param.declared is not None:
@@ -164,7 +181,7 @@ class ParamRoles:
             (ParamRole.SORT, SORT_NAMES),
             (ParamRole.ORDER, ORDER_NAMES),
         ):
-            if name in names:
+            if name in names and (role != ParamRole.CURSOR or _holds_token(param)):
                 return with_role(param, role, None)
         member = shape.member(param.name)
         if member is not None and member.computed is not None:
@@ -187,6 +204,9 @@ class ParamRoles:
             return with_role(param, ParamRole.FILTER, field.column)
         found = self.graph.path(resource.table, declared)
         if found is None or not found[0]:
+            ambiguous = self.graph.explain(resource.table, declared)
+            if ambiguous is not None:
+                self.ambiguous.append((param, Ambiguous(ambiguous)))
             return f"filter '{declared}' of parameter '{param.name}' names no relation path"
         hops, column = found
         target = self.graph.resource(hops[-1].target)
@@ -195,3 +215,10 @@ class ParamRoles:
         if column is None:
             return f"filter '{declared}' of parameter '{param.name}' needs a column at its end"
         return with_role(param, ParamRole.FILTER, column, hops=tuple(hops))
+
+
+def _holds_token(param: Param) -> bool:
+    """Whether a parameter can carry an opaque cursor: `?after=2016-01-27T08:38:55Z` is a
+    date-time bound, and a cursor in it would be refused by its own schema."""
+    declared = param.schema.get("type", "string")
+    return declared == "string" and not param.schema.get("format")

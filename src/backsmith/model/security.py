@@ -52,7 +52,8 @@ def _scheme(name: str, spec: dict[str, Any], accounts: bool) -> Scheme:
             if http == "basic"
             else f"http scheme '{http}' is not supported"
         )
-        return Scheme(name, UNSUPPORTED, kind, reason=reason)
+        # The scheme's own word (Basic, Digest), for the challenge of a 401 all the same.
+        return Scheme(name, UNSUPPORTED, kind, prefix=http.capitalize(), reason=reason)
     if kind in ("oauth2", "openIdConnect"):
         return Scheme(name, BEARER_JWT, kind, scoped=True)
     if kind == "apiKey":
@@ -61,15 +62,17 @@ def _scheme(name: str, spec: dict[str, Any], accounts: bool) -> Scheme:
         if isinstance(ext, dict) and ext.get("format") == "jwt":
             if location != "header" or parameter.lower() != "authorization":
                 reason = "a JWT apiKey is read from the Authorization header only"
-                return Scheme(name, UNSUPPORTED, kind, reason=reason)
+                return Scheme(name, UNSUPPORTED, kind, prefix="", reason=reason)
             prefix = str(ext.get("prefix", "Bearer"))
             return Scheme(name, PREFIXED_JWT, kind, ParamLocation.HEADER, "authorization", prefix)
         if location not in ("header", "query", "cookie") or not parameter:
             reason = "an apiKey needs `in` (header, query or cookie) and a `name`"
-            return Scheme(name, UNSUPPORTED, kind, reason=reason)
+            return Scheme(name, UNSUPPORTED, kind, prefix="", reason=reason)
         key_name = parameter.lower() if location == "header" else parameter
         return Scheme(name, API_KEY, kind, ParamLocation(location), key_name, prefix="")
-    return Scheme(name, UNSUPPORTED, kind, reason=f"scheme type '{kind}' is not supported")
+    return Scheme(
+        name, UNSUPPORTED, kind, prefix="", reason=f"scheme type '{kind}' is not supported"
+    )
 
 
 def _requirements(value: Any) -> tuple[Requirement, ...] | None:

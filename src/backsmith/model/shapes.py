@@ -217,7 +217,8 @@ class ShapeBuilder:
         found = self.graph.path(resource.table, declared)
         if found is None or len(found[0]) != 1:
             self.problem(
-                f"embed '{declared}' names no relation of {resource.table} "
+                self.graph.explain(resource.table, declared)
+                or f"embed '{declared}' names no relation of {resource.table} "
                 f"(one step, e.g. {self._hop_names(resource.table)})",
                 f"{p.where}/{EXTENSION}/embed",
             )
@@ -228,8 +229,7 @@ class ShapeBuilder:
         return self._embed(p, hops[0])
 
     def _hop_names(self, table: str, to_many: bool = False) -> str:
-        hops = [h for h in self.graph.hops(table) if h.names and (h.to_many or not to_many)]
-        names = sorted({h.names[0] for h in hops})
+        names = self.graph.names(table, to_many=True if to_many else None)
         return ", ".join(names[:6]) or "no relations"
 
     def _values_column(self, hop: Hop, name: str, items: dict[str, Any]) -> str | None:

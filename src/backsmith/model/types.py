@@ -9,6 +9,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from backsmith.model.access_types import (
+    API_KEY,
+    BASIC,
+    BEARER_JWT,
+    PREFIXED_JWT,
+    UNSUPPORTED,
+    Access,
+    Accounts,
+    Requirement,
+    Scheme,
+)
+from backsmith.model.error_shapes import PROBLEM_ANSWERS, ErrorAnswers
+from backsmith.model.hops import Computed, Hop
+
 # The closed sets are part of the model's vocabulary: importable from here as well.
 from backsmith.model.kinds import (
     ACCOUNT_KINDS,
@@ -19,9 +33,13 @@ from backsmith.model.kinds import (
     ParamLocation,
     ParamRole,
     SchemeKind,
+    Visibility,
 )
 from backsmith.model.naming import snake
 from backsmith.model.policies import NO_POLICIES, Policies
+from backsmith.model.scopes import CallerScope
+from backsmith.model.servers import BasePath
+from backsmith.model.urls import UrlSlot
 
 __all__ = [
     "ACCOUNT_KINDS",
@@ -33,7 +51,9 @@ __all__ = [
     "Access",
     "AccountFacts",
     "Accounts",
+    "BasePath",
     "BodyFacts",
+    "CallerScope",
     "Computed",
     "Envelope",
     "Field",
@@ -57,6 +77,7 @@ __all__ = [
     "Scheme",
     "SchemeKind",
     "SuccessAnswer",
+    "Visibility",
 ]
 
 
@@ -97,56 +118,6 @@ class Relation:
     target: str  # table name
     target_columns: tuple[str, ...]
     on_delete: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Hop:
-    """One step from `source` rows to related `target` rows.
-
-    one:     source.source_columns = target.target_columns (the foreign key is on source)
-    many:    source.source_columns = target.target_columns (the foreign key is on target)
-    through: source.source_columns = join.join_source and join.join_target =
-             target.target_columns (a join table links the two)
-    """
-
-    kind: HopKind
-    source: str
-    target: str
-    source_columns: tuple[str, ...]
-    target_columns: tuple[str, ...]
-    join: str | None = None
-    join_source: tuple[str, ...] = ()
-    join_target: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-
-    @property
-    def to_many(self) -> bool:
-        return self.kind != HopKind.ONE
-
-    def describe(self) -> str:
-        if self.kind == HopKind.THROUGH:
-            return f"{self.target} through {self.join}"
-        one = self.kind == HopKind.ONE
-        columns = ", ".join(self.source_columns if one else self.target_columns)
-        return f"{self.target} by {columns}"
-
-
-@dataclass(frozen=True, slots=True)
-class Computed:
-    """A value computed in SQL from related rows, never stored."""
-
-    function: str  # count, exists, sum
-    hop: Hop  # many (rows of the target) or through (rows of the join table)
-    terms: tuple[str, ...] = ()  # sum: columns multiplied together, on the target table
-    caller_column: str | None = None  # exists: the column of the related rows naming the caller
-
-    def describe(self) -> str:
-        rows = self.hop.join if self.hop.kind == HopKind.THROUGH else self.hop.target
-        if self.function == "sum":
-            return f"sum({' * '.join(self.terms)}) over {self.hop.target}"
-        if self.function == "exists":
-            return f"exists({rows} where {self.caller_column} = caller)"
-        return f"count({rows})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,50 +274,7 @@ class SuccessAnswer:
     schema: dict[str, Any] | None  # the item schema the rows are shaped by
     envelope: Envelope = field(default_factory=Envelope)
     shape: ItemShape | None = None
-
-
-# The scheme kinds under their earlier names.
-BEARER_JWT = SchemeKind.BEARER_JWT
-PREFIXED_JWT = SchemeKind.PREFIXED_JWT
-API_KEY = SchemeKind.API_KEY
-BASIC = SchemeKind.BASIC
-UNSUPPORTED = SchemeKind.UNSUPPORTED
-
-
-@dataclass(frozen=True, slots=True)
-class Scheme:
-    """One entry of `components.securitySchemes`, as backsmith verifies it."""
-
-    name: str
-    kind: SchemeKind
-    type: str  # as declared: http, apiKey, oauth2, openIdConnect, mutualTLS
-    location: ParamLocation = ParamLocation.HEADER  # apiKey: header, query or cookie
-    parameter: str = "authorization"  # the header, query parameter or cookie carrying it
-    prefix: str = "Bearer"  # the word before the token in Authorization
-    scoped: bool = False  # oauth2 and openIdConnect: requirement lists are token scopes
-    reason: str = ""  # why it is unsupported
-
-
-Requirement = tuple[tuple[str, tuple[str, ...]], ...]  # (scheme, scopes or roles) all needed
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """Who may call one operation."""
-
-    requirements: tuple[Requirement, ...] | None = None  # None: the contract says nothing
-    roles: tuple[str, ...] = ()  # x-backsmith roles: the caller needs one of them
-    public: bool = False  # x-backsmith public: open on purpose
-
-    @property
-    def anonymous(self) -> bool:
-        """Whether a caller with no credentials is admitted by the requirements."""
-        return self.requirements is None or any(not r for r in self.requirements)
-
-    @property
-    def secured(self) -> bool:
-        """Whether any credential is asked for (requirements or roles)."""
-        return bool(self.roles) or not self.anonymous
+    urls: tuple[UrlSlot, ...] = ()  # properties the server fills with a URL (links.next)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,21 +285,17 @@ class Owner:
     hops: tuple[Hop, ...] = ()
     declared: str = ""
     ignore_supplied: bool = False  # supplied-owner: ignore, a body's other owner is dropped
+    visibility: Visibility = Visibility.PRIVATE
+
+    @property
+    def public(self) -> bool:
+        """Whether anyone may read the rows (only their owner changes them)."""
+        return self.visibility == Visibility.PUBLIC
 
     def describe(self) -> str:
         if not self.hops:
             return self.column
         return f"{'.'.join(h.target for h in self.hops)}.{self.column}"
-
-
-@dataclass(frozen=True, slots=True)
-class Accounts:
-    """The table the built-in accounts live in, and how a caller names theirs."""
-
-    table: str
-    identifiers: tuple[str, ...]  # unique columns a login may name the account by (email)
-    password_column: str  # holds the argon2id hash, never a password
-    roles_column: str | None = None  # a column listing the account's roles, if there is one
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +332,9 @@ class Operation:
     body_fields: BodyFacts | None = None  # what the body item names, for mass assignment
     account: AccountFacts | None = None  # register, login, refresh, logout, me
     policies: Policies = NO_POLICIES  # rate limit, idempotency, handler, latency budget
+    base_path: str = ""  # served under it, from `servers` (see model.servers); "" for none
+    caller_scope: CallerScope | None = None  # x-backsmith where: rows related to the caller
+    errors: ErrorAnswers = PROBLEM_ANSWERS  # the statuses and bodies its errors are answered in
 
     @property
     def pagination(self) -> str | None:
@@ -440,6 +367,7 @@ class Model:
     # By resource name, each field's property schema (flattened, narrowed by every response
     # serving its column): what generated values must pass.
     field_schemas: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict)
+    base_path: BasePath = field(default_factory=BasePath)  # the root `servers`: model.servers
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""

@@ -14,6 +14,7 @@ from typing import Any
 from backsmith.contract.load import Contract
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
+from backsmith.model.kinds import Visibility
 from backsmith.model.policies import POLICY_KEYS, SERVED, policy_issue
 from backsmith.settings import contract_keys
 
@@ -33,11 +34,17 @@ KINDS = (
     "me",
 )
 
+ERRORS_HELP = (
+    "'problem': errors are RFC 9457 problem+json even where the contract declares its own "
+    "error bodies (default 'contract')"
+)
+
 # key -> (accepted types, description); the description feeds `check` messages and docs.
 # The root keys that are settings come from the settings' declaration.
 ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "dbml": ((str,), "path of the DBML model, relative to the contract"),
     "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
+    "errors": ((str,), ERRORS_HELP),
     **contract_keys(),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -47,10 +54,20 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "computed": ((dict,), "computed properties, e.g. {wishlistedCount: {count: wishlists}}"),
     "renamed-from": ((str,), "the table's earlier name: migrations rename it, keeping its rows"),
     "owner": ((str,), "the column naming the caller a row belongs to, e.g. 'order.customer_id'"),
+    "relations": (
+        (dict,),
+        "names for to-many relations conventions cannot tell apart, each the rows and "
+        "their column referring to this table, e.g. {following: follows.follower_id}",
+    ),
     "supplied-owner": (
         (str,),
         "'ignore': a body naming another owner is not refused; the "
         "caller is the owner all the same (default: reject)",
+    ),
+    "visibility": (
+        (str,),
+        "'public': anyone may read and list the owned rows, only their owner changes them "
+        "(default: private, the owner alone sees them)",
     ),
 }
 PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -78,11 +95,16 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "max-page-size": ((int,), "largest page a client may ask for"),
     "sort": ((str, list), "default order, e.g. '-created_at' or ['name', 'id']"),
     "link": ((str,), "join table whose row for the caller this operation adds or removes"),
+    "where": (
+        (str,),
+        "a list of the rows related to the caller, e.g. 'author.followers.follower_id = caller'",
+    ),
     "children": ((str,), "'replace' lets this PUT or PATCH replace nested children"),
     "envelope": ((str, dict), "where a response puts its items, e.g. {items: data}"),
     "roles": ((str, list), "roles the caller needs one of, e.g. [staff]"),
     "public": ((bool,), "true: open to anyone on purpose, also in production"),
     "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
+    "errors": ((str,), ERRORS_HELP),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
 SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -102,6 +124,8 @@ ENVELOPE_PARTS = (
     "offset",
     "has_more",
 )
+
+VISIBILITIES = tuple(v.value for v in Visibility)
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -218,8 +242,16 @@ def _check_key(
         return [contract.issue(f"{EXTENSION} '{key}' must list role names", pointer)]
     if key == "supplied-owner" and setting not in ("reject", "ignore"):
         return [contract.issue(f"{EXTENSION} 'supplied-owner' must be reject or ignore", pointer)]
+    if key == "visibility" and setting not in VISIBILITIES:
+        close = difflib.get_close_matches(str(setting), VISIBILITIES, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return [
+            contract.issue(f"{EXTENSION} 'visibility' must be private or public{hint}", pointer)
+        ]
     if key == "unknown-fields" and setting not in ("reject", "ignore"):
         return [contract.issue(f"{EXTENSION} 'unknown-fields' must be reject or ignore", pointer)]
+    if key == "errors" and setting not in ("problem", "contract"):
+        return [contract.issue(f"{EXTENSION} 'errors' must be problem or contract", pointer)]
     if key == "format" and setting != "jwt":
         return [contract.issue(f"{EXTENSION} 'format' can only be 'jwt'", pointer)]
     if key == "kind" and setting not in KINDS:
@@ -230,6 +262,11 @@ def _check_key(
         return [contract.issue(f"{EXTENSION} '{key}' must be at least 1", pointer)]
     if key == "children" and setting not in ("replace", "refuse"):
         return [contract.issue(f"{EXTENSION} 'children' must be 'replace' or 'refuse'", pointer)]
+    if key == "relations":
+        for name, value in setting.items():
+            if not isinstance(value, str):
+                where = f"{pointer}/{escape(str(name))}"
+                return [contract.issue("a relation is named by <table>.<column>", where)]
     if key == "derive":
         for target, source in setting.items():
             if not isinstance(source, str):

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from backsmith.errors import Forbidden, Unauthorized
 from backsmith.http.request import Request
-from backsmith.model.types import Access, Requirement
-from backsmith.security.credentials import Credential, Reader, invalid
+from backsmith.model.types import Access, Requirement, Scheme
+from backsmith.security.credentials import Credential, Reader, challenge_of, invalid
 from backsmith.security.tokens import Principal, TokenVerifier
 
 
@@ -27,6 +27,7 @@ class Guard:
         admin_roles: frozenset[str],
         owned: bool,
         lenient: bool = False,
+        schemes: Mapping[str, Scheme] | None = None,
     ) -> None:
         self.roles = frozenset(access.roles)
         self.admin_roles = admin_roles
@@ -50,9 +51,7 @@ class Guard:
             self.requirements = tuple(
                 r for r in requirements if r and all(name in credentials for name, _ in r)
             )
-        self.challenges = ", ".join(
-            dict.fromkeys(credentials[name].challenge for r in self.requirements for name, _ in r)
-        )
+        self.challenges = _challenges(self.requirements, requirements, credentials, schemes)
 
     async def admit(self, request: Request) -> Principal | None:
         """The caller, None for an admitted anonymous one; or 401 / 403.
@@ -90,8 +89,13 @@ class Guard:
             raise Forbidden(f"Not allowed: {insufficient}.")
         raise Unauthorized(
             "This operation needs credentials; send them as the contract's securitySchemes say.",
-            headers={"www-authenticate": self.challenges or "Bearer"},
+            headers={"www-authenticate": self.challenges},
         )
+
+    def challenge_for(self, principal: Principal | None) -> str:
+        """The challenge of the scheme that named `principal` (a token's, by default)."""
+        reader = self.credentials.get(principal.scheme) if principal is not None else None
+        return reader.challenge if reader is not None and reader.challenge else "Bearer"
 
     def _with_roles(self, principal: Principal) -> Principal:
         if self.roles and not (principal.roles & (self.roles | self.admin_roles)):
@@ -100,14 +104,34 @@ class Guard:
         return principal
 
 
-def missing() -> Unauthorized:
+def _challenges(
+    verifiable: tuple[Requirement, ...],
+    declared: tuple[Requirement, ...] | None,
+    credentials: Mapping[str, Reader],
+    schemes: Mapping[str, Scheme] | None,
+) -> str:
+    """`WWW-Authenticate` for a refusal: a challenge per scheme the operation accepts.
+
+    The schemes this server verifies, in the contract's order; where it verifies none of
+    them, the ones the contract names all the same (`Basic`, `Digest`), so a client
+    learns what is asked. `Bearer` only when nothing names a challenge.
+    """
+    found = [credentials[name].challenge for r in verifiable for name, _ in r]
+    if not any(found) and schemes:
+        named = (schemes[name] for r in declared or () for name, _ in r if name in schemes)
+        found = [challenge_of(scheme) for scheme in named]
+    return ", ".join(dict.fromkeys(c for c in found if c)) or "Bearer"
+
+
+def missing(challenges: str = "Bearer") -> Unauthorized:
     """The answer to an anonymous call of an operation that acts for the caller."""
     return Unauthorized(
-        "This operation acts for the caller; send 'Authorization: Bearer <token>'.",
-        headers={"www-authenticate": "Bearer"},
+        "This operation acts for the caller; send the credentials the contract's "
+        "securitySchemes name.",
+        headers={"www-authenticate": challenges},
     )
 
 
-def unknown_caller() -> Unauthorized:
-    """A valid token whose subject is no row of the callers' table."""
-    return invalid("Bearer", "the token's subject names no known caller.")
+def unknown_caller(challenge: str = "Bearer") -> Unauthorized:
+    """Valid credentials whose subject is no row of the callers' table."""
+    return invalid(challenge, "the credentials' subject names no known caller.")

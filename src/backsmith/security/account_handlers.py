@@ -86,8 +86,7 @@ async def handle_register(plan: AccountOperation, database: Database, request: R
     try:
         item = await run_answering(database, work, transaction=True)
     except Conflict as conflict:
-        conflict.detail = "An account with that name already exists."
-        raise conflict from None
+        raise _taken(plan, account, conflict) from None
     return _answer(plan, account, item)
 
 
@@ -183,11 +182,20 @@ async def handle_me(plan: AccountOperation, database: Database, request: Request
     try:
         item = await run_answering(database, work, transaction=changing)
     except Conflict as conflict:
-        conflict.detail = "An account with that name already exists."
-        raise conflict from None
+        raise _taken(plan, account, conflict) from None
     if item is None:
         raise unknown_caller()
     return _answer(plan, account, item)
+
+
+def _taken(plan: AccountOperation, account: AccountPlan, conflict: Conflict) -> Conflict:
+    """A duplicate account, pointed at the body property whose column is taken."""
+    conflict.detail = "An account with that name already exists."
+    for name, field in plan.writable.items():
+        if conflict.column and field.column == conflict.column:
+            pointer = f"{account.body_pointer}/{name}"
+            conflict.errors = [{"detail": conflict.detail, "pointer": pointer}]
+    return conflict
 
 
 def _presented_token(request: Request) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from backsmith.errors import Unauthorized
 from backsmith.http.request import Request
-from backsmith.model.types import API_KEY, BASIC, BEARER_JWT, PREFIXED_JWT, Scheme
+from backsmith.model.types import API_KEY, BASIC, BEARER_JWT, PREFIXED_JWT, UNSUPPORTED, Scheme
 from backsmith.security.accounts import AccountStore, client_address
 from backsmith.security.store import MemoryStore, Store
 from backsmith.security.tokens import Principal, TokenRejected, TokenVerifier
@@ -26,6 +26,24 @@ KEY_REMEMBERED_SECONDS = 1.0  # a revoked key stops working everywhere within a 
 
 # What a caller with no requirements declared may present: a bearer token.
 IMPLIED = Scheme("bearer", BEARER_JWT, "http")
+BASIC_REALM = "backsmith"
+
+
+def challenge_of(scheme: Scheme) -> str:
+    """The `WWW-Authenticate` challenge that asks for a scheme's credential ("" for none).
+
+    RFC 6750's `Bearer` for tokens (or the contract's own word, `Token`); `Basic` with a
+    realm (RFC 7617); for an API key, which HTTP has no scheme for, `ApiKey` naming where
+    the key goes. A scheme this version cannot verify is still named, so a client learns
+    what the contract asks for.
+    """
+    if scheme.kind == API_KEY:
+        return f'ApiKey in="{scheme.location}", name="{scheme.parameter}"'
+    if scheme.kind == UNSUPPORTED and scheme.type == "apiKey":
+        return "ApiKey"
+    if scheme.prefix.lower() == "basic":
+        return f'Basic realm="{BASIC_REALM}"'
+    return scheme.prefix  # Bearer, Token, Digest; "" for a scheme without a challenge
 
 
 class Reader(Protocol):
@@ -49,7 +67,7 @@ class Credential:
 
     @property
     def challenge(self) -> str:
-        return self.scheme.prefix
+        return challenge_of(self.scheme)
 
     async def read(self, request: Request) -> Principal | None:
         """The caller it names; None when the request carries nothing for this scheme."""
@@ -109,7 +127,7 @@ class KeyCredential:
 
     @property
     def challenge(self) -> str:
-        return f'ApiKey in="{self.scheme.location}", name="{self.scheme.parameter}"'
+        return challenge_of(self.scheme)
 
     async def read(self, request: Request) -> Principal | None:
         key = self._presented(request)
@@ -144,7 +162,7 @@ class BasicCredential:
 
     @property
     def challenge(self) -> str:
-        return 'Basic realm="backsmith"'
+        return challenge_of(self.scheme)
 
     async def read(self, request: Request) -> Principal | None:
         header = request.header(b"authorization")

@@ -1,14 +1,18 @@
 """Rows that belong to the caller: the conditions and values an owned resource adds.
 
-Reads, changes and deletes of another owner's row find no row, so they answer 404 and
-never 403: whether an id exists is not told to someone who may not see it. Lists show the
-caller's rows only. A create takes its owner from the caller, and a body naming another
-owner is refused, as is a change that would hand a row to someone else. Callers with an
-admin role see and change every row.
+Private rows (the default): reads, changes and deletes of another owner's row find no
+row, so they answer 404 and never 403: whether an id exists is not told to someone who
+may not see it. Lists show the caller's rows only. Public rows (`visibility: public`):
+anyone reads and lists them, so reads are not narrowed at all, and a change or delete of
+another owner's row answers 403, since hiding a row everyone can read gains nothing.
+Either way a create takes its owner from the caller, a body naming another owner is
+refused, as is a change that would hand a row to someone else, and callers with an admin
+role see and change every row.
 
 Each operation compiles one `Owners` at start-up: the rule of its own rows, of the
-parents its path names and of a link's two ends. An owner reached through references
-(a line through its order) is one clause built once, the caller's value bound per request.
+parents its path names and of a link's two ends, each left out where the operation only
+reads public rows. An owner reached through references (a line through its order) is one
+clause built once, the caller's value bound per request.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from backsmith.model.types import Owner
 from backsmith.security.access import missing
 from backsmith.security.tokens import Principal
 from backsmith.storage.database import Connection
+from backsmith.storage.queries import TableQueries
 from backsmith.storage.related import caller_value, reaches
 
 
@@ -42,6 +47,16 @@ OWNER_PARAM = "bs_owner"
 REFERENCE_PARAM = "bs_reference"
 
 
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A statement's conditions before the owner's were added: finding a row by them
+    tells another owner's public row (403) from no row at all (404)."""
+
+    equals: dict[str, Any]
+    where: list[Any]
+    params: dict[str, Any]
+
+
 class Ownership:
     """One owned table's rules, compiled once."""
 
@@ -56,6 +71,7 @@ class Ownership:
         self.table = table
         self.tables = tables
         self.admin_roles = admin_roles
+        self.public = owner.public
         hops = owner.hops
         # The column whose type the caller's subject is converted to.
         self.owner_column = (tables[hops[-1].target] if hops else table).c[owner.column]
@@ -64,6 +80,7 @@ class Ownership:
         owner_value = sa.bindparam(OWNER_PARAM, type_=self.owner_column.type)
         self.clause = reaches(tables, table, hops, owner.column, owner_value) if hops else None
         self.reference_query = None
+        self.reference_exists = None  # the referred row, whoever owns it (public rows)
         if hops:
             first = hops[0]
             target = tables[first.target]
@@ -73,9 +90,9 @@ class Ownership:
                 else reaches(tables, target, hops[1:], owner.column, owner_value)
             )
             key = target.c[first.target_columns[0]]
-            self.reference_query = sa.select(sa.literal(1)).where(
-                key == sa.bindparam(REFERENCE_PARAM, type_=key.type), owned
-            )
+            referred = key == sa.bindparam(REFERENCE_PARAM, type_=key.type)
+            self.reference_query = sa.select(sa.literal(1)).where(referred, owned)
+            self.reference_exists = sa.select(sa.literal(1)).where(referred)
 
     def sees_all(self, principal: Principal | None) -> bool:
         """Whether the caller holds a role that sees every owner's rows."""
@@ -101,6 +118,31 @@ class Ownership:
         else:
             where.append(self.clause)
             params[OWNER_PARAM] = value
+
+    def narrow_change(
+        self,
+        principal: Principal | None,
+        equals: dict[str, Any],
+        where: list[Any],
+        params: dict[str, Any],
+    ) -> Address | None:
+        """Keep a change or delete to the caller's rows, as `narrow`; for public rows, also
+        the address as it was, to tell another owner's row (403) from none (404)."""
+        address = Address(dict(equals), list(where), dict(params)) if self.public else None
+        self.narrow(principal, equals, where, params)
+        return address
+
+    async def refuse_visible(
+        self, conn: Connection, queries: TableQueries, address: Address | None
+    ) -> None:
+        """403 when a change found no row of the caller's but the row is there to read."""
+        if address is None:
+            return
+        found = await queries.fetch_one(
+            conn, address.equals, where=address.where, params=address.params
+        )
+        if found is not None:
+            raise others_row()
 
     def own_new_row(
         self,
@@ -188,11 +230,34 @@ class Ownership:
         bound = {OWNER_PARAM: value, REFERENCE_PARAM: values[self.reference]}
         if value is not None and (await conn.execute(self.reference_query, bound)).first():
             return
+        name = names.get(self.reference, self.reference)
+        if self.public and self.reference_exists is not None:
+            referred = {REFERENCE_PARAM: values[self.reference]}
+            if (await conn.execute(self.reference_exists, referred)).first():
+                raise others_row(f"rows under it belong to its owner ('{name}')")
         if from_path:
             raise NotFound("No parent item matches the path.")
-        name = names.get(self.reference, self.reference)
         detail = f"'{name}' refers to no item the caller may use"
         raise ValidationFailed([{"detail": detail, "pointer": f"{at}/{name}"}])
+
+
+def others_row(why: str = "only its owner may change it") -> Forbidden:
+    """The answer to a change of a public row that belongs to another caller."""
+    return Forbidden(f"Not allowed: the item belongs to another caller; {why}.")
+
+
+def rule(
+    owner: Owner | None,
+    table: sa.Table,
+    tables: Mapping[str, sa.Table],
+    admin_roles: frozenset[str],
+    reads: bool,
+) -> Ownership | None:
+    """The owner rule an operation applies to rows of `table`: none when it has no owner,
+    or when the operation only reads rows anyone may read."""
+    if owner is None or (reads and owner.public):
+        return None
+    return Ownership(owner, table, tables, admin_roles)
 
 
 @dataclass(frozen=True, slots=True)

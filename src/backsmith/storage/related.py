@@ -25,22 +25,29 @@ def reaches(
     hops: Sequence[Hop],
     column: str,
     value: Any,
+    start: Any = None,
 ) -> sa.ColumnElement[bool]:
     """Rows of `source` related along `hops` to a row whose `column` equals `value`.
 
     A list value matches any of its items. Each hop becomes an `IN (SELECT ...)`, which
-    every database plans as a semi-join.
+    every database plans as a semi-join. `start` stands for the first hop's source column
+    (a reference already holding the key that hop starts from).
     """
     hop = hops[0]
+    origin = start if start is not None else source.c[hop.source_columns[0]]
+    if hop.kind == "one" and len(hops) > 1 and hops[1].source_columns == hop.target_columns:
+        # books.author_id already holds the key the author's followers hang from: go on
+        # from it without reading the authors' table.
+        return reaches(tables, source, hops[1:], column, value, origin)
     if len(hops) == 1 and (column,) == hop.target_columns and hop.kind != "many":
         # The value is already the join column's: skip reading the target table.
         if hop.kind == "one":
-            return equals(source.c[hop.source_columns[0]], value)
+            return equals(origin, value)
         join = tables[hop.join or ""].alias()
         inner = sa.select(join.c[hop.join_source[0]]).where(
             equals(join.c[hop.join_target[0]], value)
         )
-        return source.c[hop.source_columns[0]].in_(inner)
+        return origin.in_(inner)
     target = tables[hop.target].alias()
     if len(hops) == 1:
         condition = equals(target.c[column], value)
@@ -50,9 +57,9 @@ def reaches(
         join = tables[hop.join or ""].alias()
         targets = sa.select(target.c[hop.target_columns[0]]).where(condition)
         inner = sa.select(join.c[hop.join_source[0]]).where(join.c[hop.join_target[0]].in_(targets))
-        return source.c[hop.source_columns[0]].in_(inner)
+        return origin.in_(inner)
     inner = sa.select(target.c[hop.target_columns[0]]).where(condition)
-    return source.c[hop.source_columns[0]].in_(inner)
+    return origin.in_(inner)
 
 
 def equals(column: Any, value: Any) -> sa.ColumnElement[bool]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from backsmith.model.types import ItemShape, Kind, Member, Model, Operation, Param
+from backsmith.model.types import Hop, ItemShape, Kind, Member, Model, Operation, Param
 
 
 def _source(member: Member) -> str:
@@ -39,11 +40,30 @@ def shape_data(shape: ItemShape | None, depth: int = 0) -> dict[str, Any] | None
     return data
 
 
+def _across(hops: Sequence[Hop], column: str | None) -> str:
+    """Where a path across relations ends (`authors.handle`); by the relations' names
+    (`followers.handle`) where one links a table to itself, in one direction or the other."""
+    if not hops:
+        return str(column)
+    if not _linked_to_itself(hops):
+        return f"{hops[-1].target}.{column}"
+    return ".".join([*(h.names[0] if h.names else h.target for h in hops), str(column)])
+
+
+def _linked_to_itself(hops: Sequence[Hop]) -> bool:
+    return any(h.source == h.target for h in hops)
+
+
+def _scope(param: Param) -> str:
+    """A parent scope's column; through which relation where a table is linked to itself."""
+    return _across(param.hops, param.column) if _linked_to_itself(param.hops) else str(param.column)
+
+
 def _filter(param: Param) -> str:
     if param.computed is not None:
         return f"{param.name}({param.computed.describe()})"
     if param.hops:
-        return f"{param.name}({param.hops[-1].target}.{param.column})"
+        return f"{param.name}({_across(param.hops, param.column)})"
     return param.name
 
 
@@ -52,13 +72,16 @@ def _notes(op: Operation) -> str:
         return "; ".join(n for n in (f"needs a handler: {op.reason}", op.policies.describe()) if n)
     parts = []
     filters = [_filter(p) for p in op.params if p.role == "filter"]
-    scopes = [f"{p.name}->{p.column}" for p in op.params if p.role == "scope"]
+    scopes = [f"{p.name}->{_scope(p)}" for p in op.params if p.role == "scope"]
     keys = [f"{p.name}->{p.column}" for p in op.params if p.role == "key"]
     ignored = [p.name for p in op.params if p.role == "other" and p.location == "query"]
     if keys:
         parts.append("key " + ", ".join(keys))
     if scopes:
         parts.append("scope " + ", ".join(scopes))
+    if op.caller_scope is not None:
+        scope = op.caller_scope
+        parts.append(f"where {_across(scope.hops, scope.column)} = caller")
     if filters:
         parts.append("filters " + ", ".join(filters))
     if any(p.role == "sort" for p in op.params):
@@ -80,6 +103,8 @@ def _notes(op: Operation) -> str:
     if envelope is not None and envelope.constants:
         fixed = (f"{key}={json.dumps(value)}" for key, value in envelope.constants)
         parts.append("fixed " + ", ".join(fixed))
+    if op.response and op.response.urls:  # links.next (next), url (item)
+        parts.append("links " + ", ".join(f"{s.place} ({s.role})" for s in op.response.urls))
     shape = op.response.shape if op.response else None
     embeds = [m.name for m in shape.members if m.hop is not None] if shape else []
     computed = [m.name for m in shape.members if m.computed is not None] if shape else []
@@ -113,10 +138,22 @@ def access_note(model: Model, op: Operation) -> str:
     resource = model.resources.get(op.resource) if op.resource else None
     owner = model.owners.get(resource.table) if resource is not None else None
     if owner is not None and op.kind not in (Kind.CUSTOM, Kind.LINK, Kind.UNLINK):
-        parts.append(f"owner {owner.declared}")
+        parts.append(f"owner {owner.declared}" + (" (public read)" if owner.public else ""))
     if access.public:
         parts.append("public on purpose")
     return "access: " + ", ".join(parts) if parts else ""
+
+
+def _errors(op: Operation) -> dict[str, str]:
+    """Each declared error status and the body it is answered with (`other`: undeclared)."""
+    found = {
+        key: f"{shape.media_type} #{shape.pointer}" if shape else "application/problem+json"
+        for key, shape in op.errors.shapes
+    }
+    family = op.errors.family
+    if family is not None:
+        found["other"] = f"{family.media_type} #{family.pointer}"
+    return found
 
 
 def describe(model: Model) -> dict[str, Any]:
@@ -125,6 +162,7 @@ def describe(model: Model) -> dict[str, Any]:
         "title": model.title,
         "version": model.version,
         "openapi": model.openapi_version,
+        "base_path": model.base_path.path,
         "resources": {
             name: {
                 "table": r.table,
@@ -155,6 +193,7 @@ def describe(model: Model) -> dict[str, Any]:
                 "operation_id": op.operation_id,
                 "method": op.method,
                 "path": op.path,
+                **({"base_path": op.base_path} if op.base_path != model.base_path.path else {}),
                 "kind": str(op.kind),
                 "resource": op.resource,
                 "table": model.resources[op.resource].table if op.resource else None,
@@ -168,6 +207,7 @@ def describe(model: Model) -> dict[str, Any]:
                 ),
                 **({"body": shape_data(op.body_shape)} if op.body_shape else {}),
                 **({"policies": op.policies.describe()} if op.policies.describe() else {}),
+                **({"errors": _errors(op)} if op.errors.shaped else {}),
             }
             for op in model.operations
         ],
@@ -181,6 +221,8 @@ def render_table(model: Model) -> str:
     rows = [header]
     for op in model.operations:
         table = model.resources[op.resource].table if op.resource else "-"
+        own = op.base_path != model.base_path.path  # its own servers
+        served = f"served under {op.base_path or '/'}" if own else ""
         rows.append(
             (
                 op.operation_id,
@@ -189,7 +231,7 @@ def render_table(model: Model) -> str:
                 str(op.kind),
                 op.resource or "-",
                 table,
-                "; ".join(n for n in (_notes(op), access_note(model, op)) if n),
+                "; ".join(n for n in (_notes(op), access_note(model, op), served) if n),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
@@ -201,5 +243,6 @@ def render_table(model: Model) -> str:
     ]
     custom = sum(1 for op in model.operations if op.kind == Kind.CUSTOM)
     title = f"{model.title} {model.version}".strip()
-    lines.insert(0, f"{title}: {len(model.operations)} operations, {custom} need a handler")
+    served = f", served under {model.base_path.describe()}" if model.base_path.path else ""
+    lines.insert(0, f"{title}: {len(model.operations)} operations, {custom} need a handler{served}")
     return "\n".join(line.rstrip() for line in lines)

@@ -128,6 +128,8 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
             raise _pointed(plan, problem) from None
     answer = plan.response
     headers = location(plan.location_of(row))
+    if item is not None and plan.urls.item:
+        plan.urls.fill_item(item, request, row)
     return json_response(answer.status, dumps(wrap(answer, item or {})), headers)
 
 
@@ -173,8 +175,9 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
     params = bound(plan, subject)
     owner = plan.owners.rows
     reference_owner = None  # the owner rule a changed reference is checked against
+    address = None  # a public row's address: another's row is forbidden, not missing
     if owner is not None:
-        owner.narrow(principal, equals, where, params)
+        address = owner.narrow_change(principal, equals, where, params)
         if owner.claim_change(principal, values, body, plan.body_names, at):
             reference_owner = owner
     for column in equals:  # the key addresses the row; it is never rewritten
@@ -190,6 +193,10 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
     queries, stamps = plan.queries, plan.stamps
     several = bool(patch or where or children or reference_owner or not plan.shaper.flat)
 
+    async def missing(conn: Any) -> None:
+        if owner is not None:  # no row of the caller's: 403 if it is another's public row
+            await owner.refuse_visible(conn, queries, address)
+
     async def work(conn: Any) -> dict[str, Any] | None:
         if reference_owner is not None:  # moving a row under another parent: one the caller owns
             await reference_owner.require_owned_reference(
@@ -200,6 +207,7 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
                 conn, equals, for_update=True, where=where, params=params
             )
             if current is None:
+                await missing(conn)
                 return None
             for column, value in patch.items():
                 values[column] = merge_patch(current[column], value)
@@ -207,6 +215,7 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             values.update(stamps.values(creating=False))
         row = await queries.update(conn, equals, values)
         if row is None:
+            await missing(conn)
             return None
         for writer, items in children:
             await writer.write(conn, row, items, plan.validation_status, at, True)
@@ -216,6 +225,8 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
         item = await run_answering(database, work, transaction=several)
     except Problem as problem:
         raise _pointed(plan, problem) from None
+    if item is not None and plan.urls.item:
+        plan.urls.fill_item(item, request)
     return item_response(plan.response, item)
 
 
@@ -234,8 +245,9 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
     where = across(plan, parsed, subject)
     params = bound(plan, subject)
     owner = plan.owners.rows
+    address = None  # a public row's address: another's row is forbidden, not missing
     if owner is not None:
-        owner.narrow(request.principal, equals, where, params)
+        address = owner.narrow_change(request.principal, equals, where, params)
     answer = plan.response
     shaped = answer.status != 204 and answer.media_type is not None
     queries, shaper = plan.queries, plan.shaper
@@ -253,10 +265,14 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
                 params=params,
             )
             if current is None:
+                if owner is not None:
+                    await owner.refuse_visible(conn, queries, address)
                 return None, None
             if shaped:
                 item = (await shaper.shape(conn, [current], subject))[0]
         row = await queries.delete(conn, equals)
+        if row is None and owner is not None:
+            await owner.refuse_visible(conn, queries, address)
         if row is not None and shaped and item is None:
             item = shaper.one(row)
         return row, item
@@ -266,4 +282,6 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
         raise NotFound("No such item.")
     if not shaped:
         return empty(answer.status)
+    if item is not None and plan.urls.item:  # where the row was
+        plan.urls.fill_item(item, request, row)
     return json_response(answer.status, dumps(wrap(answer, item or {})))

@@ -29,19 +29,28 @@ async def _change_link(
     if op.link_caller is not None:
         caller = caller_value(links.table.c[op.link_caller], subject)
         if caller is None:
-            raise missing() if subject is None else unknown_caller()
+            guard = plan.guard
+            raise (
+                missing(guard.challenges)
+                if subject is None
+                else unknown_caller(guard.challenge_for(principal))
+            )
     owners = plan.owners
     parent_equals = scope_of(plan, parsed)
     parent_where: list[Any] = []
     parent_params: dict[str, Any] = {}
-    if owners.link_parent is not None:  # another owner's row is not found
-        owners.link_parent.narrow(principal, parent_equals, parent_where, parent_params)
+    parent_owner = owners.link_parent
+    address = None  # another's private row is not found; another's public row is forbidden
+    if parent_owner is not None:
+        address = parent_owner.narrow_change(principal, parent_equals, parent_where, parent_params)
 
     async def work(conn: Any) -> dict[str, Any] | None:
         parent = await plan.queries.fetch_one(
             conn, parent_equals, where=parent_where, params=parent_params
         )
         if parent is None:
+            if parent_owner is not None:
+                await parent_owner.refuse_visible(conn, plan.queries, address)
             raise NotFound("No such item.")
         target = None
         if plan.target is not None:
@@ -71,7 +80,7 @@ async def _change_link(
             or await callers.fetch_one(conn, {plan.caller_key: caller})
         )
         if not known:
-            raise unknown_caller()
+            raise unknown_caller(plan.guard.challenge_for(principal))
         existing = await links.fetch_one(conn, row)
         if adding and existing is None:
             await links.insert_ignoring_conflict(conn, {**plan.link_stamps.values(True), **row})

@@ -13,12 +13,13 @@ from backsmith.http.handlers.common import (
     scope_of,
     subject_of,
 )
-from backsmith.http.handlers.respond import envelope, next_url, place
+from backsmith.http.handlers.respond import envelope
 from backsmith.http.kind_plans import RowsPlan
 from backsmith.http.parsing import Parsed
 from backsmith.http.request import Request
 from backsmith.http.response import Response, json_response
 from backsmith.http.shaping import dumps
+from backsmith.http.urls import moves
 from backsmith.model.types import Field, FieldType
 from backsmith.storage.database import Database
 from backsmith.storage.queries import Ordering, decode_cursor, encode_cursor, order_keys
@@ -78,6 +79,8 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
         if name in parsed.query:
             equals[column] = parsed.query[name]
     params = bound(plan, subject)
+    if plan.caller_scope is not None:  # x-backsmith where: rows related to the caller
+        plan.caller_scope.narrow(subject, where, params)
     owner = plan.owners.rows
     if owner is not None:  # after the filters: ?customer_id=<another's> finds nothing
         owner.narrow(request.principal, equals, where, params)
@@ -133,19 +136,19 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
     next_cursor = (
         encode_cursor(order, rows[-1]) if more and rows and pagination == "cursor" else None
     )
-    url = next_url(
-        request,
-        roles,
-        next_cursor,
-        page + 1 if more and pagination == "page" else None,
-        offset + limit if more and pagination == "offset" else None,
-    )
-    headers = [(b"link", f'<{url}>; rel="next"'.encode())] if url else []
+    urls = plan.urls
+    forward, back = moves(pagination, roles, more, next_cursor, page, offset, limit)
+    headers = []
+    if forward is not None:  # the same URL as the body's next link, absolute where it is
+        url = urls.page_url(request, forward, urls.absolute_next)
+        headers.append((b"link", f'<{url}>; rel="next"'.encode()))
+    if urls.item:
+        for item, row in zip(items, rows, strict=True):
+            urls.fill_item(item, request, row)
     if shape.values is not None:  # {"genres": ["fantasy", "sea"]}: each row's one value
         items = [item[shape.values] for item in items]
     if shape.items is None:
         return json_response(answer.status, dumps(items), headers)
     body = envelope(shape, items, next_cursor, total, limit, page, offset, more)
-    if shape.next is not None:
-        place(body, shape.next, url)
+    urls.fill_page(body, request, forward, back)
     return json_response(answer.status, dumps(body), headers)

@@ -31,4 +31,7 @@ async def handle_read(plan: RowsPlan, database: Database, request: Request) -> R
         )
         return None if row is None else (await shaper.shape(conn, [row], subject))[0]
 
-    return item_response(plan.response, await run_answering(database, work))
+    item = await run_answering(database, work)
+    if item is not None and plan.urls.item:
+        plan.urls.fill_item(item, request)
+    return item_response(plan.response, item)

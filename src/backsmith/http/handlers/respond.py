@@ -1,12 +1,10 @@
-"""Answers handlers send: JSON encoding, wrappers, list envelopes, next links, `Location`."""
+"""Answers handlers send: JSON encoding, wrappers, list envelopes, `Location`."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
 
 from backsmith.errors import NotFound
-from backsmith.http.request import Request
 from backsmith.http.response import Response, json_response
 from backsmith.http.shaping import dumps
 from backsmith.model.types import Envelope, SuccessAnswer
@@ -72,34 +70,3 @@ def place(body: dict[str, Any], path: str, value: Any) -> None:
     for part in parents:
         body = body.setdefault(part, {})
     body[last] = value
-
-
-def next_url(
-    request: Request,
-    roles: dict[str, str],
-    cursor: str | None,
-    page: int | None,
-    offset: int | None,
-) -> str | None:
-    """The next page's URL (path and query), if there is a next page.
-
-    The request's own query string is kept as sent, repeated parameters and all; only the
-    parameter that moves to the next page is replaced.
-    """
-    if cursor is not None:
-        name, value = roles["cursor"], cursor
-    elif page is not None:
-        name, value = roles["page"], str(page)
-    elif offset is not None:
-        name, value = roles["offset"], str(offset)
-    else:
-        return None
-    raw = request.scope.get("query_string", b"").decode("latin-1")
-    kept = [pair for pair in raw.split("&") if pair and _query_name(pair) != name]
-    kept.append(f"{quote_plus(name)}={quote_plus(value)}")
-    return f"{request.raw_path}?{'&'.join(kept)}"
-
-
-def _query_name(pair: str) -> str:
-    name = pair.partition("=")[0]
-    return unquote_plus(name) if "%" in name or "+" in name else name
