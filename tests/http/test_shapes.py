@@ -165,6 +165,24 @@ async def test_the_date_time_precision_is_a_setting(
         assert read.json()["data"]["published_at"] == answered
 
 
+@pytest.mark.parametrize(
+    ("precision", "sent", "answered"),
+    [
+        ("microseconds", "2024-05-01T10:00:00Z", "2024-05-01T10:00:00.000000Z"),
+        ("milliseconds", "2024-05-01T10:00:00.000999Z", "2024-05-01T10:00:00.000Z"),
+        ("seconds", "2024-05-01T11:00:00.999999+01:00", "2024-05-01T10:00:00Z"),
+    ],
+)
+async def test_a_precision_pads_whole_seconds_and_cuts_longer_fractions(
+    model: Model, database_url: str, precision: str, sent: str, answered: str
+) -> None:
+    async with served(model, database_url, datetime_precision=precision) as client:
+        made = await _create(client, title="Dated", published_at=sent)
+        assert made["data"]["published_at"] == answered
+        listed = (await client.get("/books")).json()["data"]
+        assert [b["published_at"] for b in listed] == [answered]
+
+
 def test_model_shows_plain_values_and_fixed_members(model: Model, tmp_path: Path) -> None:
     ops = {op.operation_id: op for op in model.operations}
     genres = ops["listGenres"].response
