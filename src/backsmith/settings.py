@@ -194,6 +194,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("server_timing", bool, False, "send each request's step timings in Server-Timing"),
     Setting(
+        "datetime_precision",
+        str,
+        "milliseconds",
+        "fractional digits of every date-time answered: seconds, milliseconds or microseconds",
+        "datetime-precision",
+        choices=("seconds", "milliseconds", "microseconds"),
+    ),
+    Setting(
         "create_tables", bool, False, "create missing tables on PostgreSQL at start-up", flag=True
     ),
     Setting(
@@ -321,6 +329,7 @@ class Settings:
     max_body_size: int = 1_048_576
     max_body_depth: int = 64
     server_timing: bool = False
+    datetime_precision: str = "milliseconds"
     create_tables: bool = False
     migrations: str = ""
     base_path: str | None = None  # None: the contract's (see model.servers)

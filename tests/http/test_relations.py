@@ -274,14 +274,14 @@ async def test_book_and_author_embed_their_relations(model: Model, database_url:
             "name": "Ursula K. Le Guin",
             "booksCount": 1,
         }
-        assert first["genreList"] == ["fantasy", "classic"]
+        assert first["genreList"] == ["classic", "fantasy"]  # by value, not as sent
         await book(client, "The Dispossessed", genres=["sf"])
         await book(client, "Kindred", author_id=2)
 
         got = await client.get("/books/a-wizard-of-earthsea")
         assert got.status_code == 200
         assert got.json()["book"]["author"]["booksCount"] == 2
-        assert got.json()["book"]["genreList"] == ["fantasy", "classic"]
+        assert got.json()["book"]["genreList"] == ["classic", "fantasy"]
 
         author = await client.get("/authors/le-guin")
         assert author.status_code == 200, author.text
@@ -292,7 +292,7 @@ async def test_book_and_author_embed_their_relations(model: Model, database_url:
                 {
                     "slug": "a-wizard-of-earthsea",
                     "title": EARTHSEA,
-                    "genreList": ["fantasy", "classic"],
+                    "genreList": ["classic", "fantasy"],
                 },
                 {"slug": "the-dispossessed", "title": "The Dispossessed", "genreList": ["sf"]},
             ],

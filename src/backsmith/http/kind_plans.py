@@ -20,10 +20,12 @@ from backsmith.http.shaping import Shaper
 from backsmith.http.urls import AnswerUrls
 from backsmith.http.writes import (
     Children,
+    Reference,
     Stamps,
     children_of,
     generated_keys,
     numbered_key,
+    reference_fields,
     writable_fields,
 )
 from backsmith.model.resources import derived_columns
@@ -101,13 +103,14 @@ class TablePlan(OperationPlan):
         )
         response = operation.response
         self.shaper: Shaper | None = (
-            Shaper(response.shape, model, tables)
+            Shaper(response.shape, model, tables, self.settings.datetime_precision)
             if response is not None and response.shape is not None
             else None
         )
         self.writable: dict[str, Field] = writable_fields(resource, operation.body_shape)
         self.generated_keys = generated_keys(resource, operation.body_shape)
         self.numbered = numbered_key(resource)
+        self.references: dict[str, Reference] = reference_fields(resource, operation.body_shape)
         self.children: list[Children] = children_of(
             operation.body_shape, model, tables, operation.replace_children
         )
@@ -122,6 +125,7 @@ class TablePlan(OperationPlan):
         self.location_template = ""
         self._plan_location(model)  # a create's Location, any answer's `links.self`
         self.body_names = {f.column: name for name, f in self.writable.items()}
+        self.body_names.update({f.column: name for name, (_, f) in self.references.items()})
 
     def _plan_parent_link(self, model: Model, tables: dict[str, sa.Table]) -> None:
         """How a create ties its row to the innermost parent its path names: the row's own

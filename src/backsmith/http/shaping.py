@@ -8,6 +8,7 @@ query per relation per level, and shaped by their own shapers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -15,7 +16,7 @@ from uuid import UUID
 import orjson
 import sqlalchemy as sa
 
-from backsmith.model.types import Computed, Field, FieldType, Hop, ItemShape, Model
+from backsmith.model.types import Computed, Field, FieldType, ItemShape, Member, Model
 from backsmith.storage.database import Connection
 from backsmith.storage.queries import TableQueries
 from backsmith.storage.related import (
@@ -25,8 +26,10 @@ from backsmith.storage.related import (
     load_related,
 )
 
-_PLAIN, _DECIMAL_NUMBER, _TEXT, _BOOL, _INT, _FLOAT = 0, 1, 2, 3, 4, 5
+_PLAIN, _DECIMAL_NUMBER, _TEXT, _BOOL, _INT, _FLOAT, _STAMP = 0, 1, 2, 3, 4, 5, 6
 _COLUMN, _COMPUTED, _EMBED_ONE, _EMBED_MANY, _VALUES = 0, 1, 2, 3, 4
+_json = orjson.dumps
+_AS_UTC = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 
 
 def computed_label(name: str) -> str:
@@ -39,6 +42,7 @@ class Shaper:
 
     __slots__ = (
         "_callers",
+        "_converters",
         "_expressions",
         "_extras",
         "_members",
@@ -50,17 +54,26 @@ class Shaper:
         "tables",
     )
 
-    def __init__(self, shape: ItemShape, model: Model, tables: Mapping[str, sa.Table]) -> None:
+    def __init__(
+        self,
+        shape: ItemShape,
+        model: Model,
+        tables: Mapping[str, sa.Table],
+        precision: str = "milliseconds",
+    ) -> None:
         resource = model.resources[shape.resource]
         self.tables = tables
         self.table = tables[resource.table]
-        members: list[tuple[str, str, int, bool, int]] = []  # name, key, what, nullable, conv
-        related: list[tuple[int, Hop, Shaper | None, str | None]] = []  # member, hop, shaper, col
+        self._converters = {**_CONVERTERS, _STAMP: stamp_writer(precision)}
+        # name, key, what, answered as null when there is no value, conversion
+        members: list[tuple[str, str, int, bool, int]] = []
+        related: list[tuple[int, Member, Shaper | None]] = []
         self.computed: list[tuple[str, Computed, FieldType]] = []
         for member in shape.members:
+            null = member.nullable or member.required
             if member.source == "column" and member.column is not None:
                 conversion = _conversion(member.type, member.as_string)
-                members.append((member.name, member.column, _COLUMN, member.nullable, conversion))
+                members.append((member.name, member.column, _COLUMN, null, conversion))
             elif member.source == "computed" and member.computed is not None:
                 kind = member.type or FieldType.INTEGER
                 self.computed.append((member.name, member.computed, kind))
@@ -75,12 +88,12 @@ class Shaper:
                     child = None
                 else:
                     assert member.shape is not None
-                    child = Shaper(member.shape, model, tables)
-                related.append((len(members), member.hop, child, member.column))
+                    child = Shaper(member.shape, model, tables, precision)
+                related.append((len(members), member, child))
                 conversion = _conversion(member.type, False)
-                members.append((member.name, "", what, member.nullable, conversion))
+                members.append((member.name, "", what, null, conversion))
         self._members = tuple(members)
-        self._one = _row_function(self._members, self.table)
+        self._one = _row_function(self._members, self.table, self._converters)
         self._related = tuple(related)
         self._queries = TableQueries(self.table)
         # Every computed expression is built once: counts and sums alike for every caller,
@@ -171,8 +184,10 @@ class Shaper:
         items = self.many(rows)
         if not rows:
             return items
-        for index, hop, child, column in self._related:
+        for index, member, child in self._related:
             name, _, what, nullable, conversion = self._members[index]
+            hop = member.hop
+            assert hop is not None
             extras = child.extras(subject) if child is not None else ()
             params = child.bound(subject) if child is not None else None
             related, groups = await load_related(
@@ -181,13 +196,14 @@ class Shaper:
                 hop,
                 rows,
                 extras,
-                only=column if child is None else None,
+                only=member.column if child is None else None,
                 params=params,
+                order=member.order,
             )
             if child is not None:
                 related = await child.shape(conn, related, subject)
             elif conversion:
-                convert = _CONVERTERS[conversion]
+                convert = self._converters[conversion]
                 related = [v if v is None else convert(v) for v in related]
             source = hop.source_columns[0]
             for item, row in zip(items, rows, strict=True):
@@ -211,14 +227,45 @@ _CONVERTERS: dict[int, Callable[[Any], Any]] = {
 }
 
 
+def stamp_writer(precision: str) -> Callable[[datetime], str]:
+    """Date-times as RFC 3339 text in UTC with a fixed number of fractional digits.
+
+    orjson writes microseconds only when there are some, so a row stored with whole seconds
+    and one stored a moment later would look different to a client comparing strings.
+    """
+    wanted = precision.strip().lower()
+    digits = {"seconds": 0, "microseconds": 6}.get(wanted, 3)
+    # orjson's own text cut to length is the cheapest way measured: a page of rows formats
+    # hundreds of date-times, and isoformat or a %-format in Python costs three times as much.
+    # Its text is `"YYYY-MM-DDTHH:MM:SS.ffffffZ"`, or `"YYYY-MM-DDTHH:MM:SSZ"` when the
+    # microseconds are 0 (cut to seconds under OPT_OMIT_MICROSECONDS).
+    option = _AS_UTC | (orjson.OPT_OMIT_MICROSECONDS if not digits else 0)
+    end = 21 + digits if digits else 20
+    padding = f".{'0' * digits}Z" if digits else "Z"
+
+    def write(value: datetime) -> str:
+        # Rows come in UTC (the drivers' decoders see to it); a naive value is UTC too.
+        if value.tzinfo is not UTC and value.utcoffset():
+            value = value.astimezone(UTC)
+        text = _json(value, None, option)
+        if len(text) == 22:  # whole seconds
+            return text[1:20].decode() + padding
+        return text[1:end].decode() + "Z"
+
+    return write
+
+
 def _row_function(
-    members: Sequence[tuple[str, str, int, bool, int]], table: sa.Table
+    members: Sequence[tuple[str, str, int, bool, int]],
+    table: sa.Table,
+    converters: Mapping[int, Callable[[Any], Any]],
 ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """A function turning a row into an item, generated once per shape.
 
     Shaping runs for every row of every response, so the per-member decisions (convert?
     can it be NULL? leave it out?) are taken here, once, and the function only reads.
-    A NULL the schema cannot express is left out rather than sent as null. Members go
+    A NULL is sent as null where the schema allows null or requires the property, and is
+    left out of an optional property that cannot be null. Members go
     into a dict literal until the first that may be left out, then one by one, so the
     item keeps the schema's order.
     """
@@ -232,7 +279,7 @@ def _row_function(
         else:
             converter = f"c{index}" if conversion else ""
             if converter:
-                namespace[converter] = _CONVERTERS[conversion]
+                namespace[converter] = converters[conversion]
             column = table.c.get(key) if what == _COLUMN else None
             if column is None or column.nullable:
                 lines.append(f"v = row[{key!r}]")
@@ -254,6 +301,8 @@ def _conversion(kind: FieldType | None, as_string: bool) -> int:
     # asyncpg returns its own UUID subclass, which orjson does not serialise natively.
     if kind == FieldType.UUID:
         return _TEXT
+    if kind == FieldType.DATETIME:
+        return _STAMP
     if kind != FieldType.DECIMAL:
         return _PLAIN
     return _TEXT if as_string else _DECIMAL_NUMBER

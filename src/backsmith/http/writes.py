@@ -56,6 +56,58 @@ def generated_keys(resource: Resource, shape: ItemShape | None) -> dict[str, Fie
     return {name: f for name, f in keys.items() if f.server_set and not client_sets(f)}
 
 
+# A body property naming a referenced row by its key: (the key inside it, the foreign key).
+Reference = tuple[str, Field]
+
+
+def reference_fields(resource: Resource, shape: ItemShape | None) -> dict[str, Reference]:
+    """Body properties that name a row they refer to, `{"author": {"id": 3}}`: an embedded
+    object reached by the row's own foreign key, whose shape carries the target's key."""
+    found: dict[str, Reference] = {}
+    for member in shape.members if shape is not None else ():
+        hop, inner = member.hop, member.shape
+        if member.source != "embed" or hop is None or hop.to_many or inner is None:
+            continue
+        field = resource.field(hop.source_columns[0])
+        key = next(
+            (
+                m.name
+                for m in inner.members
+                if m.source == "column" and m.column == hop.target_columns[0]
+            ),
+            None,
+        )
+        if field is not None and key is not None and not field.server_set and not field.hidden:
+            found[member.name] = (key, field)
+    return found
+
+
+def _referenced(
+    references: Mapping[str, Reference],
+    body: Mapping[str, Any],
+    values: dict[str, Any],
+    errors: list[dict[str, str]],
+    prefix: str,
+) -> None:
+    """The foreign keys the body's nested objects name, into `values`."""
+    for name, (key, field) in references.items():
+        if name not in body:
+            continue
+        given = body[name]
+        if given is None and field.nullable:
+            values[field.column] = None
+            continue
+        if not isinstance(given, dict) or given.get(key) is None:
+            detail = f"names the row it refers to by its '{key}'"
+            errors.append({"detail": detail, "pointer": f"{prefix}/{name}/{key}"})
+            continue
+        try:
+            values[field.column] = from_json(field, given[key])
+        except (TypeError, ValueError, ArithmeticError):
+            detail = f"not a valid {field.type}"
+            errors.append({"detail": detail, "pointer": f"{prefix}/{name}/{key}"})
+
+
 def _default(field: Field) -> Any:
     if field.default is None:
         return None
@@ -71,8 +123,11 @@ def column_values(
     replace: bool,
     status: int,
     prefix: str = "#",
+    references: Mapping[str, Reference] | None = None,
 ) -> dict[str, Any]:
-    """Column values from a validated body; absent fields get defaults on create/replace."""
+    """Column values from a validated body; absent fields get defaults on create/replace.
+
+    `references` name the body's nested objects that stand for a foreign key."""
     values: dict[str, Any] = {}
     errors = []
     for name, field in writable.items():
@@ -86,6 +141,8 @@ def column_values(
             default = _default(field)
             if default is not None or field.nullable:
                 values[field.column] = default
+    if references:
+        _referenced(references, body, values, errors, prefix)
     if errors:
         raise ValidationFailed(errors, status)
     return values
@@ -145,6 +202,7 @@ class Children:
         self.joins = TableQueries(self.join) if self.join is not None else None
         self.writable = writable_fields(target, shape)
         self.numbered = numbered_key(target)
+        self.references = reference_fields(target, shape)
         self.stamps = Stamps(target)
         join = model.resource_for_table(hop.join) if hop.join else None
         self.join_stamps = Stamps(join) if join is not None else None
@@ -192,7 +250,7 @@ class Children:
             raise ValidationFailed([{"detail": "must be an object", "pointer": pointer}], status)
         values = {
             **self.stamps.values(creating=True),
-            **column_values(self.writable, item, True, status, pointer),
+            **column_values(self.writable, item, True, status, pointer, self.references),
             self.hop.target_columns[0]: parent_key,
         }
         await conn.execute(sa.insert(self.table).values(values))
@@ -254,4 +312,14 @@ def children_of(
     return found
 
 
-__all__ = ["Children", "Problem", "Stamps", "children_of", "column_values", "derive", "slugify"]
+__all__ = [
+    "Children",
+    "Problem",
+    "Reference",
+    "Stamps",
+    "children_of",
+    "column_values",
+    "derive",
+    "reference_fields",
+    "slugify",
+]

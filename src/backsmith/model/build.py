@@ -12,7 +12,7 @@ from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.bodies import unsatisfiable_bodies
 from backsmith.model.consistency import compare_dbml
-from backsmith.model.envelopes import json_content
+from backsmith.model.envelopes import EnvelopeReader, json_content
 from backsmith.model.error_schemas import ShapeReader, problem_only, read_error_answers
 from backsmith.model.facts import published, with_request_facts
 from backsmith.model.findings import WARNING, contract_findings, security_findings
@@ -36,6 +36,7 @@ from backsmith.model.security import read_schemes, security_issues
 from backsmith.model.servers import operation_base_path, read_base_path
 from backsmith.model.shapes import ShapeBuilder
 from backsmith.model.types import Model, Operation, Resource
+from backsmith.model.views import describing_schema, subset_views, view_tables
 from backsmith.model.vocabulary import METHODS, check_extensions
 
 CRUD_METHODS = ("get", "post", "put", "patch", "delete")
@@ -56,6 +57,9 @@ def build_model(contract: Contract) -> Model:
     else:
         resources, schema_resources = _from_schemas(document, schemas)
     resources = {name: hide_password_hashes(r) for name, r in resources.items()}
+    reader = EnvelopeReader(document, resources, schema_resources)
+    views = view_tables(document, schemas, resources, schema_resources, reader.shape_of)
+    schema_resources = {**schema_resources, **views}
     declared, naming_issues = read_relation_names(contract, resources, schema_resources)
     if naming_issues:
         raise ContractError(naming_issues)
@@ -193,11 +197,12 @@ def _from_dbml(
     document: dict[str, Any], dbml: DbmlModel, schemas: dict[str, dict[str, Any]]
 ) -> tuple[dict[str, Resource], dict[str, str]]:
     raw_schemas = (document.get("components") or {}).get("schemas") or {}
-    schema_for_table: dict[str, str] = {}
+    declared_for: dict[str, list[str]] = {}  # table -> the schemas declaring it
     for name in schemas:
         declared = _declared_table(raw_schemas.get(name, {}))
         if declared and dbml.table(declared):
-            schema_for_table.setdefault(declared, name)
+            declared_for.setdefault(declared, []).append(name)
+    schema_for_table: dict[str, str] = {}
     for name in schemas:
         for table in dbml.tables:
             if table.name in schema_for_table:
@@ -206,14 +211,23 @@ def _from_dbml(
                 snake(name) in (table.name, singular(table.name))
                 or table_name_for(name) == table.name
             ):
-                schema_for_table[table.name] = name
+                if table.name in declared_for:  # a Customer beside a declared PublicCustomer
+                    if name not in declared_for[table.name]:
+                        declared_for[table.name].append(name)
+                else:
+                    schema_for_table[table.name] = name
+    schema_resources = {schema: table for table, schema in schema_for_table.items()}
+    for stored_in, names in declared_for.items():
+        # Several schemas declaring one table: the widest describes it, the others are views.
+        schema_for_table[stored_in] = describing_schema(names, schemas)
+        schema_resources.update(dict.fromkeys(names, stored_in))
     resources = {
         table.name: resource_from_dbml(
             document, dbml, table, schema_for_table.get(table.name), table.name
         )
         for table in dbml.tables
     }
-    return resources, {schema: table for table, schema in schema_for_table.items()}
+    return resources, schema_resources
 
 
 def _from_schemas(
@@ -238,14 +252,20 @@ def _from_schemas(
                 )
                 if named or (is_list and method == "get"):
                     chosen.append(name)
+    views = subset_views(
+        document, schemas, [n for n in chosen if not _declared_table(raw_schemas.get(n, {}))]
+    )
+    tables = {n: _declared_table(raw_schemas.get(n, {})) or table_name_for(n) for n in chosen}
+    tables.update({view: tables[of] for view, of in views.items()})
     resources: dict[str, Resource] = {}
     schema_resources: dict[str, str] = {}
     for name in chosen:
-        table = _declared_table(raw_schemas.get(name, {})) or table_name_for(name)
-        if table in resources:
-            schema_resources[name] = table
-            continue
-        resources[table] = resource_from_schema(document, name, table, table, frozenset(chosen))
+        table = tables[name]
+        if table not in resources:
+            sharing = [n for n in chosen if tables[n] == table]
+            describing = describing_schema(sharing, schemas)
+            stored = {n: t for n, t in tables.items() if n not in views}
+            resources[table] = resource_from_schema(document, describing, table, table, stored)
         schema_resources[name] = table
     resources = with_path_columns(document, infer_relations(resources, document), schema_resources)
     return resources, schema_resources

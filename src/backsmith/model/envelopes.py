@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from backsmith.model.fixed_members import NO_VALUE, SCALARS, STATUS_NAMES, fixed_value, is_fixed
 from backsmith.model.naming import names_match, snake, strip_affixes
 from backsmith.model.schemas import component_name, flatten, schema_types
 from backsmith.model.types import Envelope, Resource
@@ -20,6 +21,8 @@ ENVELOPE_NAMES: dict[str, frozenset[str]] = {
     "has_more": frozenset({"has_more", "has_next", "more"}),
 }
 _LINK_FORMATS = frozenset({"uri", "uri-reference", "url", "iri", "iri-reference"})
+# Keys that hold the one row of a success envelope whatever the row is: {"data": {...}}.
+DATA_NAMES = frozenset({"data", "result", "item", "payload", "record", "object", "entity"})
 
 
 def json_content(content: Any) -> tuple[str | None, Any]:
@@ -42,6 +45,9 @@ class ResponseShape:
     envelope: Envelope
     is_list: bool
     schema_name: str | None
+    # The items are plain values of one column: "" by convention, else as declared
+    # (`x-backsmith: {embed: genres.name}` on the array); None for rows as objects.
+    plain: str | None = None
 
 
 class EnvelopeReader:
@@ -72,7 +78,8 @@ class EnvelopeReader:
         types = schema_types(flat)
         if "array" in types:
             items = flat.get("items", {})
-            return ResponseShape(items, Envelope(), True, component_name(items))
+            plain = "" if self._scalar(items) else None
+            return ResponseShape(items, Envelope(), True, component_name(items), plain)
         properties = flat.get("properties", {})
         arrays = {
             key: flatten(self.document, value).get("items")
@@ -88,10 +95,41 @@ class EnvelopeReader:
                 items_key = candidate
         if items_key is not None:
             meta = self._envelope_parts(properties, items_key)
-            envelope = Envelope(items=items_key, **meta)
+            used = {items_key, *(v.split(".")[0] for v in meta.values() if v)}
+            constants, _ = self.constants(properties, used)
+            envelope = Envelope(items=items_key, constants=constants, **meta)
             inner = arrays[items_key]
             return ResponseShape(inner, envelope, True, component_name(inner))
+        values = self._plain_values(properties, arrays)
+        if values is not None:
+            key, declared = values
+            meta = self._envelope_parts(properties, key)
+            used = {key, *(v.split(".")[0] for v in meta.values() if v)}
+            constants, _ = self.constants(properties, used)
+            envelope = Envelope(items=key, constants=constants, **meta)
+            return ResponseShape(arrays[key], envelope, True, None, declared)
         return self._item_shape_of(schema, name)
+
+    def _plain_values(
+        self, properties: dict[str, Any], arrays: dict[str, Any]
+    ) -> tuple[str, str] | None:
+        """The key of `{"genres": ["fantasy", "sea"]}`: the one array of plain values whose
+        name is a table's, or which declares what it holds (`embed: genres.name`)."""
+        found = []
+        for key, items in arrays.items():
+            if not self._scalar(items):
+                continue
+            ext = properties[key].get("x-backsmith") if isinstance(properties[key], dict) else None
+            declared = ext.get("embed") if isinstance(ext, dict) else None
+            if isinstance(declared, str):
+                found.append((key, declared))
+            elif self._table_named(key):
+                found.append((key, ""))
+        return found[0] if len(found) == 1 else None
+
+    def _scalar(self, schema: Any) -> bool:
+        types = schema_types(flatten(self.document, schema))
+        return bool(types) and types - {"null"} <= SCALARS
 
     def declared_shape(self, schema: Any, declared: Any, found: ResponseShape) -> ResponseShape:
         """The shape `x-backsmith: {envelope: ...}` declares, over the one conventions found."""
@@ -111,35 +149,73 @@ class EnvelopeReader:
         if body is None:
             return None, None
         wrapped = None if component_name(body) in self.schema_resources else self._wrapped(body)
-        return wrapped if wrapped is not None else (None, body)
+        return wrapped[:2] if wrapped is not None else (None, body)
 
     def _item_shape_of(self, schema: Any, name: str | None) -> ResponseShape:
         wrapped = self._wrapped(schema)
         if wrapped is not None:
-            key, inner = wrapped
-            return ResponseShape(inner, Envelope(wrapper=key), False, component_name(inner))
+            key, inner, constants = wrapped
+            envelope = Envelope(wrapper=key, constants=constants)
+            return ResponseShape(inner, envelope, False, component_name(inner))
         return ResponseShape(schema, Envelope(), False, name)
 
-    def _wrapped(self, schema: Any) -> tuple[str, Any] | None:
-        """(key, inner schema) of a one-property object wrapping one row: `{"book": {...}}`.
+    def _wrapped(self, schema: Any) -> tuple[str, Any, tuple[tuple[str, Any], ...]] | None:
+        """(key, inner schema, constants) of an object wrapping one row: `{"book": {...}}`,
+        `{"data": {...}}`, `{"success": true, "data": {...}}`.
 
         The inner schema is a resource's (or its `BookCreate` variant's), or an inline object
-        under a key that names a table. Used for responses and request bodies alike.
+        under a key that names a table or is a generic one (`data`, `result`...). Beside a
+        generic key, scalars that say how the call went (`success`, `message`, a `const`)
+        may stand; they are answered from the schema. Used for responses and request bodies.
         """
         properties = flatten(self.document, schema).get("properties") or {}
-        if len(properties) != 1:
+        objects = [
+            (key, inner)
+            for key, inner in properties.items()
+            if not self._scalar(inner)
+            and "array" not in schema_types(flatten(self.document, inner))
+        ]
+        if len(objects) != 1:
             return None
-        key, inner = next(iter(properties.items()))
+        key, inner = objects[0]
+        constants, only_fixed = self.constants(properties, {key})
+        if len(properties) > 1 and not (only_fixed and snake(key) in DATA_NAMES):
+            return None
         name = component_name(inner)
         if name is not None and (
             name in self.schema_resources or strip_affixes(name) in self.schema_resources
         ):
-            return key, inner
+            return key, inner, constants
         titled = key[:1].upper() + key[1:]
-        named = titled in self.schema_resources or self._table_named(key)
+        named = (
+            titled in self.schema_resources or self._table_named(key) or snake(key) in DATA_NAMES
+        )
         if flatten(self.document, inner).get("properties") and named:
-            return key, inner
+            return key, inner, constants
         return None
+
+    def constants(
+        self, properties: dict[str, Any], used: set[str]
+    ) -> tuple[tuple[tuple[str, Any], ...], bool]:
+        """The fixed members beside an envelope's rows, each with the value it is answered
+        with, and whether every other member is one (or a status scalar such as `message`).
+
+        Only a fixed value or a status name makes a member fixed: an envelope's other scalars
+        may be the row's own columns (a `title` beside an `author` object)."""
+        found = []
+        only_fixed = True
+        for key, value in properties.items():
+            if key in used:
+                continue
+            schema = flatten(self.document, value)
+            status = snake(key) in STATUS_NAMES and self._scalar(schema)
+            if not (status or is_fixed(schema)):
+                only_fixed = False
+                continue
+            constant = fixed_value(key, schema)
+            if constant is not NO_VALUE:
+                found.append((key, constant))
+        return tuple(found), only_fixed
 
     def _table_named(self, name: str) -> str | None:
         return next((r.table for r in self.resources.values() if names_match(name, r.table)), None)
@@ -171,9 +247,12 @@ class EnvelopeReader:
         return found
 
     def _declared_envelope(self, declared: Any, envelope: Envelope, is_list: bool) -> Envelope:
+        constants = envelope.constants
         if isinstance(declared, str):
-            return Envelope(items=declared) if is_list else Envelope(wrapper=declared)
+            if is_list:
+                return Envelope(items=declared, constants=constants)
+            return Envelope(wrapper=declared, constants=constants)
         if isinstance(declared, dict):
             parts: dict[str, Any] = {k: v for k, v in declared.items() if isinstance(v, str)}
-            return Envelope(**parts)
+            return replace(Envelope(**parts), constants=constants)
         return envelope

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.source import escape
 from backsmith.model.bodies import not_an_object, request_body
+from backsmith.model.classify import default_sort, kind_of, status_of
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
+from backsmith.model.fixed_members import with_status
 from backsmith.model.links import Link, find_link
 from backsmith.model.naming import names_match, snake, strip_affixes
 from backsmith.model.parameters import ParamRoles, parameter_pointer, read_params
@@ -17,11 +20,10 @@ from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.scopes import CallerScope, read_caller_scope
 from backsmith.model.security import access_of
-from backsmith.model.shapes import ShapeBuilder
+from backsmith.model.shapes import ShapeBuilder, natural_key
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Envelope,
-    Generated,
     ItemShape,
     Kind,
     Member,
@@ -135,7 +137,17 @@ class OperationMapper:
         if resource is None:
             return custom("no resource: its schemas and path match no table")
         is_item = bool(segments) and segments[-1].startswith("{")
-        kind = self._kind(ext, method, is_item, shape, resource, segments, body_item)
+        kind = kind_of(
+            self.document,
+            self.schema_resources,
+            ext,
+            method,
+            is_item,
+            shape,
+            resource,
+            segments,
+            body_item,
+        )
         if not isinstance(kind, Kind):
             return custom(kind, resource.name)
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) and body_schema is None:
@@ -143,16 +155,27 @@ class OperationMapper:
                 return custom("request body is not JSON", resource.name)
             return custom("a write without a JSON request body", resource.name)
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE):
-            plain = not_an_object(self.document, body_item)
-            if plain is not None:
-                return custom(f"request body is {plain}, not an object with fields", resource.name)
-        status = self._status(kind, success, response_status)
+            scalar = not_an_object(self.document, body_item)
+            if scalar is not None:
+                return custom(f"request body is {scalar}, not an object with fields", resource.name)
+        status = status_of(kind, success, response_status)
         if shape is not None and kind in _WRITES:  # {resource: {id, url}, status}
-            shape = wrapped_row(self.document, shape, resource, status, self._row_table) or shape
+            shape = wrapped_row(self.document, shape, resource, self._row_table) or shape
         item_schema = shape.item_schema if shape else None
         if item_schema is not None and not flatten(self.document, item_schema).get("properties"):
             item_schema = None
+        envelope = shape.envelope if shape else Envelope()
         response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
+        if shape is not None and shape.plain is not None and kind == Kind.LIST:
+            plain = self._plain_shape(resource, shape.plain, shape.item_schema)
+            if plain is None:
+                return custom(
+                    "lists plain values of no column it can tell: declare x-backsmith "
+                    f"{{embed: {resource.table}.<column>}} on the array",
+                    resource.name,
+                )
+            response_shape = plain
+            envelope = replace(envelope, values=plain.members[0].name)
         roles = self.param_roles.roles(
             params, resource, segments, kind, is_item, response_shape, self.served_at
         )
@@ -169,10 +192,10 @@ class OperationMapper:
         key_in_body = None
         if kind in (Kind.REPLACE, Kind.UPDATE) and not is_item:
             key_in_body = resource.key.name
-        envelope = shape.envelope if shape else Envelope()
         urls = url_slots(
             self.document, response_schema, item_schema, envelope, resource, kind == Kind.LIST
         )
+        envelope = with_status(envelope, status)
         response = SuccessAnswer(
             status, response_media, item_schema, envelope, response_shape, urls
         )
@@ -185,7 +208,7 @@ class OperationMapper:
             params=roles,
             response=response,
             key_in_body=key_in_body,
-            default_sort=self._default_sort(ext, resource) if kind == Kind.LIST else (),
+            default_sort=default_sort(ext, resource, envelope) if kind == Kind.LIST else (),
             page_size=ext.get("page-size"),
             max_page_size=ext.get("max-page-size"),
             body_shape=body_shape,
@@ -270,7 +293,7 @@ class OperationMapper:
             response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
         default = 201 if kind == Kind.REGISTER else (204 if kind == Kind.LOGOUT else 200)
         status = response_status or (int(success[0]) if success else default)
-        envelope = shape.envelope if shape is not None else Envelope()
+        envelope = with_status(shape.envelope if shape is not None else Envelope(), status)
         response = SuccessAnswer(status, response_media, item_schema, envelope, response_shape)
         body_shape = None
         writes = kind in (Kind.REGISTER, Kind.ME) and body_item is not None
@@ -285,6 +308,22 @@ class OperationMapper:
             token_field=ext.get("token-field"),
             **base,
         )
+
+    def _plain_shape(self, resource: Resource, declared: str, items: Any) -> ItemShape | None:
+        """The one column a list of plain values shows: as declared (`genres.name`), else
+        the rows' key for numbers and their natural key (a unique name, slug...) for text."""
+        parts = declared.split(".") if declared else []
+        if len(parts) == 2 and names_match(parts[0], resource.table):
+            parts = parts[1:]
+        if len(parts) > 1:
+            return None
+        numbers = bool(schema_types(flatten(self.document, items)) & {"integer", "number"})
+        column = parts[0] if parts else resource.key.column if numbers else natural_key(resource)
+        field = resource.field(column) if column else None
+        if field is None or field.hidden or field.write_only:
+            return None
+        member = Member(field.name, "column", column=field.column, type=field.type)
+        return ItemShape(resource.name, (member,))
 
     def _row_table(self, name: str, schema: Any) -> str | None:
         """The table an object in an answer is a row of, by its schema or else its name."""
@@ -321,7 +360,7 @@ class OperationMapper:
                 returned = parent
             response_shape = self._item_shape(returned, schema, f"{base['pointer']}/responses")
         status = codes[0] if codes else (204 if response_shape is None else 200)
-        envelope = shape.envelope if shape else Envelope()
+        envelope = with_status(shape.envelope if shape else Envelope(), status)
         response = SuccessAnswer(
             status, media if response_shape else None, schema, envelope, response_shape
         )
@@ -365,64 +404,12 @@ class OperationMapper:
         for resource in self.resources.values():
             if statics and segment_names(statics[-1], resource, parent):
                 return resource
+        if shape is not None and shape.plain is not None:  # {"genres": [...]}: genres' rows
+            named = (shape.plain or shape.envelope.items or "").split(".")[0]
+            for resource in self.resources.values():
+                if named and names_match(named, resource.table):
+                    return resource
         return None
-
-    def _kind(
-        self,
-        ext: dict[str, Any],
-        method: str,
-        is_item: bool,
-        shape: ResponseShape | None,
-        resource: Resource,
-        segments: list[str],
-        body: Any,
-    ) -> Kind | str:
-        if ext.get("kind"):
-            return Kind(ext["kind"])
-        statics = [s for s in segments if not s.startswith("{")]
-        named_segment = segments[-2] if is_item and len(segments) > 1 else (statics or [""])[-1]
-        parent = statics[-2] if len(statics) > 1 else ""
-        names_resource = segment_names(named_segment, resource, parent)
-        if method == "get" and not is_item:
-            if shape is not None and shape.is_list:
-                return Kind.LIST
-            return "GET on a collection path that does not return a list"
-        if not names_resource:
-            return f"'{'/'.join(segments)}' is not a collection or item path of {resource.name}"
-        if not is_item:
-            if method == "post":
-                if "array" in schema_types(flatten(self.document, body)):
-                    return "creates several items at once"
-                return Kind.CREATE
-            if method in ("put", "patch") and resource.key.name in flatten(self.document, body).get(
-                "properties", {}
-            ):
-                return Kind.REPLACE if method == "put" else Kind.UPDATE
-            return f"{method.upper()} on a collection path"
-        return {
-            "get": Kind.READ,
-            "put": Kind.REPLACE,
-            "patch": Kind.UPDATE,
-            "delete": Kind.DELETE,
-        }.get(method, "POST on an item path")
-
-    def _status(self, kind: Kind, success: list[str], declared: int | None) -> int:
-        codes = {int(s) for s in success if s.isdigit()}
-        if kind == Kind.CREATE:
-            return 201 if 201 in codes or not codes else (declared or min(codes))
-        if kind == Kind.DELETE:
-            return 204 if 204 in codes or not codes else min(codes)
-        return 200 if 200 in codes or not codes else (declared or min(codes))
-
-    def _default_sort(self, ext: dict[str, Any], resource: Resource) -> tuple[str, ...]:
-        declared = ext.get("sort")
-        if isinstance(declared, str):
-            return tuple(s.strip() for s in declared.split(",") if s.strip())
-        if isinstance(declared, list):
-            return tuple(str(s) for s in declared)
-        created = next((f for f in resource.fields if f.generated == Generated.CREATED), None)
-        key = [f"-{c}" if created else c for c in resource.primary_key]
-        return (f"-{created.column}", *key) if created else tuple(key)
 
 
 def flat_shape(resource: Resource) -> ItemShape:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.dbml import DbmlModel, DbmlTable
 from backsmith.model.naming import plural, snake
+from backsmith.model.references import nested_reference
 from backsmith.model.schemas import (
     branch_properties,
     component_name,
@@ -150,21 +152,31 @@ def resource_from_schema(
     schema_name: str,
     table: str,
     resource_name: str,
-    table_schemas: frozenset[str] = frozenset(),
+    tables_by_schema: Mapping[str, str] | None = None,
 ) -> Resource:
     """Infer a table from a component schema: scalars become columns, the rest JSON.
 
     Properties that hold rows of other tables (`author` beside `authorId`, `lines: [Line]`)
-    are relations, served by embedding, not columns.
+    are relations, served by embedding, not columns; one holding a single row with no
+    column of its own (`author: {$ref: Author}` alone) is stored as a foreign key,
+    `author_id` (`tables_by_schema`: the table of each schema stored as one).
     """
-    reference = {"$ref": f"#/components/schemas/{schema_name}"}
-    schema = flatten(document, reference)
-    all_properties: dict[str, Any] = branch_properties(document, reference)
+    named = {"$ref": f"#/components/schemas/{schema_name}"}
+    schema = flatten(document, named)
+    all_properties: dict[str, Any] = branch_properties(document, named)
     names = {snake(n) for n in all_properties}
+    tables_by_schema = tables_by_schema or {}
+    table_schemas = frozenset(tables_by_schema)
+    references = [
+        found
+        for name, prop in all_properties.items()
+        if (found := nested_reference(document, name, prop, tables_by_schema, names))
+    ]
     properties = {
         name: prop
         for name, prop in all_properties.items()
         if not _relation_property(document, name, prop, table_schemas, names)
+        and name not in {r.name for r in references}
     }
     required = set(schema.get("required", []))
     key_name = "id" if "id" in properties else None
@@ -211,12 +223,19 @@ def resource_from_schema(
                 renamed_from=_renamed_from("", prop),
             )
         )
+    for reference in references:
+        prop_schema = flatten(document, all_properties[reference.name])
+        nullable = is_nullable(prop_schema) or reference.name not in required
+        fields.append(
+            Field(reference.column, reference.column, reference.type, nullable, big=reference.big)
+        )
     return Resource(
         name=resource_name,
         table=table,
         fields=tuple(fields),
         primary_key=(key_name or "id",),
         schema=schema_name,
+        relations=tuple(Relation((r.column,), r.target, (r.target_key,)) for r in references),
         source="schema",
         renamed_from=_renamed_from("", document["components"]["schemas"][schema_name]),
     )
@@ -335,11 +354,14 @@ def infer_relations(
         if resource.source != "schema":
             result[name] = resource
             continue
-        relations = []
+        relations = list(resource.relations)  # those read from nested objects
+        related = {c for r in relations for c in r.columns}
         for field in resource.fields:
             stem = field.column.removesuffix("_id")
             target = by_singular.get(stem) if field.column.endswith("_id") else None
-            if target is not None and target.key.type == field.type and not field.primary_key:
+            if field.column in related or target is None or field.primary_key:
+                continue
+            if target.key.type == field.type:
                 relations.append(Relation((field.column,), target.table, (target.key.column,)))
         result[name] = _replace(resource, relations=tuple(relations))
     return result

@@ -8,13 +8,14 @@ where its value comes from, found by convention or declared in `x-backsmith`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
-from backsmith.model.naming import singular, snake
-from backsmith.model.relations import MANY, ONE, THROUGH, RelationGraph
+from backsmith.model.computed import FUNCTIONS, ComputedReader, count
+from backsmith.model.naming import snake
+from backsmith.model.relations import MANY, RelationGraph
 from backsmith.model.resources import derived_columns
 from backsmith.model.schemas import (
     COMPONENT_PREFIX,
@@ -24,26 +25,19 @@ from backsmith.model.schemas import (
     is_nullable,
     schema_types,
 )
-from backsmith.model.types import (
-    Computed,
-    FieldType,
-    Hop,
-    ItemShape,
-    Member,
-    Resource,
-)
+from backsmith.model.types import FieldType, Hop, ItemShape, Member, Resource
 
 EXTENSION = "x-backsmith"
 MAX_DEPTH = 6  # embedding deeper than this stops (a schema that embeds itself)
 _LIST_SUFFIXES = ("_list", "_names", "_ids", "_slugs", "_keys")
 _NATURAL_KEYS = ("slug", "handle", "username", "name", "code", "key", "email", "title")
-_COMPUTED = ("count", "exists", "sum")
 
 
 @dataclass(frozen=True, slots=True)
 class _Property:
     """One schema property being bound: its name, schema as written and flattened, its
-    `x-backsmith` object, where it is written, and how deep in embedding it sits."""
+    `x-backsmith` object, where it is written, how deep in embedding it sits, and whether
+    its object requires it."""
 
     name: str
     raw: Any
@@ -51,6 +45,7 @@ class _Property:
     ext: dict[str, Any]
     where: str
     depth: int
+    required: bool = False
 
     @property
     def replace(self) -> bool:
@@ -73,6 +68,7 @@ class ShapeBuilder:
         self._issue = issue  # (message, pointer) -> Issue
         self.issues: list[Issue] = []
         self._seen: set[tuple[str, str]] = set()
+        self._computed = ComputedReader(graph, self.problem, self._hop_names)
 
     def problem(self, message: str, pointer: str) -> None:
         key = (message, pointer)
@@ -89,6 +85,7 @@ class ShapeBuilder:
         declared = _extension(flat) or {}
         found = declared.get("computed")
         computed: dict[str, Any] = found if isinstance(found, dict) else {}
+        required = set(flat.get("required") or ())
         members: list[Member] = []
         for name, raw in properties.items():
             where = f"{pointer}/properties/{escape(name)}"
@@ -97,7 +94,10 @@ class ShapeBuilder:
             if name in computed and isinstance(computed[name], dict):
                 ext = {**computed[name], **ext}
                 where = f"{pointer}/{EXTENSION}/computed/{escape(name)}"
-            member = self._member(resource, _Property(name, raw, prop, ext, where, depth))
+            bound = _Property(name, raw, prop, ext, where, depth, name in required)
+            member = self._member(resource, bound)
+            if member is not None and "sort" in ext:
+                member = self._sorted(member, ext["sort"], f"{where}/{EXTENSION}/sort")
             if member is not None:
                 members.append(member)
         for name in computed:
@@ -109,9 +109,9 @@ class ShapeBuilder:
         return ItemShape(resource.name, tuple(members), self._derive(resource, declared, pointer))
 
     def _member(self, resource: Resource, p: _Property) -> Member | None:
-        functions = [f for f in _COMPUTED if f in p.ext]
+        functions = [f for f in FUNCTIONS if f in p.ext]
         if functions:
-            return self._computed(resource, p, functions)
+            return self._computed.member(resource, p.name, p.prop, p.ext, p.where, functions)
         if isinstance(p.ext.get("embed"), str):
             return self._declared_embed(resource, p)
         column = p.ext.get("column") if isinstance(p.ext.get("column"), str) else None
@@ -126,12 +126,13 @@ class ShapeBuilder:
                 column=field.column,
                 type=field.type,
                 nullable=is_nullable(p.prop),
+                required=p.required,
                 as_string=field.type == FieldType.DECIMAL and "string" in schema_types(p.prop),
             )
         return self._conventional(resource, p)
 
     def _values(self, p: _Property, hop: Hop, column: str) -> Member:
-        """An array of one column of the rows `hop` reaches (`genreList`)."""
+        """An array of one column of the rows `hop` reaches (`genreList`), in value order."""
         target = self.graph.resource(hop.target)
         field = target.field(column) if target else None
         return Member(
@@ -141,6 +142,7 @@ class ShapeBuilder:
             type=field.type if field else None,
             hop=hop,
             replace=p.replace,
+            order=(column,),
         )
 
     def _conventional(self, resource: Resource, p: _Property) -> Member | None:
@@ -166,7 +168,7 @@ class ShapeBuilder:
         if "integer" in types and snake(name).endswith("_count"):
             hop = self.graph.find(resource.table, snake(name).removesuffix("_count"), to_many=True)
             if hop is not None:
-                return Member(name, "computed", type=FieldType.INTEGER, computed=_count(hop))
+                return Member(name, "computed", type=FieldType.INTEGER, computed=count(hop))
         return None
 
     def _hop_for(self, resource: Resource, name: str, raw: Any, to_many: bool) -> Hop | None:
@@ -192,8 +194,25 @@ class ShapeBuilder:
             hop=hop,
             shape=shape,
             nullable=is_nullable(p.prop),
+            required=p.required,
             replace=p.replace,
         )
+
+    def _sorted(self, member: Member, declared: Any, pointer: str) -> Member | None:
+        """An embedded array in the order `sort` declares: columns of the rows it holds."""
+        target = self.graph.resource(member.hop.target) if member.hop is not None else None
+        if target is None or member.hop is None or not member.hop.to_many:
+            self.problem("'sort' orders an embedded array; this property is not one", pointer)
+            return member
+        terms = declared.split(",") if isinstance(declared, str) else declared
+        order: list[str] = []
+        for term in (str(t).strip() for t in terms):
+            field = target.field(term.lstrip("+-"))
+            if field is None or field.hidden:
+                self.problem(f"'{term.lstrip('+-')}' is not a column of {target.table}", pointer)
+                return member
+            order.append(("-" if term.startswith("-") else "") + field.column)
+        return replace(member, order=tuple(order))
 
     def _declared_embed(self, resource: Resource, p: _Property) -> Member | None:
         declared = p.ext["embed"]
@@ -222,76 +241,6 @@ class ShapeBuilder:
         if name.endswith("_ids"):
             return hop.target_columns[0]
         return natural_key(target, "string" in schema_types(items) or not items)
-
-    # -------------------------------------------------------------- computed
-    def _computed(self, resource: Resource, p: _Property, functions: list[str]) -> Member | None:
-        name, prop, ext, where = p.name, p.prop, p.ext, p.where
-        if len(functions) > 1:
-            self.problem(f"declare one of count, exists or sum, not {functions}", where)
-            return None
-        function = functions[0]
-        value = ext[function]
-        pointer = f"{where}/{EXTENSION}/{function}" if "computed" not in where else where
-        if not isinstance(value, str):
-            self.problem(f"'{function}' must name a relation path", pointer)
-            return None
-        ftype = {
-            "count": FieldType.INTEGER,
-            "exists": FieldType.BOOLEAN,
-        }.get(function, _number_type(prop))
-        if function == "sum":
-            computed = self._sum(resource, value, pointer)
-        else:
-            computed = self._count_or_exists(resource, function, value, pointer)
-        if computed is None:
-            return None
-        return Member(name, "computed", type=ftype, computed=computed)
-
-    def _count_or_exists(
-        self, resource: Resource, function: str, value: str, pointer: str
-    ) -> Computed | None:
-        found = self.graph.path(resource.table, value)
-        if found is None or len(found[0]) != 1 or found[0][0].kind == ONE:
-            self.problem(
-                self.graph.explain(resource.table, value, to_many=True)
-                or f"'{value}' names no to-many relation of {resource.table} "
-                f"(e.g. {self._hop_names(resource.table, to_many=True)})",
-                pointer,
-            )
-            return None
-        hop, column = found[0][0], found[1]
-        if function == "count":
-            return _count(hop)
-        caller_column = column or _caller_column(self.graph, hop)
-        if caller_column is None:
-            self.problem(
-                f"cannot tell which column of {hop.join or hop.target} names the caller; "
-                f"write '{value}.<column>'",
-                pointer,
-            )
-            return None
-        return Computed("exists", hop, caller_column=caller_column)
-
-    def _sum(self, resource: Resource, value: str, pointer: str) -> Computed | None:
-        hop: Hop | None = None
-        terms: list[str] = []
-        for term in (t.strip() for t in value.split("*")):
-            found = self.graph.path(resource.table, term)
-            if found is None or len(found[0]) != 1 or found[1] is None or found[0][0].kind == ONE:
-                self.problem(
-                    self.graph.explain(resource.table, term, to_many=True)
-                    or f"sum term '{term}' must be <relation>.<column> over a to-many relation "
-                    f"of {resource.table}",
-                    pointer,
-                )
-                return None
-            if hop is not None and found[0][0] != hop:
-                self.problem("every term of a sum must come from the same relation", pointer)
-                return None
-            hop = found[0][0]
-            terms.append(found[1])
-        assert hop is not None
-        return Computed("sum", hop, terms=tuple(terms))
 
     # ---------------------------------------------------------------- derive
     def _derive(
@@ -332,35 +281,6 @@ def natural_key(resource: Resource, text: bool = True) -> str | None:
         if resource.field(wanted) is not None:
             return resource.field(wanted).column  # type: ignore[union-attr]
     return resource.key.column if not text or resource.key.type == FieldType.STRING else None
-
-
-def _count(hop: Hop) -> Computed:
-    return Computed("count", hop)
-
-
-def _caller_column(graph: RelationGraph, hop: Hop) -> str | None:
-    """In the rows an `exists` looks at, the foreign key that is not the way back."""
-    if hop.kind == THROUGH:
-        return hop.join_target[0]
-    if hop.kind == MANY:
-        rows = graph.resource(hop.target)
-        if rows is None:
-            return None
-        others = [r for r in rows.relations if r.columns != hop.target_columns]
-        if len(others) == 1:
-            return others[0].columns[0]
-        named = [r for r in others if singular(r.target) in ("user", "account", "member")]
-        return named[0].columns[0] if len(named) == 1 else None
-    return None
-
-
-def _number_type(prop: dict[str, Any]) -> FieldType:
-    types = schema_types(prop)
-    if "integer" in types:
-        return FieldType.INTEGER
-    if "string" in types:
-        return FieldType.DECIMAL
-    return FieldType.NUMBER
 
 
 def _extension(schema: Any) -> dict[str, Any] | None:

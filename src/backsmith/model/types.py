@@ -141,6 +141,8 @@ class Member:
     shape: ItemShape | None = None
     computed: Computed | None = None
     replace: bool = False  # children a PUT or PATCH may replace
+    required: bool = False  # the schema requires it: answered null when there is no value
+    order: tuple[str, ...] = ()  # an embedded array's order: columns, "-" for descending
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +243,7 @@ class Envelope:
     offset: str | None = None
     has_more: str | None = None
     next: str | None = None  # the next page's URL, where the schema wants a link, not a token
+    values: str | None = None  # items are this member's plain values ({"tags": ["a", "b"]})
     constants: tuple[tuple[str, Any], ...] = ()  # fixed parts, such as ("success", True)
 
 

@@ -73,6 +73,7 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
 PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "column": ((str,), "column this property is stored in"),
     "embed": ((str,), "relation path this property is filled from, e.g. 'genres.name'"),
+    "sort": ((str, list), "order of an embedded array, e.g. 'name' or '-created_at'"),
     "count": ((str,), "computed: how many related rows, e.g. 'wishlists'"),
     "exists": ((str,), "computed: whether the caller has a related row, e.g. 'wishlists'"),
     "sum": ((str,), "computed: a sum over related rows, e.g. 'lines.quantity * lines.price'"),

@@ -147,11 +147,13 @@ async def load_related(
     extras: Sequence[sa.ColumnElement[Any]] = (),
     only: str | None = None,
     params: Mapping[str, Any] | None = None,
+    order: Sequence[str] = (),
 ) -> tuple[list[Any], dict[Any, list[int]]]:
     """Rows related to `parents` along `hop`, in one query.
 
     Returns the rows and, per parent join value, the indexes of its rows. With `only`,
-    rows are that one column's values (`genreList`).
+    rows are that one column's values (`genreList`). They come in `order` (columns of the
+    target, "-" for descending), then by the target's key, never in the order of insertion.
     """
     source_column = hop.source_columns[0]
     keys = list({row[source_column] for row in parents if row[source_column] is not None})
@@ -161,7 +163,8 @@ async def load_related(
     def build() -> Any:
         target = tables[hop.target]
         picked: list[Any] = [target.c[only]] if only else [target, *extras]
-        order = list(target.primary_key.columns)
+        terms = [target.c[t[1:]].desc() if t.startswith("-") else target.c[t].asc() for t in order]
+        ordering = [*terms, *target.primary_key.columns]
         batch: sa.BindParameter[Any] = sa.bindparam("parents", expanding=True)
         if hop.kind == "through":
             join = tables[hop.join or ""]
@@ -171,12 +174,12 @@ async def load_related(
                 sa.select(*picked, parent)
                 .select_from(join.join(target, on))
                 .where(join.c[hop.join_source[0]].in_(batch))
-                .order_by(*order)
+                .order_by(*ordering)
             )
         column = target.c[hop.target_columns[0]]
-        return sa.select(*picked, column.label(PARENT)).where(column.in_(batch)).order_by(*order)
+        return sa.select(*picked, column.label(PARENT)).where(column.in_(batch)).order_by(*ordering)
 
-    key = ("related", id(hop), only, tuple(id(e) for e in extras))
+    key = ("related", id(hop), only, tuple(order), tuple(id(e) for e in extras))
     statement = conn.compiled(key, build)
     result = await conn.execute(statement, {**(params or {}), "parents": keys})
     rows = result.all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,9 +16,12 @@ def _source(member: Member) -> str:
     if member.computed is not None:
         return member.computed.describe()
     assert member.hop is not None
+    # The order when declared: values otherwise come by value, rows by their key.
+    declared = member.order and member.order != (member.column,)
+    order = f", by {', '.join(member.order)}" if declared else ""
     if member.source == "values":
-        return f"{member.hop.target}.{member.column} ({member.hop.describe()})"
-    return f"embed {member.hop.describe()}"
+        return f"{member.hop.target}.{member.column} ({member.hop.describe()}{order})"
+    return f"embed {member.hop.describe()}{order}"
 
 
 def shape_data(shape: ItemShape | None, depth: int = 0) -> dict[str, Any] | None:
@@ -88,10 +92,16 @@ def _notes(op: Operation) -> str:
     if op.link is not None:
         caller = f" for the caller ({op.link_caller})" if op.link_caller else ""
         parts.append(f"link {op.link.join or op.link.target}{caller}")
-    if op.response and op.response.envelope.items:
-        parts.append(f"envelope '{op.response.envelope.items}'")
-    if op.response and op.response.envelope.wrapper:
-        parts.append(f"wrapper '{op.response.envelope.wrapper}'")
+    envelope = op.response.envelope if op.response else None
+    if envelope is not None and envelope.items:
+        parts.append(f"envelope '{envelope.items}'")
+    if envelope is not None and envelope.values:
+        parts.append(f"plain values of {envelope.values}")
+    if envelope is not None and envelope.wrapper:
+        parts.append(f"wrapper '{envelope.wrapper}'")
+    if envelope is not None and envelope.constants:
+        fixed = (f"{key}={json.dumps(value)}" for key, value in envelope.constants)
+        parts.append("fixed " + ", ".join(fixed))
     if op.response and op.response.urls:  # links.next (next), url (item)
         parts.append("links " + ", ".join(f"{s.place} ({s.role})" for s in op.response.urls))
     shape = op.response.shape if op.response else None

@@ -85,7 +85,8 @@ def _refuse_generated_keys(plan: RowsPlan, body: dict[str, Any]) -> None:
 def _pointed(plan: RowsPlan, problem: Problem) -> Problem:
     """A database refusal that names a column, pointed at the body property it came from."""
     if problem.column and not problem.errors:
-        for name, field in plan.writable.items():
+        named = [(f"{name}/{key}", f) for name, (key, f) in plan.references.items()]
+        for name, field in [*named, *plan.writable.items()]:
             if field.column == problem.column:
                 pointer = f"{plan.body_pointer}/{name}"
                 problem.errors = [{"detail": problem.detail, "pointer": pointer}]
@@ -99,7 +100,7 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     subject = subject_of(request)
     at = plan.body_pointer
     _refuse_generated_keys(plan, body)
-    given = column_values(plan.writable, body, True, plan.validation_status, at)
+    given = column_values(plan.writable, body, True, plan.validation_status, at, plan.references)
     children = _child_items(plan, body, creating=True)
     queries, stamps = plan.queries, plan.stamps
     scope = scope_of(plan, parsed)
@@ -195,7 +196,9 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
     principal = request.principal
     at = plan.body_pointer
     equals = _key_equals(plan, parsed, body)
-    values = column_values(plan.writable, body, replace, plan.validation_status, at)
+    values = column_values(
+        plan.writable, body, replace, plan.validation_status, at, plan.references
+    )
     where = across(plan, parsed, subject)
     params = bound(plan, subject)
     owner = plan.owners.rows

@@ -145,6 +145,8 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
     if urls.item:
         for item, row in zip(items, rows, strict=True):
             urls.fill_item(item, request, row)
+    if shape.values is not None:  # {"genres": ["fantasy", "sea"]}: each row's one value
+        items = [item[shape.values] for item in items]
     if shape.items is None:
         return json_response(answer.status, dumps(items), headers)
     body = envelope(shape, items, next_cursor, total, limit, page, offset, more)

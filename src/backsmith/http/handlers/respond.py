@@ -47,8 +47,9 @@ def envelope(
     offset: int,
     more: bool,
 ) -> dict[str, Any]:
-    """A list's body: the items and the paging facts, where the contract puts them."""
-    body: dict[str, Any] = {}
+    """A list's body: the items and the paging facts, where the contract puts them, and its
+    fixed members."""
+    body: dict[str, Any] = dict(shape.constants)
     for key, value in (
         (shape.items or "items", items),
         (shape.cursor, next_cursor),
