@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from backsmith.model.naming import singular
+from backsmith.model.naming import singular, snake
 from backsmith.model.relations import MANY, ONE, THROUGH, RelationGraph
 from backsmith.model.schemas import schema_types
 from backsmith.model.types import Computed, FieldType, Hop, Member, Resource
@@ -77,7 +77,7 @@ class ComputedReader:
         hop, column = found[0][0], found[1]
         if function == "count":
             return count(hop)
-        caller_column = column or _caller_column(self.graph, hop)
+        caller_column = column or caller_column_of(self.graph, hop)
         if caller_column is None:
             self.problem(
                 f"cannot tell which column of {hop.join or hop.target} names the caller; "
@@ -113,7 +113,7 @@ def count(hop: Hop) -> Computed:
     return Computed("count", hop)
 
 
-def _caller_column(graph: RelationGraph, hop: Hop) -> str | None:
+def caller_column_of(graph: RelationGraph, hop: Hop) -> str | None:
     """In the rows an `exists` looks at, the foreign key that is not the way back."""
     if hop.kind == THROUGH:
         return hop.join_target[0]
@@ -126,6 +126,32 @@ def _caller_column(graph: RelationGraph, hop: Hop) -> str | None:
             return others[0].columns[0]
         named = [r for r in others if singular(r.target) in ("user", "account", "member")]
         return named[0].columns[0] if len(named) == 1 else None
+    return None
+
+
+def participle_bases(name: str) -> list[str]:
+    """What a past participle may be made from: `favorited` -> favorite, favorit; `starred`
+    -> starre, starr, star; none for a name that is not one."""
+    stem = snake(name)
+    for prefix in ("is_", "has_"):
+        stem = stem.removeprefix(prefix)
+    if not stem.endswith("ed") or len(stem) < 4:
+        return []
+    bases = [stem[:-1], stem[:-2]]  # favorite-d, bookmark-ed
+    if stem[-3] == stem[-4]:
+        bases.append(stem[:-3])  # star-red
+    return bases
+
+
+def participle_exists(graph: RelationGraph, table: str, name: str) -> Computed | None:
+    """`favorited`, `wishlisted`, `isLiked`, `bookmarked`: whether the caller has a row in the
+    relation the name is the past participle of (favorites, wishlists, likes, bookmarks)."""
+    for base in participle_bases(name):
+        hop = graph.find(table, base, to_many=True)
+        if hop is None:
+            continue
+        column = caller_column_of(graph, hop)
+        return Computed("exists", hop, caller_column=column) if column else None
     return None
 
 

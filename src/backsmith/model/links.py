@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from backsmith.model.path_params import with_role
@@ -20,8 +21,14 @@ def find_link(
     method: str,
     segments: list[str],
     params: list[Param],
+    served_at: Callable[[str], Resource | None] | None = None,
 ) -> Link | str | None:
-    """The link an operation adds or removes; why it cannot be one; or None, not a link."""
+    """The link an operation adds or removes; why it cannot be one; or None, not a link.
+
+    The row a declared link hangs from is the operation's declared `resource`, else the one
+    its parent segment names, else the one its item path serves (`/profiles/{username}`
+    answering a view of users makes `/profiles/{username}/follow` a link of users).
+    """
     if method not in ("put", "post", "delete"):
         return None
     declared = ext.get("link")
@@ -31,7 +38,11 @@ def find_link(
     item_at = max((i for i, s in enumerate(segments) if s.startswith("{")), default=-1)
     if item_at < 1:
         return "a link operation needs an item path such as /books/{id}/wishlist"
-    parent = resource_of_segment(resources, segments[item_at - 1])
+    named = ext.get("resource")
+    parent = resources.get(named) if isinstance(named, str) else None
+    parent = parent or resource_of_segment(resources, segments[item_at - 1])
+    if parent is None and served_at is not None:
+        parent = served_at("/" + "/".join(segments[: item_at + 1]))
     if parent is None:
         return f"'{segments[item_at - 1]}' names no table"
     hop = graph.find(parent.table, str(declared), to_many=True)

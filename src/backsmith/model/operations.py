@@ -111,7 +111,7 @@ class OperationMapper:
         shape = self.shape_of(response_schema, item=one) if response_schema else None
         if shape is not None and "envelope" in ext:
             shape = self.envelopes.declared_shape(response_schema, ext["envelope"], shape)
-        link = find_link(self.graph, self.resources, ext, method, segments, params)
+        link = find_link(self.graph, self.resources, ext, method, segments, params, self.served_at)
         if isinstance(link, Ambiguous):
             self._problem(link, ext_pointer(item, op, pointer, "link"))
         if isinstance(link, str):

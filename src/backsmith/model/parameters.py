@@ -6,14 +6,16 @@ from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.source import escape
+from backsmith.model.computed import participle_bases
 from backsmith.model.envelopes import json_content
-from backsmith.model.naming import snake
+from backsmith.model.naming import names_match, snake
 from backsmith.model.path_params import PathRoles, ServedAt, Unaddressed, with_role
 from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import deref
 from backsmith.model.shapes import natural_key
 from backsmith.model.types import (
     FieldType,
+    Hop,
     HopKind,
     ItemShape,
     Kind,
@@ -160,15 +162,35 @@ class ParamRoles:
             if name in names and (role != ParamRole.CURSOR or _holds_token(param)):
                 return with_role(param, role, None)
         member = shape.member(param.name)
-        if member is not None and member.computed is not None:
+        # ?favorited=true filters on the caller's `favorited`; ?favorited=ana (a string)
+        # names whose favourites, through the relation below.
+        boolean_only = member is not None and member.type == FieldType.BOOLEAN
+        if (
+            member is not None
+            and member.computed is not None
+            and (not boolean_only or "boolean" in param.types)
+        ):
             return with_role(param, ParamRole.FILTER, None, computed=member)
-        hop = self.graph.find(resource.table, name)
+        hop = self.graph.find(resource.table, name) or self._participle_hop(resource, name)
         target = self.graph.resource(hop.target) if hop is not None else None
         if hop is not None and target is not None:  # ?author=le-guin, ?genre=fantasy
             column = natural_key(target)
             if column is not None:
                 return with_role(param, ParamRole.FILTER, column, hops=(hop,))
         return param
+
+    def _participle_hop(self, resource: Resource, name: str) -> Hop | None:
+        """?favorited=ana: the rows ana favourited, through the join table the participle
+        names (favorites), to the rows of whoever did it."""
+        for base in participle_bases(name):
+            through = [
+                hop
+                for hop in self.graph.hops(resource.table)
+                if hop.kind == HopKind.THROUGH and hop.join and names_match(base, hop.join)
+            ]
+            if len(through) == 1:
+                return through[0]
+        return None
 
     def _declared_filter(self, param: Param, resource: Resource, shape: ItemShape) -> Param:
         declared = str(param.declared)

@@ -13,7 +13,7 @@ from typing import Any
 
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
-from backsmith.model.computed import FUNCTIONS, ComputedReader, count
+from backsmith.model.computed import FUNCTIONS, ComputedReader, count, participle_exists
 from backsmith.model.naming import snake
 from backsmith.model.relations import MANY, RelationGraph
 from backsmith.model.resources import derived_columns
@@ -169,6 +169,10 @@ class ShapeBuilder:
             hop = self.graph.find(resource.table, snake(name).removesuffix("_count"), to_many=True)
             if hop is not None:
                 return Member(name, "computed", type=FieldType.INTEGER, computed=count(hop))
+        if "boolean" in types and p.ext.get("column") is None:
+            exists = participle_exists(self.graph, resource.table, name)
+            if exists is not None:
+                return Member(name, "computed", type=FieldType.BOOLEAN, computed=exists)
         return None
 
     def _hop_for(self, resource: Resource, name: str, raw: Any, to_many: bool) -> Hop | None:
