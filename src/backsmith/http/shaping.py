@@ -70,6 +70,8 @@ class Shaper:
         related: list[tuple[int, Member, Shaper | None]] = []
         self.computed: list[tuple[str, Computed, FieldType]] = []
         for member in shape.members:
+            if member.write_only:  # a password the body sets is never answered
+                continue
             null = member.nullable or member.required
             if member.source == "column" and member.column is not None:
                 conversion = _conversion(member.type, member.as_string)

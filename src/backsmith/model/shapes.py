@@ -128,6 +128,7 @@ class ShapeBuilder:
                 nullable=is_nullable(p.prop),
                 required=p.required,
                 as_string=field.type == FieldType.DECIMAL and "string" in schema_types(p.prop),
+                write_only=field.write_only or bool(p.prop.get("writeOnly")),
             )
         return self._conventional(resource, p)
 

@@ -143,6 +143,7 @@ class Member:
     replace: bool = False  # children a PUT or PATCH may replace
     required: bool = False  # the schema requires it: answered null when there is no value
     order: tuple[str, ...] = ()  # an embedded array's order: columns, "-" for descending
+    write_only: bool = False  # writeOnly: taken from bodies, never answered
 
 
 @dataclass(frozen=True, slots=True)
