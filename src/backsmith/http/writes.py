@@ -7,7 +7,7 @@ a bad third order line leaves no order and no first two lines behind.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,15 +27,22 @@ def client_sets(field: Field) -> bool:
     return not field.server_set or (field.primary_key and not field.read_only)
 
 
+def _named_fields(
+    resource: Resource, shape: ItemShape | None, keep: Callable[[Field], bool]
+) -> dict[str, Field]:
+    """Body property -> field, for the fields `keep` takes: the resource's names plus the
+    names the body schema gives its columns."""
+    fields = {f.name: f for f in resource.fields if keep(f)}
+    for member in shape.members if shape is not None else ():
+        field = resource.field(member.column or "") if member.source == "column" else None
+        if field is not None and keep(field):
+            fields[member.name] = field
+    return fields
+
+
 def writable_fields(resource: Resource, shape: ItemShape | None) -> dict[str, Field]:
     """Body property -> the field it writes: the resource's names plus the body schema's."""
-    fields = {f.name: f for f in resource.fields if client_sets(f)}
-    if shape is not None:
-        for member in shape.members:
-            field = resource.field(member.column or "") if member.source == "column" else None
-            if field is not None and client_sets(field):
-                fields[member.name] = field
-    return fields
+    return _named_fields(resource, shape, client_sets)
 
 
 def numbered_key(resource: Resource) -> str | None:
@@ -48,11 +55,7 @@ def numbered_key(resource: Resource) -> str | None:
 def generated_keys(resource: Resource, shape: ItemShape | None) -> dict[str, Field]:
     """Body property -> a key only the server sets (DBML `increment`, a default): a body
     carrying one is refused, never stored under another id."""
-    keys = {f.name: f for f in resource.fields if f.primary_key and not f.hidden}
-    for member in shape.members if shape is not None else ():
-        field = resource.field(member.column or "") if member.source == "column" else None
-        if field is not None and field.primary_key and not field.hidden:
-            keys[member.name] = field
+    keys = _named_fields(resource, shape, lambda f: f.primary_key and not f.hidden)
     return {name: f for name, f in keys.items() if f.server_set and not client_sets(f)}
 
 
