@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from backsmith.errors import InputError
 from backsmith.model.types import Field, FieldType, Model, Resource
+from backsmith.storage.ids import uuid7
 from backsmith.storage.values import Stamps, slugify
 
 _WORDS = [
@@ -102,7 +103,7 @@ def _fill(
         field = resource.field(column)
         if not keys and field is not None and not field.nullable:
             return 0  # nothing to refer to
-    stamps = Stamps(resource)
+    stamps = Stamps(resource, uuid7)  # SQLAlchemy binds UUID objects
     derived = {column for column, _ in pairs}
     combos = _combinations(resource, parents, count, rnd, _stored_keys(resource, conn, table))
     rows = []

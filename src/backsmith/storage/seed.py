@@ -24,6 +24,7 @@ from backsmith.errors import InputError
 from backsmith.model.naming import snake
 from backsmith.model.resources import derived_columns
 from backsmith.model.types import Model, Resource
+from backsmith.storage.ids import uuid7
 from backsmith.storage.migrations.runner import on_connection
 from backsmith.storage.queries import from_json
 from backsmith.storage.tables import build_metadata
@@ -105,7 +106,7 @@ class _Loader:
         resource = fixture.resource
         table = self.tables[resource.table]
         inserted = kept = 0
-        stamps = Stamps(resource)
+        stamps = Stamps(resource, uuid7)  # SQLAlchemy binds UUID objects
         pairs = derive_pairs(self.model, resource)
         for index, record in enumerate(fixture.records):
             where = f"{fixture.path}: record {index}"

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from backsmith.model.types import FieldType, Generated, Resource
-from backsmith.storage.ids import uuid7
+from backsmith.model.types import Generated, Resource
+from backsmith.storage.ids import uuid7_text
 
 
 class Stamps:
     """The values a resource's server sets: timestamps, and generated ids on create."""
 
-    def __init__(self, resource: Resource) -> None:
+    def __init__(self, resource: Resource, new_id: Callable[[], Any] = uuid7_text) -> None:
+        self._new_id = new_id  # canonical text: what the serving connections bind
         self.created = [f.column for f in resource.fields if f.generated == Generated.CREATED]
         self.updated = [f.column for f in resource.fields if f.generated == Generated.UPDATED]
         self.ids = [f for f in resource.fields if f.generated == Generated.UUID7]
@@ -25,7 +27,7 @@ class Stamps:
         if creating:
             values.update(dict.fromkeys(self.created, now))
             for field in self.ids:
-                values[field.column] = uuid7() if field.type == FieldType.UUID else str(uuid7())
+                values[field.column] = self._new_id()
         return values
 
 

@@ -116,7 +116,7 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     )
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
-        parent = await require_parents(plan, conn, parsed, request)
+        parent = await require_parents(plan, conn, parsed, request) if plan.parents else None
         values = {**stamps.values(creating=True), **given, **scope}
         hop = plan.parent_hop
         if parent is not None and hop is not None and plan.parent_join is None:
