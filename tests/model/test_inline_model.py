@@ -128,3 +128,22 @@ def test_a_pair_answering_a_component_is_left_to_the_component_rules() -> None:
     # /conversations/{id}/events answers EventRetrieved: no inline `events` table beside it
     assert "events" not in model_of(str(NEXMO)).resources
     assert all(op.kind != Kind.CUSTOM or op.reason for op in model_of(str(NEXMO)).operations)
+
+
+@needs_shared
+def test_an_item_answer_holds_its_row_beside_other_objects() -> None:
+    # GET /groups/{id}.json answers {group: {...}, extras: {...}}: the group is the row
+    read = next(
+        op
+        for op in model_of(str(DISCOURSE)).operations
+        if op.method == "GET" and op.path == "/groups/{id}.json"
+    )
+    assert read.response is not None and read.response.envelope.wrapper == "group"
+
+
+@needs_shared
+def test_columns_an_answer_always_shows_are_required_only_where_writes_require_them() -> None:
+    groups = model_of(str(DISCOURSE)).resources["groups"]
+    name, membership = groups.field("name"), groups.field("allow_membership_requests")
+    assert name is not None and membership is not None
+    assert membership.nullable  # shown by every answer, never sent by a create

@@ -207,11 +207,16 @@ class EnvelopeReader:
             if not self._scalar(inner)
             and "array" not in schema_types(flatten(self.document, inner))
         ]
+        # {group: {...}, extras: {...}}: the one object named after a table, beside others
+        # that are no row's columns (objects and arrays only, no scalar)
+        beside = len(objects) > 1 and not any(self._scalar(v) for v in properties.values())
+        if beside:
+            objects = [(k, v) for k, v in objects if self._table_named(k)]
         if len(objects) != 1:
             return None
         key, inner = objects[0]
         constants, only_fixed = self.constants(properties, {key})
-        if len(properties) > 1 and not (only_fixed and snake(key) in DATA_NAMES):
+        if len(properties) > 1 and not (only_fixed and snake(key) in DATA_NAMES) and not beside:
             return None
         name = component_name(inner)
         if name is not None and (

@@ -37,7 +37,7 @@ def inline_resources(
     by_bare: dict[str, list[str]] = {}
     for path in paths:
         by_bare.setdefault(bare_path(path), []).append(path)
-    pairs: dict[str, list[Any]] = {}  # table -> the row objects of its pairs
+    pairs: dict[str, list[tuple[Any, bool]]] = {}  # table -> (row object, written?)
     for bare, collection_paths in by_bare.items():
         segments = path_segments(bare)
         if not segments or segments[-1].startswith("{"):
@@ -60,17 +60,22 @@ def inline_resources(
         pairs.setdefault(table, []).extend(objects)
     found: dict[str, Resource] = {}
     for table, objects in pairs.items():
-        if not objects or any(component_name(o) is not None for o in objects):
+        if not objects or any(component_name(o) is not None for o, _ in objects):
             continue  # a component answers here: the schemas name the table, or none
         found[table] = resource_from_object(document, _row_schema(document, objects), table, table)
     return found
 
 
-def _row_schema(document: dict[str, Any], objects: list[Any]) -> dict[str, Any]:
+def _row_schema(document: dict[str, Any], objects: list[tuple[Any, bool]]) -> dict[str, Any]:
     """One row's schema: the widest object describes it, and the others add what it lacks
-    (`GET /users/{id}` answers `{id, name}`, `PUT` accepts `{name, display_name}`)."""
+    (`GET /users/{id}` answers `{id, name}`, `PUT` accepts `{name, display_name}`).
+
+    An answer's `required` says what it always shows, not what a client must send: where
+    the pair takes rows in (POST, PUT), a column is required only if those bodies require
+    it too, so a create with what its body asks for is never refused for a missing value.
+    """
     flats = sorted(
-        (flatten(document, o) for o in objects),
+        (flatten(document, o) for o, _ in objects),
         key=lambda flat: len(flat.get("properties") or {}),
         reverse=True,
     )
@@ -78,7 +83,12 @@ def _row_schema(document: dict[str, Any], objects: list[Any]) -> dict[str, Any]:
     for flat in flats:
         for name, prop in (flat.get("properties") or {}).items():
             properties.setdefault(name, prop)
-    return {"type": "object", "properties": properties, "required": flats[0].get("required", [])}
+    required = list(flats[0].get("required") or [])
+    written = [flatten(document, o) for o, body in objects if body]
+    if written:
+        asked = {name for flat in written for name in flat.get("required") or []}
+        required = [name for name in required if name in asked]
+    return {"type": "object", "properties": properties, "required": required}
 
 
 def _is_item_of(segments: list[str], collection: list[str]) -> bool:
@@ -96,8 +106,9 @@ def _objects(
     collection_paths: list[str],
     item_paths: list[str],
     segment: str,
-) -> Iterator[Any]:
-    """The row objects a collection/item pair's operations answer or accept."""
+) -> Iterator[tuple[Any, bool]]:
+    """The row objects a collection/item pair's operations answer or accept, each with
+    whether a POST or PUT body takes it in."""
     places: list[tuple[str, tuple[str, ...]]] = [(p, _COLLECTION_METHODS) for p in collection_paths]
     places += [(p, _ITEM_METHODS) for p in item_paths]
     for path, methods in places:
@@ -106,13 +117,15 @@ def _objects(
             if not isinstance(op, dict):
                 continue
             is_list = method == "get" and path in collection_paths
-            for schema in _schemas(document, method, op):
-                row = _row(document, schema, segment, is_list)
+            for schema, body in _schemas(document, method, op):
+                row = _row(document, schema, segment, is_list and not body)
                 if row is not None:
-                    yield row
+                    yield row, body and method in ("post", "put")
 
 
-def _schemas(document: dict[str, Any], method: str, op: dict[str, Any]) -> Iterator[Any]:
+def _schemas(
+    document: dict[str, Any], method: str, op: dict[str, Any]
+) -> Iterator[tuple[Any, bool]]:
     """An operation's 2xx JSON answers and its JSON request body (a DELETE's body holds
     options, `{force_destroy: true}`, never a row)."""
     for status, response in (op.get("responses") or {}).items():
@@ -120,12 +133,12 @@ def _schemas(document: dict[str, Any], method: str, op: dict[str, Any]) -> Itera
         if str(status).startswith("2") and isinstance(response, dict):
             _, schema = json_content(response.get("content"))
             if schema:
-                yield schema
+                yield schema, False
     body = deref(document, op.get("requestBody")) if method != "delete" else None
     if isinstance(body, dict):
         _, schema = json_content(body.get("content"))
         if schema:
-            yield schema
+            yield schema, True
 
 
 def _row(document: dict[str, Any], schema: Any, segment: str, is_list: bool) -> Any:
