@@ -29,6 +29,7 @@ from typing import Any
 from backsmith.api import load_model
 from backsmith.errors import ContractError, Issue
 from backsmith.model.envelopes import json_content
+from backsmith.model.paths import path_segments
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.types import Kind, Model, Operation
 
@@ -68,10 +69,12 @@ NO_RESOURCE_CAUSES: dict[str, str] = {
     "answers a plain value": "no: a string, number or list of them is computed, not rows",
     "an action on a row or a custom method": "no: a verb (revoke, suspend, :rollback) needs "
     "a handler",
-    "path segments end in a format suffix (.json)": "yes: /posts/{id}.json is the posts item",
     "no schema in or out": "yes for an item path (DELETE /apps/{id}), else no",
     "inline schemas, no component to name a table": "yes: collection and item paths over "
     "inline objects",
+    "inline objects off a collection/item pair": "no: a lone list (/trips, /latest.json), an "
+    "item with no collection (/t/{id}.json) or a part of a row (/vehicles/{id}/location) "
+    "names no table of rows",
     "a list envelope not recognised": "yes: {value: [Group], nextLink} lists Group rows",
     "a view of a resource's columns": "yes: the resource it is a view of",
     "schema name differs from its path": "yes: ApiVersion at /versions, ADGroup at /groups",
@@ -91,7 +94,7 @@ def no_resource_cause(model: Model, op: Operation) -> str:
     """Why `op` matched no table, as one of NO_RESOURCE_CAUSES."""
     document = model.document
     raw = ((document.get("paths") or {}).get(op.path) or {}).get(op.method.lower()) or {}
-    segments = [s for s in op.path.strip("/").split("/") if s]
+    segments = path_segments(op.path)  # `/posts/{id}.json` is judged as `/posts/{id}`
     statics = [s for s in segments if "{" not in s]
     last = segments[-1] if segments else ""
     response, other_media = _response_schema(document, raw)
@@ -115,14 +118,14 @@ def no_resource_cause(model: Model, op: Operation) -> str:
         or (after_item and not plural and op.method != "GET")
     ):
         return "an action on a row or a custom method"
-    if any(re.search(r"\.(json|xml)$", s) for s in segments):
-        return "path segments end in a format suffix (.json)"
-    if response is None and body is None:
+    if not response and not body:  # none, or `schema: {}`: any JSON at all
         return "no schema in or out"
     schema = response if response is not None else body
     item = flat.get("items") if "array" in types else schema
     if component_name(item) is None and component_name(schema) is None:
-        return "inline schemas, no component to name a table"
+        if _in_pair(document, segments):
+            return "inline schemas, no component to name a table"
+        return "inline objects off a collection/item pair"
     properties = flat.get("properties") or {}
     listed = [
         name
@@ -142,6 +145,17 @@ def no_resource_cause(model: Model, op: Operation) -> str:
     if "{" not in last:
         return "a singleton, not a collection"
     return "other"
+
+
+def _in_pair(document: dict[str, Any], segments: list[str]) -> bool:
+    """Whether a path is the collection or the item path of a pair: /users and /users/{id}."""
+    bare = [path_segments(str(path)) for path in document.get("paths") or {}]
+    if segments and segments[-1].startswith("{"):
+        return segments[:-1] in bare and len(segments) > 1 and "{" not in segments[-2]
+    return any(
+        len(other) == len(segments) + 1 and other[:-1] == segments and other[-1].startswith("{")
+        for other in bare
+    )
 
 
 def _response_schema(document: dict[str, Any], raw: dict[str, Any]) -> tuple[Any, bool]:

@@ -79,12 +79,17 @@ MIN_CRUD = {
     "paired/bna-api/openapi-3.1.yaml": 14,
     "paired/bna-api/openapi-3.0.yaml+database.dbml": 10,
     "paired/bna-api/openapi-3.1.yaml+database.dbml": 10,
+    # Inline schemas only: tables inferred from collection/item path pairs (model/inline.py).
+    "openapi/apis-guru/enode.io__default.yaml": 9,
+    "openapi/apis-guru/nexmo.com__conversation.json": 18,
+    # /posts.json, /posts/{id}.json...: format suffixes, over inline schemas too.
+    "openapi/oas31/apisguru-via-schemathesis__discourse.local.json": 24,
 }
 
 # Lower bounds on the whole corpus (today's counts; intellifi, refused for a schema no
 # request can satisfy, took 77 operations, 55 of them CRUD, and 15 resources with it).
-MIN_TOTALS = {"files": 62, "loaded": 33, "operations": 587, "crud": 114, "resources": 111}
-MIN_KINDS = {"list": 44, "create": 23, "read": 23, "replace": 6, "update": 6, "delete": 12}
+MIN_TOTALS = {"files": 62, "loaded": 33, "operations": 587, "crud": 171, "resources": 124}
+MIN_KINDS = {"list": 62, "create": 34, "read": 34, "replace": 16, "update": 6, "delete": 19}
 KNOWN_REASONS = {category for category, _ in survey.REASONS}
 
 _SWAGGER_KEY = re.compile(r'^\s*"?swagger"?\s*:', re.MULTILINE)

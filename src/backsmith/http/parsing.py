@@ -15,14 +15,17 @@ from backsmith.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 from backsmith.http.body_fields import BodyFields
 from backsmith.http.body_screen import screen_body, screen_value
 from backsmith.http.forms import FORM_MEDIA, FormReader
-from backsmith.http.params import ParamDecoder
+from backsmith.http.params import ParamDecoder, scalar
 from backsmith.http.request import Request
 from backsmith.http.validation import SchemaValidator
-from backsmith.model.types import Field, Kind, Model, Operation, Param, Resource
+from backsmith.model.types import Field, FieldType, Kind, Model, Operation, Param, Resource
 from backsmith.settings import Settings
 from backsmith.storage.queries import from_json
 
 MERGE_PATCH = "application/merge-patch+json"
+
+# The JSON type a path parameter's text is read as where the column it addresses is a number.
+_NUMERIC = {FieldType.INTEGER: ("integer",), FieldType.NUMBER: ("number",)}
 
 
 @dataclass(slots=True)
@@ -108,6 +111,9 @@ class Parser:
         field = self.param_fields.get(param.name)
         if field is None:
             return value, []
+        if isinstance(value, str) and param.location == "path":
+            # `{id}` declared a string over an integer key: `/tags/1.json` names row 1
+            value = scalar(value, _NUMERIC.get(field.type, ()))
         try:
             if isinstance(value, list):
                 return [from_json(field, v) for v in value], []

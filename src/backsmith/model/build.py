@@ -17,10 +17,12 @@ from backsmith.model.error_schemas import ShapeReader, problem_only, read_error_
 from backsmith.model.facts import published, with_request_facts
 from backsmith.model.findings import WARNING, contract_findings, security_findings
 from backsmith.model.indexes import missing_indexes
+from backsmith.model.inline import inline_resources
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
 from backsmith.model.path_columns import with_path_columns
+from backsmith.model.paths import path_segments
 from backsmith.model.policies import read_policies
 from backsmith.model.relation_names import read_relation_names
 from backsmith.model.relations import RelationGraph
@@ -239,7 +241,7 @@ def _from_schemas(
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
-        statics = [s for s in path.strip("/").split("/") if s and not s.startswith("{")]
+        statics = [s for s in path_segments(path) if not s.startswith("{")]
         for method in CRUD_METHODS:
             op = item.get(method)
             if not isinstance(op, dict):
@@ -267,6 +269,7 @@ def _from_schemas(
             stored = {n: t for n, t in tables.items() if n not in views}
             resources[table] = resource_from_schema(document, describing, table, table, stored)
         schema_resources[name] = table
+    resources.update(inline_resources(document, resources))
     resources = with_path_columns(document, infer_relations(resources, document), schema_resources)
     return resources, schema_resources
 

@@ -93,6 +93,18 @@ class EnvelopeReader:
             candidate = next(iter(arrays))
             if "object" in schema_types(flatten(self.document, arrays[candidate])):
                 items_key = candidate
+        if items_key is None:  # {badges: [...], badge_types: [...]}: the table's rows
+            named = [k for k in arrays if self._table_named(k) and self._objects(arrays[k])]
+            items_key = named[0] if len(named) == 1 else None
+        if items_key is None and not arrays:
+            nested = self._nested_items(properties)
+            if nested is not None:
+                items_key, inner = nested
+                meta = self._envelope_parts(properties, items_key.split(".")[0])
+                used = {items_key.split(".")[0], *(v.split(".")[0] for v in meta.values() if v)}
+                constants, _ = self.constants(properties, used)
+                envelope = Envelope(items=items_key, constants=constants, **meta)
+                return ResponseShape(inner, envelope, True, component_name(inner))
         if items_key is not None:
             meta = self._envelope_parts(properties, items_key)
             used = {items_key, *(v.split(".")[0] for v in meta.values() if v)}
@@ -109,6 +121,26 @@ class EnvelopeReader:
             envelope = Envelope(items=key, constants=constants, **meta)
             return ResponseShape(arrays[key], envelope, True, None, declared)
         return self._item_shape_of(schema, name)
+
+    def _objects(self, items: Any) -> bool:
+        return "object" in schema_types(flatten(self.document, items))
+
+    def _nested_items(self, properties: dict[str, Any]) -> tuple[str, Any] | None:
+        """`{_embedded: {legs: [...]}}`, `{category_list: {categories: [...]}}`: the one
+        object holding one array of objects (or one array named after a table)."""
+        found: list[tuple[str, Any]] = []
+        for key, value in properties.items():
+            inner = flatten(self.document, value).get("properties") or {}
+            arrays = {
+                k: flatten(self.document, v).get("items")
+                for k, v in inner.items()
+                if "array" in schema_types(flatten(self.document, v))
+                and self._objects(flatten(self.document, v).get("items"))
+            }
+            named = [k for k in arrays if self._table_named(k)]
+            chosen = named if len(named) == 1 else list(arrays) if len(arrays) == 1 else []
+            found.extend((f"{key}.{k}", arrays[k]) for k in chosen)
+        return found[0] if len(found) == 1 else None
 
     def _plain_values(
         self, properties: dict[str, Any], arrays: dict[str, Any]
@@ -175,11 +207,16 @@ class EnvelopeReader:
             if not self._scalar(inner)
             and "array" not in schema_types(flatten(self.document, inner))
         ]
+        # {group: {...}, extras: {...}}: the one object named after a table, beside others
+        # that are no row's columns (objects and arrays only, no scalar)
+        beside = len(objects) > 1 and not any(self._scalar(v) for v in properties.values())
+        if beside:
+            objects = [(k, v) for k, v in objects if self._table_named(k)]
         if len(objects) != 1:
             return None
         key, inner = objects[0]
         constants, only_fixed = self.constants(properties, {key})
-        if len(properties) > 1 and not (only_fixed and snake(key) in DATA_NAMES):
+        if len(properties) > 1 and not (only_fixed and snake(key) in DATA_NAMES) and not beside:
             return None
         name = component_name(inner)
         if name is not None and (

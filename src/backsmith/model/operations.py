@@ -14,7 +14,7 @@ from backsmith.model.links import Link, find_link
 from backsmith.model.naming import names_match, snake, strip_affixes
 from backsmith.model.parameters import ParamRoles, parameter_pointer, read_params
 from backsmith.model.path_params import Unaddressed
-from backsmith.model.paths import segment_names
+from backsmith.model.paths import bare_path, is_item_path, path_segments, segment_names
 from backsmith.model.pointers import ext_pointer, param_pointer
 from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
@@ -106,8 +106,8 @@ class OperationMapper:
             return custom(f"{method.upper()} is not a CRUD method")
 
         response_status, response_media, response_schema = self._success(responses, success)
-        segments = [s for s in path.strip("/").split("/") if s]
-        one = method != "get" or (bool(segments) and segments[-1].startswith("{"))
+        segments = path_segments(path)
+        one = method != "get" or is_item_path(segments)
         shape = self.shape_of(response_schema, item=one) if response_schema else None
         if shape is not None and "envelope" in ext:
             shape = self.envelopes.declared_shape(response_schema, ext["envelope"], shape)
@@ -136,7 +136,7 @@ class OperationMapper:
             )
         if resource is None:
             return custom("no resource: its schemas and path match no table")
-        is_item = bool(segments) and segments[-1].startswith("{")
+        is_item = is_item_path(segments)
         kind = kind_of(
             self.document,
             self.schema_resources,
@@ -221,7 +221,10 @@ class OperationMapper:
     def served_at(self, path: str) -> Resource | None:
         """The resource an item path (`/books/{slug}`, `/{id}`) serves, judged by what its
         operations return or accept; None where the contract has no such path."""
-        item = (self.document.get("paths") or {}).get(path)
+        paths = self.document.get("paths") or {}
+        if path not in paths:  # `/posts/{id}` is served as `/posts/{id}.json`
+            path = next((p for p in paths if bare_path(p) == bare_path(path)), path)
+        item = paths.get(path)
         if not isinstance(item, dict):
             return None
         for method in ("get", "put", "patch", "delete", "post"):
@@ -240,7 +243,7 @@ class OperationMapper:
         responses = op.get("responses") or {}
         success = sorted(str(code) for code in responses if str(code).startswith("2"))
         _, _, response_schema = self._success(responses, success)
-        one = method != "get" or path.rstrip("/").endswith("}")
+        one = method != "get" or is_item_path(path_segments(path))
         shape = self.shape_of(response_schema, item=one) if response_schema else None
         _, body_item = self.envelopes.unwrap_body(request_body(self.document, op)[1])
         return self._resource(ext, shape, body_item, path)
@@ -399,7 +402,7 @@ class OperationMapper:
             base = strip_affixes(name) if name else None
             if base in self.schema_resources:
                 return self.resources[self.schema_resources[base]]
-        statics = [s for s in path.strip("/").split("/") if s and not s.startswith("{")]
+        statics = [s for s in path_segments(path) if not s.startswith("{")]
         parent = statics[-2] if len(statics) > 1 else ""
         for resource in self.resources.values():
             if statics and segment_names(statics[-1], resource, parent):

@@ -17,7 +17,7 @@ from typing import Any
 from backsmith.model.naming import singular, snake
 from backsmith.model.operations import OperationMapper
 from backsmith.model.parameters import read_params
-from backsmith.model.paths import addressed_column, resource_of_segment
+from backsmith.model.paths import addressed_column, path_segments, resource_of_segment
 from backsmith.model.relations import RelationGraph
 from backsmith.model.types import Field, FieldType, Generated, Relation, Resource
 
@@ -38,7 +38,7 @@ def with_path_columns(
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
-        segments = [s for s in path.strip("/").split("/") if s]
+        segments = path_segments(path)
         for method in CRUD_METHODS:
             op = item.get(method)
             resource = mapper.resource_of(path, method, item, op) if isinstance(op, dict) else None

@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from backsmith.model.naming import names_match, singular, snake
 from backsmith.model.types import Field, FieldType, Resource
+
+# `/posts.json`, `/posts/{id}.json`: the suffix names the media type answered, not another
+# resource, so the segment names what it would without it.
+_FORMAT_SUFFIX = re.compile(r"\.(json|xml)$")
+
+
+def without_format(segment: str) -> str:
+    """`posts.json` -> `posts`, `{id}.json` -> `{id}`; other segments as they are."""
+    return _FORMAT_SUFFIX.sub("", segment)
+
+
+def path_segments(path: str) -> list[str]:
+    """A path template's segments, each without its format suffix."""
+    return [without_format(s) for s in path.strip("/").split("/") if s]
+
+
+def bare_path(path: str) -> str:
+    """`/posts/{id}.json` -> `/posts/{id}`: the path a suffixed one serves as."""
+    return "/" + "/".join(path_segments(path))
+
+
+def is_item_path(segments: list[str]) -> bool:
+    """Whether a path's (bare) segments end in a parameter: `/posts/{id}`."""
+    return bool(segments) and segments[-1].startswith("{")
 
 
 def segment_names(segment: str, resource: Resource, parent: str) -> bool:

@@ -154,14 +154,28 @@ def resource_from_schema(
     resource_name: str,
     tables_by_schema: Mapping[str, str] | None = None,
 ) -> Resource:
-    """Infer a table from a component schema: scalars become columns, the rest JSON.
+    """Infer a table from a component schema (see `resource_from_object`)."""
+    named = {"$ref": f"#/components/schemas/{schema_name}"}
+    holder = document["components"]["schemas"][schema_name]
+    resource = resource_from_object(document, named, table, resource_name, tables_by_schema)
+    return replace(resource, schema=schema_name, renamed_from=_renamed_from("", holder))
+
+
+def resource_from_object(
+    document: dict[str, Any],
+    named: Any,
+    table: str,
+    resource_name: str,
+    tables_by_schema: Mapping[str, str] | None = None,
+) -> Resource:
+    """Infer a table from an object schema, a component's or one written inline: scalars
+    become columns, the rest JSON.
 
     Properties that hold rows of other tables (`author` beside `authorId`, `lines: [Line]`)
     are relations, served by embedding, not columns; one holding a single row with no
     column of its own (`author: {$ref: Author}` alone) is stored as a foreign key,
     `author_id` (`tables_by_schema`: the table of each schema stored as one).
     """
-    named = {"$ref": f"#/components/schemas/{schema_name}"}
     schema = flatten(document, named)
     all_properties: dict[str, Any] = branch_properties(document, named)
     names = {snake(n) for n in all_properties}
@@ -234,10 +248,9 @@ def resource_from_schema(
         table=table,
         fields=tuple(fields),
         primary_key=(key_name or "id",),
-        schema=schema_name,
         relations=tuple(Relation((r.column,), r.target, (r.target_key,)) for r in references),
         source="schema",
-        renamed_from=_renamed_from("", document["components"]["schemas"][schema_name]),
+        renamed_from=_renamed_from("", named),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from backsmith.model.envelopes import ResponseShape, json_content
 from backsmith.model.naming import names_match, singular, snake
+from backsmith.model.paths import path_segments
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.types import Resource
 
@@ -34,7 +35,7 @@ def answered(document: dict[str, Any], shape_of: ShapeOf) -> Iterator[tuple[str,
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
-        segments = [s for s in path.strip("/").split("/") if s]
+        segments = path_segments(path)
         statics = [s for s in segments if not s.startswith("{")]
         last = segments[-1][1:-1] if segments and segments[-1].startswith("{") else ""
         for method in CRUD_METHODS:
@@ -101,8 +102,8 @@ def subset_views(
     statics = {
         snake(s)
         for path in document.get("paths") or {}
-        for s in str(path).strip("/").split("/")
-        if s and not s.startswith("{")
+        for s in path_segments(str(path))
+        if not s.startswith("{")
     }
     views: dict[str, str] = {}
     for name in chosen:
