@@ -8,6 +8,7 @@ from typing import Any
 from backsmith.contract.source import escape
 from backsmith.model.bodies import not_an_object, request_body
 from backsmith.model.classify import default_sort, kind_of, status_of
+from backsmith.model.custom_reasons import answers_other_media, why_custom
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
 from backsmith.model.fixed_members import with_status
 from backsmith.model.links import Link, find_link
@@ -134,8 +135,11 @@ class OperationMapper:
                 body_item,
                 base,
             )
-        if resource is None:
-            return custom("no resource: its schemas and path match no table")
+        if resource is None or (  # a download at /files/{id} is no row in JSON
+            method == "get" and response_media is None and answers_other_media(self.document, op)
+        ):
+            why = why_custom(self.document, self.resources.values(), path, method, op, body_schema)
+            return custom(why, resource.name if resource is not None else None)
         is_item = bool(segments) and segments[-1].startswith("{")
         kind = kind_of(
             self.document,
