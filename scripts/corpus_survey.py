@@ -4,7 +4,7 @@ Run it from the repository root:
 
     .venv/bin/python scripts/corpus_survey.py            # the summary table
     .venv/bin/python scripts/corpus_survey.py --issues   # and every refusal, one line each
-    .venv/bin/python scripts/corpus_survey.py --causes   # and each 'no resource' operation by cause
+    .venv/bin/python scripts/corpus_survey.py --causes   # and each resource-less one by cause
 
 The corpus is `../shared/corpus`: every file under `openapi/` (recursively), the Markdown
 specs in `markdown/`, and the OpenAPI/Swagger files in `paired/` (each once on its own and
@@ -24,14 +24,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from backsmith.api import load_model
 from backsmith.errors import ContractError, Issue
-from backsmith.model.envelopes import json_content
-from backsmith.model.paths import path_segments
-from backsmith.model.schemas import component_name, deref, flatten, schema_types
-from backsmith.model.types import Kind, Model, Operation
+from backsmith.model.custom_reasons import Cause, cause_of
+from backsmith.model.types import Kind, Model
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("BACKSMITH_SHARED", ROOT.parent / "shared")) / "corpus"
@@ -62,115 +59,22 @@ REASONS: tuple[tuple[str, str], ...] = (
 )
 
 
-# Why an operation matched no table ("no resource"), first match wins, and whether a backend
-# engineer reading the contract would call what it serves a resource: (cause, resource?).
+# Why an operation works on no table, as the product says it (its reason names the cause),
+# and whether a backend engineer reading the contract would call what it serves a resource.
 NO_RESOURCE_CAUSES: dict[str, str] = {
-    "files or text, not JSON": "no: a download, a page or plain text needs a handler",
-    "answers a plain value": "no: a string, number or list of them is computed, not rows",
-    "an action on a row or a custom method": "no: a verb (revoke, suspend, :rollback) needs "
-    "a handler",
-    "no schema in or out": "yes for an item path (DELETE /apps/{id}), else no",
-    "inline schemas, no component to name a table": "yes: collection and item paths over "
-    "inline objects",
-    "inline objects off a collection/item pair": "no: a lone list (/trips, /latest.json), an "
-    "item with no collection (/t/{id}.json) or a part of a row (/vehicles/{id}/location) "
-    "names no table of rows",
-    "a list envelope not recognised": "yes: {value: [Group], nextLink} lists Group rows",
-    "a view of a resource's columns": "yes: the resource it is a view of",
-    "schema name differs from its path": "yes: ApiVersion at /versions, ADGroup at /groups",
-    "a singleton, not a collection": "partly: one object (/me, /settings), no table of rows",
-    "other": "to read one by one",
+    Cause.FILE: "no: a download, a page or plain text needs a handler",
+    Cause.PLAIN: "no: a string, number or list of them is computed, not rows",
+    Cause.ACTION: "no: a verb (revoke, suspend, :rollback) needs a handler",
+    Cause.NO_SCHEMA: "no: nothing beside it serves a table (an item's delete is served)",
+    Cause.INLINE: "yes: collection and item paths over inline objects",
+    Cause.INLINE_LONE: "no: a lone list (/trips), an item with no collection (/t/{id}.json) "
+    "or a part of a row (/vehicles/{id}/location) names no table of rows",
+    Cause.ENVELOPE: "yes: {value: [Group], nextLink} lists Group rows",
+    Cause.VIEW: "yes: the resource it is a view of",
+    Cause.NAMED_UNLIKE: "yes: ApiVersion at /versions, ADGroup at /groups",
+    Cause.SINGLETON: "partly: one object (/me, /settings), no table of rows",
+    Cause.OTHER: "to read one by one",
 }
-_ACTION_WORDS = frozenset(
-    {
-        "search", "login", "logout", "revoke", "clear", "test", "link", "unlink", "watch",
-        "authorize", "batch", "import", "export", "reset", "refresh", "cancel", "heartbeat",
-        "health", "metrics", "ready", "verify", "send", "invite", "rollback",
-    }
-)  # fmt: skip
-
-
-def no_resource_cause(model: Model, op: Operation) -> str:
-    """Why `op` matched no table, as one of NO_RESOURCE_CAUSES."""
-    document = model.document
-    raw = ((document.get("paths") or {}).get(op.path) or {}).get(op.method.lower()) or {}
-    segments = path_segments(op.path)  # `/posts/{id}.json` is judged as `/posts/{id}`
-    statics = [s for s in segments if "{" not in s]
-    last = segments[-1] if segments else ""
-    response, other_media = _response_schema(document, raw)
-    body = op.body_schema
-    if response is None and body is None and other_media:
-        return "files or text, not JSON"
-    flat = flatten(document, response) if response is not None else {}
-    types = schema_types(flat)
-    items = flatten(document, flat.get("items")) if "array" in types else {}
-    scalar = {"string", "number", "integer", "boolean"}
-    if (types & scalar and not flat.get("properties")) or (items and schema_types(items) & scalar):
-        return "answers a plain value"
-    word = re.sub(r"\.\w+$", "", last.split(":")[-1]).lower()
-    after_item = len(segments) > 1 and segments[-2].startswith("{") and "{" not in last
-    plural = word.endswith("s") and not word.endswith("ss")  # a nested collection, not a verb
-    verb = re.match(r"^(get|is|set|has|do|check)[A-Z]", last.split(":")[-1]) is not None
-    if (
-        ":" in last
-        or word in _ACTION_WORDS
-        or verb
-        or (after_item and not plural and op.method != "GET")
-    ):
-        return "an action on a row or a custom method"
-    if not response and not body:  # none, or `schema: {}`: any JSON at all
-        return "no schema in or out"
-    schema = response if response is not None else body
-    item = flat.get("items") if "array" in types else schema
-    if component_name(item) is None and component_name(schema) is None:
-        if _in_pair(document, segments):
-            return "inline schemas, no component to name a table"
-        return "inline objects off a collection/item pair"
-    properties = flat.get("properties") or {}
-    listed = [
-        name
-        for name, prop in properties.items()
-        if "array" in schema_types(flatten(document, prop))
-        and flatten(document, flatten(document, prop).get("items")).get("properties")
-    ]
-    if listed and op.method == "GET" and "{" not in last:
-        return "a list envelope not recognised"
-    members = set(flatten(document, item).get("properties") or {})
-    for resource in model.resources.values():
-        columns = {f.name for f in resource.fields} | {f.column for f in resource.fields}
-        if len(members) >= 2 and members <= columns:
-            return "a view of a resource's columns"
-    if statics and (last.startswith("{") or op.method in ("GET", "POST")) and len(segments) > 1:
-        return "schema name differs from its path"
-    if "{" not in last:
-        return "a singleton, not a collection"
-    return "other"
-
-
-def _in_pair(document: dict[str, Any], segments: list[str]) -> bool:
-    """Whether a path is the collection or the item path of a pair: /users and /users/{id}."""
-    bare = [path_segments(str(path)) for path in document.get("paths") or {}]
-    if segments and segments[-1].startswith("{"):
-        return segments[:-1] in bare and len(segments) > 1 and "{" not in segments[-2]
-    return any(
-        len(other) == len(segments) + 1 and other[:-1] == segments and other[-1].startswith("{")
-        for other in bare
-    )
-
-
-def _response_schema(document: dict[str, Any], raw: dict[str, Any]) -> tuple[Any, bool]:
-    """The first 2xx JSON response schema, and whether some 2xx answer is not JSON."""
-    other = False
-    for status, response in sorted((raw.get("responses") or {}).items()):
-        if not str(status).startswith("2"):
-            continue
-        response = deref(document, response)
-        content = response.get("content") if isinstance(response, dict) else None
-        media, schema = json_content(content)
-        if media is not None:
-            return schema, other
-        other = other or bool(content)
-    return None, other
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +136,7 @@ class Summary:
     kinds: Counter[str]
     refusal_reasons: Counter[str]  # entries per category
     custom_reasons: Counter[str]  # custom operations per normalised reason
-    no_resource_causes: Counter[str]  # "no resource" operations per cause
+    no_resource_causes: Counter[str]  # operations custom for want of a resource, per cause
 
 
 def corpus_entries(corpus: Path = CORPUS) -> list[Entry]:
@@ -264,7 +168,27 @@ def refusal_reason(issue: Issue) -> str:
 def custom_reason(reason: str) -> str:
     """A custom operation's reason with names taken out, so alike reasons count together."""
     reason = re.sub(r"'[^']*'", "'…'", reason)
+    if cause_of(reason) is not None:  # (revoke), {resource: tasks}, its schema ApiVersion
+        reason = re.sub(r"\((?!\.json\)|a singleton\))[^)]*\)", "(…)", reason)
+        for named in (
+            r"its schema \S+",
+            r"columns of [^:]+",
+            r" on \S+$",
+            r"(resource|items): [^}<]+",
+        ):
+            reason = re.sub(named, lambda m: m.group().rsplit(" ", 1)[0] + " <name>", reason)
+        return reason
     return re.sub(r" of \S+$", " of <resource>", reason)
+
+
+def no_resource_causes(model: Model) -> tuple[tuple[str, str], ...]:
+    """(cause, "METHOD /path") of each operation custom for want of a resource."""
+    found = []
+    for op in model.operations:
+        cause = cause_of(op.reason) if op.kind == Kind.CUSTOM else None
+        if cause is not None:
+            found.append((str(cause), f"{op.method} {op.path}"))
+    return tuple(found)
 
 
 def survey_entry(entry: Entry) -> Outcome:
@@ -281,11 +205,7 @@ def survey_entry(entry: Entry) -> Outcome:
     elapsed = time.perf_counter() - started
     kinds = Counter(str(op.kind) for op in model.operations)
     reasons = tuple(custom_reason(op.reason) for op in model.operations if op.kind == Kind.CUSTOM)
-    causes = tuple(
-        (no_resource_cause(model, op), f"{op.method} {op.path}")
-        for op in model.operations
-        if op.kind == Kind.CUSTOM and op.reason.startswith("no resource")
-    )
+    causes = no_resource_causes(model)
     return Outcome(
         entry, LOADED, elapsed, kinds, len(model.resources), reasons, causes, model=model
     )
@@ -352,7 +272,7 @@ def render(outcomes: Sequence[Outcome], issues: bool = False, causes: bool = Fal
         "custom reasons (operations):",
         *(f"  {n:>4}  {reason}" for reason, n in s.custom_reasons.most_common()),
         "",
-        "'no resource' by cause (operations; a resource to a backend engineer?):",
+        "custom for want of a resource, by cause (operations; a resource to a backend engineer?):",
         *(
             f"  {n:>4}  {cause}: {NO_RESOURCE_CAUSES[cause]}"
             for cause, n in s.no_resource_causes.most_common()
@@ -374,7 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--issues", action="store_true", help="list every refusal issue")
     parser.add_argument(
-        "--causes", action="store_true", help="list each 'no resource' operation by cause"
+        "--causes",
+        action="store_true",
+        help="list each operation custom for want of a resource, by cause",
     )
     args = parser.parse_args(argv)
     if not CORPUS.is_dir():

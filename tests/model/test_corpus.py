@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from conftest import CORPUS, ROOT
 
+from backsmith.model.custom_reasons import Cause, cause_of
 from backsmith.model.types import Kind
 
 
@@ -68,13 +69,15 @@ MIN_CRUD = {
     "openapi/train-travel.yaml": 5,
     "openapi/oas31/redocly-museum.yaml": 6,
     "openapi/apis-guru/readme.io__default.json": 16,
-    # 14: a POST whose body is a plain string needs a handler (it was taken for a create).
-    "openapi/apis-guru/presalytics.io__story.yaml": 14,
+    # A POST whose body is a plain string needs a handler (it was taken for a create);
+    # DELETE /{id} and a collaborator's delete answer 204 only, their neighbours name stories.
+    "openapi/apis-guru/presalytics.io__story.yaml": 16,
     # /v1/projects/{project} addresses projects by a string their schema never names (the
     # table's key is made up): get, update and delete need a declaration, not a wrong 422.
     "openapi/apis-guru/apigee.local__registry.yaml": 2,
     "openapi/apis-guru/1password.local__connect.yaml": 10,  # vault: {id} is a reference
-    "openapi/apis-guru/ably.net__control.yaml": 3,
+    # 5: DELETE /apps/{id} and a queue's delete answer 204 only; /apps and /queues say the table.
+    "openapi/apis-guru/ably.net__control.yaml": 5,
     "paired/bna-api/openapi-3.0.yaml": 14,
     "paired/bna-api/openapi-3.1.yaml": 14,
     "paired/bna-api/openapi-3.0.yaml+database.dbml": 10,
@@ -190,11 +193,67 @@ def test_corpus_summary() -> None:
     assert summary.refusal_reasons["no OpenAPI document"] == 5  # every Markdown spec: prose only
     assert summary.refused == swagger + len(EXPECTED_REFUSALS)
 
-    # Every operation that matched no table has a cause a reader can act on.
-    no_resource = summary.custom_reasons["no resource: its schemas and path match no table"]
-    assert sum(summary.no_resource_causes.values()) == no_resource
+    # Every operation that matched no table says why, by a cause a reader can act on.
+    assert not [r for r in summary.custom_reasons if r.startswith("no resource")]
     assert set(summary.no_resource_causes) <= set(survey.NO_RESOURCE_CAUSES) - {"other"}
+    for outcome in outcomes:
+        for op in outcome.model.operations if outcome.model is not None else ():
+            if (
+                op.kind == Kind.CUSTOM
+                and op.resource is None
+                and not op.reason.startswith(("declared custom", "link"))
+            ):
+                assert cause_of(op.reason) is not None, (outcome.entry.label, op.path, op.reason)
+                assert "\n" not in op.reason and len(op.reason) <= 140, op.reason
 
     petstore = next(o for o in outcomes if o.entry.label == "openapi/petstore3.yaml")
     assert petstore.crud >= 10
     assert set(petstore.model.resources) >= {"pets", "orders", "users"}
+
+
+def _operations(label: str) -> dict[str, Any]:
+    """`METHOD /path` -> operation, for one corpus entry that loads."""
+    outcome = outcome_of(by_label()[label])
+    assert outcome.model is not None, outcome.message
+    return {f"{op.method} {op.path}": op for op in outcome.model.operations}
+
+
+def test_custom_operations_say_why_by_their_cause() -> None:
+    """Representative operations of each cause, as `check` and the 501 name them."""
+    ably = _operations("openapi/apis-guru/ably.net__control.yaml")
+    revoke = ably["POST /apps/{app_id}/keys/{key_id}/revoke"]
+    assert revoke.kind == Kind.CUSTOM and revoke.reason == "an action on a row (revoke)"
+    apigee = _operations("openapi/apis-guru/apigee.local__registry.yaml")
+    rollback = apigee[
+        "POST /v1/projects/{project}/apis/{api}/versions/{version}/specs/{spec}:rollback"
+    ]
+    assert rollback.reason == "a custom method (:rollback)"
+    bna = _operations("paired/bna-api/openapi-3.1.yaml")
+    assert bna["GET /reports/{year}"].reason == "answers a file or text, not JSON"
+    petstore = _operations("openapi/petstore3.yaml")
+    assert petstore["GET /user/login"].reason == "answers a plain value, not rows"
+    inventory = petstore["GET /store/inventory"].reason
+    assert cause_of(inventory) == Cause.SINGLETON, inventory
+    assert "x-backsmith {resource: <table>}" in inventory
+    readme = _operations("openapi/apis-guru/readme.io__default.json")
+    swagger = readme["DELETE /swagger/{id}"]  # nothing beside it says what it serves
+    assert swagger.kind == Kind.CUSTOM and cause_of(swagger.reason) == Cause.NO_SCHEMA
+
+
+def test_item_deletes_with_no_schema_delete_what_their_neighbours_serve() -> None:
+    """`DELETE /apps/{id}` answering 204 is a delete of the rows `/apps/{id}` and `/apps`
+    serve; a nested one addresses its row under the parent, as nested items do."""
+    ably = _operations("openapi/apis-guru/ably.net__control.yaml")
+    apps = ably["PATCH /apps/{id}"].resource
+    assert apps is not None
+    delete = ably["DELETE /apps/{id}"]
+    assert (delete.kind, delete.resource) == (Kind.DELETE, apps), delete.reason
+    queue = ably["DELETE /apps/{app_id}/queues/{queue_id}"]
+    assert (queue.kind, queue.resource) == (Kind.DELETE, ably["GET /apps/{app_id}/queues"].resource)
+    assert {p.name: p.role for p in queue.params if p.location == "path"} == {
+        "app_id": "scope",
+        "queue_id": "key",
+    }
+    story = _operations("openapi/apis-guru/presalytics.io__story.yaml")
+    assert story["DELETE /{id}"].kind == Kind.DELETE
+    assert story["DELETE /{id}"].resource == story["GET /{id}"].resource

@@ -401,7 +401,7 @@ def test_non_crud_operations_are_custom_with_a_reason(tmp_path: Path) -> None:
         "poke": "POST on an item path",
         "archive": "is not a collection or item path of things",
         "publish": "declared custom",
-        "stats": "no resource",
+        "stats": "one object, not a collection (a singleton)",
         "batch": "creates several items at once",
     }
     for operation_id, reason in expected.items():

@@ -9,6 +9,9 @@ from backsmith.model.paths import segment_names
 from backsmith.model.schemas import flatten, schema_types
 from backsmith.model.types import Envelope, Generated, Kind, Resource
 
+# What each method does on an item path (`/books/{id}`).
+ITEM_KINDS = {"get": Kind.READ, "put": Kind.REPLACE, "patch": Kind.UPDATE, "delete": Kind.DELETE}
+
 
 def kind_of(
     document: dict[str, Any],
@@ -48,12 +51,7 @@ def kind_of(
         ):
             return Kind.REPLACE if method == "put" else Kind.UPDATE
         return f"{method.upper()} on a collection path"
-    return {
-        "get": Kind.READ,
-        "put": Kind.REPLACE,
-        "patch": Kind.UPDATE,
-        "delete": Kind.DELETE,
-    }.get(method, "POST on an item path")
+    return ITEM_KINDS.get(method, "POST on an item path")
 
 
 def is_view(schema_resources: dict[str, str], schema: str | None, resource: Resource) -> bool:

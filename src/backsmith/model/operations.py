@@ -6,8 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.source import escape
+from backsmith.model.beside import item_kind, served_beside
 from backsmith.model.bodies import not_an_object, request_body
 from backsmith.model.classify import default_sort, kind_of, status_of
+from backsmith.model.custom_reasons import answers_other_media, why_custom
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
 from backsmith.model.fixed_members import with_status
 from backsmith.model.links import Link, find_link
@@ -57,6 +59,8 @@ class OperationMapper:
         self.param_roles = ParamRoles(self.graph, resources)
         # Path parameters no column answers to: (message, pointer of the parameter).
         self.unaddressed: list[tuple[str, str]] = []
+        # Paths whose neighbours are being asked what they serve (served_at asks back).
+        self._asking_beside: set[str] = set()
 
     def _problem(self, message: str, pointer: str) -> None:
         """A contract error about an operation's declarations (raised once all are read)."""
@@ -134,8 +138,11 @@ class OperationMapper:
                 body_item,
                 base,
             )
-        if resource is None:
-            return custom("no resource: its schemas and path match no table")
+        if resource is None or (  # a download at /files/{id} is no row in JSON
+            method == "get" and response_media is None and answers_other_media(self.document, op)
+        ):
+            why = why_custom(self.document, self.resources.values(), path, method, op, body_schema)
+            return custom(why, resource.name if resource is not None else None)
         is_item = is_item_path(segments)
         kind = kind_of(
             self.document,
@@ -148,6 +155,8 @@ class OperationMapper:
             segments,
             body_item,
         )
+        if is_item and shape is None and body_item is None and not ext.get("kind"):
+            kind = item_kind(method)  # DELETE /apps/{id}, 204: the row its neighbours serve
         if not isinstance(kind, Kind):
             return custom(kind, resource.name)
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) and body_schema is None:
@@ -412,6 +421,8 @@ class OperationMapper:
             for resource in self.resources.values():
                 if named and names_match(named, resource.table):
                     return resource
+        if shape is None and body is None:  # DELETE /apps/{id}: the rows beside it serve
+            return served_beside(path, self.served_at, self._asking_beside)
         return None
 
 
