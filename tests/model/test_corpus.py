@@ -91,8 +91,8 @@ MIN_CRUD = {
 
 # Lower bounds on the whole corpus (today's counts; intellifi, refused for a schema no
 # request can satisfy, took 77 operations, 55 of them CRUD, and 15 resources with it).
-MIN_TOTALS = {"files": 62, "loaded": 33, "operations": 587, "crud": 171, "resources": 124}
-MIN_KINDS = {"list": 62, "create": 34, "read": 34, "replace": 16, "update": 6, "delete": 19}
+MIN_TOTALS = {"files": 62, "loaded": 33, "operations": 587, "crud": 175, "resources": 124}
+MIN_KINDS = {"list": 62, "create": 34, "read": 34, "replace": 16, "update": 6, "delete": 23}
 KNOWN_REASONS = {category for category, _ in survey.REASONS}
 
 _SWAGGER_KEY = re.compile(r'^\s*"?swagger"?\s*:', re.MULTILINE)

@@ -110,8 +110,8 @@ def why_custom(
         if _in_pair(document, segments):
             return "its schemas are inline, so none names a table: declare the item in components"
         return (
-            "an inline object on a path that is no collection/item pair (a lone list, an "
-            f"item with no collection, a part of a row), {_UNLESS}"
+            "an inline object on a path that is no collection/item pair (a lone list, a "
+            f"part of a row), {_UNLESS}"
         )
     if listed and method == "GET" and "{" not in last:
         return (
