@@ -441,3 +441,14 @@ def test_base_path_and_error_shape_findings_are_printed_and_logged_alike(
     code, out, lines = run(capsys, "check", contract)
     assert code == 0 and "1 warning" in out
     assert lines == [unfit] == logged({"BACKSMITH_BASE_PATH": "/v2"})
+
+
+def test_columns_the_server_fills_need_no_property() -> None:
+    """The owner's column (from the caller) and the parent's key of a nested create (from the
+    path) are filled on create: no "NOT NULL without a default" for them, only for a column
+    nothing fills."""
+    folder = ROOT / "tests" / "fixtures" / "consistency"
+    model = api.load_model(folder / "api.yaml", folder / "schema.dbml")
+    missing = [w for w in model.warnings if "NOT NULL without a default" in w]
+    assert len(missing) == 1, missing
+    assert "column comments.rating is NOT NULL" in missing[0]

@@ -11,7 +11,7 @@ from backsmith.contract.source import escape
 from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.bodies import unsatisfiable_bodies
-from backsmith.model.consistency import compare_dbml
+from backsmith.model.consistency import compare_dbml, filled_columns
 from backsmith.model.envelopes import EnvelopeReader, json_content
 from backsmith.model.error_schemas import ShapeReader, problem_only, read_error_answers
 from backsmith.model.facts import published, with_request_facts
@@ -70,10 +70,6 @@ def build_model(contract: Contract) -> Model:
     if owner_issues:
         raise ContractError(owner_issues)
     shapes = ShapeBuilder(document, graph, schema_resources, contract.issue)
-    if dbml is not None:
-        warnings.extend(
-            compare_dbml(contract, dbml, resources, _related_members(shapes, resources))
-        )
     mapper = OperationMapper(document, resources, schema_resources, shapes)
     base_path = read_base_path(document.get("servers"), "/servers", contract.issue)
     server_warnings = list(base_path.warnings)
@@ -112,6 +108,10 @@ def build_model(contract: Contract) -> Model:
     warnings.extend(missing_indexes(contract, graph, operations))
     _check_duplicate_ids(contract, operations)
     owners = inherit_owners(owners, resources, operations)
+    if dbml is not None:
+        related = _related_members(shapes, resources)
+        filled = filled_columns(owners, resources, operations)
+        warnings.extend(compare_dbml(contract, dbml, resources, related, filled))
     leaks = owner_leaks(contract, owners, resources, operations)
     if leaks:
         raise ContractError(leaks)

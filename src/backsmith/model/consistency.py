@@ -8,7 +8,7 @@ from backsmith.contract.source import escape
 from backsmith.errors import Issue
 from backsmith.model.resources import schema_field_type
 from backsmith.model.schemas import flatten, is_nullable
-from backsmith.model.types import FieldType, Resource
+from backsmith.model.types import FieldType, Kind, Operation, Owner, ParamRole, Resource
 
 # Schema types a column type may be served as without a warning.
 _COMPATIBLE: dict[FieldType, frozenset[FieldType]] = {
@@ -26,13 +26,16 @@ def compare_dbml(
     dbml: DbmlModel,
     resources: dict[str, Resource],
     related: dict[str, set[str]] | None = None,
+    filled: dict[str, set[str]] | None = None,
 ) -> list[Issue]:
     """Warnings for missing fields, type or enum mismatches, and required vs nullable.
 
     `related` names, per table, the properties served from relations or computed; they
-    need no column.
+    need no column. `filled` names, per table, the columns the server fills on create
+    (the owner from the caller, the parent's key from a nested path): they need no property.
     """
     related = related or {}
+    filled = filled or {}
     document = contract.document
     warnings: list[Issue] = []
     for resource in resources.values():
@@ -53,6 +56,7 @@ def compare_dbml(
         for field in resource.fields:
             if field.name not in properties:
                 unset = field.generated is None and field.default is None and not field.sql_default
+                unset = unset and field.column not in filled.get(resource.table, ())
                 if not field.nullable and unset:
                     warn(
                         f"column {resource.table}.{field.column} is NOT NULL without a default "
@@ -89,3 +93,25 @@ def compare_dbml(
                     field.name,
                 )
     return warnings
+
+
+def filled_columns(
+    owners: dict[str, Owner], resources: dict[str, Resource], operations: list[Operation]
+) -> dict[str, set[str]]:
+    """Per table, the columns a create fills without a property: the owner's column (from
+    the caller) and the reference to the parent a nested create's path names."""
+    filled: dict[str, set[str]] = {}
+    for table, owner in owners.items():
+        if not owner.hops:
+            filled.setdefault(table, set()).add(owner.column)
+    for op in operations:
+        resource = resources.get(op.resource or "")
+        if op.kind != Kind.CREATE or resource is None:
+            continue
+        for param in op.params:
+            if param.role != ParamRole.SCOPE:
+                continue
+            column = param.hops[0].source_columns[0] if param.hops else param.column
+            if column:
+                filled.setdefault(resource.table, set()).add(column)
+    return filled
