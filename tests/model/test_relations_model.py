@@ -305,3 +305,15 @@ def test_model_json_cli_includes_response_shapes() -> None:
     assert book["genres"] == "genres.name (genres through book_genres)"
     assert book["wishlisted_count"] == "count(wishlists)"
     assert operations["getOrder"]["response"]["total_cents"].startswith("sum(quantity")
+
+
+def test_a_join_tables_two_column_key_is_not_numbered_by_the_server() -> None:
+    """Integer columns of a two-column primary key hold references: the server numbers
+    neither (no autoincrement, not read-only), whatever the columns' type."""
+    folder = FIXTURES / "visibility"
+    model = load_model(folder / "api.yaml", folder / "schema.dbml")
+    likes = model.resource_for_table("likes")
+    assert likes is not None and likes.primary_key == ("post_id", "user_id")
+    for column in likes.primary_key:
+        field = likes.field(column)
+        assert field is not None and field.generated is None and not field.read_only

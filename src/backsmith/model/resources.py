@@ -293,7 +293,7 @@ def resource_from_dbml(
             enum = tuple(str(v) for v in prop["enum"] if v is not None)
         is_primary = column.name in primary
         generated = _generated(column.name, ftype, is_primary and len(primary) == 1)
-        if is_primary and ftype == FieldType.INTEGER and not column.increment:
+        if is_primary and len(primary) == 1 and ftype == FieldType.INTEGER and not column.increment:
             generated = Generated.AUTOINCREMENT if not _client_key(prop) else None
         fields.append(
             Field(
