@@ -62,6 +62,11 @@ def test_ably_variant_schemas_name_their_tables() -> None:
     assert kinds[("DELETE", "/apps/{id}")] == ("delete", "apps")
     assert kinds[("POST", "/apps/{app_id}/keys")] == ("create", "keys")
     assert kinds[("DELETE", "/apps/{app_id}/queues/{queue_id}")] == ("delete", "queues")
+    # rule_response is a oneOf of eleven rule kinds: one table with every kind's properties.
+    assert kinds[("GET", "/apps/{app_id}/rules")] == ("list", "rules")
+    assert kinds[("POST", "/apps/{app_id}/rules")] == ("create", "rules")
+    assert kinds[("PATCH", "/apps/{app_id}/rules/{rule_id}")] == ("update", "rules")
+    assert kinds[("DELETE", "/apps/{app_id}/rules/{rule_id}")] == ("delete", "rules")
 
 
 def test_listennotes_reads_and_lists_full_and_simple_variants() -> None:

@@ -31,7 +31,7 @@ from backsmith.model.resources import (
     table_name_for,
 )
 from backsmith.model.samples import field_schemas
-from backsmith.model.schemas import deref, flatten, schema_types
+from backsmith.model.schemas import branch_properties, deref, flatten, schema_types
 from backsmith.model.security import read_schemes, security_issues
 from backsmith.model.segments import (
     Match,
@@ -57,7 +57,7 @@ def build_model(contract: Contract) -> Model:
     document = contract.document
     options = dict(document.get("x-backsmith") or {})
     dbml = parse_dbml(contract.dbml) if contract.dbml else None
-    schemas = _object_schemas(document)
+    schemas = _object_schemas(document, polymorphic=dbml is None)
     warnings: list[Issue] = []
     if dbml is not None:
         resources, schema_resources = _from_dbml(document, dbml, schemas)
@@ -181,18 +181,31 @@ def _related_members(shapes: ShapeBuilder, resources: dict[str, Resource]) -> di
     return found
 
 
-def _object_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Component schemas that describe objects with properties (possible table rows)."""
+def _object_schemas(
+    document: dict[str, Any], polymorphic: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Component schemas that describe objects with properties (possible table rows); with
+    `polymorphic`, a oneOf/anyOf of such objects too (`rule_response`: an HTTP rule or an
+    AMQP rule...), whose rows have every branch's properties."""
     found = {}
     for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
         flat = flatten(document, schema)
-        if (
-            isinstance(flat, dict)
-            and flat.get("properties")
-            and (not schema_types(flat) or "object" in schema_types(flat))
+        if not isinstance(flat, dict) or (
+            schema_types(flat) and "object" not in schema_types(flat)
         ):
+            continue
+        if flat.get("properties"):
             found[name] = flat
+        elif polymorphic and _branches_are_rows(document, flat):
+            found[name] = {**flat, "properties": branch_properties(document, schema)}
     return found
+
+
+def _branches_are_rows(document: dict[str, Any], flat: dict[str, Any]) -> bool:
+    branches = flat.get("oneOf") or flat.get("anyOf") or []
+    return len(branches) > 1 and all(
+        flatten(document, branch).get("properties") for branch in branches
+    )
 
 
 def _declared_table(schema: dict[str, Any]) -> str | None:
