@@ -65,6 +65,7 @@ NO_RESOURCE_CAUSES: dict[str, str] = {
     Cause.FILE: "no: a download, a page or plain text needs a handler",
     Cause.PLAIN: "no: a string, number or list of them is computed, not rows",
     Cause.ACTION: "no: a verb (revoke, suspend, :rollback) needs a handler",
+    Cause.BATCH: "no: a batch of rows in one body or answer needs a handler",
     Cause.NO_SCHEMA: "no: nothing beside it serves a table (an item's delete is served)",
     Cause.INLINE: "yes: collection and item paths over inline objects",
     Cause.INLINE_LONE: "no: a lone list (/trips), an item with no collection (/t/{id}.json) "

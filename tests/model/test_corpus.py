@@ -76,8 +76,14 @@ MIN_CRUD = {
     # table's key is made up): get, update and delete need a declaration, not a wrong 422.
     "openapi/apis-guru/apigee.local__registry.yaml": 2,
     "openapi/apis-guru/1password.local__connect.yaml": 10,  # vault: {id} is a reference
-    # 5: DELETE /apps/{id} and a queue's delete answer 204 only; /apps and /queues say the table.
-    "openapi/apis-guru/ably.net__control.yaml": 5,
+    # rule_response, a oneOf of rule kinds, is one table; app_response names apps; DELETE
+    # /apps/{id} and a queue's delete answer 204 only, and their neighbours say the table.
+    "openapi/apis-guru/ably.net__control.yaml": 19,
+    # TaskList at /users/@me/lists and Task in {items, nextPageToken} envelopes.
+    "openapi/apis-guru/googleapis.com__tasks.json": 12,
+    # EpisodeFull, PodcastFull/Simple at /episodes, /podcasts; {podcasts, has_next} pages.
+    "openapi/oas31/apisguru-via-schemathesis__listennotes.com.json": 9,
+    "openapi/apis-guru/izettle.com__products.yaml": 4,  # TaxRate at /taxes/{taxRateUuid}
     "paired/bna-api/openapi-3.0.yaml": 14,
     "paired/bna-api/openapi-3.1.yaml": 14,
     "paired/bna-api/openapi-3.0.yaml+database.dbml": 10,

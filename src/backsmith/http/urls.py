@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 from backsmith.http.request import Request
+from backsmith.model.places import place_keys
 from backsmith.model.types import ItemShape, Operation, ParamLocation
 from backsmith.model.urls import UrlRole, UrlSlot
 
@@ -108,7 +109,7 @@ class AnswerUrls:
 
 def place(body: dict[str, Any], slot: UrlSlot, url: str | None) -> None:
     """Set a slot's dotted place, making the objects on the way (`{"href": ...}` for HAL)."""
-    *parents, last = slot.place.split(".")
+    *parents, last = place_keys(slot.place)
     for part in parents:
         found = body.get(part)
         if not isinstance(found, dict):

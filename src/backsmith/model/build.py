@@ -12,13 +12,13 @@ from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.bodies import unsatisfiable_bodies
 from backsmith.model.consistency import compare_dbml, filled_columns
-from backsmith.model.envelopes import EnvelopeReader, json_content
+from backsmith.model.envelopes import EnvelopeReader, json_content, list_envelope
 from backsmith.model.error_schemas import ShapeReader, problem_only, read_error_answers
 from backsmith.model.facts import published, with_request_facts
 from backsmith.model.findings import WARNING, contract_findings, security_findings
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.inline import inline_resources
-from backsmith.model.naming import names_match, singular, snake
+from backsmith.model.naming import names_match, singular, snake, variant_base, view_base
 from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
 from backsmith.model.path_columns import with_path_columns
@@ -33,8 +33,15 @@ from backsmith.model.resources import (
     table_name_for,
 )
 from backsmith.model.samples import field_schemas
-from backsmith.model.schemas import deref, flatten, schema_types
+from backsmith.model.schemas import branch_properties, deref, flatten, schema_types
 from backsmith.model.security import read_schemes, security_issues
+from backsmith.model.segments import (
+    Match,
+    base_names,
+    has_identifier,
+    last_segment,
+    segment_match,
+)
 from backsmith.model.servers import operation_base_path, read_base_path
 from backsmith.model.shapes import ShapeBuilder
 from backsmith.model.types import Model, Operation, Resource
@@ -52,7 +59,7 @@ def build_model(contract: Contract) -> Model:
     document = contract.document
     options = dict(document.get("x-backsmith") or {})
     dbml = parse_dbml(contract.dbml) if contract.dbml else None
-    schemas = _object_schemas(document)
+    schemas = _object_schemas(document, polymorphic=dbml is None)
     warnings: list[Issue] = []
     if dbml is not None:
         resources, schema_resources = _from_dbml(document, dbml, schemas)
@@ -176,18 +183,31 @@ def _related_members(shapes: ShapeBuilder, resources: dict[str, Resource]) -> di
     return found
 
 
-def _object_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Component schemas that describe objects with properties (possible table rows)."""
+def _object_schemas(
+    document: dict[str, Any], polymorphic: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Component schemas that describe objects with properties (possible table rows); with
+    `polymorphic`, a oneOf/anyOf of such objects too (`rule_response`: an HTTP rule or an
+    AMQP rule...), whose rows have every branch's properties."""
     found = {}
     for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
         flat = flatten(document, schema)
-        if (
-            isinstance(flat, dict)
-            and flat.get("properties")
-            and (not schema_types(flat) or "object" in schema_types(flat))
+        if not isinstance(flat, dict) or (
+            schema_types(flat) and "object" not in schema_types(flat)
         ):
+            continue
+        if flat.get("properties"):
             found[name] = flat
+        elif polymorphic and _branches_are_rows(document, flat):
+            found[name] = {**flat, "properties": branch_properties(document, schema)}
     return found
+
+
+def _branches_are_rows(document: dict[str, Any], flat: dict[str, Any]) -> bool:
+    branches = flat.get("oneOf") or flat.get("anyOf") or []
+    return len(branches) > 1 and all(
+        flatten(document, branch).get("properties") for branch in branches
+    )
 
 
 def _declared_table(schema: dict[str, Any]) -> str | None:
@@ -236,28 +256,56 @@ def _from_schemas(
     document: dict[str, Any], schemas: dict[str, dict[str, Any]]
 ) -> tuple[dict[str, Resource], dict[str, str]]:
     raw_schemas = (document.get("components") or {}).get("schemas") or {}
-    provisional = OperationMapper(document, {}, {name: name for name in schemas})
-    chosen: list[str] = [n for n in schemas if _declared_table(raw_schemas.get(n, {}))]
-    for path, item in (document.get("paths") or {}).items():
+    declared = [n for n in schemas if _declared_table(raw_schemas.get(n, {}))]
+    # A schema that is nothing but a page of rows ({value: [Group], nextLink}) is an
+    # envelope whatever its name: never a table, so its rows' schema is found inside it.
+    rows = {n: n for n in schemas if n in declared or list_envelope(document, _ref(n)) is None}
+    provisional = OperationMapper(document, {}, rows)
+    chosen: list[str] = list(declared)
+    by_base: set[str] = set()  # chosen where the path names its variant base: EpisodeFull
+    paths = document.get("paths") or {}
+    for path, item in paths.items():
         if not isinstance(item, dict):
             continue
-        statics = [s for s in path_segments(path) if not s.startswith("{")]
+        segments = path_segments(path)
+        statics = [s for s in segments if not s.startswith("{")]
+        last, parent, param = last_segment(segments)
         for method in CRUD_METHODS:
             op = item.get(method)
             if not isinstance(op, dict):
                 continue
             for name, is_list in _schemas_of(document, provisional, op):
-                if name not in schemas or name in chosen:
+                if name not in rows or name in chosen:
                     continue
                 named = any(
                     names_match(s, name) or names_match(s, table_name_for(name)) for s in statics
-                )
-                if named or (is_list and method == "get"):
+                )  # ApiVersion at /apis/{api}/versions, ADGroup at /groups, EpisodeFull
+                match = segment_match(last, parent, param, name)
+                # A loose match (a qualifier, a variant word) takes rows with a key only
+                # (`SearchResponse` at /search, `{status}` answering a delete, are no rows),
+                # and only where no other schema answers the segment (FullItem beside Item).
+                loose = has_identifier(schemas[name])
+                loose = loose and _names_alone(name, (last, parent, param), rows)
+                loose = loose and match == Match.LOOSE
+                if named or match == Match.EXACT or loose or (is_list and method == "get"):
                     chosen.append(name)
+                    if loose and names_match(last, variant_base(name)):
+                        by_base.add(name)
+    places = {last_segment(path_segments(str(p))) for p in paths}
     views = subset_views(
-        document, schemas, [n for n in chosen if not _declared_table(raw_schemas.get(n, {}))]
+        document,
+        schemas,
+        [n for n in chosen if not _declared_table(raw_schemas.get(n, {}))],
+        lambda n: any(_names_alone(n, where, rows) for where in places if where[0]),
     )
-    tables = {n: _declared_table(raw_schemas.get(n, {})) or table_name_for(n) for n in chosen}
+    # EpisodeFull at /episodes names `episodes`, and so do its chosen variants, and any
+    # schema whose name ends with a word only a view's name ends with (CuratedListSimple).
+    bases = {variant_base(n) for n in by_base}
+    tables = {
+        n: _declared_table(raw_schemas.get(n, {}))
+        or table_name_for(variant_base(n) if variant_base(n) in bases else view_base(n))
+        for n in chosen
+    }
     tables.update({view: tables[of] for view, of in views.items()})
     resources: dict[str, Resource] = {}
     schema_resources: dict[str, str] = {}
@@ -272,6 +320,27 @@ def _from_schemas(
     resources.update(inline_resources(document, resources))
     resources = with_path_columns(document, infer_relations(resources, document), schema_resources)
     return resources, schema_resources
+
+
+def _names_alone(name: str, where: tuple[str, str, str], rows: dict[str, str]) -> bool:
+    """Whether a path's segment (in `where`: segment, parent, item parameter) names `name`
+    exactly, or loosely with no other candidate than its variants: `EpisodeFull` and
+    `EpisodeSimple` are one candidate, `FullItem` beside `Item` two; where the segment names
+    the variant's base, only other such variants compete (`key_response` at /keys beside
+    `aws_access_keys`)."""
+    match = segment_match(*where, name)
+    if match != Match.LOOSE:
+        return match == Match.EXACT
+    segment, parent, _ = where
+    if base_names(segment, parent, name):  # app_response at /apps beside aws_access_keys
+        found = {variant_base(n) for n in rows if base_names(segment, parent, n)}
+    else:
+        found = {variant_base(n) for n in rows if segment_match(*where, n) != Match.NONE}
+    return found == {variant_base(name)}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{escape(name)}"}
 
 
 def _schemas_of(

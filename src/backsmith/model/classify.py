@@ -23,18 +23,23 @@ def kind_of(
     resource: Resource,
     segments: list[str],
     body: Any,
+    listed: bool = False,
 ) -> Kind | str:
-    """The kind of a method on a path over `resource`, or why it is none (served custom)."""
+    """The kind of a method on a path over `resource`, or why it is none (served custom);
+    `listed`: the item path's collection path lists `resource`."""
     if ext.get("kind"):
         return Kind(ext["kind"])
     statics = [s for s in segments if not s.startswith("{")]
     named_segment = segments[-2] if is_item and len(segments) > 1 else (statics or [""])[-1]
     parent = statics[-2] if len(statics) > 1 else ""
-    names_resource = segment_names(named_segment, resource, parent)
+    param = segments[-1] if is_item else ""
+    names_resource = segment_names(named_segment, resource, parent, param)
     # An item path answering a view of the resource (`/profiles/{handle}` answering
     # PublicCustomer, a part of customers) names its rows through the view.
     view = shape is not None and is_view(schema_resources, shape.schema_name, resource)
     names_resource = names_resource or (is_item and view)
+    # `/curated_podcasts/{id}` beside a `/curated_podcasts` that lists CuratedList rows.
+    names_resource = names_resource or (is_item and listed)
     if method == "get" and not is_item:
         if shape is not None and shape.is_list:
             return Kind.LIST

@@ -26,6 +26,7 @@ class Cause(StrEnum):
     FILE = "files or text, not JSON"
     PLAIN = "answers a plain value"
     ACTION = "an action on a row or a custom method"
+    BATCH = "several rows at once"
     NO_SCHEMA = "no schema in or out"
     INLINE = "inline schemas, no component to name a table"
     INLINE_LONE = "inline objects off a collection/item pair"
@@ -41,6 +42,7 @@ _OPENINGS: dict[Cause, tuple[str, ...]] = {
     Cause.FILE: ("answers a file or text",),
     Cause.PLAIN: ("answers a plain value",),
     Cause.ACTION: ("an action on a row", "an action, not", "a custom method"),
+    Cause.BATCH: ("answers several", "takes several", "answers an array of pages"),
     Cause.NO_SCHEMA: ("declares no JSON schema",),
     Cause.INLINE: ("its schemas are inline",),
     Cause.INLINE_LONE: ("an inline object on a path",),

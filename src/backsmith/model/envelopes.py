@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from backsmith.model.fixed_members import NO_VALUE, SCALARS, STATUS_NAMES, fixed_value, is_fixed
-from backsmith.model.naming import names_match, snake, strip_affixes
-from backsmith.model.schemas import component_name, flatten, schema_types
+from backsmith.model.naming import names_match, paging_name, snake, strip_affixes
+from backsmith.model.places import key_place, place_keys
+from backsmith.model.schemas import component_name, flatten, is_nullable, schema_types
 from backsmith.model.types import Envelope, Resource
 
 ENVELOPE_NAMES: dict[str, frozenset[str]] = {
@@ -23,6 +24,54 @@ ENVELOPE_NAMES: dict[str, frozenset[str]] = {
 _LINK_FORMATS = frozenset({"uri", "uri-reference", "url", "iri", "iri-reference"})
 # Keys that hold the one row of a success envelope whatever the row is: {"data": {...}}.
 DATA_NAMES = frozenset({"data", "result", "item", "payload", "record", "object", "entity"})
+
+
+# What a list envelope may carry beside its rows, besides ENVELOPE_NAMES: links to pages,
+# page numbers, and what the list is (Google's `kind`/`etag`, Stripe's `object: "list"`,
+# OData's `@odata.context`), and objects that group paging facts or links.
+_LIST_SCALARS = frozenset(
+    {
+        "kind", "etag", "object", "context", "url", "self", "next_link", "next_url",
+        "next_page_url", "prev_link", "previous_link", "prev_url", "previous_url",
+        "has_previous", "has_prev", "next_page_number", "previous_page_number",
+        "prev_page_number", "total_pages", "page_count", "last_page", "next_page",
+        "previous_page", "prev_page", "next_page_token", "previous_page_token",
+    }
+)  # fmt: skip
+_LIST_GROUPS = frozenset({"meta", "links", "_links", "pagination", "paging", "page_info"})
+_PAGE_MOVES = (
+    ENVELOPE_NAMES["cursor"]
+    | ENVELOPE_NAMES["has_more"]
+    | {"next_link", "next_url", "next_page_url", "next_page_number", "next_page_token"}
+)
+
+
+def list_envelope(document: dict[str, Any], schema: Any) -> str | None:
+    """The rows' key of a schema that is nothing but a page of rows: exactly one array of
+    objects, beside only paging, count and link members (`{value: [...], "@odata.nextLink"}`,
+    `{apiVersions: [...], nextPageToken}`, `{podcasts: [...], has_next, total}`). Beside a
+    member that moves to another page (`has_next`, a cursor, a next link), other scalars may
+    stand too (`{id, name, podcasts: [...], has_next}`: a genre's page of podcasts); a row
+    with a list of children and a `total` is still a row. Such a schema is never a table's
+    row, whatever its name."""
+    properties = flatten(document, schema).get("properties") or {}
+    moves = {paging_name(k) for k in properties} & _PAGE_MOVES
+    rows = []
+    for key, value in properties.items():
+        member = flatten(document, value)
+        types = schema_types(member)
+        name = paging_name(key)
+        if "array" in types:
+            items = flatten(document, member.get("items"))
+            if items.get("properties") or "object" in schema_types(items):
+                rows.append(key)
+                continue
+        if name in _LIST_GROUPS and not types - {"object", "null"}:
+            continue
+        paging = any(name in names for names in ENVELOPE_NAMES.values())
+        if not (paging or name in _LIST_SCALARS or moves) or types - (SCALARS | {"null"}):
+            return None
+    return rows[0] if len(rows) == 1 else None
 
 
 def json_content(content: Any) -> tuple[str | None, Any]:
@@ -86,9 +135,12 @@ class EnvelopeReader:
             for key, value in properties.items()
             if "array" in schema_types(flatten(self.document, value))
         }
+        objects = [k for k, v in arrays.items() if "object" in self._object_types(v)]
         items_key = next(
             (k for k, v in arrays.items() if component_name(v) in self.schema_resources), None
         )
+        if len(objects) > 1:  # {genres: [...], podcasts: [...]}: several lists, not a page
+            items_key = None
         if items_key is None and len(arrays) == 1:
             candidate = next(iter(arrays))
             if "object" in schema_types(flatten(self.document, arrays[candidate])):
@@ -107,18 +159,21 @@ class EnvelopeReader:
                 return ResponseShape(inner, envelope, True, component_name(inner))
         if items_key is not None:
             meta = self._envelope_parts(properties, items_key)
-            used = {items_key, *(v.split(".")[0] for v in meta.values() if v)}
+            used = {items_key, *(place_keys(v)[0] for v in meta.values() if v)}
             constants, _ = self.constants(properties, used)
-            envelope = Envelope(items=items_key, constants=constants, **meta)
+            optional = self._optional(flat, meta["cursor"])
+            envelope = Envelope(
+                items=key_place(items_key), constants=constants, optional=optional, **meta
+            )
             inner = arrays[items_key]
             return ResponseShape(inner, envelope, True, component_name(inner))
         values = self._plain_values(properties, arrays)
         if values is not None:
             key, declared = values
             meta = self._envelope_parts(properties, key)
-            used = {key, *(v.split(".")[0] for v in meta.values() if v)}
+            used = {key, *(place_keys(v)[0] for v in meta.values() if v)}
             constants, _ = self.constants(properties, used)
-            envelope = Envelope(items=key, constants=constants, **meta)
+            envelope = Envelope(items=key_place(key), constants=constants, **meta)
             return ResponseShape(arrays[key], envelope, True, None, declared)
         return self._item_shape_of(schema, name)
 
@@ -159,6 +214,10 @@ class EnvelopeReader:
                 found.append((key, ""))
         return found[0] if len(found) == 1 else None
 
+    def _object_types(self, schema: Any) -> set[str]:
+        flat = flatten(self.document, schema)
+        return schema_types(flat) | ({"object"} if flat.get("properties") else set())
+
     def _scalar(self, schema: Any) -> bool:
         types = schema_types(flatten(self.document, schema))
         return bool(types) and types - {"null"} <= SCALARS
@@ -170,7 +229,7 @@ class EnvelopeReader:
         if place is None:
             return ResponseShape(schema, envelope, found.is_list, component_name(schema))
         current = flatten(self.document, schema)
-        for part in place.split("."):
+        for part in place_keys(place):
             current = flatten(self.document, (current.get("properties") or {}).get(part, {}))
         is_list = envelope.items is not None
         inner = current.get("items", {}) if is_list else current
@@ -264,24 +323,36 @@ class EnvelopeReader:
         for key, value in properties.items():
             nested = flatten(self.document, value)
             if key != items_key and nested.get("properties"):
-                places.append((f"{key}.", nested["properties"]))
+                places.append((f"{key_place(key)}.", nested["properties"]))
                 for inner, inner_value in nested["properties"].items():
                     deeper = flatten(self.document, inner_value).get("properties")
                     if deeper:  # meta.pagination.next_cursor
-                        places.append((f"{key}.{inner}.", deeper))
+                        places.append((f"{key_place(key)}.{key_place(inner)}.", deeper))
         for role, names in ENVELOPE_NAMES.items():
             for prefix, props in places:
-                hit = next((k for k in props if snake(k) in names and k != items_key), None)
+                hit = next((k for k in props if paging_name(k) in names and k != items_key), None)
                 if hit is not None:
-                    found[role] = prefix + hit
+                    found[role] = prefix + key_place(hit)
                     fmt = flatten(self.document, props[hit]).get("format")
                     if role == "cursor" and fmt in _LINK_FORMATS:  # DRF's `next`, HAL-ish links
                         found["next"], found["cursor"] = found["cursor"], None
                     break
         if found["total"] is None:
             counted = f"{snake(items_key)}_count"
-            found["total"] = next((k for k in properties if snake(k) == counted), None)
+            total = next((k for k in properties if snake(k) == counted), None)
+            found["total"] = key_place(total) if total is not None else None
         return found
+
+    def _optional(self, flat: dict[str, Any], cursor: str | None) -> tuple[str, ...]:
+        """The cursor's place where the schema neither allows null there nor requires it:
+        the last page leaves it out (`nextPageToken`), as a link without a target is."""
+        if cursor is None or "." in cursor:
+            return ()
+        key = place_keys(cursor)[0]
+        member = flatten(self.document, (flat.get("properties") or {}).get(key))
+        if is_nullable(member) or key in (flat.get("required") or ()):
+            return ()
+        return (cursor,)
 
     def _declared_envelope(self, declared: Any, envelope: Envelope, is_list: bool) -> Envelope:
         constants = envelope.constants

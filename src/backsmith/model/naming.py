@@ -70,3 +70,49 @@ def strip_affixes(name: str) -> str:
             if name.endswith(suffix) and len(name) > len(suffix):
                 name, changed = name[: -len(suffix)], True
     return name
+
+
+# Words a schema's name may end with that say which view of the rows it is, not what the
+# rows are: `EpisodeFull`, `PodcastSimple`, `app_response`, `OrderDetail` are episodes,
+# podcasts, apps and orders.
+_VARIANT_WORDS = frozenset(
+    {"full", "simple", "minimum", "summary", "detail", "details", "response"}
+)
+_AFFIX_WORDS = frozenset(snake(a) for a in _AFFIXES)
+_PREFIX_WORDS = frozenset({"new", "create", "update", "patch"})
+
+
+def variant_base(name: str) -> str:
+    """The snake_case name a schema variant is of: `EpisodeFull`, `NewBook`, `book_response`
+    -> `episode`, `book`, `book`; a name that is nothing but such words stays whole."""
+    words = [w for w in snake(name).split("_") if w]
+    while len(words) > 1 and words[0] in _PREFIX_WORDS:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in _VARIANT_WORDS | _AFFIX_WORDS:
+        words = words[:-1]
+    return "_".join(words)
+
+
+_VIEW_WORDS = frozenset({"full", "simple", "minimum", "summary"})
+
+
+def view_base(name: str) -> str:
+    """`PodcastSimple` -> `podcast`: a name less the words only a view's name ends with."""
+    words = [w for w in snake(name).split("_") if w]
+    while len(words) > 1 and words[-1] in _VIEW_WORDS:
+        words = words[:-1]
+    return "_".join(words)
+
+
+def paging_name(key: str) -> str:
+    """The snake_case name of an envelope member, OData's `odata.`/`@odata.` prefix left
+    off: `@odata.nextLink` -> `next_link`, `odata.count` -> `count`."""
+    name = snake(key)
+    return name.removeprefix("odata_") if name != "odata" else name
+
+
+def variant_table(name: str, tables_by_schema: dict[str, str]) -> str | None:
+    """The one table the schemas sharing `name`'s variant base are stored in, if any."""
+    base = variant_base(name)
+    found = {t for schema, t in tables_by_schema.items() if variant_base(schema) == base}
+    return found.pop() if len(found) == 1 else None

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from backsmith.contract.source import escape
+from backsmith.model.batches import batch_reason, listed_at, unrowed_reason
 from backsmith.model.beside import item_kind, served_beside
 from backsmith.model.bodies import not_an_object, request_body
 from backsmith.model.classify import default_sort, kind_of, status_of
@@ -13,16 +14,18 @@ from backsmith.model.custom_reasons import answers_other_media, why_custom
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
 from backsmith.model.fixed_members import with_status
 from backsmith.model.links import Link, find_link
-from backsmith.model.naming import names_match, snake, strip_affixes
+from backsmith.model.naming import names_match, snake, strip_affixes, variant_table
 from backsmith.model.parameters import ParamRoles, parameter_pointer, read_params
 from backsmith.model.path_params import Unaddressed
-from backsmith.model.paths import bare_path, is_item_path, path_segments, segment_names
+from backsmith.model.paths import bare_path, is_item_path, named_resource, path_segments
+from backsmith.model.places import place_keys
 from backsmith.model.pointers import ext_pointer, param_pointer
 from backsmith.model.relations import Ambiguous, RelationGraph
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.scopes import CallerScope, read_caller_scope
 from backsmith.model.security import access_of
-from backsmith.model.shapes import ShapeBuilder, natural_key
+from backsmith.model.segments import last_segment
+from backsmith.model.shapes import ShapeBuilder, flat_shape, natural_key
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Envelope,
@@ -109,7 +112,7 @@ class OperationMapper:
         if method not in {"get", "post", "put", "patch", "delete"}:
             return custom(f"{method.upper()} is not a CRUD method")
 
-        response_status, response_media, response_schema = self._success(responses, success)
+        response_status, response_media, response_schema = self.success(responses, success)
         segments = path_segments(path)
         one = method != "get" or is_item_path(segments)
         shape = self.shape_of(response_schema, item=one) if response_schema else None
@@ -141,9 +144,15 @@ class OperationMapper:
         if resource is None or (  # a download at /files/{id} is no row in JSON
             method == "get" and response_media is None and answers_other_media(self.document, op)
         ):
-            why = why_custom(self.document, self.resources.values(), path, method, op, body_schema)
+            batch = (
+                None if resource else unrowed_reason(self, response_schema, body_schema, not one)
+            )
+            why = batch or why_custom(
+                self.document, self.resources.values(), path, method, op, body_schema
+            )
             return custom(why, resource.name if resource is not None else None)
         is_item = is_item_path(segments)
+        listed = is_item and listed_at(self, "/" + "/".join(segments[:-1]), resource)
         kind = kind_of(
             self.document,
             self.schema_resources,
@@ -154,9 +163,12 @@ class OperationMapper:
             resource,
             segments,
             body_item,
+            listed,
         )
         if is_item and shape is None and body_item is None and not ext.get("kind"):
             kind = item_kind(method)  # DELETE /apps/{id}, 204: the row its neighbours serve
+        if isinstance(kind, Kind):
+            kind = batch_reason(self.document, kind, response_schema, body_schema, resource) or kind
         if not isinstance(kind, Kind):
             return custom(kind, resource.name)
         if kind in (Kind.CREATE, Kind.REPLACE, Kind.UPDATE) and body_schema is None:
@@ -251,7 +263,7 @@ class OperationMapper:
         ext = {**(item.get("x-backsmith") or {}), **(op.get("x-backsmith") or {})}
         responses = op.get("responses") or {}
         success = sorted(str(code) for code in responses if str(code).startswith("2"))
-        _, _, response_schema = self._success(responses, success)
+        _, _, response_schema = self.success(responses, success)
         one = method != "get" or is_item_path(path_segments(path))
         shape = self.shape_of(response_schema, item=one) if response_schema else None
         _, body_item = self.envelopes.unwrap_body(request_body(self.document, op)[1])
@@ -386,7 +398,7 @@ class OperationMapper:
             **base,
         )
 
-    def _success(
+    def success(
         self, responses: dict[str, Any], success: list[str]
     ) -> tuple[int | None, str | None, Any]:
         for status in success:
@@ -411,26 +423,20 @@ class OperationMapper:
             base = strip_affixes(name) if name else None
             if base in self.schema_resources:
                 return self.resources[self.schema_resources[base]]
-        statics = [s for s in path_segments(path) if not s.startswith("{")]
-        parent = statics[-2] if len(statics) > 1 else ""
-        for resource in self.resources.values():
-            if statics and segment_names(statics[-1], resource, parent):
-                return resource
+        for name in names:  # EpisodeSimple beside EpisodeFull, app_patch beside app_response
+            found = variant_table(name, self.schema_resources) if name else None
+            if found is not None:
+                return self.resources[found]
+        segment, parent, param = last_segment(path_segments(path))
+        if segment:
+            by_path = named_resource(self.resources.values(), segment, parent, param)
+            if by_path is not None:
+                return by_path
         if shape is not None and shape.plain is not None:  # {"genres": [...]}: genres' rows
-            named = (shape.plain or shape.envelope.items or "").split(".")[0]
+            named = place_keys(shape.plain or shape.envelope.items or "")[0]
             for resource in self.resources.values():
                 if named and names_match(named, resource.table):
                     return resource
         if shape is None and body is None:  # DELETE /apps/{id}: the rows beside it serve
             return served_beside(path, self.served_at, self._asking_beside)
         return None
-
-
-def flat_shape(resource: Resource) -> ItemShape:
-    """Every visible column under its API name: the shape when a schema says nothing."""
-    members = tuple(
-        Member(f.name, "column", column=f.column, type=f.type, nullable=True)
-        for f in resource.fields
-        if not f.hidden and not f.write_only
-    )
-    return ItemShape(resource.name, members)

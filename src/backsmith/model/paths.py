@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from backsmith.model.naming import names_match, singular, snake
+from backsmith.model.segments import Match, segment_match
 from backsmith.model.types import Field, FieldType, Resource
 
 # `/posts.json`, `/posts/{id}.json`: the suffix names the media type answered, not another
@@ -33,21 +35,44 @@ def is_item_path(segments: list[str]) -> bool:
     return bool(segments) and segments[-1].startswith("{")
 
 
-def segment_names(segment: str, resource: Resource, parent: str) -> bool:
-    """Whether a static path segment (under `parent`) names `resource`."""
-    if segment.startswith("{"):
-        return False
+def segment_match_of(segment: str, resource: Resource, parent: str, param: str = "") -> Match:
+    """How a static path segment (under `parent`, before the item parameter `param`) names
+    `resource`: by its name, table or schema, alone or joined to the parent (exact), or, for
+    a table inferred from its schema, by the loose conventions of segments.py."""
     candidates = [resource.name, resource.table, resource.schema or ""]
-    if any(c and names_match(segment, c) for c in candidates):
-        return True
-    joined = f"{singular(snake(parent))}_{snake(segment)}" if parent else ""
-    return bool(joined) and any(c and names_match(joined, c) for c in candidates)
+    if any(segment_match(segment, parent, "", c) == Match.EXACT for c in candidates if c):
+        return Match.EXACT
+    if resource.source != "schema" or not resource.schema:
+        return Match.NONE  # a DBML table is named by its own name
+    return segment_match(segment, parent, param, resource.schema)
+
+
+def segment_names(segment: str, resource: Resource, parent: str, param: str = "") -> bool:
+    """Whether a static path segment (under `parent`) names `resource`."""
+    return segment_match_of(segment, resource, parent, param) != Match.NONE
+
+
+def named_resource(
+    resources: Iterable[Resource], segment: str, parent: str = "", param: str = ""
+) -> Resource | None:
+    """The resource a segment names: the first it names exactly, else the only one it
+    names loosely (two loose candidates name neither)."""
+    loose = []
+    for resource in resources:
+        found = segment_match_of(segment, resource, parent, param)
+        if found == Match.EXACT:
+            return resource
+        if found == Match.LOOSE:
+            loose.append(resource)
+    return loose[0] if len(loose) == 1 else None
 
 
 def resource_of_segment(resources: dict[str, Resource], segment: str) -> Resource | None:
-    """The one resource a segment names, if exactly one does."""
-    found = [r for r in resources.values() if segment_names(segment, r, "")]
-    return found[0] if len(found) == 1 else None
+    """The one resource a segment names, if exactly one does (exactly, else loosely)."""
+    found = [r for r in resources.values() if segment_match_of(segment, r, "") == Match.EXACT]
+    if found:
+        return found[0] if len(found) == 1 else None
+    return named_resource(resources.values(), segment)
 
 
 # Parameter names that say "the key" whatever the resource is called.

@@ -305,3 +305,13 @@ def _pointer_of(schema: Any, fallback: str) -> str:
 
 
 __all__ = ["COMPONENT_PREFIX", "MANY", "ShapeBuilder", "natural_key"]
+
+
+def flat_shape(resource: Resource) -> ItemShape:
+    """Every visible column under its API name: the shape when a schema says nothing."""
+    members = tuple(
+        Member(f.name, "column", column=f.column, type=f.type, nullable=True)
+        for f in resource.fields
+        if not f.hidden and not f.write_only
+    )
+    return ItemShape(resource.name, members)

@@ -245,6 +245,9 @@ class Envelope:
     has_more: str | None = None
     next: str | None = None  # the next page's URL, where the schema wants a link, not a token
     values: str | None = None  # items are this member's plain values ({"tags": ["a", "b"]})
+    # Places left out of the answer when they have no value, their schema not allowing null
+    # (Google's `nextPageToken` on the last page).
+    optional: tuple[str, ...] = ()
     constants: tuple[tuple[str, Any], ...] = ()  # fixed parts, such as ("success", True)
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from backsmith.model.naming import snake
+from backsmith.model.naming import paging_name, snake
+from backsmith.model.places import key_place, place_keys
 from backsmith.model.schemas import flatten, is_nullable, schema_types
 
 if TYPE_CHECKING:  # types.py names UrlSlot in SuccessAnswer
@@ -85,7 +86,7 @@ def url_slots(
 
 
 def _page_slots(document: dict[str, Any], answer: Any, envelope: Envelope) -> Iterator[UrlSlot]:
-    top = envelope.items.split(".")[0] if envelope.items else ""
+    top = place_keys(envelope.items)[0] if envelope.items else ""
     seen = False
     for place, name, raw in _walk(document, answer, top, depth=2):
         prop = flatten(document, raw)
@@ -125,13 +126,13 @@ def _walk(
     for key, value in properties.items():
         if key == skip:
             continue
-        yield key, snake(key), value
+        yield key_place(key), paging_name(key), value
         if depth < 1 or _has_href(document, value):
             continue
         if groups_only and snake(key) not in _LINK_GROUPS:
             continue
         for place, name, prop in _walk(document, value, "", depth - 1, groups_only):
-            yield f"{key}.{place}", name, prop
+            yield f"{key_place(key)}.{place}", name, prop
 
 
 def _slot(document: dict[str, Any], place: str, role: UrlRole, raw: Any) -> UrlSlot | None:

@@ -90,13 +90,17 @@ def view_tables(
 
 
 def subset_views(
-    document: dict[str, Any], schemas: dict[str, dict[str, Any]], chosen: list[str]
+    document: dict[str, Any],
+    schemas: dict[str, dict[str, Any]],
+    chosen: list[str],
+    named_by_path: Callable[[str], bool] | None = None,
 ) -> dict[str, str]:
     """Without DBML: chosen schema -> the chosen schema it is a view of.
 
     `PublicCustomer {handle, bio}` answered by `GET /customers` beside `Customer {id, handle,
     bio, email}` is a view of Customer, not a `public_customers` table: its properties are
-    a part of Customer's, and no path names it.
+    a part of Customer's, and no path names it (`named_by_path`: by the looser conventions,
+    `TaskList` at /lists).
     """
     names = {n: _property_names(schemas[n]) for n in chosen}
     statics = {
@@ -108,6 +112,8 @@ def subset_views(
     views: dict[str, str] = {}
     for name in chosen:
         if any(names_match(s, name) for s in statics):
+            continue
+        if named_by_path is not None and named_by_path(name):
             continue
         if len(names[name]) < 2 or not _columns_of(schemas[name], None):
             continue  # a lone property or no scalar at all is too little to tell

@@ -7,6 +7,7 @@ from typing import Any
 from backsmith.errors import NotFound
 from backsmith.http.response import Response, json_response
 from backsmith.http.shaping import dumps
+from backsmith.model.places import place_keys
 from backsmith.model.types import Envelope, SuccessAnswer
 
 
@@ -59,14 +60,14 @@ def envelope(
         (shape.offset, offset),
         (shape.has_more, more),
     ):
-        if key is not None:
+        if key is not None and (value is not None or key not in shape.optional):
             place(body, key, value)
     return body
 
 
 def place(body: dict[str, Any], path: str, value: Any) -> None:
     """Set `meta.pagination.total`-style dotted keys, making the objects on the way."""
-    *parents, last = path.split(".")
+    *parents, last = place_keys(path)
     for part in parents:
         body = body.setdefault(part, {})
     body[last] = value
