@@ -1,6 +1,6 @@
 """Deletes that declare no schema in or out delete rows of the table their neighbours serve.
 
-`DELETE /cards/{id}` answering only 204 names no table; `GET /cards` beside it lists things
+`DELETE /tiles/{id}` answering only 204 names no table; `GET /tiles` beside it lists things
 (as ThingCard, a part of Thing), so it deletes a thing. `DELETE /profiles/{id}` has its
 table from `GET /profiles/{id}` on the same path, and a nested
 `DELETE /things/{thing_id}/parts/{part_id}` finds the part under its thing only. A delete
@@ -49,7 +49,7 @@ async def test_a_delete_answering_only_204_deletes_the_row(database_url: str) ->
         ]
         for path in (
             f"/things/{by_item['id']}",
-            f"/cards/{by_card['id']}",
+            f"/tiles/{by_card['id']}",
             f"/profiles/{by_profile['id']}",
         ):
             deleted = await client.delete(path)

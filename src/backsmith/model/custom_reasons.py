@@ -150,6 +150,14 @@ def _in_pair(document: dict[str, Any], segments: list[str]) -> bool:
     )
 
 
+def custom_method(segments: list[str]) -> str | None:
+    """`a custom method (:rollback)` where the last segment ends in a Google-style verb
+    (`{spec}:rollback`, `jobs:batchGet`): no CRUD on the rows the path names, else None."""
+    last = segments[-1] if segments else ""
+    after = last.rsplit("}", 1)[-1]
+    return f"a custom method (:{after.split(':')[-1]})" if ":" in after else None
+
+
 def _action(method: str, segments: list[str]) -> str | None:
     """`an action on a row (revoke)` where the path ends in a verb, else None."""
     last = segments[-1] if segments else ""

@@ -10,7 +10,7 @@ from backsmith.model.batches import batch_reason, listed_at, unrowed_reason
 from backsmith.model.beside import item_kind, served_beside
 from backsmith.model.bodies import not_an_object, request_body
 from backsmith.model.classify import default_sort, kind_of, status_of
-from backsmith.model.custom_reasons import answers_other_media, why_custom
+from backsmith.model.custom_reasons import answers_other_media, custom_method, why_custom
 from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
 from backsmith.model.fixed_members import with_status
 from backsmith.model.links import Link, find_link
@@ -151,6 +151,9 @@ class OperationMapper:
                 self.document, self.resources.values(), path, method, op, body_schema
             )
             return custom(why, resource.name if resource is not None else None)
+        verb = custom_method(segments)
+        if verb is not None:
+            return custom(verb, resource.name)
         is_item = is_item_path(segments)
         listed = is_item and listed_at(self, "/" + "/".join(segments[:-1]), resource)
         kind = kind_of(
