@@ -13,11 +13,14 @@ import json
 import os
 import secrets
 import textwrap
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from backsmith.api import load_model
@@ -194,3 +197,16 @@ async def bookshop(bookshop_model: Model, database_url: str) -> AsyncIterator[ht
     """An HTTP client to the bookshop served on an empty database."""
     async with served(bookshop_model, database_url) as client:
         yield client
+
+
+async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Any:
+    """POST `body` to `path`, require a 201, and return the answer's JSON."""
+    response = await client.post(path, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def bearer(secret: str, subject: str = "1") -> dict[str, str]:
+    """An Authorization header with an HS256 JWT for `subject`, valid for ten minutes."""
+    claims = {"sub": subject, "exp": int(time.time()) + 600}
+    return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}

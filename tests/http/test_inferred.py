@@ -8,14 +8,19 @@ embedded in answers and written from `{"author": {"id": 1}}` or `authorId`;
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-import httpx
-import jwt
 import pytest
 import sqlalchemy
-from conftest import CORPUS, FIXTURES, client_for, needs_shared, served, start_app, stop_app
+from conftest import (
+    CORPUS,
+    FIXTURES,
+    bearer,
+    client_for,
+    created,
+    needs_shared,
+    served,
+    start_app,
+    stop_app,
+)
 
 from backsmith.api import load_model
 from backsmith.model.types import Model
@@ -29,12 +34,6 @@ MERGE_PATCH = {"content-type": "application/merge-patch+json"}
 @pytest.fixture(scope="module")
 def model() -> Model:
     return load_model(CONTRACT)
-
-
-async def _created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Any:
-    response = await client.post(path, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_nested_objects_are_foreign_keys(model: Model) -> None:
@@ -53,9 +52,9 @@ async def test_a_nested_author_is_written_by_id_and_embedded(
     model: Model, database_url: str
 ) -> None:
     async with served(model, database_url) as client:
-        le_guin = await _created(client, "/authors", {"name": "Ursula K. Le Guin"})
-        butler = await _created(client, "/authors", {"name": "Octavia E. Butler"})
-        book = await _created(
+        le_guin = await created(client, "/authors", {"name": "Ursula K. Le Guin"})
+        butler = await created(client, "/authors", {"name": "Octavia E. Butler"})
+        book = await created(
             client, "/books", {"title": "The Dispossessed", "author": {"id": le_guin["id"]}}
         )
         assert book == {"id": 1, "title": "The Dispossessed", "author": le_guin}
@@ -77,9 +76,9 @@ async def test_a_nested_author_is_written_by_id_and_embedded(
 
 async def test_items_under_a_vault_embed_it(model: Model, database_url: str) -> None:
     async with served(model, database_url) as client:
-        vault = await _created(client, "/vaults", {"name": "Private"})
-        other = await _created(client, "/vaults", {"name": "Shared"})
-        item = await _created(client, f"/vaults/{vault['id']}/items", {"title": "Wi-Fi"})
+        vault = await created(client, "/vaults", {"name": "Private"})
+        other = await created(client, "/vaults", {"name": "Shared"})
+        item = await created(client, f"/vaults/{vault['id']}/items", {"title": "Wi-Fi"})
         assert item["vault"] == {"id": vault["id"]} and item["title"] == "Wi-Fi"
         listed = await client.get(f"/vaults/{vault['id']}/items")
         assert listed.status_code == 200 and listed.json() == [item]
@@ -91,7 +90,7 @@ async def test_views_of_customers_are_served_from_customers(
 ) -> None:
     async with served(model, database_url) as client:
         customer = {"handle": "ana", "email": "ana@example.com", "avatar": "a.png"}
-        made = await _created(client, "/customers", customer)
+        made = await created(client, "/customers", customer)
         profile = await client.get("/profiles/ana")
         assert profile.status_code == 200, profile.text
         assert profile.json() == {"profile": {"handle": "ana", "bio": None, "avatar": "a.png"}}
@@ -110,8 +109,7 @@ SECRET = "inferred-relations-test-secret-of-32-bytes"
 async def test_1password_items_are_served_under_their_vault(database_url: str) -> None:
     """The corpus contract: `Item.vault: {id}` beside `/vaults` is the item's vault_id."""
     model = load_model(ONEPASSWORD)
-    claims = {"sub": "1", "exp": int(time.time()) + 600}
-    auth = {"Authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
+    auth = bearer(SECRET)
     vault, other = "a" * 26, "b" * 26
     app = await start_app(model, database_url, jwt_secret=SECRET)
     try:

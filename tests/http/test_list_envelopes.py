@@ -8,11 +8,8 @@ last page since its schema does not allow null.
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
 import pytest
-from conftest import FIXTURES, served
+from conftest import FIXTURES, created, served
 
 from backsmith.api import load_model
 from backsmith.model.types import Kind, Model
@@ -25,12 +22,6 @@ CONTRACT = FIXTURES / "envelopes" / "registry.yaml"
 @pytest.fixture(scope="module")
 def model() -> Model:
     return load_model(CONTRACT)
-
-
-async def _created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Any:
-    response = await client.post(path, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_every_operation_is_crud(model: Model) -> None:
@@ -49,8 +40,8 @@ async def test_odata_list_serves_value_and_leaves_out_a_missing_next_link(
     model: Model, database_url: str
 ) -> None:
     async with served(model, database_url) as client:
-        admins = await _created(client, "/groups", {"displayName": "Admins"})
-        await _created(client, "/groups", {"displayName": "Readers", "mailNickname": "read"})
+        admins = await created(client, "/groups", {"displayName": "Admins"})
+        await created(client, "/groups", {"displayName": "Readers", "mailNickname": "read"})
         listed = await client.get("/groups")
         assert listed.status_code == 200, listed.text
         body = listed.json()
@@ -66,12 +57,12 @@ async def test_nested_versions_in_a_google_envelope_end_to_end(
     model: Model, database_url: str
 ) -> None:
     async with served(model, database_url) as client:
-        api = await _created(client, "/apis", {"name": "petstore"})
-        other = await _created(client, "/apis", {"name": "library"})
+        api = await created(client, "/apis", {"name": "petstore"})
+        other = await created(client, "/apis", {"name": "library"})
         base = f"/apis/{api['id']}/versions"
-        first = await _created(client, base, {"name": "v1", "state": "draft"})
-        await _created(client, base, {"name": "v2"})
-        await _created(client, f"/apis/{other['id']}/versions", {"name": "v9"})
+        first = await created(client, base, {"name": "v1", "state": "draft"})
+        await created(client, base, {"name": "v2"})
+        await created(client, f"/apis/{other['id']}/versions", {"name": "v9"})
 
         page = (await client.get(base, params={"page_size": 1})).json()
         assert len(page["apiVersions"]) == 1 and page["nextPageToken"]

@@ -7,11 +7,8 @@ serves them as a collection nested under apps.
 
 from __future__ import annotations
 
-import time
-
-import jwt
 import pytest
-from conftest import CORPUS, client_for, needs_shared, start_app, stop_app
+from conftest import CORPUS, bearer, client_for, needs_shared, start_app, stop_app
 
 from backsmith.api import load_model
 
@@ -25,8 +22,7 @@ SECRET = "polymorphic-rows-test-secret-of-32-bytes"
 @needs_shared
 async def test_ably_rules_of_any_kind_are_rows_of_their_app(database_url: str) -> None:
     model = load_model(ABLY)
-    claims = {"sub": "1", "exp": int(time.time()) + 600}
-    auth = {"Authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
+    auth = bearer(SECRET)
     app = await start_app(model, database_url, jwt_secret=SECRET)
     try:
         async with client_for(app) as client:
