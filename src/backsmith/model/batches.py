@@ -17,9 +17,9 @@ _ONE_ROW = (Kind.CREATE, Kind.REPLACE, Kind.UPDATE, Kind.DELETE, Kind.READ)
 def batch_reason(
     document: dict[str, Any], kind: Kind, answer: Any, body: Any, resource: Resource
 ) -> str | None:
-    """Why a write or read of one row is none: its body or answer is a page of rows
-    (`POST /episodes` taking ids and answering `{episodes: [...]}`, `GET /taxes` answering
-    an array of `{taxRates: [...]}`); None where it carries one row."""
+    """Why a write or read of one row, or a list, is none: its body or answer is a page of
+    rows (`POST /episodes` answering `{episodes: [...]}`) or a list holds pages (`GET /taxes`
+    answering an array of `{taxRates: [...]}`); None where it carries rows as its kind says."""
     if kind not in _ONE_ROW and kind != Kind.LIST:
         return None
     flat = flatten(document, answer) if answer is not None else {}
@@ -65,9 +65,9 @@ def unrowed_reason(mapper: OperationMapper, answer: Any, body: Any, is_list: boo
             continue
         if inner is not schema:
             return f"answers an array of pages of {table}, not an array of rows"
-        what = "answers" if schema is answer and not is_list else "takes"
         if schema is answer and is_list:
-            return None
+            return None  # a list of them is a list
+        what = "answers" if schema is answer else "takes"
         return f"{what} several {table} rows at once, not one"
     return None
 
@@ -75,9 +75,9 @@ def unrowed_reason(mapper: OperationMapper, answer: Any, body: Any, is_list: boo
 def listed_at(mapper: OperationMapper, path: str, resource: Resource) -> bool:
     """Whether a GET on the collection path `path` lists rows of `resource`: its item path
     (`/curated_podcasts/{id}` beside `/curated_podcasts`) then serves them too."""
-    item = (mapper.document.get("paths") or {}).get(path)
-    op = item.get("get") if isinstance(item, dict) else None
-    if not isinstance(item, dict) or not isinstance(op, dict):
+    path, item = mapper.path_item(path)  # `/tiles` may be written `/tiles.json`
+    op = item.get("get") if item is not None else None
+    if item is None or not isinstance(op, dict):
         return False
     if mapper.resource_of(path, "get", item, op) is not resource:
         return False

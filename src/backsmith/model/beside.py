@@ -8,9 +8,14 @@ listing and creating them). It is that resource's delete, or the kind its method
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from backsmith.model.classify import ITEM_KINDS
+from backsmith.model.classify import ITEM_KINDS, kind_of
+from backsmith.model.paths import is_item_path, path_segments
 from backsmith.model.types import Kind, Resource
+
+if TYPE_CHECKING:  # operations.py imports this module
+    from backsmith.model.operations import OperationMapper
 
 
 def served_beside(
@@ -23,9 +28,9 @@ def served_beside(
     asking.add(path)
     try:
         found = served_at(path)
-        collection = path.rstrip("/").rsplit("/", 1)[0]
-        if found is None and collection and path.rstrip("/").endswith("}"):
-            found = served_at(collection)
+        segments = path_segments(path)
+        if found is None and len(segments) > 1 and is_item_path(segments):
+            found = served_at("/" + "/".join(segments[:-1]))
         return found
     finally:
         asking.discard(path)
@@ -35,3 +40,22 @@ def item_kind(method: str) -> Kind | str:
     """The kind an item path's method says, for an operation whose rows its neighbours
     name (the path's segments need not name them: the neighbours did)."""
     return ITEM_KINDS.get(method, "POST on an item path")
+
+
+def read_beside(
+    mapper: OperationMapper, item: dict[str, Any], resource: Resource, segments: list[str]
+) -> bool:
+    """Whether the item path's own GET reads rows of `resource` (so its schema-less DELETE
+    deletes them); a GET refused there (`/accounts/{id}` answering users served at /users)
+    refuses its neighbours too."""
+    op = item.get("get")
+    if not isinstance(op, dict):
+        return False
+    responses = op.get("responses") or {}
+    success = sorted(str(code) for code in responses if str(code).startswith("2"))
+    _, _, schema = mapper.success(responses, success)
+    shape = mapper.shape_of(schema, item=True) if schema else None
+    kind = kind_of(
+        mapper.document, mapper.schema_resources, {}, "get", True, shape, resource, segments, None
+    )
+    return kind == Kind.READ

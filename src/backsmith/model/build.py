@@ -18,7 +18,7 @@ from backsmith.model.facts import published, with_request_facts
 from backsmith.model.findings import WARNING, contract_findings, security_findings
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.inline import inline_resources
-from backsmith.model.naming import names_match, singular, snake, variant_base, view_base
+from backsmith.model.naming import names_match, singular, snake, variant_base
 from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
 from backsmith.model.path_columns import with_path_columns
@@ -44,6 +44,7 @@ from backsmith.model.segments import (
 )
 from backsmith.model.servers import operation_base_path, read_base_path
 from backsmith.model.shapes import ShapeBuilder
+from backsmith.model.table_names import table_names
 from backsmith.model.types import Model, Operation, Resource
 from backsmith.model.views import describing_schema, subset_views, view_tables
 from backsmith.model.vocabulary import METHODS, check_extensions
@@ -277,16 +278,18 @@ def _from_schemas(
             for name, is_list in _schemas_of(document, provisional, op):
                 if name not in rows or name in chosen:
                     continue
+                # a segment anywhere in the path names it outright (`books` ~ Book)
                 named = any(
                     names_match(s, name) or names_match(s, table_name_for(name)) for s in statics
-                )  # ApiVersion at /apis/{api}/versions, ADGroup at /groups, EpisodeFull
+                )
+                # the last segment names it, exactly or loosely (ApiVersion at
+                # /apis/{api}/versions, ADGroup at /groups, EpisodeFull at /episodes)
                 match = segment_match(last, parent, param, name)
                 # A loose match (a qualifier, a variant word) takes rows with a key only
                 # (`SearchResponse` at /search, `{status}` answering a delete, are no rows),
                 # and only where no other schema answers the segment (FullItem beside Item).
-                loose = has_identifier(schemas[name])
+                loose = match == Match.LOOSE and has_identifier(schemas[name])
                 loose = loose and _names_alone(name, (last, parent, param), rows)
-                loose = loose and match == Match.LOOSE
                 if named or match == Match.EXACT or loose or (is_list and method == "get"):
                     chosen.append(name)
                     if loose and names_match(last, variant_base(name)):
@@ -298,14 +301,8 @@ def _from_schemas(
         [n for n in chosen if not _declared_table(raw_schemas.get(n, {}))],
         lambda n: any(_names_alone(n, where, rows) for where in places if where[0]),
     )
-    # EpisodeFull at /episodes names `episodes`, and so do its chosen variants, and any
-    # schema whose name ends with a word only a view's name ends with (CuratedListSimple).
-    bases = {variant_base(n) for n in by_base}
-    tables = {
-        n: _declared_table(raw_schemas.get(n, {}))
-        or table_name_for(variant_base(n) if variant_base(n) in bases else view_base(n))
-        for n in chosen
-    }
+    declared_tables = {n: _declared_table(raw_schemas.get(n, {})) for n in chosen}
+    tables = table_names(chosen, schemas, declared_tables, by_base, places)
     tables.update({view: tables[of] for view, of in views.items()})
     resources: dict[str, Resource] = {}
     schema_resources: dict[str, str] = {}

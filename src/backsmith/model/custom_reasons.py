@@ -21,7 +21,8 @@ from backsmith.model.types import Resource
 
 
 class Cause(StrEnum):
-    """The habits that keep an operation from a table, in the order they are tried."""
+    """The habits that keep an operation from a table (a batch is told apart before the
+    others are tried, in this order)."""
 
     FILE = "files or text, not JSON"
     PLAIN = "answers a plain value"
@@ -110,7 +111,7 @@ def why_custom(
     item = flat.get("items") if "array" in types else schema
     if component_name(item) is None and component_name(schema) is None:
         if _in_pair(document, segments):
-            return "its schemas are inline, so none names a table: declare the item in components"
+            return f"its schemas are inline and no table is served from them, {_UNLESS}"
         return (
             "an inline object on a path that is no collection/item pair (a lone list, a "
             f"part of a row), {_UNLESS}"
@@ -160,13 +161,13 @@ def custom_method(segments: list[str]) -> str | None:
 
 def _action(method: str, segments: list[str]) -> str | None:
     """`an action on a row (revoke)` where the path ends in a verb, else None."""
+    method_reason = custom_method(segments)
+    if method_reason is not None:
+        return method_reason
     last = segments[-1] if segments else ""
-    after = last.split(":")[-1]
-    word = re.sub(r"\.\w+$", "", after)
+    word = after = last
     after_item = len(segments) > 1 and segments[-2].startswith("{") and "{" not in last
     plural = word.endswith("s") and not word.endswith("ss")  # a nested collection
-    if ":" in last:
-        return f"a custom method (:{after})"
     if after_item and not plural and method != "GET":
         return f"an action on a row ({word})"
     if word.lower() in _ACTION_WORDS or _VERB_PREFIX.match(after):

@@ -152,8 +152,9 @@ class EnvelopeReader:
             nested = self._nested_items(properties)
             if nested is not None:
                 items_key, inner = nested
-                meta = self._envelope_parts(properties, items_key.split(".")[0])
-                used = {items_key.split(".")[0], *(v.split(".")[0] for v in meta.values() if v)}
+                outer = place_keys(items_key)[0]
+                meta = self._envelope_parts(properties, outer)
+                used = {outer, *(place_keys(v)[0] for v in meta.values() if v)}
                 constants, _ = self.constants(properties, used)
                 envelope = Envelope(items=items_key, constants=constants, **meta)
                 return ResponseShape(inner, envelope, True, component_name(inner))
@@ -194,7 +195,7 @@ class EnvelopeReader:
             }
             named = [k for k in arrays if self._table_named(k)]
             chosen = named if len(named) == 1 else list(arrays) if len(arrays) == 1 else []
-            found.extend((f"{key}.{k}", arrays[k]) for k in chosen)
+            found.extend((f"{key_place(key)}.{key_place(k)}", arrays[k]) for k in chosen)
         return found[0] if len(found) == 1 else None
 
     def _plain_values(

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from backsmith.model.envelopes import DATA_NAMES, json_content
-from backsmith.model.naming import names_match, snake
-from backsmith.model.paths import bare_path, path_segments, segment_names
+from backsmith.model.naming import names_match, singular, snake
+from backsmith.model.paths import bare_path, is_item_path, path_segments, segment_names
 from backsmith.model.resources import resource_from_object, table_name_for
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.types import Resource
@@ -37,10 +37,11 @@ def inline_resources(
     by_bare: dict[str, list[str]] = {}
     for path in paths:
         by_bare.setdefault(bare_path(path), []).append(path)
-    pairs: dict[str, list[tuple[Any, bool]]] = {}  # table -> (row object, written?)
+    pairs: dict[str, list[tuple[Any, bool, bool]]] = {}  # table -> (row, written?, read?)
+    named = _table_names(by_bare)
     for bare, collection_paths in by_bare.items():
         segments = path_segments(bare)
-        if not segments or segments[-1].startswith("{"):
+        if bare not in named:
             continue
         item_paths = [
             p
@@ -49,7 +50,7 @@ def inline_resources(
             for p in group
         ]
         segment = segments[-1]
-        table = table_name_for(segment)
+        table = named[bare]
         statics = [s for s in segments if not s.startswith("{")]
         parent = statics[-2] if len(statics) > 1 else ""
         if not item_paths or table in resources:
@@ -60,10 +61,32 @@ def inline_resources(
         pairs.setdefault(table, []).extend(objects)
     found: dict[str, Resource] = {}
     for table, objects in pairs.items():
-        if not objects or any(component_name(o) is not None for o, _ in objects):
+        if not any(read for _, _, read in objects):
+            continue  # rows no GET shows (a login's session) are no table
+        if any(component_name(o) is not None for o, _, _ in objects):
             continue  # a component answers here: the schemas name the table, or none
-        found[table] = resource_from_object(document, _row_schema(document, objects), table, table)
+        rows = [(o, written) for o, written, _ in objects]
+        found[table] = resource_from_object(document, _row_schema(document, rows), table, table)
     return found
+
+
+def _table_names(by_bare: dict[str, list[str]]) -> dict[str, str]:
+    """Collection path -> table: named after its last segment, or, where that segment is
+    a collection under several parents and never at the top (`/projects/{id}/members`
+    beside `/teams/{id}/members`), after its parent too (`project_members`)."""
+    collections = [b for b in by_bare if path_segments(b) and not is_item_path(path_segments(b))]
+    parents: dict[str, set[str]] = {}
+    for bare in collections:
+        statics = [s for s in path_segments(bare) if not s.startswith("{")]
+        parents.setdefault(statics[-1], set()).add(statics[-2] if len(statics) > 1 else "")
+    names = {}
+    for bare in collections:
+        statics = [s for s in path_segments(bare) if not s.startswith("{")]
+        segment, parent = statics[-1], statics[-2] if len(statics) > 1 else ""
+        shared = len(parents[segment]) > 1 and "" not in parents[segment]
+        joined = f"{singular(snake(parent))}_{snake(segment)}" if shared and parent else segment
+        names[bare] = table_name_for(joined)
+    return names
 
 
 def _row_schema(document: dict[str, Any], objects: list[tuple[Any, bool]]) -> dict[str, Any]:
@@ -106,9 +129,9 @@ def _objects(
     collection_paths: list[str],
     item_paths: list[str],
     segment: str,
-) -> Iterator[tuple[Any, bool]]:
+) -> Iterator[tuple[Any, bool, bool]]:
     """The row objects a collection/item pair's operations answer or accept, each with
-    whether a POST or PUT body takes it in."""
+    whether a POST or PUT body takes it in and whether a GET shows it."""
     places: list[tuple[str, tuple[str, ...]]] = [(p, _COLLECTION_METHODS) for p in collection_paths]
     places += [(p, _ITEM_METHODS) for p in item_paths]
     for path, methods in places:
@@ -120,7 +143,7 @@ def _objects(
             for schema, body in _schemas(document, method, op):
                 row = _row(document, schema, segment, is_list and not body)
                 if row is not None:
-                    yield row, body and method in ("post", "put")
+                    yield row, body and method in ("post", "put"), method == "get"
 
 
 def _schemas(

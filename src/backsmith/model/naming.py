@@ -79,6 +79,8 @@ _VARIANT_WORDS = frozenset(
     {"full", "simple", "minimum", "summary", "detail", "details", "response"}
 )
 _AFFIX_WORDS = frozenset(snake(a) for a in _AFFIXES)
+# Words that say "the key of" whatever the rest of a parameter's name names (`{taxRateUuid}`).
+KEY_WORDS = frozenset({"id", "uid", "uuid", "pk", "key", "identifier"})
 _PREFIX_WORDS = frozenset({"new", "create", "update", "patch"})
 
 

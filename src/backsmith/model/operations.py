@@ -7,7 +7,7 @@ from typing import Any
 
 from backsmith.contract.source import escape
 from backsmith.model.batches import batch_reason, listed_at, unrowed_reason
-from backsmith.model.beside import item_kind, served_beside
+from backsmith.model.beside import item_kind, read_beside, served_beside
 from backsmith.model.bodies import not_an_object, request_body
 from backsmith.model.classify import default_sort, kind_of, status_of
 from backsmith.model.custom_reasons import answers_other_media, custom_method, why_custom
@@ -168,8 +168,9 @@ class OperationMapper:
             body_item,
             listed,
         )
-        if is_item and shape is None and body_item is None and not ext.get("kind"):
-            kind = item_kind(method)  # DELETE /apps/{id}, 204: the row its neighbours serve
+        bare = is_item and shape is None and body_item is None and not isinstance(kind, Kind)
+        if bare and (listed or read_beside(self, item, resource, segments)):
+            kind = item_kind(method)  # DELETE /apps/{id}, 204: what its neighbours serve
         if isinstance(kind, Kind):
             kind = batch_reason(self.document, kind, response_schema, body_schema, resource) or kind
         if not isinstance(kind, Kind):
@@ -242,14 +243,19 @@ class OperationMapper:
             **base,
         )
 
+    def path_item(self, path: str) -> tuple[str, dict[str, Any] | None]:
+        """The contract's path (`/posts/{id}.json` for `/posts/{id}`) and its path item."""
+        paths = self.document.get("paths") or {}
+        if path not in paths:
+            path = next((p for p in paths if bare_path(p) == bare_path(path)), path)
+        item = paths.get(path)
+        return path, item if isinstance(item, dict) else None
+
     def served_at(self, path: str) -> Resource | None:
         """The resource an item path (`/books/{slug}`, `/{id}`) serves, judged by what its
         operations return or accept; None where the contract has no such path."""
-        paths = self.document.get("paths") or {}
-        if path not in paths:  # `/posts/{id}` is served as `/posts/{id}.json`
-            path = next((p for p in paths if bare_path(p) == bare_path(path)), path)
-        item = paths.get(path)
-        if not isinstance(item, dict):
+        path, item = self.path_item(path)
+        if item is None:
             return None
         for method in ("get", "put", "patch", "delete", "post"):
             op = item.get(method)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from backsmith.model.naming import names_match, singular, snake
+from backsmith.model.naming import KEY_WORDS, names_match, singular, snake
 from backsmith.model.segments import Match, segment_match
 from backsmith.model.types import Field, FieldType, Resource
 
@@ -75,10 +75,6 @@ def resource_of_segment(resources: dict[str, Resource], segment: str) -> Resourc
     return named_resource(resources.values(), segment)
 
 
-# Parameter names that say "the key" whatever the resource is called.
-_KEY_WORDS = frozenset({"id", "uid", "uuid", "pk", "key", "identifier"})
-
-
 def _visible(field: Field | None) -> Field | None:
     return field if field is not None and not field.hidden else None
 
@@ -129,7 +125,7 @@ def addressed_column(
                 return field.column
     key = resource.key
     naming = _names_resource(stem, resource, segment)  # /projects/{project}
-    if naming or stem in _KEY_WORDS or stem.endswith("id"):  # {id}, {petId}, {pid}
+    if naming or stem in KEY_WORDS or stem.endswith("id"):  # {id}, {petId}, {pid}
         if not key.hidden:
             return key.column
         own = None

@@ -14,10 +14,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from backsmith.model.naming import names_match, singular, snake, variant_base
-
-# Last words of a parameter that say "the key of" what the rest of its name names.
-_KEY_WORDS = frozenset({"id", "uid", "uuid", "pk", "key", "identifier"})
+from backsmith.model.naming import KEY_WORDS, names_match, singular, snake, variant_base
 
 
 class Match(IntEnum):
@@ -61,7 +58,7 @@ def has_identifier(schema: dict[str, Any]) -> bool:
     `objectId`, `episode_id`..."""
     for name in schema.get("properties") or {}:
         words = snake(name).split("_")
-        if words[-1] in _KEY_WORDS:
+        if words[-1] in KEY_WORDS:
             return True
     return False
 
@@ -69,7 +66,7 @@ def has_identifier(schema: dict[str, Any]) -> bool:
 def _key_stem(param: str) -> str:
     """`taxRateUuid` -> `tax_rate`: what a key parameter's name says it is the key of."""
     words = snake(param.strip("{}")).split("_")
-    return "_".join(words[:-1]) if len(words) > 1 and words[-1] in _KEY_WORDS else ""
+    return "_".join(words[:-1]) if len(words) > 1 and words[-1] in KEY_WORDS else ""
 
 
 def last_segment(segments: list[str]) -> tuple[str, str, str]:

@@ -8,17 +8,20 @@ from uuid import UUID
 
 
 def uuid7_text() -> str:
-    """A UUIDv7 (48-bit Unix milliseconds, version and variant bits, 74 random bits) in its
-    canonical text form, the form both databases' bindings take; made without a `UUID`
-    object, which costs more than the rest of the key on every create."""
-    millis = time.time_ns() // 1_000_000
-    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    digits = f"{value:032x}"
+    """A UUIDv7 in its canonical text form, the form both databases' bindings take; made
+    without a `UUID` object, which costs more than the rest of the key on every create."""
+    digits = f"{_uuid7_int():032x}"
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def uuid7() -> UUID:
     """A UUIDv7 as a `UUID`, for writes that go through SQLAlchemy's own bindings."""
-    return UUID(uuid7_text())
+    return UUID(int=_uuid7_int())
+
+
+def _uuid7_int() -> int:
+    """48-bit Unix milliseconds, version and variant bits, 74 random bits."""
+    millis = time.time_ns() // 1_000_000
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    return (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
