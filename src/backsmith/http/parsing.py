@@ -65,6 +65,14 @@ class Parser:
         self.reads_query = any(d.param.location == "query" for d in self.decoders)
         self.reads_body = self.body_validator is not None or operation.body_required
         self.param_fields = _param_fields(model, operation, resource)
+        # `{id}` declared a string over a numeric key: its text is read as the number
+        self.numeric_path = {
+            param.name: _NUMERIC[field.type]
+            for param in operation.params
+            if param.location == "path"
+            and (field := self.param_fields.get(param.name)) is not None
+            and field.type in _NUMERIC
+        }
         wrapper = operation.body_wrapper
         self.body_pointer = f"#/{wrapper}" if wrapper else "#"
         self.body_fields = _body_fields(operation)
@@ -111,9 +119,9 @@ class Parser:
         field = self.param_fields.get(param.name)
         if field is None:
             return value, []
-        if isinstance(value, str) and param.location == "path":
-            # `{id}` declared a string over an integer key: `/tags/1.json` names row 1
-            value = scalar(value, _NUMERIC.get(field.type, ()))
+        numeric = self.numeric_path.get(param.name) if isinstance(value, str) else None
+        if numeric:  # `/tag_groups/1.json` with `{id: {type: string}}` names row 1
+            value = scalar(value, numeric)
         try:
             if isinstance(value, list):
                 return [from_json(field, v) for v in value], []

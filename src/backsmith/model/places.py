@@ -7,12 +7,16 @@ place on `.` finds the keys again.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def key_place(key: str) -> str:
     """The place of one top-level member named `key`."""
     return key.replace("~", "~0").replace(".", "~1")
 
 
-def place_keys(place: str) -> list[str]:
-    """The member keys along a place, outermost first."""
-    return [part.replace("~1", ".").replace("~0", "~") for part in place.split(".")]
+@lru_cache(maxsize=4096)
+def place_keys(place: str) -> tuple[str, ...]:
+    """The member keys along a place, outermost first (read once per place: answers set
+    them on every request)."""
+    return tuple(part.replace("~1", ".").replace("~0", "~") for part in place.split("."))
