@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from backsmith.model.envelopes import json_content
-from backsmith.model.paths import is_item_path, path_segments
+from backsmith.model.paths import is_item_of, is_item_path, path_segments
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.types import Resource
 
@@ -145,10 +145,7 @@ def _in_pair(document: dict[str, Any], segments: list[str]) -> bool:
     bare = [path_segments(str(path)) for path in document.get("paths") or {}]
     if is_item_path(segments):
         return segments[:-1] in bare and len(segments) > 1 and "{" not in segments[-2]
-    return any(
-        len(other) == len(segments) + 1 and other[:-1] == segments and is_item_path(other)
-        for other in bare
-    )
+    return any(is_item_of(other, segments) for other in bare)
 
 
 def custom_method(segments: list[str]) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from backsmith.model.envelopes import DATA_NAMES, json_content
 from backsmith.model.naming import names_match, singular, snake
-from backsmith.model.paths import bare_path, is_item_path, path_segments, segment_names
+from backsmith.model.paths import bare_path, is_item_of, is_item_path, path_segments, segment_names
 from backsmith.model.resources import resource_from_object, table_name_for
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.types import Resource
@@ -46,7 +46,7 @@ def inline_resources(
         item_paths = [
             p
             for other, group in by_bare.items()
-            if _is_item_of(path_segments(other), segments)
+            if is_item_of(path_segments(other), segments)
             for p in group
         ]
         segment = segments[-1]
@@ -112,15 +112,6 @@ def _row_schema(document: dict[str, Any], objects: list[tuple[Any, bool]]) -> di
         asked = {name for flat in written for name in flat.get("required") or []}
         required = [name for name in required if name in asked]
     return {"type": "object", "properties": properties, "required": required}
-
-
-def _is_item_of(segments: list[str], collection: list[str]) -> bool:
-    """Whether `segments` are the collection's item path: `/vehicles/{vehicleId}`."""
-    return (
-        len(segments) == len(collection) + 1
-        and segments[:-1] == collection
-        and segments[-1].startswith("{")
-    )
 
 
 def _objects(

@@ -35,6 +35,15 @@ def is_item_path(segments: list[str]) -> bool:
     return bool(segments) and segments[-1].startswith("{")
 
 
+def is_item_of(segments: list[str], collection: list[str]) -> bool:
+    """Whether `segments` are the collection's item path: `/vehicles/{vehicleId}`."""
+    return (
+        len(segments) == len(collection) + 1
+        and segments[:-1] == collection
+        and is_item_path(segments)
+    )
+
+
 def segment_match_of(segment: str, resource: Resource, parent: str, param: str = "") -> Match:
     """How a static path segment (under `parent`, before the item parameter `param`) names
     `resource`: by its name, table or schema, alone or joined to the parent (exact), or, for
