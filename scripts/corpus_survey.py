@@ -67,12 +67,16 @@ NO_RESOURCE_CAUSES: dict[str, str] = {
     Cause.ACTION: "no: a verb (revoke, suspend, :rollback) needs a handler",
     Cause.BATCH: "no: a batch of rows in one body or answer needs a handler",
     Cause.NO_SCHEMA: "no: nothing beside it serves a table (an item's delete is served)",
-    Cause.INLINE: "yes: collection and item paths over inline objects",
+    Cause.INLINE: "mapped where a GET shows the pair's rows; those left mix a component "
+    "GET with inline writes",
     Cause.INLINE_LONE: "no: a lone list (/trips), an item with no collection (/t/{id}.json) "
     "or a part of a row (/vehicles/{id}/location) names no table of rows",
-    Cause.ENVELOPE: "yes: {value: [Group], nextLink} lists Group rows",
+    Cause.ENVELOPE: "mapped where the page lists a table's rows ({value: [Group], nextLink}); "
+    "those left page computed answers (spellcheck, audience)",
     Cause.VIEW: "yes: the resource it is a view of",
-    Cause.NAMED_UNLIKE: "yes: ApiVersion at /versions, ADGroup at /groups",
+    Cause.NAMED_UNLIKE: "mapped where the path is a collection of those rows (ApiVersion at "
+    "/versions, ADGroup at /groups); those left are reference writes ($links), singletons "
+    "and computed answers",
     Cause.SINGLETON: "partly: one object (/me, /settings), no table of rows",
     Cause.OTHER: "to read one by one",
 }
