@@ -173,14 +173,17 @@ def _row(document: dict[str, Any], schema: Any, segment: str, is_list: bool) -> 
     return schema if _is_object(document, schema) else None
 
 
-def _listed(document: dict[str, Any], properties: dict[str, Any], segment: str) -> Any:
+def _listed(
+    document: dict[str, Any], properties: dict[str, Any], segment: str, depth: int = 0
+) -> Any:
     """The array of rows in a list envelope: the one named after the segment, else the only
-    array of objects (`data`, `latest_posts`), looking inside HAL's `_embedded` too."""
+    array of objects (`data`, `latest_posts`), looking one object down too (HAL's
+    `_embedded: {legs: [...]}`, `{category_list: {categories: [...]}}`)."""
     arrays = {}
     for key, value in properties.items():
         flat = flatten(document, value)
-        if key in _EMBEDDED:
-            inner = _listed(document, flat.get("properties") or {}, segment)
+        if depth == 0 and (key in _EMBEDDED or _is_object(document, flat)):
+            inner = _listed(document, flat.get("properties") or {}, segment, 1)
             if inner is not None:
                 arrays[key] = inner
         elif "array" in schema_types(flat) and _is_object(document, flat.get("items")):
