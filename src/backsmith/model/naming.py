@@ -95,7 +95,8 @@ def variant_base(name: str) -> str:
     return "_".join(words)
 
 
-_VIEW_WORDS = frozenset({"full", "simple", "minimum", "summary"})
+# Words only a view's name ends with (a `Summary` is as often rows of its own: OrderSummary).
+_VIEW_WORDS = frozenset({"full", "simple", "minimum"})
 
 
 def view_base(name: str) -> str:

@@ -37,10 +37,8 @@ def table_names(
             tables[name] = table_name_for(name)
         elif variant_base(name) in bases:
             tables[name] = table_name_for(variant_base(name))
-        else:  # PodcastSimple beside /podcasts, never CityWithSummary as `city_withs`
-            view = view_base(name)
-            said = any(segment_match(*w, view) == Match.EXACT for w in places)
-            tables[name] = table_name_for(view if said or view in bases else name)
+        else:  # CuratedListSimple is `curated_lists`
+            tables[name] = table_name_for(view_base(name))
     by_table: dict[str, list[str]] = {}
     for name, table in tables.items():
         by_table.setdefault(table, []).append(name)
