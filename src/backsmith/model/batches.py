@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from backsmith.model.envelopes import list_envelope
+from backsmith.model.envelopes import json_answer, list_envelope
 from backsmith.model.schemas import component_name, flatten, schema_types
 from backsmith.model.types import Kind, Resource
 
@@ -81,7 +81,5 @@ def listed_at(mapper: OperationMapper, path: str, resource: Resource) -> bool:
         return False
     if mapper.resource_of(path, "get", item, op) is not resource:
         return False
-    responses = op.get("responses") or {}
-    success = sorted(str(code) for code in responses if str(code).startswith("2"))
-    _, _, schema = mapper.success(responses, success)
+    _, _, schema = json_answer(mapper.document, op.get("responses"))
     return schema is not None and mapper.shape_of(schema).is_list

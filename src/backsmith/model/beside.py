@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from backsmith.model.classify import ITEM_KINDS, kind_of
+from backsmith.model.envelopes import json_answer
 from backsmith.model.paths import is_item_path, path_segments
 from backsmith.model.types import Kind, Resource
 
@@ -51,9 +52,7 @@ def read_beside(
     op = item.get("get")
     if not isinstance(op, dict):
         return False
-    responses = op.get("responses") or {}
-    success = sorted(str(code) for code in responses if str(code).startswith("2"))
-    _, _, schema = mapper.success(responses, success)
+    _, _, schema = json_answer(mapper.document, op.get("responses"))
     shape = mapper.shape_of(schema, item=True) if schema else None
     kind = kind_of(
         mapper.document, mapper.schema_resources, {}, "get", True, shape, resource, segments, None

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from backsmith.model.envelopes import json_content
+from backsmith.model.envelopes import json_answer, json_content
 from backsmith.model.paths import is_item_of, is_item_path, path_segments
 from backsmith.model.schemas import component_name, deref, flatten, schema_types
 from backsmith.model.types import Resource
@@ -188,11 +188,7 @@ def _listed_property(document: dict[str, Any], flat: dict[str, Any], depth: int 
 
 def success_schema(document: dict[str, Any], op: dict[str, Any]) -> Any:
     """The schema of the first 2xx answer in JSON, or None (also for JSON of no schema)."""
-    for _status, response in _successes(document, op):
-        media, schema = json_content(response.get("content"))
-        if media is not None:
-            return schema or None
-    return None
+    return json_answer(document, op.get("responses"))[2] or None
 
 
 def answers_other_media(document: dict[str, Any], op: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from backsmith.model.fixed_members import NO_VALUE, SCALARS, STATUS_NAMES, fixed_value, is_fixed
 from backsmith.model.naming import names_match, paging_name, snake, strip_affixes
 from backsmith.model.places import key_place, place_keys
-from backsmith.model.schemas import component_name, flatten, is_nullable, schema_types
+from backsmith.model.schemas import component_name, deref, flatten, is_nullable, schema_types
 from backsmith.model.types import Envelope, Resource
 
 ENVELOPE_NAMES: dict[str, frozenset[str]] = {
@@ -84,6 +84,20 @@ def json_content(content: Any) -> tuple[str | None, Any]:
     media = "application/json" if "application/json" in media_types else media_types[0]
     body = content[media] if isinstance(content[media], dict) else {}
     return media, body.get("schema", {})
+
+
+def json_answer(document: dict[str, Any], responses: Any) -> tuple[int | None, str | None, Any]:
+    """(status, media type, schema) of an operation's first 2xx answer in JSON; where none
+    is JSON, the first 2xx status (if a number) with no media type and no schema."""
+    success = sorted(str(code) for code in (responses or {}) if str(code).startswith("2"))
+    for status in success:
+        response = deref(document, responses[status])
+        media, schema = json_content(
+            response.get("content") if isinstance(response, dict) else None
+        )
+        if media is not None:
+            return int(status), media, schema
+    return (int(success[0]) if success and success[0].isdigit() else None), None, None
 
 
 @dataclass

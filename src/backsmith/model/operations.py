@@ -11,7 +11,7 @@ from backsmith.model.beside import item_kind, read_beside, served_beside
 from backsmith.model.bodies import not_an_object, request_body
 from backsmith.model.classify import default_sort, kind_of, status_of
 from backsmith.model.custom_reasons import answers_other_media, custom_method, why_custom
-from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_content
+from backsmith.model.envelopes import EnvelopeReader, ResponseShape, json_answer
 from backsmith.model.fixed_members import with_status
 from backsmith.model.links import Link, find_link
 from backsmith.model.naming import names_match, snake, strip_affixes, variant_table
@@ -21,17 +21,16 @@ from backsmith.model.paths import bare_path, is_item_path, named_resource, path_
 from backsmith.model.places import place_keys
 from backsmith.model.pointers import ext_pointer, param_pointer
 from backsmith.model.relations import Ambiguous, RelationGraph
-from backsmith.model.schemas import component_name, deref, flatten, schema_types
+from backsmith.model.schemas import component_name, flatten
 from backsmith.model.scopes import CallerScope, read_caller_scope
 from backsmith.model.security import access_of
 from backsmith.model.segments import last_segment
-from backsmith.model.shapes import ShapeBuilder, flat_shape, natural_key
+from backsmith.model.shapes import ShapeBuilder, flat_shape, plain_shape
 from backsmith.model.types import (
     ACCOUNT_KINDS,
     Envelope,
     ItemShape,
     Kind,
-    Member,
     Operation,
     Resource,
     SuccessAnswer,
@@ -112,7 +111,7 @@ class OperationMapper:
         if method not in {"get", "post", "put", "patch", "delete"}:
             return custom(f"{method.upper()} is not a CRUD method")
 
-        response_status, response_media, response_schema = self.success(responses, success)
+        response_status, response_media, response_schema = json_answer(self.document, responses)
         segments = path_segments(path)
         one = method != "get" or is_item_path(segments)
         shape = self.shape_of(response_schema, item=one) if response_schema else None
@@ -192,7 +191,7 @@ class OperationMapper:
         envelope = shape.envelope if shape else Envelope()
         response_shape = self._item_shape(resource, item_schema, f"{pointer}/responses")
         if shape is not None and shape.plain is not None and kind == Kind.LIST:
-            plain = self._plain_shape(resource, shape.plain, shape.item_schema)
+            plain = plain_shape(self.document, resource, shape.plain, shape.item_schema)
             if plain is None:
                 return custom(
                     "lists plain values of no column it can tell: declare x-backsmith "
@@ -270,9 +269,7 @@ class OperationMapper:
     ) -> Resource | None:
         """The resource one operation works on, by its extension, schemas and path."""
         ext = {**(item.get("x-backsmith") or {}), **(op.get("x-backsmith") or {})}
-        responses = op.get("responses") or {}
-        success = sorted(str(code) for code in responses if str(code).startswith("2"))
-        _, _, response_schema = self.success(responses, success)
+        _, _, response_schema = json_answer(self.document, op.get("responses"))
         one = method != "get" or is_item_path(path_segments(path))
         shape = self.shape_of(response_schema, item=one) if response_schema else None
         _, body_item = self.envelopes.unwrap_body(request_body(self.document, op)[1])
@@ -342,22 +339,6 @@ class OperationMapper:
             **base,
         )
 
-    def _plain_shape(self, resource: Resource, declared: str, items: Any) -> ItemShape | None:
-        """The one column a list of plain values shows: as declared (`genres.name`), else
-        the rows' key for numbers and their natural key (a unique name, slug...) for text."""
-        parts = declared.split(".") if declared else []
-        if len(parts) == 2 and names_match(parts[0], resource.table):
-            parts = parts[1:]
-        if len(parts) > 1:
-            return None
-        numbers = bool(schema_types(flatten(self.document, items)) & {"integer", "number"})
-        column = parts[0] if parts else resource.key.column if numbers else natural_key(resource)
-        field = resource.field(column) if column else None
-        if field is None or field.hidden or field.write_only:
-            return None
-        member = Member(field.name, "column", column=field.column, type=field.type)
-        return ItemShape(resource.name, (member,))
-
     def _row_table(self, name: str, schema: Any) -> str | None:
         """The table an object in an answer is a row of, by its schema or else its name."""
         component = component_name(schema) or ""
@@ -406,18 +387,6 @@ class OperationMapper:
             link_caller=caller_column,
             **base,
         )
-
-    def success(
-        self, responses: dict[str, Any], success: list[str]
-    ) -> tuple[int | None, str | None, Any]:
-        for status in success:
-            response = deref(self.document, responses[status])
-            media, schema = json_content(
-                response.get("content") if isinstance(response, dict) else None
-            )
-            if media is not None:
-                return int(status), media, schema
-        return (int(success[0]) if success and success[0].isdigit() else None), None, None
 
     def _resource(
         self, ext: dict[str, Any], shape: ResponseShape | None, body: Any, path: str

@@ -14,7 +14,7 @@ from typing import Any
 from backsmith.contract.source import escape
 from backsmith.errors import Issue
 from backsmith.model.computed import FUNCTIONS, ComputedReader, count, participle_exists
-from backsmith.model.naming import snake
+from backsmith.model.naming import names_match, snake
 from backsmith.model.relations import MANY, RelationGraph
 from backsmith.model.resources import derived_columns
 from backsmith.model.schemas import (
@@ -315,3 +315,22 @@ def flat_shape(resource: Resource) -> ItemShape:
         if not f.hidden and not f.write_only
     )
     return ItemShape(resource.name, members)
+
+
+def plain_shape(
+    document: dict[str, Any], resource: Resource, declared: str, items: Any
+) -> ItemShape | None:
+    """The one column a list of plain values shows: as declared (`genres.name`), else
+    the rows' key for numbers and their natural key (a unique name, slug...) for text."""
+    parts = declared.split(".") if declared else []
+    if len(parts) == 2 and names_match(parts[0], resource.table):
+        parts = parts[1:]
+    if len(parts) > 1:
+        return None
+    numbers = bool(schema_types(flatten(document, items)) & {"integer", "number"})
+    column = parts[0] if parts else resource.key.column if numbers else natural_key(resource)
+    field = resource.field(column) if column else None
+    if field is None or field.hidden or field.write_only:
+        return None
+    member = Member(field.name, "column", column=field.column, type=field.type)
+    return ItemShape(resource.name, (member,))
