@@ -251,3 +251,35 @@ def test_a_bad_sort_is_a_contract_error_with_its_pointer(
     assert rendered[0].startswith(f"{path}:")
     for word in words:
         assert word in rendered[0]
+
+
+@pytest.mark.parametrize("precision", ["seconds", "milliseconds", "microseconds"])
+def test_the_inline_date_time_form_writes_what_the_writer_writes(precision: str) -> None:
+    # Rows are shaped by generated code that writes UTC values inline; every other value
+    # (an offset, a naive one) must still come out as the writer makes it.
+    from datetime import datetime, timedelta, timezone
+
+    from backsmith.http import shaping
+
+    table = sqlalchemy.Table(
+        "stamps",
+        sqlalchemy.MetaData(),
+        sqlalchemy.Column("at", sqlalchemy.DateTime(timezone=True), nullable=False),
+        sqlalchemy.Column("maybe", sqlalchemy.DateTime(timezone=True), nullable=True),
+    )
+    write = shaping.stamp_writer(precision)
+    members = [(name, name, shaping._COLUMN, True, shaping._STAMP) for name in ("at", "maybe")]
+    one = shaping._row_function(
+        members, table, {shaping._STAMP: write}, shaping.stamp_form(precision)
+    )
+    east = timezone(timedelta(hours=5, minutes=30))
+    for value in (
+        datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc),
+        datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        datetime(2025, 1, 2, 3, 4, 5, 1000, tzinfo=east),
+        datetime(2025, 1, 2, 3, 4, 5, tzinfo=east),
+        datetime(2025, 1, 2, 3, 4, 5, 7),
+    ):
+        assert one({"at": value, "maybe": value}) == {"at": write(value), "maybe": write(value)}
+        assert one({"at": value, "maybe": None}) == {"at": write(value), "maybe": None}
+    assert write(datetime(2025, 1, 2, 3, 4, 5, tzinfo=east)).startswith("2025-01-01T21:34:05")

@@ -84,10 +84,10 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
     owner = plan.owners.rows
     if owner is not None:  # after the filters: ?customer_id=<another's> finds nothing
         owner.narrow(request.principal, equals, where, params)
-    paginated = plan.operation.pagination is not None
+    pagination = plan.operation.pagination
     limit = _int(
         parsed.query.get(roles.get("limit", "")),
-        plan.page_size if paginated else plan.max_page_size,
+        plan.page_size if pagination is not None else plan.max_page_size,
     )
     if limit < 1:
         raise invalid(
@@ -108,7 +108,6 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
     if page < 1 or offset < 0:
         name = roles.get("page") or roles.get("offset", "")
         raise invalid(plan, "pages start at 1 and offsets at 0", parameter=name, **{"in": "query"})
-    pagination = plan.operation.pagination
     if pagination == "page":
         offset = (page - 1) * limit
     if offset > _MAX_OFFSET:
