@@ -66,6 +66,7 @@ class CheckReport:
     needs_handler: list[Operation]
     findings: list[Issue] = field(default_factory=list)
     production: bool = False
+    handled: list[Operation] = field(default_factory=list)  # served by the team's functions
 
     @property
     def lines(self) -> list[str]:
@@ -91,6 +92,7 @@ def check(
     """Read, validate and map a contract, sort its operations into CRUD and the rest, and
     find what a start with these settings (the environment's, and `flags`) would say."""
     from backsmith.http.kind_plans import compile_plans
+    from backsmith.logic.loading import with_handlers
     from backsmith.security.exposure import startup_findings
     from backsmith.storage.tables import build_metadata
 
@@ -98,9 +100,12 @@ def check(
     settings = load_settings(model.options, environ, **flags)
     tables = {table.name: table for table in build_metadata(model).tables.values()}
     findings = startup_findings(model, compile_plans(model, settings, tables), settings)
-    custom = [op for op in model.operations if op.kind == Kind.CUSTOM]
-    crud = [op for op in model.operations if op.kind != Kind.CUSTOM]
-    return CheckReport(model, crud, custom, findings, settings.production)
+    model = with_handlers(model, settings)  # compiling the plans imported them already
+    handled = [op for op in model.operations if op.policies.handler is not None]
+    rest = [op for op in model.operations if op.policies.handler is None]
+    custom = [op for op in rest if op.kind == Kind.CUSTOM]
+    crud = [op for op in rest if op.kind != Kind.CUSTOM]
+    return CheckReport(model, crud, custom, findings, settings.production, handled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +118,11 @@ class ModelDescription:
 
 def model(contract: Contract, dbml: Contract | None = None) -> ModelDescription:
     """Describe the model of a contract: each operation's kind, resource and table."""
+    from backsmith.logic.loading import with_handlers
     from backsmith.verify.describe import describe, render_table
 
-    loaded = load_model(contract, dbml)
+    loaded, settings = _loaded(contract, dbml, {})
+    loaded = with_handlers(loaded, settings)  # those found in a hooks module too
     return ModelDescription(render_table(loaded), describe(loaded))
 
 

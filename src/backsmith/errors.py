@@ -11,6 +11,7 @@
     │   ├── PlanError         BSM211  a change no migration can make alone (...migrations.alter)
     │   ├── SeedError         BSM220  fixtures that cannot be loaded (storage.seed)
     │   ├── FakeError         BSM221  a value no generator can make (storage.fake)
+    │   ├── HandlerError      BSM240  a handler that cannot be imported or called (logic)
     │   └── SettingError      BSM230  a setting's value cannot be used (settings)
     ├── StartupError          BSM500  the database is not ready to serve (storage.schema)
     ├── MigrationFailed       BSM501  a revision failed, rolled back (storage.migrations.runner)
@@ -38,6 +39,7 @@
         ├── PayloadTooLarge   BSM404  413  body over the configured cap
         ├── UnsupportedMediaType  BSM405  415  body media type not declared
         ├── NotImplementedOperation  BSM406  501  a declared operation that needs a handler
+        ├── Refused           BSM407  4xx  a refusal a handler raised: `backsmith.logic.Problem`
         ├── Conflict          BSM510  409  a unique or foreign-key conflict
         ├── Unprocessable     BSM511  422  a write the database refuses (a missing reference)
         └── ServiceUnavailable  BSM512  503  the database is unreachable
@@ -82,6 +84,7 @@ CODES_ELSEWHERE: dict[str, str] = {
     "PlanError": "BSM211",
     "SeedError": "BSM220",
     "FakeError": "BSM221",
+    "HandlerError": "BSM240",
     "StartupError": "BSM500",
     "MigrationFailed": "BSM501",
     "Unreachable": "BSM502",
@@ -154,8 +157,8 @@ class Problem(BacksmithError):
 
     code = "BSM001"
     status: int = 500
-    slug: ClassVar[str] = "internal-error"  # the last part of the problem's type URI
-    title: ClassVar[str] = "Internal Server Error"
+    slug: str = "internal-error"  # the last part of the problem's type URI
+    title: str = "Internal Server Error"
 
     def __init__(
         self,
@@ -224,6 +227,32 @@ class UnsupportedMediaType(Problem):
 
 class NotImplementedOperation(Problem):
     code, status, slug, title = "BSM406", 501, "handler-required", "Not Implemented"
+
+
+class Refused(Problem):
+    """A refusal the team's own code raised, with the status and title it chose.
+
+    Handlers and hooks import it as `backsmith.logic.Problem`:
+    `raise Problem(409, "Out of stock", "Only 2 copies are left.")`.
+    """
+
+    code, slug = "BSM407", "refused"
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if not isinstance(status, int) or not 400 <= status <= 599:
+            raise ValueError(f"a problem's status is 400 to 599, not {status!r}")
+        super().__init__(detail, errors=errors, headers=headers, status=status)
+        self.title = title
+        words = "".join(c if c.isalnum() else " " for c in title.lower()).split()
+        self.slug = "-".join(words) or "refused"
 
 
 class Conflict(Problem):

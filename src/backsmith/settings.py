@@ -152,6 +152,15 @@ def _database_url_problem(url: str) -> str | None:
     return None
 
 
+def _module_problem(name: str) -> str | None:
+    if name and not _MODULE.match(name.strip()):
+        return "must be a Python module path such as shop.hooks"
+    return None
+
+
+_MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
 def _base_path_problem(path: str) -> str | None:
     if path and not path.startswith("/"):
         return "must be empty or a path starting with /, such as /api"
@@ -287,6 +296,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("cors_credentials", bool, False, "let those origins send cookies and Authorization"),
     Setting(
+        "hooks",
+        str,
+        "",
+        "Python module whose functions serve operations named by their operationId",
+        "hooks",
+        problem=_module_problem,
+    ),
+    Setting(
         "contract",
         str,
         "",
@@ -352,6 +369,7 @@ class Settings:
     hsts: int = 0
     cors_origins: Any = ""  # a list in the contract, comma-separated in the environment
     cors_credentials: bool = False
+    hooks: str = ""
 
     @property
     def production(self) -> bool:

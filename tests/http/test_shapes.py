@@ -9,6 +9,7 @@ properties the schema requires or allows to be null, and date-times with one pre
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -274,8 +275,8 @@ def test_the_inline_date_time_form_writes_what_the_writer_writes(precision: str)
     )
     east = timezone(timedelta(hours=5, minutes=30))
     for value in (
-        datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc),
-        datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
+        datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
         datetime(2025, 1, 2, 3, 4, 5, 1000, tzinfo=east),
         datetime(2025, 1, 2, 3, 4, 5, tzinfo=east),
         datetime(2025, 1, 2, 3, 4, 5, 7),

@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{args.contract}: OpenAPI {model.openapi_version}, "
         f"{_count(len(model.operations), 'operation')} ({len(report.crud)} CRUD, "
-        f"{len(custom)} {'needs' if len(custom) == 1 else 'need'} a handler), "
+        + (f"{len(report.handled)} by handlers, " if report.handled else "")
+        + f"{len(custom)} {'needs' if len(custom) == 1 else 'need'} a handler), "
         f"{_count(len(model.resources), 'resource')}, {_count(warned, 'warning')}"
         + (f", {len(production)} {not_for}" if production else "")
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from backsmith.http.handled import HandledPlan, handle_handled
 from backsmith.http.handlers.registry import handler_for
 from backsmith.http.kind_plans import compile_plans
 from backsmith.http.ops import ops_endpoints
@@ -58,7 +59,8 @@ class BacksmithApp:
         timed = settings.server_timing
         for op in model.operations:
             plan = self.plans[op.operation_id]
-            chain = build_chain(plan, handler_for(op.kind), database, timed)
+            handler = handle_handled if isinstance(plan, HandledPlan) else handler_for(op.kind)
+            chain = build_chain(plan, handler, database, timed)
             path = served_path(base_path_for(op.base_path, settings.base_path), op.path)
             self.router.add(path, op.method, (plan, chain))
             contract_paths.add(path)

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from backsmith.http.handled import HandledPlan, resource_access
 from backsmith.http.plans import OperationPlan
 from backsmith.http.scoping import CallerScoping
 from backsmith.http.shaping import Shaper
@@ -28,6 +29,7 @@ from backsmith.http.writes import (
     reference_fields,
     writable_fields,
 )
+from backsmith.logic.loading import load_handlers
 from backsmith.model.resources import derived_columns
 from backsmith.model.servers import base_path_for, link_path
 from backsmith.model.types import (
@@ -309,9 +311,13 @@ def compile_plans(
         assert resource is not None
         accounts = AccountStore(model.accounts, resource, tables, settings, database)
     credentials = credentials_for(model.schemes, TokenVerifier(settings), store, accounts)
-    return {
-        op.operation_id: plan_class(op, accounts)(
-            model, op, settings, tables, credentials, accounts
-        )
-        for op in model.operations
-    }
+    handlers = load_handlers(model, settings)  # the team's functions, imported once
+    resources = resource_access(model, tables, settings) if handlers else {}
+    plans: dict[str, OperationPlan] = {}
+    for op in model.operations:
+        bound = handlers.get(op.pointer)
+        kind = HandledPlan if bound is not None else plan_class(op, accounts)
+        plan = plans[op.operation_id] = kind(model, op, settings, tables, credentials, accounts)
+        if isinstance(plan, HandledPlan) and bound is not None:
+            plan.bound, plan.resources = bound, resources
+    return plans

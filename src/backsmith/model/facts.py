@@ -7,7 +7,7 @@ and account operations know where their wrappers, passwords and tokens are.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -20,7 +20,7 @@ from backsmith.model.schemas import (
     flatten,
     schema_types,
 )
-from backsmith.model.types import AccountFacts, BodyFacts, Operation, Param
+from backsmith.model.types import AccountFacts, BodyFacts, Model, Operation, Param
 
 _STRING = frozenset({"string"})
 
@@ -120,3 +120,37 @@ def _wrapper_of(document: dict[str, Any], schema: Any) -> str | None:
     return (
         name if "object" in str(inner.get("type", "object")) and inner.get("properties") else None
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredAnswer:
+    """An operation's success response as its contract declares it, for code of the team's
+    to answer: the status, the JSON media type (None: no body) and the body's JSON Schema."""
+
+    status: int
+    media_type: str | None
+    validation: dict[str, Any] | None
+
+
+def declared_answer(model: Model, op: Operation) -> DeclaredAnswer:
+    """The first 2xx response the operation declares (the one CRUD would answer with)."""
+    document = model.document
+    item = deref(document, (document.get("paths") or {}).get(op.path)) or {}
+    responses = (item.get(op.method.lower()) or {}).get("responses") or {}
+    statuses = sorted(
+        str(code) for code in responses if str(code)[:1] == "2" and str(code).isdigit()
+    )
+    if op.response is not None:
+        statuses = [str(op.response.status)]
+    if not statuses:
+        return DeclaredAnswer(204 if "2XX" not in responses else 200, None, None)
+    status = statuses[0]
+    declared = deref(document, responses.get(status, responses.get(int(status))))
+    content = declared.get("content") if isinstance(declared, dict) else None
+    media_type = next((m for m in content or {} if "json" in m.lower()), None)
+    media = (content or {}).get(media_type) if media_type else None
+    schema = media.get("schema") if isinstance(media, dict) else None
+    if not isinstance(schema, dict):
+        return DeclaredAnswer(int(status), media_type, None)
+    converter = JsonSchemaConverter(document, model.openapi_version, "response")
+    return DeclaredAnswer(int(status), media_type, converter.root(schema))

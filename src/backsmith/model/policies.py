@@ -22,7 +22,7 @@ from backsmith.errors import Issue
 EXTENSION = "x-backsmith"
 POLICY_KEYS = ("rate-limit", "idempotency", "handler", "slo")
 # Policy keys the request path acts on; the others are refused until it does.
-SERVED: frozenset[str] = frozenset()
+SERVED: frozenset[str] = frozenset({"handler"})
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")

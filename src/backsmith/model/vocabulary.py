@@ -106,6 +106,7 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "public": ((bool,), "true: open to anyone on purpose, also in production"),
     "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
     "errors": ((str,), ERRORS_HELP),
+    "handler": ((str,), "the Python function serving it, e.g. 'shop.hooks:cancel_order'"),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
 SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {

@@ -64,7 +64,8 @@ def _filter(param: Param) -> str:
 
 def _notes(op: Operation) -> str:
     if op.kind == Kind.CUSTOM:
-        return "; ".join(n for n in (f"needs a handler: {op.reason}", op.policies.describe()) if n)
+        needs = f"needs a handler: {op.reason}" if op.policies.handler is None else ""
+        return "; ".join(n for n in (needs, op.policies.describe()) if n)
     parts = []
     filters = [_filter(p) for p in op.params if p.role == "filter"]
     # The rows' own column, or the parent's across relations (`authors.handle`).
@@ -198,7 +199,7 @@ def describe(model: Model) -> dict[str, Any]:
                 "table": model.resources[op.resource].table if op.resource else None,
                 "notes": _notes(op),
                 **({"access": access_note(model, op)} if access_note(model, op) else {}),
-                **({"reason": op.reason} if op.kind == Kind.CUSTOM else {}),
+                **({"reason": op.reason} if _needs_handler(op) else {}),
                 **(
                     {"response": shape_data(op.response.shape)}
                     if op.response and op.response.shape
@@ -212,6 +213,10 @@ def describe(model: Model) -> dict[str, Any]:
         ],
         "warnings": list(model.warnings),
     }
+
+
+def _needs_handler(op: Operation) -> bool:
+    return op.kind == Kind.CUSTOM and op.policies.handler is None
 
 
 def render_table(model: Model) -> str:
@@ -240,7 +245,7 @@ def render_table(model: Model) -> str:
         + row[-1]
         for row in rows
     ]
-    custom = sum(1 for op in model.operations if op.kind == Kind.CUSTOM)
+    custom = sum(1 for op in model.operations if _needs_handler(op))
     title = f"{model.title} {model.version}".strip()
     served = f", served under {model.base_path.describe()}" if model.base_path.path else ""
     lines.insert(0, f"{title}: {len(model.operations)} operations, {custom} need a handler{served}")

@@ -1,0 +1,137 @@
+"""The one argument a handler receives: its inputs, its caller, its transaction, its rows.
+
+    from backsmith.logic import Context, Problem
+
+    async def pay_order(ctx: Context) -> dict:
+        order = await ctx.rows("orders").get(ctx.path["id"])
+        if order is None:
+            raise Problem(404, "Not Found", "No such order.")
+        return await ctx.rows("orders").update(order["id"], status="paid")
+
+A sync handler runs on a worker thread and calls the same helpers without `await`; each
+call then waits for the helper to run on the server's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from backsmith.logic.rows import ResourceAccess, Row, Rows
+from backsmith.security.tokens import Principal
+from backsmith.settings import Settings
+from backsmith.storage.statements import Connection
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who called: None as the subject for an anonymous caller."""
+
+    subject: str | None = None
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+
+    @staticmethod
+    def of(principal: Principal | None) -> Caller:
+        if principal is None:
+            return Caller()
+        return Caller(principal.subject, principal.roles, principal.scopes)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.subject is None
+
+
+class Bridge:
+    """Runs the helpers' coroutines: awaited on the event loop, waited for from a thread."""
+
+    __slots__ = ("loop", "thread")
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.thread = threading.get_ident()
+
+    def call(self, work: Awaitable[T]) -> Any:
+        """`work` itself for an async handler to await; its result for a sync one."""
+        if threading.get_ident() == self.thread:
+            return work
+        return asyncio.run_coroutine_threadsafe(_awaited(work), self.loop).result()
+
+
+async def _awaited(work: Awaitable[T]) -> T:
+    return await work
+
+
+class RowsHelper:
+    """`Rows` whose calls a sync handler makes plainly and an async one awaits."""
+
+    __slots__ = ("_bridge", "_rows")
+
+    def __init__(self, rows: Rows, bridge: Bridge) -> None:
+        self._rows = rows
+        self._bridge = bridge
+
+    def get(self, key: Any) -> Any:
+        """The row with this key, or None."""
+        return self._bridge.call(self._rows.get(key))
+
+    def list(self, *, limit: int = 100, **equal: Any) -> Any:
+        """Up to `limit` rows whose properties equal the values given."""
+        return self._bridge.call(self._rows.list(limit=limit, **equal))
+
+    def create(self, values: dict[str, Any] | None = None, **named: Any) -> Any:
+        """A new row, owned by the caller where the resource is owned."""
+        return self._bridge.call(self._rows.create(values, **named))
+
+    def update(self, key: Any, values: dict[str, Any] | None = None, **named: Any) -> Any:
+        """The row changed (a 404 when there is none of the caller's)."""
+        return self._bridge.call(self._rows.update(key, values, **named))
+
+    def delete(self, key: Any) -> Any:
+        """Whether there was a row of the caller's to delete."""
+        return self._bridge.call(self._rows.delete(key))
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a handler is given. Path, query and body are validated against the
+    contract before the handler runs; `rows` and `sql` run in the operation's transaction,
+    which commits when the handler returns and rolls back when it raises."""
+
+    operation_id: str
+    path: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+    caller: Caller
+    settings: Settings
+    _conn: Connection = field(repr=False)
+    _principal: Principal | None = field(repr=False)
+    _resources: Mapping[str, ResourceAccess] = field(repr=False)
+    _bridge: Bridge = field(repr=False)
+
+    def rows(self, resource: str) -> RowsHelper:
+        """The helpers over one of the model's resources (by resource or table name)."""
+        found = self._resources.get(resource)
+        if found is None:
+            known = ", ".join(sorted(self._resources))
+            raise KeyError(f"no resource '{resource}' (the model has: {known})")
+        return RowsHelper(Rows(found, self._conn, self._principal), self._bridge)
+
+    def sql(self, statement: str, **params: Any) -> Any:
+        """Run SQL with `:name` parameters in the transaction; the rows, as dicts."""
+        return self._bridge.call(_run_sql(self._conn, statement, params))
+
+
+async def _run_sql(conn: Connection, statement: str, params: dict[str, Any]) -> list[Row]:
+    result = await conn.execute(sa.text(statement), params)
+    return [dict(row) for row in result.all()]
+
+
+HandlerFunction = Callable[[Context], Any]

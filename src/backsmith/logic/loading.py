@@ -1,0 +1,138 @@
+"""Finding the team's handlers at start-up: imported once, checked to take one argument.
+
+An operation is served by the function its `x-backsmith: {handler: module:function}` names,
+or else by the function of the hooks module (`x-backsmith: {hooks: shop.hooks}` at the
+root, or BACKSMITH_HOOKS) named as its operationId (`cancelOrder`, or `cancel_order`).
+Modules are imported with the contract's folder and the working folder on the path, so
+`shop/hooks.py` beside the contract is `shop.hooks`. Anything that cannot be used is a
+start-up error naming the contract's line and pointer, or the setting: exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import re
+import sys
+from dataclasses import dataclass, replace
+from types import ModuleType
+from typing import Any
+
+from backsmith.errors import InputError
+from backsmith.logic.context import HandlerFunction
+from backsmith.model.policies import Handler
+from backsmith.model.types import ACCOUNT_KINDS, Model, Operation
+from backsmith.settings import Settings, setting
+
+
+class HandlerError(InputError):
+    """A handler that cannot be imported, or that cannot be called with one context."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """An operation's handler, imported."""
+
+    function: HandlerFunction
+    name: str  # module:function, as `model` shows it
+    is_async: bool
+
+
+def with_handlers(model: Model, settings: Settings) -> Model:
+    """The model with each operation's handler named in its policies, those a hooks module
+    serves by operationId too: what `backsmith model` shows."""
+    found = load_handlers(model, settings)
+    operations = []
+    for op in model.operations:
+        bound = found.get(op.pointer)
+        if bound is not None and op.policies.handler is None:
+            module, _, function = bound.name.partition(":")
+            op = replace(op, policies=replace(op.policies, handler=Handler(module, function)))
+        operations.append(op)
+    return replace(model, operations=tuple(operations))
+
+
+def load_handlers(model: Model, settings: Settings) -> dict[str, Bound]:
+    """Operation pointer -> its handler, for every operation that has one."""
+    _importable_from(model.path)
+    hooks = _hooks_module(settings.hooks) if settings.hooks else None
+    found: dict[str, Bound] = {}
+    for op in model.operations:
+        declared = op.policies.handler
+        if declared is not None:
+            found[op.pointer] = _declared(model, op, declared)
+        elif hooks is not None and op.kind not in ACCOUNT_KINDS:
+            function = _by_operation_id(hooks, op.operation_id)
+            if function is not None:
+                name = f"{hooks.__name__}:{getattr(function, '__name__', op.operation_id)}"
+                found[op.pointer] = _bound(function, name, lambda why: _setting_error(why))
+    return found
+
+
+def _importable_from(contract: str) -> None:
+    for folder in (os.getcwd(), os.path.dirname(os.path.abspath(contract)) if contract else ""):
+        if folder and folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
+def _hooks_module(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name.strip())
+    except Exception as error:  # an import runs the team's code: any failure is theirs
+        raise _setting_error(f"cannot import {name}: {_reason(error)}") from None
+
+
+def _setting_error(why: str) -> HandlerError:
+    return HandlerError(f"{setting('hooks').env} (or x-backsmith hooks): {why}")
+
+
+def _declared(model: Model, op: Operation, handler: Handler) -> Bound:
+    def error(why: str) -> HandlerError:
+        file, line = model.locations.get(op.pointer, (model.path, None))
+        where = f"{file}:{line}" if line is not None else file
+        pointer = f"{op.pointer}/x-backsmith/handler"
+        return HandlerError(f"{where}: error at {pointer}: handler {handler.describe()} {why}")
+
+    try:
+        module = importlib.import_module(handler.module)
+    except Exception as failure:
+        raise error(f"cannot be imported: {_reason(failure)}") from None
+    function = getattr(module, handler.function, None)
+    if function is None:
+        raise error(f"is not defined: {handler.module} has no '{handler.function}'")
+    return _bound(function, handler.describe(), error)
+
+
+def _by_operation_id(module: ModuleType, operation_id: str) -> Any:
+    for name in (operation_id, _snake(operation_id)):
+        function = getattr(module, name, None)
+        if function is not None and callable(function):
+            return function
+    return None
+
+
+def _bound(function: Any, name: str, error: Any) -> Bound:
+    if not callable(function):
+        raise error("is not a function")
+    try:
+        inspect.signature(function).bind(None)
+    except TypeError:
+        raise error("must take exactly one argument, the context: def handler(ctx)") from None
+    except ValueError:  # a builtin without a signature: trusted to take one argument
+        pass
+    is_async = inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
+        getattr(function, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
+    return Bound(function, name, is_async)
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _snake(name: str) -> str:
+    return _CAMEL.sub("_", name).replace("-", "_").lower()

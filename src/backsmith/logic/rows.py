@@ -1,0 +1,204 @@
+"""One resource's rows as a handler reads and changes them, through the statements CRUD uses.
+
+Every helper runs on the handler's own transaction. Where the resource is owned, a caller
+who is not an admin reads, changes and deletes their own rows only, and new rows are theirs,
+exactly as the CRUD operations do it (`security.ownership`). Values are named by the API's
+property names (or column names) and converted as a request body's are; the server's own
+columns (keys it generates, timestamps) are filled as on a create or an update. Rows come
+back as the resource's read operation answers them (computed and embedded members, dates
+as text), or as plain column values where it has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from backsmith.errors import NotFound
+from backsmith.model.types import Field, Model, Resource
+from backsmith.security.ownership import Ownership, rule
+from backsmith.security.tokens import Principal
+from backsmith.storage.queries import TableQueries, from_json, order_keys
+from backsmith.storage.statements import Connection
+from backsmith.storage.values import Stamps
+
+Row = dict[str, Any]
+# Named here: inside `Rows`, whose helper is called `list`, the builtin is out of reach.
+Clauses = list[Any]
+RowList = list[Row]
+
+
+class ItemShaper(Protocol):
+    """How the resource's read operation shapes its rows (`http.shaping.Shaper`)."""
+
+    @property
+    def flat(self) -> bool: ...
+
+    def one(self, row: Any) -> dict[str, Any]: ...
+
+    def extras(self, subject: Any) -> list[Any]: ...
+
+    def bound(self, subject: Any) -> dict[str, Any]: ...
+
+    async def shape(
+        self, conn: Connection, rows: Sequence[Any], subject: Any = None
+    ) -> list[dict[str, Any]]: ...
+
+    async def reload(self, conn: Connection, row: Any, subject: Any) -> dict[str, Any]: ...
+
+
+class ResourceAccess:
+    """What the helpers need of one resource, compiled once at start-up."""
+
+    __slots__ = ("fields", "owner", "owner_reads", "queries", "resource", "shaper", "stamps")
+
+    def __init__(
+        self,
+        model: Model,
+        resource: Resource,
+        tables: dict[str, sa.Table],
+        admin_roles: frozenset[str],
+        shaper: ItemShaper | None = None,
+    ) -> None:
+        table = tables[resource.table]
+        owner = model.owners.get(resource.table)
+        self.resource = resource
+        self.queries = TableQueries(table)
+        self.stamps = Stamps(resource)
+        # Reads of public rows are anyone's; changes are always the owner's.
+        self.owner_reads: Ownership | None = rule(owner, table, tables, admin_roles, True)
+        self.owner: Ownership | None = rule(owner, table, tables, admin_roles, False)
+        self.fields = [f for f in resource.fields if not f.hidden]
+        self.shaper = shaper
+
+
+class Rows:
+    """The helpers over one resource, bound to a handler's transaction and caller."""
+
+    def __init__(self, plan: ResourceAccess, conn: Connection, principal: Principal | None) -> None:
+        self._plan = plan
+        self._conn = conn
+        self._principal = principal
+
+    async def get(self, key: Any) -> Row | None:
+        """The row with this key, or None (also when it is another owner's private row)."""
+        equals, where, params = self._address(key, self._plan.owner_reads)
+        extras, params = self._extras(params)
+        row = await self._plan.queries.fetch_one(
+            self._conn, equals, extras=extras, where=where, params=params
+        )
+        return (await self._items([row]))[0] if row is not None else None
+
+    async def list(self, *, limit: int = 100, **equal: Any) -> RowList:
+        """Up to `limit` rows whose properties equal the values given, in key order."""
+        plan = self._plan
+        equals = {self._field(name).column: self._value(name, v) for name, v in equal.items()}
+        where: Clauses = []
+        params: dict[str, Any] = {}
+        if plan.owner_reads is not None:
+            plan.owner_reads.narrow(self._principal, equals, where, params)
+        order = order_keys(plan.queries.table, plan.resource, list(plan.resource.primary_key))
+        extras, params = self._extras(params)
+        rows = await plan.queries.page(
+            self._conn, equals, order, max(limit, 0), None, 0, extras, where, params
+        )
+        return await self._items(rows)
+
+    async def create(self, values: dict[str, Any] | None = None, **named: Any) -> Row:
+        """A new row; where the resource is owned, the caller's (unless an admin names one)."""
+        plan = self._plan
+        given = self._columns({**(values or {}), **named})
+        if plan.owner is not None:
+            column = plan.owner.owner.column
+            mine = plan.owner.sees_all(self._principal) and given.get(column) is not None
+            if not plan.owner.owner.hops and not mine:
+                if self._principal is None:
+                    raise NotFound("No caller to own the new row.")
+                given[column] = plan.owner.value(self._principal)
+        row = await plan.queries.insert(self._conn, {**plan.stamps.values(creating=True), **given})
+        return await self._written(row)
+
+    async def update(self, key: Any, values: dict[str, Any] | None = None, **named: Any) -> Row:
+        """The row changed; NotFound (a 404) when there is no such row of the caller's."""
+        plan = self._plan
+        changes = self._columns({**(values or {}), **named})
+        equals, where, params = self._address(key, plan.owner)
+        for column in plan.resource.primary_key:
+            changes.pop(column, None)
+        if where:
+            current = await plan.queries.fetch_one(
+                self._conn, equals, for_update=True, where=where, params=params
+            )
+            if current is None:
+                raise NotFound("No such item.")
+        changes.update(plan.stamps.values(creating=False))
+        row = await plan.queries.update(self._conn, equals, changes)
+        if row is None:
+            raise NotFound("No such item.")
+        return await self._written(row)
+
+    async def delete(self, key: Any) -> bool:
+        """Whether a row of the caller's with this key was there to delete."""
+        plan = self._plan
+        equals, where, params = self._address(key, plan.owner)
+        if where:
+            current = await plan.queries.fetch_one(
+                self._conn, equals, for_update=True, where=where, params=params
+            )
+            if current is None:
+                return False
+        return await plan.queries.delete(self._conn, equals) is not None
+
+    def _address(
+        self, key: Any, owner: Ownership | None
+    ) -> tuple[dict[str, Any], Clauses, dict[str, Any]]:
+        resource = self._plan.resource
+        keys = key if isinstance(key, dict) else {resource.primary_key[0]: key}
+        equals = {self._field(name).column: self._value(name, v) for name, v in keys.items()}
+        where: Clauses = []
+        params: dict[str, Any] = {}
+        if owner is not None:
+            owner.narrow(self._principal, equals, where, params)
+        return equals, where, params
+
+    def _field(self, name: str) -> Field:
+        field = self._plan.resource.field(name)
+        if field is None or field.hidden:
+            known = ", ".join(f.name for f in self._plan.fields)
+            raise KeyError(f"{self._plan.resource.name} has no property '{name}' ({known})")
+        return field
+
+    def _value(self, name: str, value: Any) -> Any:
+        return from_json(self._field(name), value)
+
+    def _columns(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {self._field(name).column: self._value(name, v) for name, v in values.items()}
+
+    @property
+    def _subject(self) -> Any:
+        return self._principal.subject if self._principal is not None else None
+
+    def _extras(self, params: dict[str, Any]) -> tuple[Clauses, dict[str, Any]]:
+        shaper = self._plan.shaper
+        if shaper is None or shaper.flat:
+            return [], params
+        return shaper.extras(self._subject), {**params, **shaper.bound(self._subject)}
+
+    async def _items(self, rows: Sequence[Any]) -> RowList:
+        shaper = self._plan.shaper
+        if shaper is None:
+            return [self._item(row) for row in rows]
+        return await shaper.shape(self._conn, rows, self._subject)
+
+    async def _written(self, row: Any) -> Row:
+        shaper = self._plan.shaper
+        if shaper is None:
+            return self._item(row)
+        if shaper.flat:
+            return shaper.one(row)
+        return await shaper.reload(self._conn, row, self._subject)
+
+    def _item(self, row: Any) -> Row:
+        return {f.name: row[f.column] for f in self._plan.fields if not f.write_only}
