@@ -101,8 +101,8 @@ def check(
     tables = {table.name: table for table in build_metadata(model).tables.values()}
     findings = startup_findings(model, compile_plans(model, settings, tables), settings)
     model = with_handlers(model, settings)  # compiling the plans imported them already
-    handled = [op for op in model.operations if op.policies.handler is not None]
-    rest = [op for op in model.operations if op.policies.handler is None]
+    handled = [op for op in model.operations if op.policies.serves]
+    rest = [op for op in model.operations if not op.policies.serves]
     custom = [op for op in rest if op.kind == Kind.CUSTOM]
     crud = [op for op in rest if op.kind != Kind.CUSTOM]
     return CheckReport(model, crud, custom, findings, settings.production, handled)

@@ -222,5 +222,79 @@ def test_check_counts_the_operations_handlers_serve(capsys: pytest.CaptureFixtur
 
     assert main(["check", str(CONTRACT)]) == 0
     out = capsys.readouterr().out
-    assert "12 operations (5 CRUD, 6 by handlers, 1 needs a handler)" in out
+    assert "14 operations (6 CRUD, 7 by handlers, 1 needs a handler)" in out
     assert "needs a handler: unserved (POST /nothing)" in out
+
+
+async def test_a_transition_moves_the_row_only_as_its_lifecycle_allows(
+    stockroom: Model, database_url: str
+) -> None:
+    async with served(stockroom, database_url) as client:
+        item = await _item(client, "lamp", 5)
+
+        async def order(status: str) -> int:
+            made = await created(
+                client, "/orders", {"item_id": item["id"], "quantity": 1, "status": status}
+            )
+            return int(made["id"])
+
+        def change(status: str, quantity: int = 1) -> dict[str, Any]:
+            return {"item_id": item["id"], "quantity": quantity, "status": status}
+
+        # every state: the moves it allows, and one it does not
+        opened = await order("open")
+        moved = await client.post(f"/orders/{opened}/cancel")
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["status"] == "cancelled"
+        assert (await client.post(f"/orders/{opened}/cancel")).status_code == 200  # no move
+        back = await client.patch(f"/orders/{opened}", json=change("open"))
+        assert back.status_code == 409
+        assert back.json()["detail"] == (
+            "'status' cannot go from cancelled to open: it may go nowhere from there."
+        )
+        paid = await order("open")
+        assert (await client.patch(f"/orders/{paid}", json=change("paid"))).status_code == 200
+        refused = await client.patch(f"/orders/{paid}", json=change("open"))
+        assert refused.status_code == 409
+        assert "it may go to shipped, cancelled" in refused.json()["detail"]
+        assert refused.json()["errors"][0]["pointer"] == "#/status"
+        shipped = await client.patch(f"/orders/{paid}", json=change("shipped"))
+        assert shipped.status_code == 200
+        late = await client.post(f"/orders/{paid}/cancel")
+        assert late.status_code == 409
+        assert (await client.get(f"/orders/{paid}")).json()["status"] == "shipped"
+        skipping = await order("open")
+        jump = await client.patch(f"/orders/{skipping}", json=change("shipped", 3))
+        assert jump.status_code == 409
+        unchanged = (await client.get(f"/orders/{skipping}")).json()
+        assert unchanged["status"] == "open" and unchanged["quantity"] == 1  # nothing written
+        assert (await client.post("/orders/999/cancel")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ("{field: state, allowed: {open: [paid]}}", "no property of orders"),
+        ("{field: status, allowed: {open: [lost]}}", "states 'status' cannot hold: lost"),
+        ("{field: status}", "transitions must be {field: <property>"),
+    ],
+)
+def test_a_lifecycle_that_cannot_apply_is_a_contract_error(
+    tmp_path: Path, rule: str, said: str
+) -> None:
+    from backsmith.errors import ContractError
+
+    text = CONTRACT.read_text()
+    start = text.index("        transitions:\n")
+    end = text.index("      properties:\n", start)
+    text = text[:start] + f"        transitions: {rule}\n" + text[end:]
+    with pytest.raises(ContractError, match=re.escape(said)):
+        load_model(write_file(tmp_path, "stockroom.yaml", text))
+
+
+def test_a_transition_to_no_state_is_a_contract_error(tmp_path: Path) -> None:
+    from backsmith.errors import ContractError
+
+    text = CONTRACT.read_text().replace("{transition: {to: cancelled}}", "{transition: {to: gone}}")
+    with pytest.raises(ContractError, match="'gone' is no state of status"):
+        load_model(write_file(tmp_path, "stockroom.yaml", text))

@@ -30,6 +30,7 @@ from backsmith.http.writes import (
     writable_fields,
 )
 from backsmith.logic.loading import load_handlers
+from backsmith.model.lifecycles import Lifecycle
 from backsmith.model.resources import derived_columns
 from backsmith.model.servers import base_path_for, link_path
 from backsmith.model.types import (
@@ -123,6 +124,7 @@ class TablePlan(OperationPlan):
             tables[resource.table], resource, operation.default_sort
         )
         self.stamps = Stamps(resource)
+        self.lifecycle: Lifecycle | None = model.lifecycles.get(resource.table)
         self.location: list[tuple[str, str]] = []  # (path parameter, key column) of the read
         self.location_template = ""
         self._plan_location(model)  # a create's Location, any answer's `links.self`

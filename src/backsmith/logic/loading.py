@@ -20,8 +20,8 @@ from types import ModuleType
 from typing import Any
 
 from backsmith.errors import InputError
-from backsmith.logic.context import HandlerFunction
-from backsmith.model.policies import Handler
+from backsmith.logic.context import Context, HandlerFunction
+from backsmith.model.policies import Handler, Transition
 from backsmith.model.types import ACCOUNT_KINDS, Model, Operation
 from backsmith.settings import Settings, setting
 
@@ -46,7 +46,7 @@ def with_handlers(model: Model, settings: Settings) -> Model:
     operations = []
     for op in model.operations:
         bound = found.get(op.pointer)
-        if bound is not None and op.policies.handler is None:
+        if bound is not None and op.policies.handler is None and ":" in bound.name:
             module, _, function = bound.name.partition(":")
             op = replace(op, policies=replace(op.policies, handler=Handler(module, function)))
         operations.append(op)
@@ -62,6 +62,8 @@ def load_handlers(model: Model, settings: Settings) -> dict[str, Bound]:
         declared = op.policies.handler
         if declared is not None:
             found[op.pointer] = _declared(model, op, declared)
+        elif op.policies.transition is not None:
+            found[op.pointer] = _transition(model, op.policies.transition)
         elif hooks is not None and op.kind not in ACCOUNT_KINDS:
             function = _by_operation_id(hooks, op.operation_id)
             if function is not None:
@@ -102,6 +104,20 @@ def _declared(model: Model, op: Operation, handler: Handler) -> Bound:
     if function is None:
         raise error(f"is not defined: {handler.module} has no '{handler.function}'")
     return _bound(function, handler.describe(), error)
+
+
+def _transition(model: Model, transition: Transition) -> Bound:
+    """The built-in handler of `transition: {to: ...}`: move the row the path names, as its
+    owner, through the lifecycle rule (a 409 when its state does not allow the move)."""
+    resource = model.resources[transition.resource]
+    lifecycle = model.lifecycles[resource.table]
+    state, to = lifecycle.name, transition.to
+
+    async def transition_to(ctx: Context) -> Any:
+        key = list(ctx.path.values())[-1]  # the innermost parameter names the row
+        return await ctx.rows(resource.name).update(key, {state: to})
+
+    return Bound(transition_to, transition.describe(), True)
 
 
 def _by_operation_id(module: ModuleType, operation_id: str) -> Any:

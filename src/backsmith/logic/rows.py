@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from backsmith.errors import NotFound
+from backsmith.model.lifecycles import Lifecycle
 from backsmith.model.types import Field, Model, Resource
 from backsmith.security.ownership import Ownership, rule
 from backsmith.security.tokens import Principal
@@ -52,7 +53,16 @@ class ItemShaper(Protocol):
 class ResourceAccess:
     """What the helpers need of one resource, compiled once at start-up."""
 
-    __slots__ = ("fields", "owner", "owner_reads", "queries", "resource", "shaper", "stamps")
+    __slots__ = (
+        "fields",
+        "lifecycle",
+        "owner",
+        "owner_reads",
+        "queries",
+        "resource",
+        "shaper",
+        "stamps",
+    )
 
     def __init__(
         self,
@@ -72,6 +82,7 @@ class ResourceAccess:
         self.owner: Ownership | None = rule(owner, table, tables, admin_roles, False)
         self.fields = [f for f in resource.fields if not f.hidden]
         self.shaper = shaper
+        self.lifecycle: Lifecycle | None = model.lifecycles.get(resource.table)
 
 
 class Rows:
@@ -127,12 +138,15 @@ class Rows:
         equals, where, params = self._address(key, plan.owner)
         for column in plan.resource.primary_key:
             changes.pop(column, None)
-        if where:
+        lifecycle = plan.lifecycle if plan.lifecycle and plan.lifecycle.column in changes else None
+        if where or lifecycle is not None:  # read under a lock first
             current = await plan.queries.fetch_one(
                 self._conn, equals, for_update=True, where=where, params=params
             )
             if current is None:
                 raise NotFound("No such item.")
+            if lifecycle is not None:
+                lifecycle.check(current[lifecycle.column], changes[lifecycle.column])
         changes.update(plan.stamps.values(creating=False))
         row = await plan.queries.update(self._conn, equals, changes)
         if row is None:

@@ -18,6 +18,7 @@ from backsmith.model.facts import published, with_request_facts
 from backsmith.model.findings import WARNING, contract_findings, security_findings
 from backsmith.model.indexes import missing_indexes
 from backsmith.model.inline import inline_resources
+from backsmith.model.lifecycles import Lifecycle, read_lifecycles, transition_target
 from backsmith.model.naming import names_match, singular, snake, variant_base
 from backsmith.model.operations import OperationMapper
 from backsmith.model.owners import inherit_owners, owner_leaks, read_owners
@@ -116,6 +117,7 @@ def build_model(contract: Contract) -> Model:
     warnings.extend(missing_indexes(contract, graph, operations))
     _check_duplicate_ids(contract, operations)
     owners = inherit_owners(owners, resources, operations)
+    lifecycles, operations = _lifecycles(contract, resources, schema_resources, operations)
     if dbml is not None:
         related = _related_members(shapes, resources)
         filled = filled_columns(owners, resources, operations)
@@ -154,6 +156,7 @@ def build_model(contract: Contract) -> Model:
         schemes=schemes,
         accounts=accounts,
         owners=owners,
+        lifecycles=lifecycles,
         security_gaps=tuple(g.render() for g in gaps),
         findings=tuple(findings),
         locations=_locations(contract, operations, schemes),
@@ -378,3 +381,31 @@ def _check_duplicate_ids(contract: Contract, operations: list[Any]) -> None:
         seen.setdefault(op.operation_id, f"{op.method} {op.path}")
     if issues:
         raise ContractError(issues)
+
+
+def _lifecycles(
+    contract: Contract,
+    resources: dict[str, Resource],
+    schema_resources: dict[str, str],
+    operations: list[Operation],
+) -> tuple[dict[str, Lifecycle], list[Operation]]:
+    """The tables' lifecycle rules, and each transition operation with the resource it moves
+    (the one served at the path above it: /orders/{id} for /orders/{id}/cancel)."""
+    lifecycles, issues = read_lifecycles(contract, resources, schema_resources)
+    by_path = {op.path: op.resource for op in operations if op.resource}
+    moved = []
+    for op in operations:
+        wanted = op.policies.transition
+        if wanted is not None:
+            name = by_path.get(op.path.rsplit("/", 1)[0]) or op.resource
+            resource = resources.get(name) if name else None
+            issue = transition_target(contract, op, wanted.to, resource, lifecycles)
+            if issue is not None:
+                issues.append(issue)
+            elif resource is not None:
+                transition = replace(wanted, resource=resource.name)
+                op = replace(op, policies=replace(op.policies, transition=transition))
+        moved.append(op)
+    if issues:
+        raise ContractError(issues)
+    return lifecycles, moved

@@ -20,9 +20,9 @@ from backsmith.contract.source import escape
 from backsmith.errors import Issue
 
 EXTENSION = "x-backsmith"
-POLICY_KEYS = ("rate-limit", "idempotency", "handler", "slo")
+POLICY_KEYS = ("rate-limit", "idempotency", "handler", "transition", "slo")
 # Policy keys the request path acts on; the others are refused until it does.
-SERVED: frozenset[str] = frozenset({"handler"})
+SERVED: frozenset[str] = frozenset({"handler", "transition"})
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")
@@ -63,6 +63,17 @@ class Handler:
 
 
 @dataclass(frozen=True, slots=True)
+class Transition:
+    """Move the row the path names to the state `to` (`POST /orders/{id}/cancel`)."""
+
+    to: str
+    resource: str = ""  # the resource whose row moves, found when the model is built
+
+    def describe(self) -> str:
+        return f"transition to {self.to}"
+
+
+@dataclass(frozen=True, slots=True)
 class Slo:
     """Latency budgets in milliseconds."""
 
@@ -81,7 +92,13 @@ class Policies:
     rate_limit: RateLimit | None = None
     idempotency: Idempotency | None = None
     handler: Handler | None = None
+    transition: Transition | None = None
     slo: Slo | None = None
+
+    @property
+    def serves(self) -> bool:
+        """Whether something other than CRUD serves the operation: a handler, a transition."""
+        return self.handler is not None or self.transition is not None
 
     def describe(self) -> str:
         """The policies as `backsmith model` shows them; empty when there are none."""
@@ -92,6 +109,8 @@ class Policies:
             parts.append(f"idempotency {self.idempotency}")
         if self.handler is not None:
             parts.append(f"handler {self.handler.describe()}")
+        if self.transition is not None:
+            parts.append(self.transition.describe())
         if self.slo is not None:
             parts.append(f"slo {self.slo.describe()}")
         return ", ".join(parts)
@@ -123,6 +142,7 @@ def read_policies(contract: Contract, path: str, method: str) -> tuple[Policies,
         rate_limit=found.get("rate-limit"),
         idempotency=found.get("idempotency"),
         handler=found.get("handler"),
+        transition=found.get("transition"),
         slo=found.get("slo"),
     )
     return (NO_POLICIES if policies == NO_POLICIES else policies), issues  # one shared "none"
@@ -167,6 +187,14 @@ def _handler(value: Any) -> tuple[Handler | None, str | None]:
     return Handler(found.group(1), found.group(2)), None
 
 
+def _transition(value: Any) -> tuple[Transition | None, str | None]:
+    to = value.get("to") if isinstance(value, dict) and set(value) == {"to"} else None
+    if not isinstance(to, str) or not to:
+        expected = "{to: <state>}, e.g. {to: cancelled}"
+        return None, f"{EXTENSION} 'transition' must be {expected}, not {value!r}"
+    return Transition(to), None
+
+
 def _slo(value: Any) -> tuple[Slo | None, str | None]:
     expected = "a mapping of p95 and p99 to durations, e.g. {p95: 50ms, p99: 200ms}"
     if not isinstance(value, dict) or not value:
@@ -198,6 +226,7 @@ def _milliseconds(duration: Any) -> float | None:
 _PARSERS: dict[str, Callable[[Any], tuple[Any, str | None]]] = {
     "rate-limit": _rate_limit,
     "idempotency": _idempotency,
+    "transition": _transition,
     "handler": _handler,
     "slo": _slo,
 }

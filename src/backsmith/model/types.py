@@ -368,6 +368,7 @@ class Model:
     schemes: dict[str, Scheme] = field(default_factory=dict)
     accounts: Accounts | None = None  # the built-in accounts, when operations declare them
     owners: dict[str, Owner] = field(default_factory=dict)  # by table
+    lifecycles: dict[str, Any] = field(default_factory=dict)  # by table: model.lifecycles
     # Operations whose security this version cannot verify, rendered: serve refuses them.
     security_gaps: tuple[str, ...] = ()
     findings: tuple[Issue, ...] = ()  # what serving will warn about or refuse (model.findings)

@@ -64,6 +64,10 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
         "'ignore': a body naming another owner is not refused; the "
         "caller is the owner all the same (default: reject)",
     ),
+    "transitions": (
+        (dict,),
+        "the moves a state field allows, e.g. {field: status, allowed: {pending: [paid]}}",
+    ),
     "visibility": (
         (str,),
         "'public': anyone may read and list the owned rows, only their owner changes them "
@@ -107,6 +111,7 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
     "errors": ((str,), ERRORS_HELP),
     "handler": ((str,), "the Python function serving it, e.g. 'shop.hooks:cancel_order'"),
+    "transition": ((dict,), "move the row the path names to a state, e.g. {to: cancelled}"),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
 SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -132,7 +137,7 @@ VISIBILITIES = tuple(v.value for v in Visibility)
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 # Keys the design names for later versions: say so instead of "unknown key".
-_LATER = {*(key for key in POLICY_KEYS if key not in SERVED), "transition"}
+_LATER = {key for key in POLICY_KEYS if key not in SERVED}
 
 
 Level = dict[str, tuple[tuple[type, ...], str]]

@@ -64,7 +64,7 @@ def _filter(param: Param) -> str:
 
 def _notes(op: Operation) -> str:
     if op.kind == Kind.CUSTOM:
-        needs = f"needs a handler: {op.reason}" if op.policies.handler is None else ""
+        needs = f"needs a handler: {op.reason}" if not op.policies.serves else ""
         return "; ".join(n for n in (needs, op.policies.describe()) if n)
     parts = []
     filters = [_filter(p) for p in op.params if p.role == "filter"]
@@ -216,7 +216,7 @@ def describe(model: Model) -> dict[str, Any]:
 
 
 def _needs_handler(op: Operation) -> bool:
-    return op.kind == Kind.CUSTOM and op.policies.handler is None
+    return op.kind == Kind.CUSTOM and not op.policies.serves
 
 
 def render_table(model: Model) -> str:

@@ -219,7 +219,10 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             if f.type == FieldType.JSON and isinstance(body.get(name), dict) and f.column in values
         }
     queries, stamps = plan.queries, plan.stamps
-    several = bool(patch or where or children or reference_owner or not plan.shaper.flat)
+    lifecycle = plan.lifecycle if plan.lifecycle and plan.lifecycle.column in values else None
+    several = bool(
+        patch or where or children or reference_owner or lifecycle or not plan.shaper.flat
+    )
 
     async def missing(conn: Any) -> None:
         if owner is not None:  # no row of the caller's: 403 if it is another's public row
@@ -230,7 +233,7 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             await reference_owner.require_owned_reference(
                 conn, values, principal, False, plan.body_names, at
             )
-        if patch or where:  # read under a lock first
+        if patch or where or lifecycle:  # read under a lock first
             current = await queries.fetch_one(
                 conn, equals, for_update=True, where=where, params=params
             )
@@ -239,6 +242,8 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
                 return None
             for column, value in patch.items():
                 values[column] = merge_patch(current[column], value)
+            if lifecycle is not None:  # a state moves only as its rule allows: else 409
+                lifecycle.check(current[lifecycle.column], values[lifecycle.column])
         if values or replace or children:
             values.update(stamps.values(creating=False))
         row = await queries.update(conn, equals, values)
