@@ -298,3 +298,51 @@ def test_a_transition_to_no_state_is_a_contract_error(tmp_path: Path) -> None:
     text = CONTRACT.read_text().replace("{transition: {to: cancelled}}", "{transition: {to: gone}}")
     with pytest.raises(ContractError, match="'gone' is no state of status"):
         load_model(write_file(tmp_path, "stockroom.yaml", text))
+
+
+SECRET = "a-test-secret-of-at-least-32-bytes-long"
+
+
+def _owned_stockroom(tmp_path: Path) -> Model:
+    """The stock room behind bearer tokens, each order its customer's own."""
+    text = CONTRACT.read_text()
+    text = text.replace(
+        "x-backsmith:\n  hooks: stockroom.hooks\n",
+        "x-backsmith:\n  hooks: stockroom.hooks\nsecurity: [{bearer: []}]\n",
+    )
+    text = text.replace(
+        "        transitions:\n",
+        "        owner: customer_id\n        transitions:\n",
+    )
+    text = text.replace(
+        "        item_id: {type: integer}\n",
+        "        item_id: {type: integer}\n        customer_id: {type: string, readOnly: true}\n",
+    )
+    text += "  securitySchemes:\n    bearer: {type: http, scheme: bearer, bearerFormat: JWT}\n"
+    return load_model(write_file(tmp_path, "stockroom.yaml", text))
+
+
+async def test_a_transition_and_a_handler_act_as_the_rows_owner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    from conftest import bearer
+
+    monkeypatch.syspath_prepend(str(FIXTURES / "handlers"))  # the root's hooks module
+    ana, bo = bearer(SECRET, "ana"), bearer(SECRET, "bo")
+    async with served(_owned_stockroom(tmp_path), database_url, jwt_secret=SECRET) as client:
+        made = await client.post("/items", json={"name": "lamp", "stock": 3}, headers=ana)
+        item = made.json()
+        placed = await client.post(
+            "/orders", json={"item_id": item["id"], "quantity": 1}, headers=ana
+        )
+        assert placed.status_code == 201, placed.text
+        order = placed.json()
+        assert order["customer_id"] == "ana"
+        # another caller's private row is not found, by the transition or by a handler
+        assert (await client.post(f"/orders/{order['id']}/cancel", headers=bo)).status_code == 404
+        assert (await client.post(f"/orders/{order['id']}/pay", headers=bo)).status_code == 404
+        assert (await client.post(f"/orders/{order['id']}/cancel")).status_code == 401
+        paid = await client.post(f"/orders/{order['id']}/pay", headers=ana)
+        assert paid.status_code == 200 and paid.json()["status"] == "paid"
+        cancelled = await client.post(f"/orders/{order['id']}/cancel", headers=ana)
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
