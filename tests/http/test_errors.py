@@ -506,11 +506,18 @@ async def test_nested_list_under_a_missing_parent_is_404(
     problem(await bookshop.get(path), 404)
 
 
-async def test_non_crud_operation_is_501_naming_it(bookshop: httpx.AsyncClient) -> None:
+async def test_cancelling_an_order_is_a_transition_its_contract_declares(
+    bookshop: httpx.AsyncClient,
+) -> None:
     placed = await order(bookshop)
-    body = problem(await bookshop.post(f"/orders/{placed['id']}/cancel"), 501)
-    assert "'cancelOrder'" in body["detail"]
-    assert (await bookshop.get(f"/orders/{placed['id']}")).json()["status"] == "pending"
+    cancelled = await bookshop.post(f"/orders/{placed['id']}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    body = problem(await bookshop.post(f"/orders/{placed['id']}/cancel"), 409)
+    assert (
+        body["detail"]
+        == "'status' cannot go from cancelled to cancelled: it may go nowhere from there."
+    )
 
 
 # ------------------------------------------------------------ authentication

@@ -47,14 +47,15 @@ def secure(text: str) -> str:
     text = text.replace(
         "paths:\n  /authors:", "x-backsmith: {admin-roles: [staff]}\npaths:\n  /authors:", 1
     )
-    for schema, owner in (
-        ("Customer", "id"),
-        ("Order", "customer_id"),
-        ("OrderLine", "order.customer_id"),
-    ):
+    for schema, owner in (("Customer", "id"), ("OrderLine", "order.customer_id")):
         before = f"    {schema}:\n      type: object\n"
         assert before in text, schema
         text = text.replace(before, f"{before}      x-backsmith: {{owner: {owner}}}\n", 1)
+    transitions = "      x-backsmith:\n        transitions:\n"  # Order's, beside its owner
+    assert text.count(transitions) == 1
+    text = text.replace(
+        transitions, transitions.replace(":\n", ":\n        owner: customer_id\n", 1)
+    )
     for operation in STAFF_ONLY:
         line = f"      operationId: {operation}\n"
         assert line in text, operation

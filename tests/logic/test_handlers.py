@@ -246,7 +246,13 @@ async def test_a_transition_moves_the_row_only_as_its_lifecycle_allows(
         moved = await client.post(f"/orders/{opened}/cancel")
         assert moved.status_code == 200, moved.text
         assert moved.json()["status"] == "cancelled"
-        assert (await client.post(f"/orders/{opened}/cancel")).status_code == 200  # no move
+        twice = await client.post(f"/orders/{opened}/cancel")  # no move the rule lists
+        assert twice.status_code == 409
+        assert twice.json()["detail"] == (
+            "'status' cannot go from cancelled to cancelled: it may go nowhere from there."
+        )
+        same = await client.patch(f"/orders/{opened}", json=change("cancelled", 2))
+        assert same.status_code == 200  # keeping the state is no move
         back = await client.patch(f"/orders/{opened}", json=change("open"))
         assert back.status_code == 409
         assert back.json()["detail"] == (

@@ -94,6 +94,10 @@ class RowsHelper:
         """The row changed (a 404 when there is none of the caller's)."""
         return self._bridge.call(self._rows.update(key, values, **named))
 
+    def move(self, key: Any, state: str) -> Any:
+        """The row moved to `state` as the resource's lifecycle rule allows (else a 409)."""
+        return self._bridge.call(self._rows.move(key, state))
+
     def delete(self, key: Any) -> Any:
         """Whether there was a row of the caller's to delete."""
         return self._bridge.call(self._rows.delete(key))

@@ -109,13 +109,11 @@ def _declared(model: Model, op: Operation, handler: Handler) -> Bound:
 def _transition(model: Model, transition: Transition) -> Bound:
     """The built-in handler of `transition: {to: ...}`: move the row the path names, as its
     owner, through the lifecycle rule (a 409 when its state does not allow the move)."""
-    resource = model.resources[transition.resource]
-    lifecycle = model.lifecycles[resource.table]
-    state, to = lifecycle.name, transition.to
+    resource, to = model.resources[transition.resource].name, transition.to
 
     async def transition_to(ctx: Context) -> Any:
         key = list(ctx.path.values())[-1]  # the innermost parameter names the row
-        return await ctx.rows(resource.name).update(key, {state: to})
+        return await ctx.rows(resource).move(key, to)
 
     return Bound(transition_to, transition.describe(), True)
 

@@ -133,8 +133,18 @@ class Rows:
 
     async def update(self, key: Any, values: dict[str, Any] | None = None, **named: Any) -> Row:
         """The row changed; NotFound (a 404) when there is no such row of the caller's."""
+        return await self._update(key, self._columns({**(values or {}), **named}), False)
+
+    async def move(self, key: Any, state: str) -> Row:
+        """The row moved to `state` by its lifecycle rule: a 409 unless its state lists it,
+        also when the row is in that state already."""
+        lifecycle = self._plan.lifecycle
+        if lifecycle is None:
+            raise KeyError(f"{self._plan.resource.name} declares no transitions")
+        return await self._update(key, {lifecycle.column: state}, True)
+
+    async def _update(self, key: Any, changes: dict[str, Any], moving: bool) -> Row:
         plan = self._plan
-        changes = self._columns({**(values or {}), **named})
         equals, where, params = self._address(key, plan.owner)
         for column in plan.resource.primary_key:
             changes.pop(column, None)
@@ -146,7 +156,7 @@ class Rows:
             if current is None:
                 raise NotFound("No such item.")
             if lifecycle is not None:
-                lifecycle.check(current[lifecycle.column], changes[lifecycle.column])
+                lifecycle.check(current[lifecycle.column], changes[lifecycle.column], moving)
         changes.update(plan.stamps.values(creating=False))
         row = await plan.queries.update(self._conn, equals, changes)
         if row is None:

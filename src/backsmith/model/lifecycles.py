@@ -9,7 +9,8 @@ Every write of the field (PATCH, PUT, a handler through its row helpers) moves a
 its stored state only to one its state allows; anything else is a 409 naming the states it
 may go to. Writing the state a row already has is no move and is allowed. An operation
 declaring `x-backsmith: {transition: {to: cancelled}}` (`POST /orders/{id}/cancel`) needs
-no handler: it moves the row its path names, as its owner, and answers the row.
+no handler: it moves the row its path names, as its owner, and answers the row; asked of
+a row already in that state, it is refused like any move the rule does not list.
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ class Lifecycle:
     column: str
     allowed: Mapping[str, tuple[str, ...]]
 
-    def check(self, current: Any, new: Any) -> None:
-        """Refuse a move the rule does not allow (409, naming the allowed next states)."""
-        if new == current or new in self.allowed.get(str(current), ()):
+    def check(self, current: Any, new: Any, moving: bool = False) -> None:
+        """Refuse a move the rule does not allow (409, naming the allowed next states).
+
+        A write keeping the state is no move and passes, unless `moving`: a transition
+        operation (cancel) asked of a row already in its state is refused too."""
+        if (new == current and not moving) or new in self.allowed.get(str(current), ()):
             return
         nexts = self.allowed.get(str(current), ())
         may = f"it may go to {', '.join(nexts)}" if nexts else "it may go nowhere from there"
