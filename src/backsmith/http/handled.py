@@ -11,7 +11,6 @@ its tests, not by its clients.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -27,7 +26,7 @@ from backsmith.http.request import Request
 from backsmith.http.response import Response, empty, json_response
 from backsmith.http.shaping import Shaper, default_json, stamp_writer
 from backsmith.http.validation import SchemaValidator
-from backsmith.logic.context import Bridge, Caller, Context
+from backsmith.logic.context import Bridge, Caller, Context, call
 from backsmith.logic.loading import Bound
 from backsmith.logic.rows import ResourceAccess
 from backsmith.model.facts import declared_answer
@@ -96,9 +95,7 @@ async def handle_handled(plan: HandledPlan, database: Database, request: Request
             plan.resources,
             Bridge(),
         )
-        if bound.is_async:
-            return await bound.function(ctx)
-        return await asyncio.to_thread(bound.function, ctx)
+        return await call(bound.function, bound.is_async, ctx)
 
     result = await run_answering(database, work, transaction=True)
     return _answer(plan, result)

@@ -19,6 +19,7 @@ from backsmith.http.plans import OperationPlan
 from backsmith.http.scoping import CallerScoping
 from backsmith.http.shaping import Shaper
 from backsmith.http.urls import AnswerUrls
+from backsmith.http.write_hooks import WriteHooks
 from backsmith.http.writes import (
     Children,
     Reference,
@@ -29,7 +30,7 @@ from backsmith.http.writes import (
     reference_fields,
     writable_fields,
 )
-from backsmith.logic.loading import load_handlers
+from backsmith.logic.loading import load_crud_hooks, load_handlers
 from backsmith.model.lifecycles import Lifecycle
 from backsmith.model.resources import derived_columns
 from backsmith.model.servers import base_path_for, link_path
@@ -125,6 +126,7 @@ class TablePlan(OperationPlan):
         )
         self.stamps = Stamps(resource)
         self.lifecycle: Lifecycle | None = model.lifecycles.get(resource.table)
+        self.write_hooks: WriteHooks | None = None  # the team's, set once plans are built
         self.location: list[tuple[str, str]] = []  # (path parameter, key column) of the read
         self.location_template = ""
         self._plan_location(model)  # a create's Location, any answer's `links.self`
@@ -314,7 +316,8 @@ def compile_plans(
         accounts = AccountStore(model.accounts, resource, tables, settings, database)
     credentials = credentials_for(model.schemes, TokenVerifier(settings), store, accounts)
     handlers = load_handlers(model, settings)  # the team's functions, imported once
-    resources = resource_access(model, tables, settings) if handlers else {}
+    hooks = load_crud_hooks(model)
+    resources = resource_access(model, tables, settings) if handlers or hooks else {}
     plans: dict[str, OperationPlan] = {}
     for op in model.operations:
         bound = handlers.get(op.pointer)
@@ -322,4 +325,13 @@ def compile_plans(
         plan = plans[op.operation_id] = kind(model, op, settings, tables, credentials, accounts)
         if isinstance(plan, HandledPlan) and bound is not None:
             plan.bound, plan.resources = bound, resources
+        elif isinstance(plan, TablePlan) and op.pointer in hooks:
+            plan.write_hooks = WriteHooks(
+                op.operation_id,
+                hooks[op.pointer],
+                plan.resource,
+                plan.body_names,
+                resources,
+                settings,
+            )
     return plans

@@ -119,6 +119,10 @@ class Context:
     _principal: Principal | None = field(repr=False)
     _resources: Mapping[str, ResourceAccess] = field(repr=False)
     _bridge: Bridge = field(repr=False)
+    # Hooks around CRUD writes only: the values about to be written (a before-hook may
+    # change them), and the row (as stored before a change or a delete, as answered after).
+    values: dict[str, Any] | None = None
+    row: dict[str, Any] | None = None
 
     def rows(self, resource: str) -> RowsHelper:
         """The helpers over one of the model's resources (by resource or table name)."""
@@ -139,3 +143,10 @@ async def _run_sql(conn: Connection, statement: str, params: dict[str, Any]) -> 
 
 
 HandlerFunction = Callable[[Context], Any]
+
+
+async def call(function: HandlerFunction, is_async: bool, ctx: Context) -> Any:
+    """The team's function on the context: awaited, or run on a worker thread when sync."""
+    if is_async:
+        return await function(ctx)
+    return await asyncio.to_thread(function, ctx)

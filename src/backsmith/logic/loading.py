@@ -89,12 +89,30 @@ def _setting_error(why: str) -> HandlerError:
     return HandlerError(f"{setting('hooks').env} (or x-backsmith hooks): {why}")
 
 
-def _declared(model: Model, op: Operation, handler: Handler) -> Bound:
+def load_crud_hooks(model: Model) -> dict[str, dict[str, Bound]]:
+    """Operation pointer -> its hooks around CRUD writes by moment, for those that have any."""
+    _importable_from(model.path)
+    return {
+        op.pointer: {
+            moment: _declared(model, op, handler, where, moment)
+            for moment, handler, where in op.hooks
+        }
+        for op in model.operations
+        if op.hooks
+    }
+
+
+def _declared(
+    model: Model, op: Operation, handler: Handler, pointer: str = "", what: str = "handler"
+) -> Bound:
+    pointer = pointer or f"{op.pointer}/x-backsmith/handler"
+
     def error(why: str) -> HandlerError:
         file, line = model.locations.get(op.pointer, (model.path, None))
+        if not pointer.startswith(op.pointer):  # a schema's hook: its file, not the line
+            line = None
         where = f"{file}:{line}" if line is not None else file
-        pointer = f"{op.pointer}/x-backsmith/handler"
-        return HandlerError(f"{where}: error at {pointer}: handler {handler.describe()} {why}")
+        return HandlerError(f"{where}: error at {pointer}: {what} {handler.describe()} {why}")
 
     try:
         module = importlib.import_module(handler.module)

@@ -12,6 +12,7 @@ from backsmith.errors import ContractError, Issue
 from backsmith.model.accounts import account_column, hide_password_hashes, read_accounts
 from backsmith.model.bodies import unsatisfiable_bodies
 from backsmith.model.consistency import compare_dbml, filled_columns
+from backsmith.model.crud_hooks import with_crud_hooks
 from backsmith.model.envelopes import EnvelopeReader, json_content, list_envelope
 from backsmith.model.error_schemas import ShapeReader, problem_only, read_error_answers
 from backsmith.model.facts import published, with_request_facts
@@ -118,6 +119,9 @@ def build_model(contract: Contract) -> Model:
     _check_duplicate_ids(contract, operations)
     owners = inherit_owners(owners, resources, operations)
     lifecycles, operations = _lifecycles(contract, resources, schema_resources, operations)
+    operations, hook_issues = with_crud_hooks(contract, resources, schema_resources, operations)
+    if hook_issues:
+        raise ContractError(hook_issues)
     if dbml is not None:
         related = _related_members(shapes, resources)
         filled = filled_columns(owners, resources, operations)

@@ -36,7 +36,7 @@ from backsmith.model.kinds import (
     Visibility,
 )
 from backsmith.model.naming import snake
-from backsmith.model.policies import NO_POLICIES, Policies
+from backsmith.model.policies import NO_POLICIES, Handler, Policies
 from backsmith.model.scopes import CallerScope
 from backsmith.model.servers import BasePath
 from backsmith.model.urls import UrlSlot
@@ -339,6 +339,8 @@ class Operation:
     body_fields: BodyFacts | None = None  # what the body item names, for mass assignment
     account: AccountFacts | None = None  # register, login, refresh, logout, me
     policies: Policies = NO_POLICIES  # rate limit, idempotency, handler, latency budget
+    # Hooks around a CRUD write: (moment, function, pointer of its declaration), in order.
+    hooks: tuple[tuple[str, Handler, str], ...] = ()
     base_path: str = ""  # served under it, from `servers` (see model.servers); "" for none
     caller_scope: CallerScope | None = None  # x-backsmith where: rows related to the caller
     errors: ErrorAnswers = PROBLEM_ANSWERS  # the statuses and bodies its errors are answered in

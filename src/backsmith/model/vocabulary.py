@@ -64,6 +64,7 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
         "'ignore': a body naming another owner is not refused; the "
         "caller is the owner all the same (default: reject)",
     ),
+    "hooks": ((dict,), "functions around its rows' writes, e.g. {after-update: shop.hooks:log}"),
     "transitions": (
         (dict,),
         "the moves a state field allows, e.g. {field: status, allowed: {pending: [paid]}}",
@@ -112,6 +113,7 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "errors": ((str,), ERRORS_HELP),
     "handler": ((str,), "the Python function serving it, e.g. 'shop.hooks:cancel_order'"),
     "transition": ((dict,), "move the row the path names to a state, e.g. {to: cancelled}"),
+    "hooks": ((dict,), "functions around this write, e.g. {before-create: shop.hooks:price}"),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
 SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {

@@ -110,9 +110,10 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     )
     reference_owner = owner if checks_reference else None
 
+    hooks = plan.write_hooks
     # One INSERT ... RETURNING is atomic alone; anything more runs in a transaction.
     several = bool(
-        plan.parents or plan.derive or children or checks_reference or not plan.shaper.flat
+        plan.parents or plan.derive or children or checks_reference or hooks or not plan.shaper.flat
     )
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -129,6 +130,8 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
             )
         if plan.derive:
             await derive(conn, queries.table, plan.derive, values, attempt)
+        if hooks is not None:  # the team's before-create may change what is written
+            values = await hooks.run_before(conn, request, values)
         row = await queries.insert(conn, values)
         if plan.numbered is not None and plan.numbered in given:
             await queries.follow_sequence(conn, plan.numbered)
@@ -140,7 +143,10 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
             await joins.insert(conn, {**join_stamps.values(creating=True), **link})
         for writer, items in children:
             await writer.write(conn, row, items, plan.validation_status, at, False)
-        return row, await respond_row(plan, conn, row, subject, refetch=bool(children))
+        item = await respond_row(plan, conn, row, subject, refetch=bool(children))
+        if hooks is not None:
+            await hooks.run_after(conn, request, item)
+        return row, item
 
     attempt = 0
     while True:
@@ -219,10 +225,12 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             if f.type == FieldType.JSON and isinstance(body.get(name), dict) and f.column in values
         }
     queries, stamps = plan.queries, plan.stamps
+    hooks = plan.write_hooks
     lifecycle = plan.lifecycle if plan.lifecycle and plan.lifecycle.column in values else None
-    several = bool(
-        patch or where or children or reference_owner or lifecycle or not plan.shaper.flat
-    )
+    if hooks is not None and hooks.before is not None and plan.lifecycle is not None:
+        lifecycle = plan.lifecycle  # the hook may set the state itself
+    reads = bool(patch or where or lifecycle or (hooks is not None and hooks.before))
+    several = bool(reads or children or reference_owner or hooks or not plan.shaper.flat)
 
     async def missing(conn: Any) -> None:
         if owner is not None:  # no row of the caller's: 403 if it is another's public row
@@ -233,7 +241,8 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             await reference_owner.require_owned_reference(
                 conn, values, principal, False, plan.body_names, at
             )
-        if patch or where or lifecycle:  # read under a lock first
+        current = None
+        if reads:  # read under a lock first
             current = await queries.fetch_one(
                 conn, equals, for_update=True, where=where, params=params
             )
@@ -242,17 +251,24 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
                 return None
             for column, value in patch.items():
                 values[column] = merge_patch(current[column], value)
-            if lifecycle is not None:  # a state moves only as its rule allows: else 409
-                lifecycle.check(current[lifecycle.column], values[lifecycle.column])
         if values or replace or children:
             values.update(stamps.values(creating=False))
+        if hooks is not None:  # the team's before-update may change what is written
+            changed = await hooks.run_before(conn, request, values, current)
+            values.clear()
+            values.update(changed)
+        if lifecycle is not None and current is not None and lifecycle.column in values:
+            lifecycle.check(current[lifecycle.column], values[lifecycle.column])
         row = await queries.update(conn, equals, values)
         if row is None:
             await missing(conn)
             return None
         for writer, items in children:
             await writer.write(conn, row, items, plan.validation_status, at, True)
-        return await respond_row(plan, conn, row, subject, refetch=bool(children))
+        item = await respond_row(plan, conn, row, subject, refetch=bool(children))
+        if hooks is not None:
+            await hooks.run_after(conn, request, item)
+        return item
 
     try:
         item = await run_answering(database, work, transaction=several)
@@ -284,7 +300,8 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
     answer = plan.response
     shaped = answer.status != 204 and answer.media_type is not None
     queries, shaper = plan.queries, plan.shaper
-    several = bool(where or (shaped and not shaper.flat))
+    hooks = plan.write_hooks
+    several = bool(where or (shaped and not shaper.flat) or hooks)
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         item = None
@@ -303,11 +320,15 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
                 return None, None
             if shaped:
                 item = (await shaper.shape(conn, [current], subject))[0]
+            if hooks is not None:
+                await hooks.run_before(conn, request, {}, current)
         row = await queries.delete(conn, equals)
         if row is None and owner is not None:
             await owner.refuse_visible(conn, queries, address)
         if row is not None and shaped and item is None:
             item = shaper.one(row)
+        if row is not None and hooks is not None:
+            await hooks.run_after(conn, request, item or hooks.row_of(row))
         return row, item
 
     row, item = await run_answering(database, work, transaction=several, deleting=True)

@@ -1,0 +1,120 @@
+"""Hooks around one CRUD write, run inside the write's own transaction.
+
+A before-hook sees the values about to be written by property name (`ctx.values`) and
+may change them; before an update or a delete it also sees the row as stored
+(`ctx.row`). An after-hook sees the row as the operation answers it. Any hook may read
+and write other rows through `ctx.rows` and `ctx.sql`, and refuse with a `Problem`: the
+transaction then rolls back and nothing of the write is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from backsmith.http.request import Request
+from backsmith.logic.context import Bridge, Caller, Context, call
+from backsmith.logic.loading import Bound
+from backsmith.logic.rows import ResourceAccess
+from backsmith.model.types import Field, Resource
+from backsmith.settings import Settings
+from backsmith.storage.queries import from_json
+from backsmith.storage.statements import Connection
+
+
+class WriteHooks:
+    """One operation's before- and after-hook, with how values are named for them."""
+
+    __slots__ = (
+        "after",
+        "before",
+        "columns",
+        "fields",
+        "names",
+        "operation_id",
+        "resources",
+        "settings",
+    )
+
+    def __init__(
+        self,
+        operation_id: str,
+        hooks: Mapping[str, Bound],
+        resource: Resource,
+        body_names: Mapping[str, str],
+        resources: Mapping[str, ResourceAccess],
+        settings: Settings,
+    ) -> None:
+        self.operation_id = operation_id
+        self.before = next((b for m, b in hooks.items() if m.startswith("before-")), None)
+        self.after = next((b for m, b in hooks.items() if m.startswith("after-")), None)
+        visible = [f for f in resource.fields if not f.hidden]
+        # column -> the name a hook sees: the body's own name where it has one
+        self.names = {f.column: f.name for f in visible} | dict(body_names)
+        self.columns = {name: column for column, name in self.names.items()}
+        self.fields: dict[str, Field] = {f.column: f for f in visible}
+        self.resources = resources
+        self.settings = settings
+
+    async def run_before(
+        self, conn: Connection, request: Request, values: dict[str, Any], row: Any = None
+    ) -> dict[str, Any]:
+        """The values to write (by column) once the before-hook has seen them."""
+        if self.before is None:
+            return values
+        named = {self.names.get(column, column): value for column, value in values.items()}
+        ctx = self._context(conn, request, named, self._plain(row))
+        await call(self.before.function, self.before.is_async, ctx)
+        return self._columns(ctx.values or {})
+
+    async def run_after(self, conn: Connection, request: Request, item: Any) -> None:
+        if self.after is not None:
+            ctx = self._context(conn, request, None, item)
+            await call(self.after.function, self.after.is_async, ctx)
+
+    def _context(
+        self, conn: Connection, request: Request, values: dict[str, Any] | None, row: Any
+    ) -> Context:
+        parsed = request.parsed
+        principal = request.principal
+        return Context(
+            self.operation_id,
+            dict(parsed.path),
+            dict(parsed.query),
+            parsed.body,
+            Caller.of(principal),
+            self.settings,
+            conn,
+            principal,
+            self.resources,
+            Bridge(),
+            values=values,
+            row=row,
+        )
+
+    def row_of(self, row: Any) -> dict[str, Any] | None:
+        """A stored row as a hook sees it: by property name."""
+        return self._plain(row)
+
+    def _plain(self, row: Any) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        keys = row.keys()  # a driver's record iterates over its values, not its keys
+        return {self.names.get(key, key): row[key] for key in keys if key in self.fields}
+
+    def _columns(self, named: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        errors = []
+        for name, value in named.items():
+            column = self.columns.get(name, name)
+            field = self.fields.get(column)
+            if field is None:
+                errors.append({"detail": f"a hook set '{name}', which is no property"})
+                continue
+            try:
+                values[column] = from_json(field, value)
+            except (TypeError, ValueError, ArithmeticError):
+                errors.append({"detail": f"a hook set '{name}' to no valid {field.type}"})
+        if errors:  # the team's code wrote what the table cannot hold: a fault, not the client's
+            raise RuntimeError(f"hook values refused: {errors}")
+        return values
