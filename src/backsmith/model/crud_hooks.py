@@ -24,8 +24,8 @@ MOMENTS: dict[Kind, tuple[str, str]] = {
     Kind.REPLACE: ("before-update", "after-update"),
     Kind.DELETE: ("before-delete", "after-delete"),
 }
-EVENTS = ("before-create", "after-create", "before-update", "after-update")
-EVENTS += ("before-delete", "after-delete")
+EVENTS = tuple(moment for pair in MOMENTS.values() for moment in pair)
+EVENTS = tuple(dict.fromkeys(EVENTS))  # each once, in order
 
 
 def with_crud_hooks(
