@@ -62,10 +62,12 @@ class WriteHooks:
         """The values to write (by column) once the before-hook has seen them."""
         if self.before is None:
             return values
-        named = {self.names.get(column, column): value for column, value in values.items()}
+        fields = self.fields
+        named = {self.names[c]: value for c, value in values.items() if c in fields}
         ctx = self._context(conn, request, named, self._plain(row))
         await call(self.before.function, self.before.is_async, ctx)
-        return self._columns(ctx.values or {})
+        kept = {c: value for c, value in values.items() if c not in fields}  # never shown
+        return {**kept, **self._columns(ctx.values or {})}
 
     async def run_after(self, conn: Connection, request: Request, item: Any) -> None:
         if self.after is not None:
