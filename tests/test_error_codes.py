@@ -78,10 +78,15 @@ def test_the_tree_and_the_docs_list_every_class_with_its_code() -> None:
 def test_every_problem_is_answered_with_its_code() -> None:
     for cls in _every_error_class():
         if issubclass(cls, Problem):
-            problem = cls([]) if cls is errors.ValidationFailed else cls("detail")
+            if cls is errors.ValidationFailed:
+                problem = cls([])
+            elif cls is errors.Refused:  # a handler's, with the status and title it chose
+                problem = cls(409, "Out of stock", "detail")
+            else:
+                problem = cls("detail")
             body = orjson.loads(problem_response(problem).body)
             assert body["code"] == cls.code and body["status"] == problem.status
-            assert body["type"] == f"urn:backsmith:problem:{cls.slug}"
+            assert body["type"] == f"urn:backsmith:problem:{problem.slug}"
 
 
 @pytest.mark.anyio

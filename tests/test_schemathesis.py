@@ -238,19 +238,20 @@ def test_wishlist_conforms_on_rows(
 
 @CANCEL.parametrize()
 @FUZZ
-def test_cancel_order_needs_a_handler(case: Case, served_app: BacksmithApp) -> None:
-    """The non-CRUD operation answers 501 with a problem document, whatever it is sent."""
+def test_cancel_order_answers_only_what_its_contract_declares(
+    case: Case, served_app: BacksmithApp
+) -> None:
+    """The transition answers a declared status, and a problem document when it refuses,
+    whatever it is sent."""
     response = case.call(app=served_app)
     if case.method != "POST":  # the coverage phase also probes methods the path lacks
         assert response.status_code == 405, response.text
         assert response.headers["allow"] == ["POST"]
         return
-    assert response.status_code == 501, response.text
-    assert response.headers["content-type"] == ["application/problem+json"]
-    problem = response.json()
-    assert problem["type"] == "urn:backsmith:problem:handler-required"
-    assert problem["status"] == 501 and problem["title"] == "Not Implemented"
-    assert "cancelOrder" in problem["detail"] and "needs a handler" in problem["detail"]
+    assert response.status_code in (200, 400, 404, 409, 422), response.text
+    if response.status_code != 200:
+        assert response.headers["content-type"] == ["application/problem+json"]
+        assert response.json()["status"] == response.status_code
 
 
 # ------------------------------------------------------------------ one valid request each

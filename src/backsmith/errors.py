@@ -240,8 +240,8 @@ class Refused(Problem):
 
     def __init__(
         self,
-        status: int,
-        title: str,
+        status: int = 400,
+        title: str = "Refused",
         detail: str = "",
         *,
         errors: list[dict[str, Any]] | None = None,

@@ -138,7 +138,9 @@ class Context:
 
 
 async def _run_sql(conn: Connection, statement: str, params: dict[str, Any]) -> list[Row]:
-    result = await conn.execute(sa.text(statement), params)
+    # Declared as returning columns, so a RETURNING (or a SELECT) comes back as rows on
+    # every driver; a statement that returns none answers no rows.
+    result = await conn.execute(sa.text(statement).columns(), params)
     return [dict(row) for row in result.all()]
 
 

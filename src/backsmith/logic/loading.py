@@ -55,8 +55,7 @@ def with_handlers(model: Model, settings: Settings) -> Model:
 
 def load_handlers(model: Model, settings: Settings) -> dict[str, Bound]:
     """Operation pointer -> its handler, for every operation that has one."""
-    _importable_from(model.path)
-    hooks = _hooks_module(settings.hooks) if settings.hooks else None
+    hooks = _hooks_module(settings.hooks, model.path) if settings.hooks else None
     found: dict[str, Bound] = {}
     for op in model.operations:
         declared = op.policies.handler
@@ -72,15 +71,18 @@ def load_handlers(model: Model, settings: Settings) -> dict[str, Bound]:
     return found
 
 
-def _importable_from(contract: str) -> None:
+def _import(name: str, contract: str) -> ModuleType:
+    """The module, found beside the contract or in the working folder too. Only a contract
+    that names code of its own puts those folders on the path."""
     for folder in (os.getcwd(), os.path.dirname(os.path.abspath(contract)) if contract else ""):
         if folder and folder not in sys.path:
             sys.path.insert(0, folder)
+    return importlib.import_module(name)
 
 
-def _hooks_module(name: str) -> ModuleType:
+def _hooks_module(name: str, contract: str) -> ModuleType:
     try:
-        return importlib.import_module(name.strip())
+        return _import(name.strip(), contract)
     except Exception as error:  # an import runs the team's code: any failure is theirs
         raise _setting_error(f"cannot import {name}: {_reason(error)}") from None
 
@@ -91,7 +93,6 @@ def _setting_error(why: str) -> HandlerError:
 
 def load_crud_hooks(model: Model) -> dict[str, dict[str, Bound]]:
     """Operation pointer -> its hooks around CRUD writes by moment, for those that have any."""
-    _importable_from(model.path)
     return {
         op.pointer: {
             moment: _declared(model, op, handler, where, moment)
@@ -115,7 +116,7 @@ def _declared(
         return HandlerError(f"{where}: error at {pointer}: {what} {handler.describe()} {why}")
 
     try:
-        module = importlib.import_module(handler.module)
+        module = _import(handler.module, model.path)
     except Exception as failure:
         raise error(f"cannot be imported: {_reason(failure)}") from None
     function = getattr(module, handler.function, None)
