@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import sys
+from pathlib import Path
 
 CATEGORIES = ("electronics", "books", "clothing", "home", "garden", "toys", "sports", "grocery")
 
@@ -71,5 +72,5 @@ async def main(port: int, op: str, count: int, ids: list[str]) -> None:
 
 if __name__ == "__main__":
     port, op, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    ids = open(sys.argv[4]).read().split() if len(sys.argv) > 4 else []
+    ids = Path(sys.argv[4]).read_text().split() if len(sys.argv) > 4 else []
     asyncio.run(main(port, op, count, ids))

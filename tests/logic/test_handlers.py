@@ -222,7 +222,7 @@ def test_check_counts_the_operations_handlers_serve(capsys: pytest.CaptureFixtur
 
     assert main(["check", str(CONTRACT)]) == 0
     out = capsys.readouterr().out
-    assert "15 operations (7 CRUD, 7 by handlers, 1 needs a handler)" in out
+    assert "16 operations (7 CRUD, 8 by handlers, 1 needs a handler)" in out
     assert "needs a handler: unserved (POST /nothing)" in out
 
 

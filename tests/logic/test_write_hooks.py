@@ -109,3 +109,17 @@ def test_a_hook_that_cannot_be_imported_names_its_declaration(
     model = load_model(write_file(tmp_path, "stockroom.yaml", text))
     with pytest.raises(HandlerError, match=r"after-delete stockroom\.hooks:gone is not defined"):
         load_crud_hooks(model)
+
+
+async def test_a_handlers_row_helpers_run_the_schemas_hooks(
+    stockroom: Model, database_url: str
+) -> None:
+    async with served(stockroom, database_url) as client:
+        item = await created(client, "/items", {"name": "lamp", "stock": 5})
+        order = await created(client, "/orders", {"item_id": item["id"], "quantity": 1})
+        doubled = await client.post(f"/orders/{order['id']}/double")
+        assert doubled.status_code == 200 and doubled.json()["quantity"] == 2
+        assert (await client.post(f"/orders/{order['id']}/pay")).status_code == 200
+        locked = await client.post(f"/orders/{order['id']}/double")
+        assert locked.status_code == 409 and locked.json()["title"] == "Locked"
+        assert (await client.get(f"/orders/{order['id']}")).json()["quantity"] == 2

@@ -27,7 +27,7 @@ from backsmith.http.response import Response, empty, json_response
 from backsmith.http.shaping import Shaper, default_json, stamp_writer
 from backsmith.http.validation import SchemaValidator
 from backsmith.logic.context import Bridge, Caller, Context, call
-from backsmith.logic.loading import Bound
+from backsmith.logic.loading import Bound, load_table_hooks
 from backsmith.logic.rows import ResourceAccess
 from backsmith.model.facts import declared_answer
 from backsmith.model.types import Kind, Model
@@ -65,12 +65,15 @@ def resource_access(
         if op.kind == Kind.READ and op.resource and op.response and op.response.shape
     }
     precision = settings.datetime_precision
+    hooks = load_table_hooks(model)  # a handler's row helpers run the schemas' hooks
     found: dict[str, ResourceAccess] = {}
     for resource in model.resources.values():
         if resource.table in tables:
             shape = reads.get(resource.name)
             shaper = Shaper(shape, model, tables, precision) if shape is not None else None
             access = ResourceAccess(model, resource, tables, settings.admin_role_names, shaper)
+            found_hooks = hooks.get(resource.table, {})
+            access.hooks = {m: (b.function, b.is_async) for m, b in found_hooks.items()}
             found.setdefault(resource.name, access)
             found.setdefault(resource.table, access)
     return found

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from backsmith.logic.rows import ResourceAccess, Row, Rows
+from backsmith.logic.rows import Hook, ResourceAccess, Row, Rows
 from backsmith.security.tokens import Principal
 from backsmith.settings import Settings
 from backsmith.storage.statements import Connection
@@ -130,7 +130,16 @@ class Context:
         if found is None:
             known = ", ".join(sorted(self._resources))
             raise KeyError(f"no resource '{resource}' (the model has: {known})")
-        return RowsHelper(Rows(found, self._conn, self._principal), self._bridge)
+        rows = Rows(found, self._conn, self._principal, self._run_hook)
+        return RowsHelper(rows, self._bridge)
+
+    async def _run_hook(
+        self, hook: Hook, values: dict[str, Any] | None, row: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """A schema's hook around a helper's write, on this context with its values and row."""
+        ctx = replace(self, values=values, row=row)
+        await call(hook[0], hook[1], ctx)
+        return ctx.values
 
     def sql(self, statement: str, **params: Any) -> Any:
         """Run SQL with `:name` parameters in the transaction; the rows, as dicts."""

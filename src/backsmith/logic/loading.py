@@ -103,14 +103,30 @@ def load_crud_hooks(model: Model) -> dict[str, dict[str, Bound]]:
     }
 
 
+def load_table_hooks(model: Model) -> dict[str, dict[str, Bound]]:
+    """Table -> its schema's hooks around writes by moment: what the row helpers run."""
+    return {
+        table: {
+            moment: _declared(model, None, handler, where, moment)
+            for moment, handler, where in hooks
+        }
+        for table, hooks in model.table_hooks.items()
+    }
+
+
 def _declared(
-    model: Model, op: Operation, handler: Handler, pointer: str = "", what: str = "handler"
+    model: Model,
+    op: Operation | None,
+    handler: Handler,
+    pointer: str = "",
+    what: str = "handler",
 ) -> Bound:
-    pointer = pointer or f"{op.pointer}/x-backsmith/handler"
+    at = op.pointer if op is not None else ""
+    pointer = pointer or f"{at}/x-backsmith/handler"
 
     def error(why: str) -> HandlerError:
-        file, line = model.locations.get(op.pointer, (model.path, None))
-        if not pointer.startswith(op.pointer):  # a schema's hook: its file, not the line
+        file, line = model.locations.get(at, (model.path, None))
+        if not at or not pointer.startswith(at):  # a schema's hook: its file, not the line
             line = None
         where = f"{file}:{line}" if line is not None else file
         return HandlerError(f"{where}: error at {pointer}: {what} {handler.describe()} {why}")

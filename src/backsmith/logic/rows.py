@@ -11,7 +11,7 @@ as text), or as plain column values where it has none.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -29,6 +29,10 @@ Row = dict[str, Any]
 # Named here: inside `Rows`, whose helper is called `list`, the builtin is out of reach.
 Clauses = list[Any]
 RowList = list[Row]
+# The schema's hook for a moment: (function, whether it is async).
+Hook = tuple[Callable[..., Any], bool]
+# Runs a hook on the handler's context with `values` and `row`; the values it leaves.
+HookRunner = Callable[[Hook, "Row | None", "Row | None"], Awaitable["Row | None"]]
 
 
 class ItemShaper(Protocol):
@@ -55,6 +59,7 @@ class ResourceAccess:
 
     __slots__ = (
         "fields",
+        "hooks",
         "lifecycle",
         "owner",
         "owner_reads",
@@ -83,15 +88,23 @@ class ResourceAccess:
         self.fields = [f for f in resource.fields if not f.hidden]
         self.shaper = shaper
         self.lifecycle: Lifecycle | None = model.lifecycles.get(resource.table)
+        self.hooks: dict[str, Hook] = {}  # the schema's, by moment (set once imported)
 
 
 class Rows:
     """The helpers over one resource, bound to a handler's transaction and caller."""
 
-    def __init__(self, plan: ResourceAccess, conn: Connection, principal: Principal | None) -> None:
+    def __init__(
+        self,
+        plan: ResourceAccess,
+        conn: Connection,
+        principal: Principal | None,
+        run_hook: HookRunner | None = None,
+    ) -> None:
         self._plan = plan
         self._conn = conn
         self._principal = principal
+        self._run_hook = run_hook
 
     async def get(self, key: Any) -> Row | None:
         """The row with this key, or None (also when it is another owner's private row)."""
@@ -128,8 +141,12 @@ class Rows:
                 if self._principal is None:
                     raise NotFound("No caller to own the new row.")
                 given[column] = plan.owner.value(self._principal)
-        row = await plan.queries.insert(self._conn, {**plan.stamps.values(creating=True), **given})
-        return await self._written(row)
+        values = {**plan.stamps.values(creating=True), **given}
+        if "before-create" in plan.hooks:  # the schema's hook may change what is written
+            values = await self._hooked("before-create", values, None)
+        item = await self._written(await plan.queries.insert(self._conn, values))
+        await self._after("after-create", item)
+        return item
 
     async def update(self, key: Any, values: dict[str, Any] | None = None, **named: Any) -> Row:
         """The row changed; NotFound (a 404) when there is no such row of the caller's."""
@@ -148,32 +165,61 @@ class Rows:
         equals, where, params = self._address(key, plan.owner)
         for column in plan.resource.primary_key:
             changes.pop(column, None)
+        hooked = "before-update" in plan.hooks
         lifecycle = plan.lifecycle if plan.lifecycle and plan.lifecycle.column in changes else None
-        if where or lifecycle is not None:  # read under a lock first
+        current = None
+        if where or lifecycle is not None or hooked:  # read under a lock first
             current = await plan.queries.fetch_one(
                 self._conn, equals, for_update=True, where=where, params=params
             )
             if current is None:
                 raise NotFound("No such item.")
-            if lifecycle is not None:
-                lifecycle.check(current[lifecycle.column], changes[lifecycle.column], moving)
         changes.update(plan.stamps.values(creating=False))
+        if hooked:
+            changes = await self._hooked("before-update", changes, current)
+            lifecycle = plan.lifecycle  # the hook may have set the state itself
+        if lifecycle is not None and current is not None and lifecycle.column in changes:
+            lifecycle.check(current[lifecycle.column], changes[lifecycle.column], moving)
         row = await plan.queries.update(self._conn, equals, changes)
         if row is None:
             raise NotFound("No such item.")
-        return await self._written(row)
+        item = await self._written(row)
+        await self._after("after-update", item)
+        return item
 
     async def delete(self, key: Any) -> bool:
         """Whether a row of the caller's with this key was there to delete."""
         plan = self._plan
         equals, where, params = self._address(key, plan.owner)
-        if where:
+        if where or "before-delete" in plan.hooks:
             current = await plan.queries.fetch_one(
                 self._conn, equals, for_update=True, where=where, params=params
             )
             if current is None:
                 return False
-        return await plan.queries.delete(self._conn, equals) is not None
+            await self._hooked("before-delete", {}, current)
+        row = await plan.queries.delete(self._conn, equals)
+        if row is not None:
+            await self._after("after-delete", self._item(row))
+        return row is not None
+
+    async def _hooked(self, moment: str, values: dict[str, Any], current: Any) -> dict[str, Any]:
+        """The values to write (by column) once the schema's hook for `moment` has seen
+        them by property name; columns the API never shows pass around it."""
+        hook = self._plan.hooks.get(moment)
+        if hook is None or self._run_hook is None:
+            return values
+        names = {f.column: f.name for f in self._plan.fields}
+        named = {names[c]: value for c, value in values.items() if c in names}
+        row = self._item(current) if current is not None else None
+        left = await self._run_hook(hook, named, row)
+        kept = {c: value for c, value in values.items() if c not in names}
+        return {**kept, **self._columns(left or {})}
+
+    async def _after(self, moment: str, item: Row) -> None:
+        hook = self._plan.hooks.get(moment)
+        if hook is not None and self._run_hook is not None:
+            await self._run_hook(hook, None, item)
 
     def _address(
         self, key: Any, owner: Ownership | None

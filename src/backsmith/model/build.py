@@ -119,7 +119,9 @@ def build_model(contract: Contract) -> Model:
     _check_duplicate_ids(contract, operations)
     owners = inherit_owners(owners, resources, operations)
     lifecycles, operations = _lifecycles(contract, resources, schema_resources, operations)
-    operations, hook_issues = with_crud_hooks(contract, resources, schema_resources, operations)
+    operations, table_hooks, hook_issues = with_crud_hooks(
+        contract, resources, schema_resources, operations
+    )
     if hook_issues:
         raise ContractError(hook_issues)
     if dbml is not None:
@@ -161,6 +163,7 @@ def build_model(contract: Contract) -> Model:
         accounts=accounts,
         owners=owners,
         lifecycles=lifecycles,
+        table_hooks=table_hooks,
         security_gaps=tuple(g.render() for g in gaps),
         findings=tuple(findings),
         locations=_locations(contract, operations, schemes),

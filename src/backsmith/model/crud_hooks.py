@@ -25,6 +25,8 @@ MOMENTS: dict[Kind, tuple[str, str]] = {
     Kind.DELETE: ("before-delete", "after-delete"),
 }
 EVENTS = tuple(moment for pair in MOMENTS.values() for moment in pair)
+# By table: (moment, function, pointer of its declaration), in the order of EVENTS.
+TableHooks = dict[str, tuple[tuple[str, Handler, str], ...]]
 EVENTS = tuple(dict.fromkeys(EVENTS))  # each once, in order
 
 
@@ -33,9 +35,10 @@ def with_crud_hooks(
     resources: dict[str, Resource],
     schema_tables: dict[str, str],
     operations: list[Operation],
-) -> tuple[list[Operation], list[Issue]]:
-    """Each CRUD write with the hooks its schema and itself name, and an issue for each
-    hook that is not `module:function` or names a moment that does not exist."""
+) -> tuple[list[Operation], TableHooks, list[Issue]]:
+    """Each CRUD write with the hooks its schema and itself name, the schemas' hooks by
+    table (a handler's row helpers run those), and an issue for each hook that is not
+    `module:function` or names a moment that does not exist."""
     issues: list[Issue] = []
     by_table: dict[str, dict[str, tuple[Handler, str]]] = {}
     for pointer, table, declared in _schema_hooks(contract, schema_tables):
@@ -63,7 +66,12 @@ def with_crud_hooks(
                 chosen[event] = (handler, where)
         kept = tuple((event, *chosen[event]) for event in moments if event in chosen)
         hooked.append(replace(op, hooks=kept) if kept else op)
-    return hooked, issues
+    tables = {
+        table: tuple((event, *found[event]) for event in EVENTS if event in found)
+        for table, found in by_table.items()
+        if found
+    }
+    return hooked, tables, issues
 
 
 def _schema_hooks(

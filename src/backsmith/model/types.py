@@ -371,6 +371,8 @@ class Model:
     accounts: Accounts | None = None  # the built-in accounts, when operations declare them
     owners: dict[str, Owner] = field(default_factory=dict)  # by table
     lifecycles: dict[str, Any] = field(default_factory=dict)  # by table: model.lifecycles
+    # By table, the schema's hooks around writes: model.crud_hooks
+    table_hooks: dict[str, tuple[tuple[str, Handler, str], ...]] = field(default_factory=dict)
     # Operations whose security this version cannot verify, rendered: serve refuses them.
     security_gaps: tuple[str, ...] = ()
     findings: tuple[Issue, ...] = ()  # what serving will warn about or refuse (model.findings)
