@@ -57,10 +57,10 @@ count_one() {  # peer op -> instructions per request
     sleep 0.5
   done
   "$python" benchmarks/keepalive_load.py "$port" "$op" 400 "$work/ids" >/dev/null
-  callgrind_control -i on >/dev/null
+  callgrind_control -i on >/dev/null 2>&1
   local seen
   seen=$("$python" benchmarks/keepalive_load.py "$port" "$op" "$count" "$work/ids")
-  callgrind_control -i off >/dev/null
+  callgrind_control -i off >/dev/null 2>&1
   kill -INT "$pid" 2>/dev/null || true
   wait "$pid" || true
   local total
