@@ -123,3 +123,15 @@ async def test_a_handlers_row_helpers_run_the_schemas_hooks(
         locked = await client.post(f"/orders/{order['id']}/double")
         assert locked.status_code == 409 and locked.json()["title"] == "Locked"
         assert (await client.get(f"/orders/{order['id']}")).json()["quantity"] == 2
+
+
+def test_model_shows_the_hooks_around_each_write() -> None:
+    from backsmith.api import model as describe_model
+
+    described = describe_model(str(CONTRACT))
+    ops = {op["operation_id"]: op for op in described.data["operations"]}
+    assert ops["deleteOrder"]["hooks"] == {
+        "before-delete": "stockroom.hooks:keep_paid_orders",
+        "after-delete": "stockroom.hooks:forget_order",
+    }
+    assert "hooks before-create stockroom.hooks:tidy_name" in ops["createItem"]["notes"]

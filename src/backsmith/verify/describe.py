@@ -119,6 +119,8 @@ def _notes(op: Operation) -> str:
         parts.append("ignored " + ", ".join(ignored))
     if op.policies.describe():
         parts.append(op.policies.describe())
+    if op.hooks:
+        parts.append("hooks " + ", ".join(f"{m} {h.describe()}" for m, h, _ in op.hooks))
     return "; ".join(parts)
 
 
@@ -207,6 +209,7 @@ def describe(model: Model) -> dict[str, Any]:
                 ),
                 **({"body": shape_data(op.body_shape)} if op.body_shape else {}),
                 **({"policies": op.policies.describe()} if op.policies.describe() else {}),
+                **({"hooks": {m: h.describe() for m, h, _ in op.hooks}} if op.hooks else {}),
                 **({"errors": _errors(op)} if op.errors.shaped else {}),
             }
             for op in model.operations
