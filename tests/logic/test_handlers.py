@@ -352,3 +352,23 @@ async def test_a_transition_and_a_handler_act_as_the_rows_owner(
         assert paid.status_code == 200 and paid.json()["status"] == "paid"
         cancelled = await client.post(f"/orders/{order['id']}/cancel", headers=ana)
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+
+def test_check_and_serve_refuse_a_missing_handler_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backsmith.cli.main import main
+
+    monkeypatch.syspath_prepend(str(FIXTURES / "handlers"))
+    named = CONTRACT.read_text().replace("'stockroom.hooks:restock'", "'stockroom.hooks:restok'")
+    contract = write_file(tmp_path, "stockroom.yaml", named)
+    for command in (["check", str(contract)], ["serve", str(contract), "--port", "1"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        line = err.strip().splitlines()[-1]
+        assert "Traceback" not in err
+        assert line.endswith(
+            "/x-backsmith/handler: handler stockroom.hooks:restok is not defined: "
+            "stockroom.hooks has no 'restok'"
+        )
+        assert f"{contract}:" in line and "error at #/paths/~1items~1{id}~1restock/post" in line

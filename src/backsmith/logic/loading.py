@@ -129,7 +129,7 @@ def _declared(
         if not at or not pointer.startswith(at):  # a schema's hook: its file, not the line
             line = None
         where = f"{file}:{line}" if line is not None else file
-        return HandlerError(f"{where}: error at {pointer}: {what} {handler.describe()} {why}")
+        return HandlerError(f"{where}: error at #{pointer}: {what} {handler.describe()} {why}")
 
     try:
         module = _import(handler.module, model.path)
