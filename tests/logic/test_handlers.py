@@ -129,6 +129,8 @@ async def test_an_answer_outside_the_schema_is_caught_outside_production(
         assert drifted.status_code == 500
         assert "outside the contract's schema" in drifted.json()["detail"]
         assert "#/total" in drifted.json()["detail"]
+        listed = (await client.get("/items")).json()
+        assert [i["name"] for i in listed] == []  # its write was rolled back with it
 
 
 async def test_an_operation_with_no_handler_still_answers_501(
@@ -222,7 +224,7 @@ def test_check_counts_the_operations_handlers_serve(capsys: pytest.CaptureFixtur
 
     assert main(["check", str(CONTRACT)]) == 0
     out = capsys.readouterr().out
-    assert "16 operations (7 CRUD, 8 by handlers, 1 needs a handler)" in out
+    assert "17 operations (8 CRUD, 8 by handlers, 1 needs a handler)" in out
     assert "needs a handler: unserved (POST /nothing)" in out
 
 
@@ -372,3 +374,77 @@ def test_check_and_serve_refuse_a_missing_handler_in_one_line(
             "stockroom.hooks has no 'restok'"
         )
         assert f"{contract}:" in line and "error at #/paths/~1items~1{id}~1restock/post" in line
+
+
+ARTICLES = """
+openapi: 3.1.0
+info: {title: Articles addressed by slug, version: '1'}
+paths:
+  /articles:
+    post:
+      operationId: createArticle
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: '#/components/schemas/Article'}}}
+      responses:
+        '201':
+          description: created
+          content: {application/json: {schema: {$ref: '#/components/schemas/Article'}}}
+  /articles/{slug}:
+    parameters:
+      - {name: slug, in: path, required: true, schema: {type: string},
+         x-backsmith: {column: slug}}
+    get:
+      operationId: getArticle
+      responses:
+        '200':
+          description: the article
+          content: {application/json: {schema: {$ref: '#/components/schemas/Article'}}}
+  /articles/{slug}/archive:
+    parameters:
+      - {name: slug, in: path, required: true, schema: {type: string}}
+    post:
+      operationId: archiveArticle
+      x-backsmith: {transition: {to: archived}}
+      responses:
+        '200':
+          description: archived
+          content: {application/json: {schema: {$ref: '#/components/schemas/Article'}}}
+        '404': {description: no such article}
+components:
+  schemas:
+    Article:
+      type: object
+      required: [slug]
+      x-backsmith:
+        transitions: {field: state, allowed: {draft: [archived]}}
+      properties:
+        id: {type: integer, readOnly: true}
+        slug: {type: string}
+        state: {type: string, enum: [draft, archived], default: draft}
+"""
+
+
+async def test_a_transition_finds_its_row_as_the_item_path_names_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    model = load_model(write_file(tmp_path, "articles.yaml", ARTICLES))
+    async with served(model, database_url) as client:
+        await created(client, "/articles", {"slug": "earthsea"})
+        archived = await client.post("/articles/earthsea/archive")
+        assert archived.status_code == 200, archived.text
+        assert archived.json()["state"] == "archived"
+        assert (await client.post("/articles/tehanu/archive")).status_code == 404
+
+
+async def test_concurrent_payments_of_one_order_charge_it_once(
+    stockroom: Model, pg_url: str
+) -> None:
+    async with served(stockroom, pg_url) as client:
+        item = await _item(client, "lamp", 10)
+        order = await created(client, "/orders", {"item_id": item["id"], "quantity": 3})
+        answers = await asyncio.gather(
+            *(client.post(f"/orders/{order['id']}/pay") for _ in range(4))
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+        assert (await client.get(f"/items/{item['id']}")).json()["stock"] == 7

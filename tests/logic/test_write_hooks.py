@@ -135,3 +135,16 @@ def test_model_shows_the_hooks_around_each_write() -> None:
         "after-delete": "stockroom.hooks:forget_order",
     }
     assert "hooks before-create stockroom.hooks:tidy_name" in ops["createItem"]["notes"]
+
+
+async def test_an_update_with_only_an_after_hook_writes_its_changes(
+    stockroom: Model, database_url: str
+) -> None:
+    from stockroom.hooks import CHANGED  # type: ignore[import-not-found]
+
+    async with served(stockroom, database_url) as client:
+        item = await created(client, "/items", {"name": "desk", "stock": 1})
+        changed = await client.patch(f"/items/{item['id']}", json={"name": "desk", "stock": 5})
+        assert changed.status_code == 200 and changed.json()["stock"] == 5
+        assert (await client.get(f"/items/{item['id']}")).json()["stock"] == 5
+        assert CHANGED[-1] == (item["id"], 5)  # the after-update saw the row as answered

@@ -98,10 +98,12 @@ async def handle_handled(plan: HandledPlan, database: Database, request: Request
             plan.resources,
             Bridge(),
         )
-        return await call(bound.function, bound.is_async, ctx)
+        # Answered inside the transaction: an answer that cannot be made (outside the
+        # schema, not JSON) rolls the writes back, so a client's retry never doubles them.
+        return _answer(plan, await call(bound.function, bound.is_async, ctx))
 
-    result = await run_answering(database, work, transaction=True)
-    return _answer(plan, result)
+    response: Response = await run_answering(database, work, transaction=True)
+    return response
 
 
 def _answer(plan: HandledPlan, result: Any) -> Response:

@@ -61,7 +61,7 @@ class WriteHooks:
     ) -> dict[str, Any]:
         """The values to write (by column) once the before-hook has seen them."""
         if self.before is None:
-            return values
+            return dict(values)  # callers may empty what they passed before taking this
         fields = self.fields
         named = {self.names[c]: value for c, value in values.items() if c in fields}
         ctx = self._context(conn, request, named, self._plain(row))

@@ -3,10 +3,8 @@
     from backsmith.logic import Context, Problem
 
     async def pay_order(ctx: Context) -> dict:
-        order = await ctx.rows("orders").get(ctx.path["id"])
-        if order is None:
-            raise Problem(404, "Not Found", "No such order.")
-        return await ctx.rows("orders").update(order["id"], status="paid")
+        # move() locks the row and refuses paid -> paid: two payments never both pass
+        return await ctx.rows("orders").move(ctx.path["id"], "paid")
 
 A sync handler runs on a worker thread and calls the same helpers without `await`; each
 call then waits for the helper to run on the server's event loop.
@@ -157,7 +155,31 @@ HandlerFunction = Callable[[Context], Any]
 
 
 async def call(function: HandlerFunction, is_async: bool, ctx: Context) -> Any:
-    """The team's function on the context: awaited, or run on a worker thread when sync."""
+    """The team's function on the context: awaited, or run on a thread of its own when sync.
+
+    Not the shared pool: a sync handler waits on its thread for a helper, whose sync hook
+    needs a thread too; with a pool, enough such requests at once would wait for ever.
+    """
     if is_async:
         return await function(ctx)
-    return await asyncio.to_thread(function, ctx)
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if done.cancelled():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)
+
+    def run() -> None:
+        try:
+            result = function(ctx)
+        except BaseException as error:  # handed to the request, which answers it
+            loop.call_soon_threadsafe(settle, None, error)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=run, name=f"backsmith {ctx.operation_id}", daemon=True).start()
+    return await done

@@ -144,11 +144,13 @@ def _declared(
 def _transition(model: Model, transition: Transition) -> Bound:
     """The built-in handler of `transition: {to: ...}`: move the row the path names, as its
     owner, through the lifecycle rule (a 409 when its state does not allow the move)."""
-    resource, to = model.resources[transition.resource].name, transition.to
+    resource, to, named = model.resources[transition.resource].name, transition.to, transition.key
 
     async def transition_to(ctx: Context) -> Any:
-        key = list(ctx.path.values())[-1]  # the innermost parameter names the row
-        return await ctx.rows(resource).move(key, to)
+        # The row as its item path names it ({slug} -> slug); else the innermost parameter
+        # is its key.
+        key = {prop: ctx.path[param] for param, prop in named if param in ctx.path}
+        return await ctx.rows(resource).move(key or list(ctx.path.values())[-1], to)
 
     return Bound(transition_to, transition.describe(), True)
 

@@ -399,20 +399,33 @@ def _lifecycles(
     """The tables' lifecycle rules, and each transition operation with the resource it moves
     (the one served at the path above it: /orders/{id} for /orders/{id}/cancel)."""
     lifecycles, issues = read_lifecycles(contract, resources, schema_resources)
-    by_path = {op.path: op.resource for op in operations if op.resource}
+    items = {op.path: op for op in reversed(operations) if op.resource}  # the first wins
     moved = []
     for op in operations:
         wanted = op.policies.transition
         if wanted is not None:
-            name = by_path.get(op.path.rsplit("/", 1)[0]) or op.resource
+            item = items.get(op.path.rsplit("/", 1)[0])
+            name = item.resource if item is not None else op.resource
             resource = resources.get(name) if name else None
             issue = transition_target(contract, op, wanted.to, resource, lifecycles)
             if issue is not None:
                 issues.append(issue)
             elif resource is not None:
-                transition = replace(wanted, resource=resource.name)
+                key = _item_key(item, resource) if item is not None else ()
+                transition = replace(wanted, resource=resource.name, key=key)
                 op = replace(op, policies=replace(op.policies, transition=transition))
         moved.append(op)
     if issues:
         raise ContractError(issues)
     return lifecycles, moved
+
+
+def _item_key(item: Operation, resource: Resource) -> tuple[tuple[str, str], ...]:
+    """(path parameter, property) pairs by which the item's own path names its row
+    (`{slug}` -> slug), so the transition below it finds the same row."""
+    pairs = []
+    for param in item.params:
+        field = resource.field(param.column) if param.role == "key" and param.column else None
+        if field is not None:
+            pairs.append((param.name, field.name))
+    return tuple(pairs)

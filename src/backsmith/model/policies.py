@@ -68,6 +68,8 @@ class Transition:
 
     to: str
     resource: str = ""  # the resource whose row moves, found when the model is built
+    # (path parameter, property) pairs naming the row, as the item's own path names it
+    key: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         return f"transition to {self.to}"
