@@ -15,13 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import FIXTURES, created, served, write_file
+from conftest import FIXTURES, created, served, start_app, stop_app, write_file
 
 from backsmith.api import load_model
 from backsmith.api import model as describe_model
 from backsmith.logic.loading import HandlerError, load_handlers
 from backsmith.model.types import Model
 from backsmith.settings import load_settings
+from backsmith.storage.unit import run_unit
 
 pytestmark = pytest.mark.anyio
 CONTRACT = FIXTURES / "handlers" / "stockroom.yaml"
@@ -448,3 +449,20 @@ async def test_concurrent_payments_of_one_order_charge_it_once(
         )
         assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
         assert (await client.get(f"/items/{item['id']}")).json()["stock"] == 7
+
+
+async def test_sql_without_a_value_for_a_parameter_is_a_fault_not_null(
+    stockroom: Model, database_url: str
+) -> None:
+    from backsmith.logic.context import _run_sql
+
+    app = await start_app(stockroom, database_url)
+    try:
+
+        async def work(conn: Any) -> Any:
+            return await _run_sql(conn, "SELECT :a AS a, :b AS b", {"a": 1})
+
+        with pytest.raises(KeyError, match="no value given for :b"):
+            await run_unit(app.database, work)
+    finally:
+        await stop_app(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from backsmith.http.request import Request
 from backsmith.logic.context import Bridge, Caller, Context, call
@@ -63,7 +64,7 @@ class WriteHooks:
         if self.before is None:
             return dict(values)  # callers may empty what they passed before taking this
         fields = self.fields
-        named = {self.names[c]: value for c, value in values.items() if c in fields}
+        named = {self.names[c]: _plain(value) for c, value in values.items() if c in fields}
         ctx = self._context(conn, request, named, self._plain(row))
         await call(self.before.function, self.before.is_async, ctx)
         kept = {c: value for c, value in values.items() if c not in fields}  # never shown
@@ -102,7 +103,7 @@ class WriteHooks:
         if row is None:
             return None
         keys = row.keys()  # a driver's record iterates over its values, not its keys
-        return {self.names.get(key, key): row[key] for key in keys if key in self.fields}
+        return {self.names.get(k, k): _plain(row[k]) for k in keys if k in self.fields}
 
     def _columns(self, named: dict[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -120,3 +121,8 @@ class WriteHooks:
         if errors:  # the team's code wrote what the table cannot hold: a fault, not the client's
             raise RuntimeError(f"hook values refused: {errors}")
         return values
+
+
+def _plain(value: Any) -> Any:
+    """A key as text, as rows read back on every database, so a hook compares like with like."""
+    return str(value) if isinstance(value, UUID) else value

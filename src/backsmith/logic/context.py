@@ -145,9 +145,13 @@ class Context:
 
 
 async def _run_sql(conn: Connection, statement: str, params: dict[str, Any]) -> list[Row]:
+    text = sa.text(statement)
+    missing = sorted(set(text.compile().binds) - set(params))
+    if missing:  # else bound as NULL: a typo would read as "no row", not as a mistake
+        raise KeyError(f"ctx.sql: no value given for :{', :'.join(missing)}")
     # Declared as returning columns, so a RETURNING (or a SELECT) comes back as rows on
     # every driver; a statement that returns none answers no rows.
-    result = await conn.execute(sa.text(statement).columns(), params)
+    result = await conn.execute(text.columns(), params)
     return [dict(row) for row in result.all()]
 
 

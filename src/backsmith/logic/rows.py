@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -133,15 +134,19 @@ class Rows:
     async def create(self, values: dict[str, Any] | None = None, **named: Any) -> Row:
         """A new row; where the resource is owned, the caller's (unless an admin names one)."""
         plan = self._plan
-        given = self._columns({**(values or {}), **named})
-        if plan.owner is not None:
-            column = plan.owner.owner.column
-            mine = plan.owner.sees_all(self._principal) and given.get(column) is not None
-            if not plan.owner.owner.hops and not mine:
-                if self._principal is None:
-                    raise NotFound("No caller to own the new row.")
-                given[column] = plan.owner.value(self._principal)
+        asked = {**(values or {}), **named}
+        given = self._columns(asked)
+        owner = plan.owner
+        # As CRUD does it: the caller owns the new row (an admin may name another), and a
+        # row owned through a reference may only refer to a row the caller owns.
+        through = owner is not None and owner.own_new_row(
+            self._principal, given, asked, self._names, "#"
+        )
         values = {**plan.stamps.values(creating=True), **given}
+        if through and owner is not None:
+            await owner.require_owned_reference(
+                self._conn, values, self._principal, False, self._names, "#"
+            )
         if "before-create" in plan.hooks:  # the schema's hook may change what is written
             values = await self._hooked("before-create", values, None)
         item = await self._written(await plan.queries.insert(self._conn, values))
@@ -150,7 +155,17 @@ class Rows:
 
     async def update(self, key: Any, values: dict[str, Any] | None = None, **named: Any) -> Row:
         """The row changed; NotFound (a 404) when there is no such row of the caller's."""
-        return await self._update(key, self._columns({**(values or {}), **named}), False)
+        asked = {**(values or {}), **named}
+        changes = self._columns(asked)
+        owner = self._plan.owner
+        # Never handed to another owner, nor moved under a row the caller does not own.
+        if owner is not None and owner.claim_change(
+            self._principal, changes, asked, self._names, "#"
+        ):
+            await owner.require_owned_reference(
+                self._conn, changes, self._principal, False, self._names, "#"
+            )
+        return await self._update(key, changes, False)
 
     async def move(self, key: Any, state: str) -> Row:
         """The row moved to `state` by its lifecycle rule: a 409 unless its state lists it,
@@ -209,8 +224,8 @@ class Rows:
         hook = self._plan.hooks.get(moment)
         if hook is None or self._run_hook is None:
             return values
-        names = {f.column: f.name for f in self._plan.fields}
-        named = {names[c]: value for c, value in values.items() if c in names}
+        names = self._names
+        named = {names[c]: _text_key(value) for c, value in values.items() if c in names}
         row = self._item(current) if current is not None else None
         left = await self._run_hook(hook, named, row)
         kept = {c: value for c, value in values.items() if c not in names}
@@ -232,6 +247,11 @@ class Rows:
         if owner is not None:
             owner.narrow(self._principal, equals, where, params)
         return equals, where, params
+
+    @property
+    def _names(self) -> dict[str, str]:
+        """Column -> the property a helper's caller names it by."""
+        return {f.column: f.name for f in self._plan.fields}
 
     def _field(self, name: str) -> Field:
         field = self._plan.resource.field(name)
@@ -272,3 +292,8 @@ class Rows:
 
     def _item(self, row: Any) -> Row:
         return {f.name: row[f.column] for f in self._plan.fields if not f.write_only}
+
+
+def _text_key(value: Any) -> Any:
+    """A UUID as text, as rows read back on every database: hooks compare like with like."""
+    return str(value) if isinstance(value, UUID) else value
