@@ -225,7 +225,7 @@ def test_check_counts_the_operations_handlers_serve(capsys: pytest.CaptureFixtur
 
     assert main(["check", str(CONTRACT)]) == 0
     out = capsys.readouterr().out
-    assert "17 operations (8 CRUD, 8 by handlers, 1 needs a handler)" in out
+    assert "18 operations (8 CRUD, 9 by handlers, 1 needs a handler)" in out
     assert "needs a handler: unserved (POST /nothing)" in out
 
 
@@ -355,6 +355,15 @@ async def test_a_transition_and_a_handler_act_as_the_rows_owner(
         assert paid.status_code == 200 and paid.json()["status"] == "paid"
         cancelled = await client.post(f"/orders/{order['id']}/cancel", headers=ana)
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        # a handler's helpers create as the caller, never for another owner
+        again = await client.post(f"/orders/{order['id']}/reorder", headers=ana)
+        assert again.status_code == 201, again.text
+        assert again.json()["customer_id"] == "ana"
+        theirs = await client.post(
+            f"/orders/{order['id']}/reorder", json={"customer_id": "bo"}, headers=ana
+        )
+        assert theirs.status_code == 422, theirs.text
+        assert (await client.post(f"/orders/{order['id']}/reorder", headers=bo)).status_code == 404
 
 
 def test_check_and_serve_refuse_a_missing_handler_in_one_line(
