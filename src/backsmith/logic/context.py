@@ -6,8 +6,8 @@
         # move() locks the row and refuses paid -> paid: two payments never both pass
         return await ctx.rows("orders").move(ctx.path["id"], "paid")
 
-A sync handler runs on a worker thread and calls the same helpers without `await`; each
-call then waits for the helper to run on the server's event loop.
+A sync handler runs on a thread of its own and calls the same helpers without `await`;
+each call then waits for the helper to run on the server's event loop.
 """
 
 from __future__ import annotations
