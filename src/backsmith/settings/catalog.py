@@ -1,0 +1,247 @@
+"""Every setting backsmith has, declared once, in the order `config` and the README list them."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+
+from backsmith.settings.declared import DATABASE_SCHEMES, Setting, database_scheme
+
+
+def _database_url_problem(url: str) -> str | None:
+    if "://" not in url or database_scheme(url) not in DATABASE_SCHEMES:
+        return "must start with sqlite://, postgresql:// or mysql:// (MariaDB)"
+    return None
+
+
+def _module_problem(name: str) -> str | None:
+    if name and not _MODULE.match(name.strip()):
+        return "must be a Python module path such as shop.hooks"
+    return None
+
+
+_MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+def _base_path_problem(path: str) -> str | None:
+    if path and not path.startswith("/"):
+        return "must be empty or a path starting with /, such as /api"
+    if re.search(r"[?#{}\s]", path):
+        return "must be a plain path: no query, fragment, {template} or spaces"
+    return None
+
+
+def _urls_problem(schemes: tuple[str, ...]) -> Callable[[str], str | None]:
+    def problem(text: str) -> str | None:
+        for url in (item.strip() for item in text.split(",")):
+            if (url and url.split("://", 1)[0].lower() not in schemes) or (
+                url and "://" not in url
+            ):
+                wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+                return f"must be URLs starting with {wanted}, comma-separated"
+        return None
+
+    return problem
+
+
+def _webhook_secret_problem(secret: str) -> str | None:
+    if not secret:
+        return None
+    try:
+        raw = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        raw = b""
+    if not 24 <= len(raw) <= 64:
+        return "must be whsec_ and 24 to 64 bytes in base64 (Standard Webhooks)"
+    return None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "database_url",
+        str,
+        "sqlite:///backsmith.db",
+        "database URL: sqlite:///file.db or postgresql://...; mysql://... (MariaDB) "
+        "for migrations and seeds",
+        "database",
+        flag=True,
+        metavar="URL",
+        problem=_database_url_problem,
+    ),
+    Setting("host", str, "127.0.0.1", "address to listen on", flag=True),
+    Setting("port", int, 8000, "port to listen on", flag=True, minimum=1, maximum=65535),
+    Setting(
+        "workers", int, 1, "server worker processes", flag=True, metavar="N", minimum=1, maximum=256
+    ),
+    Setting("page_size", int, 20, "default page size of lists", "page-size", minimum=1),
+    Setting(
+        "max_page_size", int, 100, "largest page a client may ask for", "max-page-size", minimum=1
+    ),
+    Setting(
+        "max_body_size",
+        int,
+        1_048_576,
+        "largest request body, in bytes",
+        "max-body-size",
+        minimum=1,
+    ),
+    Setting(
+        "max_body_depth", int, 64, "deepest nesting of arrays and objects in a body", minimum=1
+    ),
+    Setting("server_timing", bool, False, "send each request's step timings in Server-Timing"),
+    Setting(
+        "datetime_precision",
+        str,
+        "milliseconds",
+        "fractional digits of every date-time answered: seconds, milliseconds or microseconds",
+        "datetime-precision",
+        choices=("seconds", "milliseconds", "microseconds"),
+    ),
+    Setting(
+        "create_tables", bool, False, "create missing tables on PostgreSQL at start-up", flag=True
+    ),
+    Setting(
+        "migrations",
+        str,
+        "",
+        "folder of migration files (empty: migrations/ beside the contract)",
+        "migrations",
+        flag=True,
+        metavar="DIR",
+    ),
+    Setting(
+        "base_path",
+        str,
+        None,
+        "path the contract's operations are served under (unset: the path of the contract's "
+        "first server URL; empty: none)",
+        problem=_base_path_problem,
+    ),
+    Setting("ops_prefix", str, "", "path prefix of /healthz, /readyz, /openapi.json and /docs"),
+    Setting("docs", bool, True, "serve /docs and /openapi.json"),
+    Setting(
+        "log_level",
+        str,
+        "info",
+        "log level",
+        choices=("critical", "error", "warning", "info", "debug"),
+    ),
+    Setting(
+        "env",
+        str,
+        "development",
+        "development, or production: refuse open writes, missing keys and weak secrets",
+        flag=True,
+        flag_const="production",
+        flag_name="--production",
+        choices=("development", "production"),
+    ),
+    Setting(
+        "jwt_secret",
+        str,
+        "",
+        "secret of HS256/384/512 bearer tokens (no key set: every token is refused)",
+        secret=True,
+    ),
+    Setting("jwt_public_key", str, "", "PEM file of the public key of RS/ES/EdDSA tokens"),
+    Setting("jwt_jwks", str, "", "JWKS file or https URL of token keys, chosen by kid"),
+    Setting(
+        "jwt_algorithms",
+        str,
+        "",
+        "accepted token algorithms, comma-separated (empty: by key, HS256 or RS256,ES256,EdDSA)",
+    ),
+    Setting("jwt_issuer", str, "", "the iss tokens must carry (empty: not checked)"),
+    Setting("jwt_audience", str, "", "the aud tokens must carry (empty: not checked)"),
+    Setting("jwt_leeway", int, 60, "seconds of clock skew allowed on exp and nbf", minimum=0),
+    Setting("roles_claim", str, "roles", "token claim listing the caller's roles", "roles-claim"),
+    Setting(
+        "admin_roles",
+        str,
+        "admin",
+        "roles that see and change every owner's rows, comma-separated",
+        "admin-roles",
+        contract_types=(str, list),
+    ),
+    Setting(
+        "access_token_seconds", int, 900, "lifetime of access tokens accounts issue", minimum=1
+    ),
+    Setting(
+        "refresh_token_seconds", int, 2_592_000, "lifetime of refresh tokens (30 days)", minimum=1
+    ),
+    Setting("login_rate_limit", str, "5/minute", "logins per account and per client address"),
+    Setting(
+        "hsts", int, 0, "Strict-Transport-Security max-age in seconds (0: not sent)", minimum=0
+    ),
+    Setting(
+        "cors_origins",
+        str,
+        "",
+        "origins allowed to call from a browser, comma-separated",
+        "cors-origins",
+        contract_types=(str, list),
+    ),
+    Setting("cors_credentials", bool, False, "let those origins send cookies and Authorization"),
+    Setting(
+        "hooks",
+        str,
+        "",
+        "Python module whose functions serve operations named by their operationId",
+        "hooks",
+        problem=_module_problem,
+    ),
+    Setting(
+        "webhooks",
+        str,
+        "",
+        "URLs that receive the contract's events as Standard Webhooks, comma-separated",
+        "webhooks",
+        contract_types=(str, list),
+        problem=_urls_problem(("http", "https")),
+    ),
+    Setting(
+        "webhook_secret",
+        str,
+        "",
+        "whsec_... secret webhooks are signed with (unset: a development secret, refused "
+        "in production)",
+        secret=True,
+        problem=_webhook_secret_problem,
+    ),
+    Setting(
+        "events_url",
+        str,
+        "",
+        "brokers that receive the events, comma-separated: amqp://... (RabbitMQ) or "
+        "nats://... (NATS JetStream)",
+        problem=_urls_problem(("amqp", "amqps", "nats", "tls")),
+    ),
+    Setting("relay", bool, True, "deliver events from within `serve` (off: run `backsmith relay`)"),
+    Setting(
+        "event_attempts", int, 8, "delivery attempts before an event is dead-lettered", minimum=1
+    ),
+    Setting(
+        "event_backoff_ms",
+        int,
+        1000,
+        "wait before the first retry, in milliseconds; doubled at each attempt, with jitter",
+        minimum=1,
+    ),
+    Setting(
+        "contract",
+        str,
+        "",
+        "the contract `migrate` and the server's workers read when none is named",
+        attribute=False,
+    ),
+    Setting("dbml", str, "", "the DBML model the server's workers read", attribute=False),
+    Setting(
+        "cache_dir",
+        str,
+        "~/.cache/backsmith",
+        "store of contracts validated and DBML parsed before ($XDG_CACHE_HOME/backsmith "
+        "when that is set; empty: off)",
+        attribute=False,
+    ),
+)
