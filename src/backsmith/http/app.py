@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from backsmith.events.background import Background
 from backsmith.http.handled import HandledPlan, handle_handled
 from backsmith.http.handlers.registry import handler_for
 from backsmith.http.kind_plans import compile_plans
@@ -53,6 +54,8 @@ class BacksmithApp:
             return self.database
 
         self.plans = compile_plans(model, settings, tables, database)
+        self._tables = tables
+        self.background: Background | None = None  # the relay and scheduled jobs, once started
         report_findings(model, self.plans, settings, log.warning)  # base path ones too
         _announce_base_path(model, settings)
         contract_paths = set()
@@ -96,12 +99,20 @@ class BacksmithApp:
             self.schema_revision = await prepare_database(
                 self.metadata, self.settings, self._engine, self.model
             )
+        if self.settings.relay:
+            background = Background(self.model, self.settings, self.database, self._tables)
+            if not background.idle:
+                background.start()
+                self.background = background
         _settle_garbage_collector()
 
     async def shutdown(self) -> None:
         # Peak memory, so a run's footprint can be read off the log (benchmarks do).
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log.info("shutting down; peak memory %.1f MB", peak)
+        if self.background is not None:
+            await self.background.stop()
+            self.background = None
         if self._database is not None:
             await self._database.close()
             self._database = None

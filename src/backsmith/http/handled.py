@@ -20,6 +20,7 @@ import orjson
 import sqlalchemy as sa
 
 from backsmith.errors import Problem
+from backsmith.events.recorder import Emitter, Recorder
 from backsmith.http.faults import run_answering
 from backsmith.http.plans import OperationPlan
 from backsmith.http.request import Request
@@ -43,6 +44,7 @@ class HandledPlan(OperationPlan):
 
     bound: Bound
     resources: Mapping[str, ResourceAccess]
+    events: Emitter
 
     def _compile(
         self, model: Model, tables: dict[str, sa.Table], accounts: AccountStore | None
@@ -55,7 +57,10 @@ class HandledPlan(OperationPlan):
 
 
 def resource_access(
-    model: Model, tables: dict[str, sa.Table], settings: Settings
+    model: Model,
+    tables: dict[str, sa.Table],
+    settings: Settings,
+    records: Mapping[str, Recorder],
 ) -> dict[str, ResourceAccess]:
     """Each resource's helpers, found by its resource name and by its table's; their rows
     shaped as the resource's read operation answers them."""
@@ -74,6 +79,7 @@ def resource_access(
             access = ResourceAccess(model, resource, tables, settings.admin_role_names, shaper)
             found_hooks = hooks.get(resource.table, {})
             access.hooks = {m: (b.function, b.is_async) for m, b in found_hooks.items()}
+            access.recorder = records.get(resource.table)
             found.setdefault(resource.name, access)
             found.setdefault(resource.table, access)
     return found
@@ -97,6 +103,7 @@ async def handle_handled(plan: HandledPlan, database: Database, request: Request
             principal,
             plan.resources,
             Bridge(),
+            _events=plan.events,
         )
         # Answered inside the transaction: an answer that cannot be made (outside the
         # schema, not JSON) rolls the writes back, so a client's retry never doubles them.

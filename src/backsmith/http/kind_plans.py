@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from backsmith.events.recorder import Emitter, Recorder, recorders
 from backsmith.http.handled import HandledPlan, resource_access
 from backsmith.http.plans import OperationPlan
 from backsmith.http.scoping import CallerScoping
@@ -127,6 +128,7 @@ class TablePlan(OperationPlan):
         self.stamps = Stamps(resource)
         self.lifecycle: Lifecycle | None = model.lifecycles.get(resource.table)
         self.write_hooks: WriteHooks | None = None  # the team's, set once plans are built
+        self.recorder: Recorder | None = None  # its events and audit rows, when it has any
         self.location: list[tuple[str, str]] = []  # (path parameter, key column) of the read
         self.location_template = ""
         self._plan_location(model)  # a create's Location, any answer's `links.self`
@@ -300,6 +302,10 @@ def _parents(operation: Operation, resource: Resource, tables: dict[str, sa.Tabl
     return sorted(parents, key=lambda parent: len(parent.hops))
 
 
+# The kinds whose writes are recorded (events, audit rows).
+WRITES = frozenset({Kind.CREATE, Kind.REPLACE, Kind.UPDATE, Kind.DELETE})
+
+
 def compile_plans(
     model: Model,
     settings: Settings,
@@ -317,15 +323,22 @@ def compile_plans(
     credentials = credentials_for(model.schemes, TokenVerifier(settings), store, accounts)
     handlers = load_handlers(model, settings)  # the team's functions, imported once
     hooks = load_crud_hooks(model)
-    resources = resource_access(model, tables, settings) if handlers or hooks else {}
+    records = recorders(model, settings)
+    events = Emitter(model, settings)
+    resources = resource_access(model, tables, settings, records) if handlers or hooks else {}
     plans: dict[str, OperationPlan] = {}
     for op in model.operations:
         bound = handlers.get(op.pointer)
         kind = HandledPlan if bound is not None else plan_class(op, accounts)
         plan = plans[op.operation_id] = kind(model, op, settings, tables, credentials, accounts)
         if isinstance(plan, HandledPlan) and bound is not None:
-            plan.bound, plan.resources = bound, resources
-        elif isinstance(plan, TablePlan) and op.pointer in hooks:
+            plan.bound, plan.resources, plan.events = bound, resources, events
+            continue
+        if not isinstance(plan, TablePlan):
+            continue
+        if op.kind in WRITES:
+            plan.recorder = records.get(plan.resource.table)
+        if op.pointer in hooks:
             plan.write_hooks = WriteHooks(
                 op.operation_id,
                 hooks[op.pointer],
@@ -333,5 +346,6 @@ def compile_plans(
                 plan.body_names,
                 resources,
                 settings,
+                events,
             )
     return plans

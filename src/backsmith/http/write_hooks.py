@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from backsmith.events.recorder import Emitter
 from backsmith.http.request import Request
 from backsmith.logic.context import Bridge, Caller, Context, call
 from backsmith.logic.loading import Bound
@@ -30,6 +31,7 @@ class WriteHooks:
         "after",
         "before",
         "columns",
+        "events",
         "fields",
         "names",
         "operation_id",
@@ -45,6 +47,7 @@ class WriteHooks:
         body_names: Mapping[str, str],
         resources: Mapping[str, ResourceAccess],
         settings: Settings,
+        events: Emitter,
     ) -> None:
         self.operation_id = operation_id
         self.before = next((b for m, b in hooks.items() if m.startswith("before-")), None)
@@ -56,6 +59,7 @@ class WriteHooks:
         self.fields: dict[str, Field] = {f.column: f for f in visible}
         self.resources = resources
         self.settings = settings
+        self.events = events
 
     async def run_before(
         self, conn: Connection, request: Request, values: dict[str, Any], row: Any = None
@@ -93,6 +97,7 @@ class WriteHooks:
             Bridge(),
             values=values,
             row=row,
+            _events=self.events,
         )
 
     def row_of(self, row: Any) -> dict[str, Any] | None:

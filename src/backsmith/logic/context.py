@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from backsmith.events.recorder import Emitter
 from backsmith.logic.rows import Hook, ResourceAccess, Row, Rows
 from backsmith.security.tokens import Principal
 from backsmith.settings import Settings
@@ -121,6 +122,7 @@ class Context:
     # change them), and the row (as stored before a change or a delete, as answered after).
     values: dict[str, Any] | None = None
     row: dict[str, Any] | None = None
+    _events: Emitter | None = field(default=None, repr=False)
 
     def rows(self, resource: str) -> RowsHelper:
         """The helpers over one of the model's resources (by resource or table name)."""
@@ -128,8 +130,19 @@ class Context:
         if found is None:
             known = ", ".join(sorted(self._resources))
             raise KeyError(f"no resource '{resource}' (the model has: {known})")
-        rows = Rows(found, self._conn, self._principal, self._run_hook)
+        rows = Rows(found, self._conn, self._principal, self._run_hook, self.operation_id)
         return RowsHelper(rows, self._bridge)
+
+    def emit(self, event_type: str, data: Any = None, *, key: Any = None) -> Any:
+        """Write the event `event_type` (e.g. `order.paid`) to the outbox, in the transaction:
+        it is delivered once the transaction commits, and never if it rolls back. Its id,
+        or None when no webhook or broker takes that type."""
+        if self._events is None:
+            raise RuntimeError("emit: this context publishes no events")
+        work = self._events.emit(
+            self._conn, event_type, data, key, self.caller.subject, self.operation_id
+        )
+        return self._bridge.call(work)
 
     async def _run_hook(
         self, hook: Hook, values: dict[str, Any] | None, row: dict[str, Any] | None

@@ -21,6 +21,7 @@ from typing import Any
 
 from backsmith.errors import InputError
 from backsmith.logic.context import Context, HandlerFunction
+from backsmith.model.events import Schedule
 from backsmith.model.policies import Handler, Transition
 from backsmith.model.types import ACCOUNT_KINDS, Model, Operation
 from backsmith.settings import Settings, setting
@@ -112,6 +113,26 @@ def load_table_hooks(model: Model) -> dict[str, dict[str, Bound]]:
         }
         for table, hooks in model.table_hooks.items()
     }
+
+
+def load_schedules(model: Model, settings: Settings) -> list[tuple[Schedule, Bound]]:
+    """Each scheduled job with its function: `module:function`, or a hooks module's."""
+    found = []
+    for schedule in model.events.schedules:
+        if ":" in schedule.job:
+            module, _, function = schedule.job.partition(":")
+            handler = Handler(module, function)
+            found.append((schedule, _declared(model, None, handler, schedule.pointer, "job")))
+            continue
+        if not settings.hooks:
+            where = f"{model.path}: error at #{schedule.pointer}"
+            raise HandlerError(
+                f"{where}: job '{schedule.job}' names no module and no hooks module is set "
+                f"({setting('hooks').env} or x-backsmith hooks); write it module:function"
+            )
+        handler = Handler(settings.hooks.strip(), schedule.job)
+        found.append((schedule, _declared(model, None, handler, schedule.pointer, "job")))
+    return found
 
 
 def _declared(

@@ -18,6 +18,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from backsmith.errors import NotFound
+from backsmith.events.recorder import CREATED, DELETED, UPDATED, Change, Recorder
 from backsmith.model.lifecycles import Lifecycle
 from backsmith.model.types import Field, Model, Resource
 from backsmith.security.ownership import Ownership, rule
@@ -65,6 +66,7 @@ class ResourceAccess:
         "owner",
         "owner_reads",
         "queries",
+        "recorder",
         "resource",
         "shaper",
         "stamps",
@@ -90,6 +92,7 @@ class ResourceAccess:
         self.shaper = shaper
         self.lifecycle: Lifecycle | None = model.lifecycles.get(resource.table)
         self.hooks: dict[str, Hook] = {}  # the schema's, by moment (set once imported)
+        self.recorder: Recorder | None = None  # its events and audit rows, when it has any
 
 
 class Rows:
@@ -101,11 +104,13 @@ class Rows:
         conn: Connection,
         principal: Principal | None,
         run_hook: HookRunner | None = None,
+        operation: str | None = None,
     ) -> None:
         self._plan = plan
         self._conn = conn
         self._principal = principal
         self._run_hook = run_hook
+        self._operation = operation  # the operation (or job) whose work this is, for records
 
     async def get(self, key: Any) -> Row | None:
         """The row with this key, or None (also when it is another owner's private row)."""
@@ -149,8 +154,10 @@ class Rows:
             )
         if "before-create" in plan.hooks:  # the schema's hook may change what is written
             values = await self._hooked("before-create", values, None)
-        item = await self._written(await plan.queries.insert(self._conn, values))
+        row = await plan.queries.insert(self._conn, values)
+        item = await self._written(row)
         await self._after("after-create", item)
+        await self._record(CREATED, None, row, item)
         return item
 
     async def update(self, key: Any, values: dict[str, Any] | None = None, **named: Any) -> Row:
@@ -183,7 +190,8 @@ class Rows:
         hooked = "before-update" in plan.hooks
         lifecycle = plan.lifecycle if plan.lifecycle and plan.lifecycle.column in changes else None
         current = None
-        if where or lifecycle is not None or hooked:  # read under a lock first
+        audited = plan.recorder is not None and plan.recorder.audited  # keeps the row before
+        if where or lifecycle is not None or hooked or audited:  # read under a lock first
             current = await plan.queries.fetch_one(
                 self._conn, equals, for_update=True, where=where, params=params
             )
@@ -200,6 +208,7 @@ class Rows:
             raise NotFound("No such item.")
         item = await self._written(row)
         await self._after("after-update", item)
+        await self._record(UPDATED, current, row, item)
         return item
 
     async def delete(self, key: Any) -> bool:
@@ -216,7 +225,14 @@ class Rows:
         row = await plan.queries.delete(self._conn, equals)
         if row is not None:
             await self._after("after-delete", self._item(row))
+            await self._record(DELETED, row, None, None)
         return row is not None
+
+    async def _record(self, action: str, before: Any, after: Any, item: Row | None) -> None:
+        recorder = self._plan.recorder
+        if recorder is not None:
+            change = Change(action, before, after, item, self._subject, self._operation)
+            await recorder.record(self._conn, change)
 
     async def _hooked(self, moment: str, values: dict[str, Any], current: Any) -> dict[str, Any]:
         """The values to write (by column) once the schema's hook for `moment` has seen

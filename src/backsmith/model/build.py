@@ -15,6 +15,7 @@ from backsmith.model.consistency import compare_dbml, filled_columns
 from backsmith.model.crud_hooks import with_crud_hooks
 from backsmith.model.envelopes import EnvelopeReader, json_content, list_envelope
 from backsmith.model.error_schemas import ShapeReader, problem_only, read_error_answers
+from backsmith.model.events import read_events
 from backsmith.model.facts import published, with_request_facts
 from backsmith.model.findings import WARNING, contract_findings, security_findings
 from backsmith.model.indexes import missing_indexes
@@ -124,6 +125,9 @@ def build_model(contract: Contract) -> Model:
     )
     if hook_issues:
         raise ContractError(hook_issues)
+    events, event_issues = read_events(contract, resources, schema_resources)
+    if event_issues:
+        raise ContractError(event_issues)
     if dbml is not None:
         related = _related_members(shapes, resources)
         filled = filled_columns(owners, resources, operations)
@@ -164,6 +168,7 @@ def build_model(contract: Contract) -> Model:
         owners=owners,
         lifecycles=lifecycles,
         table_hooks=table_hooks,
+        events=events,
         security_gaps=tuple(g.render() for g in gaps),
         findings=tuple(findings),
         locations=_locations(contract, operations, schemes),

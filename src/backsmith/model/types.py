@@ -23,6 +23,7 @@ from backsmith.model.access_types import (
     Scheme,
 )
 from backsmith.model.error_shapes import PROBLEM_ANSWERS, ErrorAnswers
+from backsmith.model.events import NO_EVENTS, EventFacts
 from backsmith.model.hops import Computed, Hop
 from backsmith.model.kinds import (
     ACCOUNT_KINDS,
@@ -373,6 +374,7 @@ class Model:
     lifecycles: dict[str, Any] = field(default_factory=dict)  # by table: model.lifecycles
     # By table, the schema's hooks around writes: model.crud_hooks
     table_hooks: dict[str, tuple[tuple[str, Handler, str], ...]] = field(default_factory=dict)
+    events: EventFacts = NO_EVENTS  # events published, tables audited, jobs scheduled
     # Operations whose security this version cannot verify, rendered: serve refuses them.
     security_gaps: tuple[str, ...] = ()
     findings: tuple[Issue, ...] = ()  # what serving will warn about or refuse (model.findings)

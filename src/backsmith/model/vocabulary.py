@@ -45,6 +45,9 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "dbml": ((str,), "path of the DBML model, relative to the contract"),
     "unknown-fields": ((str,), "'ignore': bodies may carry properties their schema lacks"),
     "errors": ((str,), ERRORS_HELP),
+    "events": ((bool,), "true: writes publish events, also with no webhooks section"),
+    "audit": ((bool,), "true: keep every change of every table's rows"),
+    "schedules": ((dict,), 'functions run on a cron schedule, e.g. {expire: "*/5 * * * *"}'),
     **contract_keys(),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -69,6 +72,7 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
         (dict,),
         "the moves a state field allows, e.g. {field: status, allowed: {pending: [paid]}}",
     ),
+    "audit": ((bool,), "true: keep every change of its rows, who made it and when"),
     "visibility": (
         (str,),
         "'public': anyone may read and list the owned rows, only their owner changes them "

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from backsmith.model.types import API_KEY, Model, Resource
 from backsmith.storage.api_keys import KEYS
+from backsmith.storage.event_tables import AUDIT, OUTBOX, TICKS
 from backsmith.storage.sessions import SESSIONS
 
 
@@ -35,10 +36,25 @@ def _has_accounts(model: Model) -> bool:
     return model.accounts is not None
 
 
+def _publishes(model: Model) -> bool:
+    return model.events.publishes
+
+
+def _audits(model: Model) -> bool:
+    return bool(model.events.audited)
+
+
+def _schedules(model: Model) -> bool:
+    return bool(model.events.schedules)
+
+
 # In the order their tables are built (and so created and planned).
 SYSTEM_TABLES: tuple[SystemTable, ...] = (
     SystemTable(KEYS, _keeps_api_keys, "the keys backsmith keeps for the contract's apiKey"),
     SystemTable(SESSIONS, _has_accounts, "refresh tokens of the built-in accounts"),
+    SystemTable(OUTBOX, _publishes, "events on their way to webhooks and brokers"),
+    SystemTable(AUDIT, _audits, "every change of the audited tables' rows"),
+    SystemTable(TICKS, _schedules, "which instance ran each tick of a scheduled job"),
 )
 
 

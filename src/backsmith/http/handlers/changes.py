@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 from backsmith.errors import Conflict, NotFound, Problem, ValidationFailed
+from backsmith.events.recorder import CREATED, DELETED, UPDATED, Change
 from backsmith.http.faults import run_answering
 from backsmith.http.handlers.common import (
     across,
@@ -94,6 +95,14 @@ def _pointed(plan: RowsPlan, problem: Problem) -> Problem:
     return problem
 
 
+def _recorded(
+    action: str, request: Request, plan: RowsPlan, before: Any, after: Any, item: Any
+) -> Change:
+    principal = request.principal
+    subject = principal.subject if principal is not None else None
+    return Change(action, before, after, item, subject, plan.operation.operation_id)
+
+
 async def handle_create(plan: RowsPlan, database: Database, request: Request) -> Response:
     parsed = request.parsed
     body = _require_object(plan, parsed.body)
@@ -110,10 +119,16 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     )
     reference_owner = owner if checks_reference else None
 
-    hooks = plan.write_hooks
+    hooks, recorder = plan.write_hooks, plan.recorder
     # One INSERT ... RETURNING is atomic alone; anything more runs in a transaction.
     several = bool(
-        plan.parents or plan.derive or children or checks_reference or hooks or not plan.shaper.flat
+        plan.parents
+        or plan.derive
+        or children
+        or checks_reference
+        or hooks
+        or recorder
+        or not plan.shaper.flat
     )
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -146,6 +161,8 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
         item = await respond_row(plan, conn, row, subject, refetch=bool(children))
         if hooks is not None:
             await hooks.run_after(conn, request, item)
+        if recorder is not None:
+            await recorder.record(conn, _recorded(CREATED, request, plan, None, row, item))
         return row, item
 
     attempt = 0
@@ -225,12 +242,15 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             if f.type == FieldType.JSON and isinstance(body.get(name), dict) and f.column in values
         }
     queries, stamps = plan.queries, plan.stamps
-    hooks = plan.write_hooks
+    hooks, recorder = plan.write_hooks, plan.recorder
     lifecycle = plan.lifecycle if plan.lifecycle and plan.lifecycle.column in values else None
     if hooks is not None and hooks.before is not None and plan.lifecycle is not None:
         lifecycle = plan.lifecycle  # the hook may set the state itself
-    reads = bool(patch or where or lifecycle or (hooks is not None and hooks.before))
-    several = bool(reads or children or reference_owner or hooks or not plan.shaper.flat)
+    audited = recorder is not None and recorder.audited  # the audit keeps the row before
+    reads = bool(patch or where or lifecycle or audited or (hooks is not None and hooks.before))
+    several = bool(
+        reads or children or reference_owner or hooks or recorder or not plan.shaper.flat
+    )
 
     async def missing(conn: Any) -> None:
         if owner is not None:  # no row of the caller's: 403 if it is another's public row
@@ -268,6 +288,8 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
         item = await respond_row(plan, conn, row, subject, refetch=bool(children))
         if hooks is not None:
             await hooks.run_after(conn, request, item)
+        if recorder is not None:
+            await recorder.record(conn, _recorded(UPDATED, request, plan, current, row, item))
         return item
 
     try:
@@ -300,8 +322,8 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
     answer = plan.response
     shaped = answer.status != 204 and answer.media_type is not None
     queries, shaper = plan.queries, plan.shaper
-    hooks = plan.write_hooks
-    several = bool(where or (shaped and not shaper.flat) or hooks)
+    hooks, recorder = plan.write_hooks, plan.recorder
+    several = bool(where or (shaped and not shaper.flat) or hooks or recorder)
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         item = None
@@ -329,6 +351,8 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
             item = shaper.one(row)
         if row is not None and hooks is not None:
             await hooks.run_after(conn, request, item or hooks.row_of(row))
+        if row is not None and recorder is not None:
+            await recorder.record(conn, _recorded(DELETED, request, plan, row, None, item))
         return row, item
 
     row, item = await run_answering(database, work, transaction=several, deleting=True)

@@ -1,0 +1,202 @@
+"""The relay: takes committed events from the outbox and delivers them, at least once.
+
+Each pass claims a batch of pending rows whose time has come, in a short transaction that
+gives them a lease (`locked_until`); on PostgreSQL the claim reads with `FOR UPDATE SKIP
+LOCKED`, so relays in several processes or instances never claim one row together, and
+on SQLite the claim's `BEGIN IMMEDIATE` does the same. A row is claimed only when no
+earlier row of the same resource instance is still pending for its target: events reach
+each target in order per instance. A relay that dies mid-delivery leaves its lease to run
+out, and the row is delivered again, under the same event id. A failed delivery is
+retried after an exponential backoff with jitter, and dead-lettered after the configured
+number of attempts (`backsmith events retry` brings it back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import orjson
+import sqlalchemy as sa
+
+from backsmith.events.message import DeliveryFailed, Message
+from backsmith.events.recorder import DEAD, DELIVERED, OUTBOX_ROWS, PENDING
+from backsmith.storage.database import Database
+from backsmith.storage.statements import Connection
+from backsmith.storage.unit import run_unit
+
+log = logging.getLogger("backsmith.events")
+_T = OUTBOX_ROWS
+MAX_BACKOFF = 3600.0  # seconds: the longest wait between two attempts
+
+
+class Sender(Protocol):
+    name: str
+
+    async def publish(self, message: Message) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How hard the relay tries: attempts before the dead letter, waits, batch and lease."""
+
+    attempts: int = 8
+    backoff: float = 1.0  # seconds before the first retry; doubled each time
+    batch: int = 50
+    lease: float = 30.0  # seconds a claimed row stays another relay's; above any timeout
+    poll: float = 0.25  # seconds between passes that found nothing to do
+
+    def wait(self, attempts: int) -> float:
+        """Seconds before attempt `attempts + 1`: exponential, capped, half of it jitter."""
+        delay = min(self.backoff * 2.0 ** max(attempts - 1, 0), MAX_BACKOFF)
+        return float(delay * random.uniform(0.5, 1.0))
+
+
+def message_of(row: Mapping[str, Any]) -> Message:
+    """The bytes every target gets for one outbox row."""
+    occurred = row["occurred_at"]
+    body = {
+        "id": row["event_id"],
+        "type": row["type"],
+        "timestamp": occurred.isoformat().replace("+00:00", "Z"),
+        "resource": row["resource"],
+        "key": row["resource_key"],
+        "subject": row["subject"],
+        "operation": row["operation"],
+        "data": orjson.Fragment(row["data"]),
+    }
+    return Message(row["event_id"], row["type"], orjson.dumps(body), int(occurred.timestamp()))
+
+
+class Relay:
+    """Delivers the outbox's rows to the senders, one pass at a time or until stopped."""
+
+    def __init__(
+        self, database: Database, senders: Sequence[Sender], policy: Policy | None = None
+    ) -> None:
+        self.database = database
+        self.senders = {sender.name: sender for sender in senders}
+        self.policy = policy or Policy()
+        self._skip_locked = database.dialect.name == "postgresql"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Pass after pass until `stop` is set; a database that is down is waited for."""
+        while not stop.is_set():
+            try:
+                done = await self.run_once()
+            except Exception as error:  # the database went away: try again shortly
+                log.warning("event relay: %s", error)
+                done = 0
+            if not done:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.policy.poll)
+
+    async def run_once(self) -> int:
+        """Claim a batch and deliver it; how many rows were attempted."""
+        now = datetime.now(UTC)
+        claimed: list[dict[str, Any]] = await run_unit(
+            self.database, lambda conn: self._claim(conn, now), transaction=True
+        )
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self._deliver(row) for row in claimed))
+        await run_unit(
+            self.database,
+            lambda conn: self._settle(conn, claimed, outcomes),
+            transaction=True,
+        )
+        return len(claimed)
+
+    async def _claim(self, conn: Connection, now: datetime) -> list[dict[str, Any]]:
+        earlier = _T.alias("earlier")
+        waiting = (
+            sa.select(sa.literal(1))
+            .where(
+                earlier.c.target == _T.c.target,
+                earlier.c.resource == _T.c.resource,
+                earlier.c.resource_key == _T.c.resource_key,
+                earlier.c.status == PENDING,
+                earlier.c.seq < _T.c.seq,
+            )
+            .exists()
+        )
+        query = (
+            sa.select(_T)
+            .where(
+                _T.c.status == PENDING,
+                _T.c.next_attempt_at <= now,
+                sa.or_(_T.c.locked_until.is_(None), _T.c.locked_until < now),
+                _T.c.target.in_(list(self.senders)),
+                ~waiting,
+            )
+            .order_by(_T.c.seq)
+            .limit(self.policy.batch)
+        )
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True, of=_T)
+        rows = (await conn.execute(query)).all()
+        if rows:
+            until = now + timedelta(seconds=self.policy.lease)
+            seqs = [row["seq"] for row in rows]
+            lease = sa.update(_T).where(_T.c.seq.in_(seqs)).values(locked_until=until)
+            await conn.execute(lease)
+        return [dict(row) for row in rows]
+
+    async def _deliver(self, row: Mapping[str, Any]) -> str | None:
+        """None when delivered, else why not."""
+        sender = self.senders[row["target"]]
+        try:
+            async with asyncio.timeout(self.policy.lease * 0.8):
+                await sender.publish(message_of(row))
+        except DeliveryFailed as error:
+            return str(error) or "failed"
+        except TimeoutError:
+            return "no answer in time"
+        except Exception as error:  # a sender's own fault: kept as the row's last error
+            log.exception("event %s to %s", row["event_id"], row["target"])
+            return f"{type(error).__name__}: {error}"
+        return None
+
+    async def _settle(
+        self, conn: Connection, rows: Sequence[Mapping[str, Any]], outcomes: Sequence[str | None]
+    ) -> None:
+        now = datetime.now(UTC)
+        for row, error in zip(rows, outcomes, strict=True):
+            attempts = row["attempts"] + 1
+            values: dict[str, Any] = {"attempts": attempts, "locked_until": None}
+            if error is None:
+                values |= {"status": DELIVERED, "delivered_at": now, "last_error": None}
+            elif attempts >= self.policy.attempts:
+                values |= {"status": DEAD, "last_error": error[:1000]}
+                log.error(
+                    "event %s (%s) to %s dead after %d attempts: %s",
+                    row["event_id"],
+                    row["type"],
+                    row["target"],
+                    attempts,
+                    error,
+                )
+            else:
+                wait = timedelta(seconds=self.policy.wait(attempts))
+                values |= {"next_attempt_at": now + wait, "last_error": error[:1000]}
+                log.info(
+                    "event %s to %s failed (%s); attempt %d in %.1fs",
+                    row["event_id"],
+                    row["target"],
+                    error,
+                    attempts + 1,
+                    wait.total_seconds(),
+                )
+            await conn.execute(sa.update(_T).where(_T.c.seq == row["seq"]).values(**values))
+
+    async def close(self) -> None:
+        for sender in self.senders.values():
+            await sender.close()

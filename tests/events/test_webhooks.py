@@ -1,0 +1,153 @@
+"""Events written with their change and delivered to a webhook receiver on loopback
+(tests/fixtures/events/parcels.yaml), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from conftest import FIXTURES, client_for, created, start_app, stop_app
+from receiver import SECRET, Receiver
+
+from backsmith.api import load_model
+from backsmith.http.app import BacksmithApp
+from backsmith.model.types import Model
+
+pytestmark = pytest.mark.anyio
+CONTRACT = FIXTURES / "events" / "parcels.yaml"
+sys.path.insert(0, str(CONTRACT.parent))
+
+
+@pytest.fixture(scope="module")
+def parcels() -> Model:
+    return load_model(CONTRACT)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    taker = Receiver()
+    await taker.start()
+    yield taker
+    await taker.stop()
+
+
+@asynccontextmanager
+async def serving(model: Model, database_url: str, **settings: Any) -> AsyncIterator[Any]:
+    settings.setdefault("webhook_secret", SECRET)
+    settings.setdefault("event_backoff_ms", 50)
+    app = await start_app(model, database_url, **settings)
+    try:
+        async with client_for(app) as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
+    finally:
+        await stop_app(app)
+
+
+async def outbox(app: BacksmithApp) -> list[dict[str, Any]]:
+    async with app.engine.connect() as conn:
+        rows = await conn.execute(sa.text("SELECT * FROM backsmith_outbox ORDER BY seq"))
+        return [dict(row._mapping) for row in rows]
+
+
+async def test_a_create_reaches_the_webhook_signed(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    async with serving(parcels, database_url, webhooks=[receiver.url]) as client:
+        parcel = await created(client, "/parcels", {"recipient": "Ada", "secret_note": "x"})
+        [taken] = await receiver.wait_for(1)
+        assert taken["valid"], taken["headers"]
+        body = taken["body"]
+        assert body["type"] == "parcel.created"
+        assert body["data"]["id"] == parcel["id"] and body["data"]["recipient"] == "Ada"
+        assert "secret_note" not in body["data"]  # writeOnly: never in an event
+        assert body["key"] == str(parcel["id"]) and body["operation"] == "createParcel"
+        assert taken["id"] == body["id"]  # webhook-id is the event id
+        [row] = await outbox(client.app)
+        assert row["event_id"] == body["id"] and row["status"] == "delivered"
+
+
+async def test_webhooks_get_the_types_their_section_names(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    async with serving(parcels, database_url, webhooks=[receiver.url]) as client:
+        parcel = await created(client, "/parcels", {"recipient": "Ada"})
+        path = f"/parcels/{parcel['id']}"
+        assert (await client.patch(path, json={"recipient": "Bea"})).status_code == 200
+        assert (await client.post(f"{path}/ship")).status_code == 200
+        attempt = await client.post(f"{path}/attempts", json={"note": "nobody home"})
+        assert attempt.status_code == 200, attempt.text
+        await receiver.wait_for(3)
+        await asyncio.sleep(0.3)
+        # parcel.updated is no webhook of the contract's: not sent, not even written
+        assert receiver.types() == ["parcel.created", "parcel.shipped", "parcel.attempted"]
+        assert receiver.received[2]["body"]["data"] == {"parcel": parcel["id"], "note": "nobody home"}
+        assert len(await outbox(client.app)) == 3
+
+
+async def test_a_failed_handler_leaves_no_event(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    async with serving(parcels, database_url, webhooks=[receiver.url]) as client:
+        parcel = await created(client, "/parcels", {"recipient": "Ada"})
+        await receiver.wait_for(1)
+        lost = await client.post(f"/parcels/{parcel['id']}/lose")
+        assert lost.status_code == 500
+        assert [row["type"] for row in await outbox(client.app)] == ["parcel.created"]
+        assert (await client.get(f"/parcels/{parcel['id']}")).json()["status"] == "created"
+
+
+async def test_a_receiver_down_for_a_while_gets_the_event_after_retries(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    receiver.status = 503
+    async with serving(parcels, database_url, webhooks=[receiver.url]) as client:
+        await created(client, "/parcels", {"recipient": "Ada"})
+        while len(receiver.attempts) < 4:
+            await asyncio.sleep(0.02)
+        receiver.status = 200
+        [taken] = await receiver.wait_for(1)
+        gaps = [b - a for a, b in zip(receiver.attempts, receiver.attempts[1:], strict=False)]
+        assert gaps[2] > gaps[0], gaps  # backing off: waits double (less up to half, jitter)
+        [row] = await outbox(client.app)
+        assert row["status"] == "delivered" and row["attempts"] >= 4
+        assert taken["valid"]
+
+
+async def test_an_event_always_refused_is_dead_lettered(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    receiver.status = 500
+    settings = {"webhooks": [receiver.url], "event_attempts": 3, "event_backoff_ms": 10}
+    async with serving(parcels, database_url, **settings) as client:
+        await created(client, "/parcels", {"recipient": "Ada"})
+        for _ in range(200):
+            [row] = await outbox(client.app)
+            if row["status"] == "dead":
+                break
+            await asyncio.sleep(0.02)
+        assert row["status"] == "dead" and row["attempts"] == 3
+        assert row["last_error"] == "answered 500"
+        await asyncio.sleep(0.2)
+        assert len(receiver.attempts) == 3  # dead: tried no more
+
+
+async def test_events_reach_each_target_in_order_per_parcel(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    receiver.status = 503  # the first attempts fail: later events must wait their turn
+    async with serving(parcels, database_url, webhooks=[receiver.url]) as client:
+        ids = [(await created(client, "/parcels", {"recipient": f"R{i}"}))["id"] for i in range(3)]
+        for parcel in ids:
+            assert (await client.post(f"/parcels/{parcel}/ship")).status_code == 200
+        await asyncio.sleep(0.2)
+        receiver.status = 200
+        await receiver.wait_for(6)
+        for parcel in ids:
+            seen = [e["body"]["type"] for e in receiver.received if e["body"]["data"]["id"] == parcel]
+            assert seen == ["parcel.created", "parcel.shipped"]
