@@ -332,3 +332,66 @@ def keys(
         return result
 
     return asyncio.run(on_connection(settings.database_url, work))
+
+
+# -------------------------------------------------------------- relay, events, audit
+
+
+def relay(
+    contract: Contract,
+    dbml: Contract | None = None,
+    *,
+    until: Callable[[], bool] | None = None,
+    **flags: Any,
+) -> None:
+    """Deliver events and run scheduled jobs, without serving requests, until stopped."""
+    from backsmith.events.background import run_alone
+    from backsmith.logs import log_to_stderr
+
+    loaded, settings = _loaded(contract, dbml, flags)
+    log_to_stderr(settings.log_level)
+    asyncio.run(run_alone(loaded, settings, until))
+
+
+def events(
+    action: str, contract: Contract, dbml: Contract | None = None, **options: Any
+) -> list[dict[str, Any]] | int:
+    """list (the latest outbox rows), retry (dead ones again) or replay (events again)."""
+    from backsmith.events import ledger
+    from backsmith.storage.migrations.runner import on_connection
+
+    flags = {k: options.pop(k) for k in ("database_url",) if k in options}
+    _, settings = _loaded(contract, dbml, flags)
+    actions: dict[str, Callable[..., Any]] = {
+        "list": ledger.list_events,
+        "retry": ledger.retry,
+        "replay": ledger.replay,
+    }
+    work = actions[action]
+    result: list[dict[str, Any]] | int = asyncio.run(
+        on_connection(settings.database_url, lambda c: work(c, **options))
+    )
+    return result
+
+
+def audit(
+    contract: Contract,
+    resource: str,
+    key: str | None = None,
+    dbml: Contract | None = None,
+    **flags: Any,
+) -> list[dict[str, Any]]:
+    """The recorded changes of a resource's rows (of one row when `key` is given)."""
+    from backsmith.events.ledger import audit_trail
+    from backsmith.storage.migrations.runner import on_connection
+
+    loaded, settings = _loaded(contract, dbml, flags)
+    found = loaded.resources.get(resource) or loaded.resource_for_table(resource)
+    if found is None:
+        named = next((r for r in loaded.resources.values() if r.schema == resource), None)
+        if named is None:
+            known = ", ".join(sorted(r.table for r in loaded.resources.values()))
+            raise SettingError(f"RESOURCE: the contract has no resource '{resource}' ({known})")
+        found = named
+    table = found.table
+    return asyncio.run(on_connection(settings.database_url, lambda c: audit_trail(c, table, key)))

@@ -45,6 +45,7 @@ class Receiver:
         self.secret = secret
         self.port = free_port()
         self.status = 200
+        self.delay = 0.0  # seconds to wait before answering (the request is kept at once)
         self.received: list[dict[str, Any]] = []  # each: id, headers, body, valid
         self.attempts: list[float] = []  # when each request came, taken or not
         self._server: uvicorn.Server | None = None
@@ -75,11 +76,19 @@ class Receiver:
                     "valid": verify(self.secret, headers, body),
                 }
             )
+        if self.delay:
+            await asyncio.sleep(self.delay)
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
     async def start(self) -> None:
-        config = uvicorn.Config(self, host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            self,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,  # a request left hanging on purpose is not waited for
+        )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:

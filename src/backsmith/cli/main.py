@@ -14,7 +14,18 @@ from backsmith.errors import BacksmithError, ContractError, InputError
 
 # Each name is a module of this package with NAME, HELP, DESCRIPTION, add_arguments(parser)
 # and run(args) -> exit code; a new command is one module and one line here.
-COMMANDS = ("check", "model", "serve", "migrate", "seed", "keys", "config")
+COMMANDS = (
+    "check",
+    "model",
+    "serve",
+    "relay",
+    "migrate",
+    "seed",
+    "keys",
+    "events",
+    "audit",
+    "config",
+)
 
 EXIT_DONE, EXIT_REFUSED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The README lists these, word for word (a test compares them).

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+import signal
+from collections.abc import Callable, Mapping
 
 import sqlalchemy as sa
 
@@ -101,3 +102,33 @@ class Background:
         self._tasks.clear()
         if self.relay is not None:
             await self.relay.close()
+
+
+async def run_alone(
+    model: Model, settings: Settings, until: Callable[[], bool] | None = None
+) -> None:
+    """`backsmith relay`: the background work on its own, until SIGINT or SIGTERM (or
+    `until()` is true, checked every tenth of a second)."""
+    from backsmith.storage.engine import dialect_for
+    from backsmith.storage.tables import build_metadata
+
+    tables = {table.name: table for table in build_metadata(model).tables.values()}
+    url = settings.database_url
+    database = Database.for_url(url, dialect_for(url))
+    background = Background(model, settings, database, tables)
+    if background.idle:
+        log.warning("nothing to do: no webhook or broker to deliver to, no scheduled job")
+        return
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(RuntimeError, ValueError):  # not the main thread: no signals
+            loop.add_signal_handler(signum, stop.set)
+    background.start()
+    try:
+        while not stop.is_set() and not (until is not None and until()):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.1)
+    finally:
+        await background.stop()
+        await database.close()

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from backsmith.http.shaping import default_json
 from backsmith.model.types import Model, Resource
-from backsmith.settings import Settings
+from backsmith.settings import SettingError, Settings, setting
 from backsmith.storage.event_tables import AUDIT, OUTBOX
 from backsmith.storage.statements import Connection
 from backsmith.storage.tables import build_table
@@ -41,9 +41,23 @@ class Target:
 
 
 def targets_of(model: Model, settings: Settings) -> tuple[Target, ...]:
-    """The delivery targets the settings name, for a contract that publishes events."""
+    """The delivery targets the settings name, for a contract that publishes events; a
+    SettingError when targets are named for one that publishes none, or production signs
+    webhooks with no secret."""
+    named = settings.webhook_urls or settings.broker_urls
     if not model.events.publishes:
+        if named:
+            which = "webhooks" if settings.webhook_urls else "events_url"
+            raise SettingError(
+                f"{setting(which).env}: {which} is set but the contract publishes no events; "
+                "declare x-backsmith: {events: true} at its root (or a webhooks section)"
+            )
         return ()
+    if settings.webhook_urls and settings.production and not settings.webhook_secret:
+        raise SettingError(
+            f"{setting('webhook_secret').env}: webhook_secret must be set in production when "
+            "webhooks are (whsec_ and 24 to 64 random bytes in base64)"
+        )
     declared = model.events.webhook_types
     webhook_types = frozenset(declared) if declared is not None else None
     found = [Target(url, webhook_types) for url in settings.webhook_urls]

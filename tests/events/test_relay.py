@@ -1,0 +1,193 @@
+"""The relay as a process of its own: killed mid-delivery, two at once, run by
+`backsmith relay`; and `backsmith events` reading and mending the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import os
+import signal
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, client_for, created, start_app, stop_app
+from receiver import SECRET, Receiver
+from test_webhooks import outbox
+
+from backsmith.api import load_model
+from backsmith.cli.main import main
+from backsmith.events.relay import Policy, Relay
+from backsmith.events.webhooks import WebhookSender
+from backsmith.model.types import Model
+from backsmith.storage.database import Database
+from backsmith.storage.engine import dialect_for
+
+pytestmark = pytest.mark.anyio
+CONTRACT = FIXTURES / "events" / "parcels.yaml"
+sys.path.insert(0, str(CONTRACT.parent))
+
+
+@pytest.fixture(scope="module")
+def parcels() -> Model:
+    return load_model(CONTRACT)
+
+
+@pytest.fixture
+async def receiver() -> Any:
+    taker = Receiver()
+    await taker.start()
+    yield taker
+    await taker.stop()
+
+
+def relay_on(database_url: str, receiver: Receiver, **policy: Any) -> tuple[Relay, Database]:
+    database = Database.for_url(database_url, dialect_for(database_url))
+    sender = WebhookSender(receiver.url, SECRET, timeout=5)
+    return Relay(database, [sender], Policy(**{"backoff": 0.05, **policy})), database
+
+
+async def write_events(model: Model, database_url: str, receiver: Receiver, count: int) -> Any:
+    """An app that writes `count` parcels' events and delivers none (its relay is off)."""
+    app = await start_app(model, database_url, webhooks=[receiver.url], relay=False)
+    async with client_for(app) as client:
+        for i in range(count):
+            await created(client, "/parcels", {"recipient": f"R{i}"})
+    return app
+
+
+async def test_a_relay_killed_mid_delivery_delivers_again_with_the_same_id(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    app = await write_events(parcels, database_url, receiver, 1)
+    try:
+        receiver.delay = 30  # the first delivery hangs: the relay dies waiting
+        first, database = relay_on(database_url, receiver, lease=1.0)
+        task = asyncio.create_task(first.run_once())
+        await receiver.wait_for(1)
+        task.cancel()  # killed: its claim's lease is left to run out
+        await asyncio.gather(task, return_exceptions=True)
+        await first.close()
+        await database.close()
+        receiver.delay = 0
+        second, database = relay_on(database_url, receiver, lease=1.0)
+        assert await second.run_once() == 0  # still leased to the relay that died
+        await asyncio.sleep(1.1)
+        assert await second.run_once() == 1
+        [row] = await outbox(app)
+        assert row["status"] == "delivered"
+        one, two = receiver.received
+        assert one["id"] == two["id"] == row["event_id"]  # a duplicate, de-duplicable by id
+        await second.close()
+        await database.close()
+    finally:
+        await stop_app(app)
+
+
+@pytest.mark.postgres
+async def test_two_relays_on_one_postgresql_deliver_each_event_once(
+    parcels: Model, pg_url: str, receiver: Receiver
+) -> None:
+    app = await write_events(parcels, pg_url, receiver, 40)
+    receiver.delay = 0.01
+    try:
+        relays = [relay_on(pg_url, receiver, batch=5) for _ in range(2)]
+
+        async def drain(relay: Relay) -> int:
+            total = 0
+            while done := await relay.run_once():
+                total += done
+            return total
+
+        counts = await asyncio.gather(*(drain(relay) for relay, _ in relays))
+        ids = [item["id"] for item in receiver.received]
+        assert len(ids) == len(set(ids)) == 40
+        assert sum(counts) == 40 and all(counts), counts  # both took a share
+        for relay, database in relays:
+            await relay.close()
+            await database.close()
+    finally:
+        await stop_app(app)
+
+
+async def test_backsmith_relay_delivers_what_serve_wrote(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    app = await write_events(parcels, database_url, receiver, 2)
+    env = {**os.environ, "BACKSMITH_WEBHOOKS": receiver.url, "BACKSMITH_WEBHOOK_SECRET": SECRET}
+    command = [sys.executable, "-m", "backsmith", "relay", str(CONTRACT), "--database", database_url]
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, cwd=CONTRACT.parent, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        taken = await receiver.wait_for(2, timeout=20)
+        assert all(item["valid"] for item in taken)
+        assert {row["status"] for row in await outbox(app)} == {"delivered"}
+    finally:
+        process.send_signal(signal.SIGTERM)  # stops between passes, its senders closed
+        _, errors = await asyncio.wait_for(process.communicate(), 15)
+        await stop_app(app)
+    assert process.returncode == 0, errors.decode()
+    assert "event relay delivering to http://127.0.0.1" in errors.decode()
+
+
+async def test_events_list_retry_and_replay(
+    parcels: Model,
+    database_url: str,
+    receiver: Receiver,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = await write_events(parcels, database_url, receiver, 2)
+    try:
+        receiver.status = 500
+        relay, database = relay_on(database_url, receiver, attempts=1)
+        assert await relay.run_once() == 2
+        flags = [str(CONTRACT), "--database", database_url]
+        assert await asyncio.to_thread(main, ["events", "list", "--status", "dead", *flags]) == 0
+        listed = capsys.readouterr().out.splitlines()
+        assert len(listed) == 2 and all("parcel.created" in line for line in listed)
+        assert all("dead after 1  answered 500" in line for line in listed), listed
+        dead = [row["event_id"] for row in await outbox(app)]
+        assert await asyncio.to_thread(main, ["events", "retry", dead[0], *flags]) == 0
+        assert capsys.readouterr().out.strip() == "1 delivery pending again"
+        receiver.status = 200
+        assert await relay.run_once() == 1
+        assert [item["id"] for item in receiver.received] == [dead[0]]
+        assert await asyncio.to_thread(main, ["events", "replay", dead[0], *flags]) == 0
+        assert await relay.run_once() == 1
+        assert [item["id"] for item in receiver.received] == [dead[0], dead[0]]
+        assert await asyncio.to_thread(main, ["events", "retry", *flags]) == 0
+        assert capsys.readouterr().out.strip().endswith("1 delivery pending again")
+        await relay.close()
+        await database.close()
+    finally:
+        await stop_app(app)
+
+
+def test_events_on_a_contract_with_no_outbox_say_so(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bookshop = FIXTURES.parent.parent / "examples" / "bookshop" / "api-spec.md"
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert main(["events", "list", str(bookshop), "--database", url]) == 1
+    assert "has no backsmith_outbox table" in capsys.readouterr().out
+
+
+def test_webhooks_named_for_a_contract_that_publishes_nothing_are_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stockroom = FIXTURES / "handlers" / "stockroom.yaml"
+    monkeypatch.setenv("BACKSMITH_WEBHOOKS", "http://127.0.0.1:9/hooks")
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert main(["relay", str(stockroom), "--database", url]) == 2
+    error = capsys.readouterr().err
+    assert "BACKSMITH_WEBHOOKS: webhooks is set but the contract publishes no events" in error
+
+
+def test_production_refuses_webhooks_with_no_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BACKSMITH_WEBHOOKS", "http://127.0.0.1:9/hooks")
+    monkeypatch.setenv("BACKSMITH_ENV", "production")
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert main(["relay", str(CONTRACT), "--database", url]) == 2
+    assert "BACKSMITH_WEBHOOK_SECRET: webhook_secret must be set" in capsys.readouterr().err
