@@ -87,8 +87,8 @@ TICKS = Resource(
     name=TICKS_TABLE,
     table=TICKS_TABLE,
     fields=(
-        _text("job", nullable=False),
-        _time("tick", nullable=False),
+        Field("job", "job", FieldType.STRING, nullable=False, primary_key=True, max_length=200),
+        Field("tick", "tick", FieldType.DATETIME, nullable=False, primary_key=True),
         _text("runner"),
         _time("started_at", nullable=False),
     ),
