@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import os
 import signal
+import sys
 from typing import Any
 
 import pytest
@@ -114,7 +114,15 @@ async def test_backsmith_relay_delivers_what_serve_wrote(
 ) -> None:
     app = await write_events(parcels, database_url, receiver, 2)
     env = {**os.environ, "BACKSMITH_WEBHOOKS": receiver.url, "BACKSMITH_WEBHOOK_SECRET": SECRET}
-    command = [sys.executable, "-m", "backsmith", "relay", str(CONTRACT), "--database", database_url]
+    command = [
+        sys.executable,
+        "-m",
+        "backsmith",
+        "relay",
+        str(CONTRACT),
+        "--database",
+        database_url,
+    ]
     process = await asyncio.create_subprocess_exec(
         *command, env=env, cwd=CONTRACT.parent, stderr=asyncio.subprocess.PIPE
     )

@@ -86,7 +86,10 @@ async def test_webhooks_get_the_types_their_section_names(
         await asyncio.sleep(0.3)
         # parcel.updated is no webhook of the contract's: not sent, not even written
         assert receiver.types() == ["parcel.created", "parcel.shipped", "parcel.attempted"]
-        assert receiver.received[2]["body"]["data"] == {"parcel": parcel["id"], "note": "nobody home"}
+        assert receiver.received[2]["body"]["data"] == {
+            "parcel": parcel["id"],
+            "note": "nobody home",
+        }
         assert len(await outbox(client.app)) == 3
 
 
@@ -149,5 +152,7 @@ async def test_events_reach_each_target_in_order_per_parcel(
         receiver.status = 200
         await receiver.wait_for(6)
         for parcel in ids:
-            seen = [e["body"]["type"] for e in receiver.received if e["body"]["data"]["id"] == parcel]
+            seen = [
+                e["body"]["type"] for e in receiver.received if e["body"]["data"]["id"] == parcel
+            ]
             assert seen == ["parcel.created", "parcel.shipped"]
