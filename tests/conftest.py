@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import secrets
+import sys
 import textwrap
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +32,9 @@ from backsmith.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOKSHOP = ROOT / "examples" / "bookshop" / "api-spec.md"
+# The bookshop's handler (shop.py) is found beside it; tests that serve a changed copy of
+# the contract from another folder find it here.
+sys.path.insert(0, str(BOOKSHOP.parent))
 SHARED = Path(os.environ.get("BACKSMITH_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -18,6 +18,7 @@
     │   └── Unreachable       BSM502  the database could not be reached (...migrations.runner)
     ├── DestructivePlan       BSM503  a plan that drops data (storage.migrations.project)
     ├── KeysUnavailable       BSM504  no table of API keys (storage.api_keys)
+    ├── LedgerUnavailable     BSM505  no outbox or audit table to read (events.ledger)
     ├── StorageFault          BSM520  the database refused a request's work (storage.faults)
     │   ├── IntegrityViolation  BSM521  the change breaks a constraint of the stored data
     │   │   ├── UniqueViolation     BSM522  a row with the same unique value exists
@@ -90,6 +91,7 @@ CODES_ELSEWHERE: dict[str, str] = {
     "Unreachable": "BSM502",
     "DestructivePlan": "BSM503",
     "KeysUnavailable": "BSM504",
+    "LedgerUnavailable": "BSM505",
     "StartFailed": "BSM010",
     "SettingError": "BSM230",
     "StorageFault": "BSM520",

@@ -144,7 +144,7 @@ def test_check_bookshop(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     summary, *handlers = out.splitlines()
     assert summary.startswith(
-        f"{BOOKSHOP}: OpenAPI 3.1, 32 operations (31 CRUD, 1 by handlers, 0 need a handler)"
+        f"{BOOKSHOP}: OpenAPI 3.1, 33 operations (31 CRUD, 2 by handlers, 0 need a handler)"
     )
     assert "8 resources, 0 warnings" in summary
     assert handlers == []  # cancelOrder is a transition the contract declares

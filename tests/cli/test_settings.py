@@ -82,7 +82,8 @@ def test_root_keys_that_are_settings_come_from_the_declaration() -> None:
             types, help_text = ROOT_KEYS[declared.contract_key]
             assert (types, help_text) == (declared.accepted_types, declared.help)
     others = set(ROOT_KEYS) - {s.contract_key for s in SETTINGS}
-    assert others == {"dbml", "unknown-fields", "errors"}  # contract facts, not settings
+    # contract facts, not settings
+    assert others == {"dbml", "unknown-fields", "errors", "events", "audit", "schedules"}
 
 
 def test_the_readme_lists_the_root_keys_the_code_accepts() -> None:
@@ -236,3 +237,31 @@ def test_serve_flags_come_from_the_declaration(capsys: pytest.CaptureFixture[str
     for declared in SETTINGS:
         if declared.flag:
             assert declared.option in text and f"${declared.env}" in text
+
+
+@pytest.mark.parametrize(
+    ("environ", "says"),
+    [
+        ({"BACKSMITH_WEBHOOKS": "ftp://127.0.0.1/hooks"}, "webhooks must be URLs starting with"),
+        ({"BACKSMITH_WEBHOOKS": "http://127.0.0.1/" + "a" * 250}, "at most 255 characters"),
+        ({"BACKSMITH_EVENTS_URL": "redis://127.0.0.1"}, "amqp:// or amqps:// or nats://"),
+        ({"BACKSMITH_WEBHOOK_SECRET": "whsec_c2hvcnQ="}, "24 to 64 bytes in base64"),
+        ({"BACKSMITH_WEBHOOK_SECRET": "whsec_not base64!"}, "24 to 64 bytes in base64"),
+    ],
+)
+def test_event_targets_and_secrets_are_checked(environ: dict[str, str], says: str) -> None:
+    with pytest.raises(SettingError, match=says):
+        load_settings({}, environ=environ)
+
+
+def test_event_targets_read_in_order_once_each() -> None:
+    environ = {
+        "BACKSMITH_WEBHOOKS": "http://127.0.0.1:9/a, http://127.0.0.1:9/b,http://127.0.0.1:9/a",
+        "BACKSMITH_EVENTS_URL": "nats://127.0.0.1:4222",
+    }
+    settings = load_settings({}, environ=environ)
+    assert settings.webhook_urls == ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b")
+    assert settings.broker_urls == ("nats://127.0.0.1:4222",)
+    assert (
+        settings.environment()["BACKSMITH_WEBHOOKS"] == "http://127.0.0.1:9/a,http://127.0.0.1:9/b"
+    )

@@ -73,6 +73,7 @@ class Receiver:
                     "id": headers.get("webhook-id"),
                     "headers": headers,
                     "body": json.loads(body),
+                    "raw": body,
                     "valid": verify(self.secret, headers, body),
                 }
             )

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,3 +159,22 @@ async def test_events_reach_each_target_in_order_per_parcel(
                 e["body"]["type"] for e in receiver.received if e["body"]["data"]["id"] == parcel
             ]
             assert seen == ["parcel.created", "parcel.shipped"]
+
+
+async def test_the_docs_receiver_check_verifies_real_deliveries(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "events.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", doc, re.DOTALL)
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    verify = namespace["verify"]
+    async with serving(parcels, database_url, webhooks=[receiver.url]) as client:
+        await created(client, "/parcels", {"recipient": "Ada"})
+        [taken] = await receiver.wait_for(1)
+    body = taken["raw"]
+    headers = taken["headers"]
+    assert verify(SECRET, headers, body)
+    assert not verify(SECRET, headers, body.replace(b"Ada", b"Eve"))  # tampered
+    wrong = "whsec_" + base64.b64encode(b"another-secret-of-thirty-two-byt").decode()
+    assert not verify(wrong, headers, body)

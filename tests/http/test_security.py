@@ -60,8 +60,10 @@ def secure(text: str) -> str:
         line = f"      operationId: {operation}\n"
         assert line in text, operation
         text = text.replace(line, f"{line}      x-backsmith: {{roles: [staff]}}\n", 1)
-    line = "      operationId: cancelOrder\n"
-    return text.replace(line, f"{line}      security: [{{bearerAuth: []}}]\n", 1)
+    for operation in ("cancelOrder", "payOrder"):
+        line = f"      operationId: {operation}\n"
+        text = text.replace(line, f"{line}      security: [{{bearerAuth: []}}]\n", 1)
+    return text
 
 
 @pytest.fixture(scope="module")

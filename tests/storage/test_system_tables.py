@@ -18,6 +18,7 @@ from backsmith.storage.tables import build_metadata
 
 KEYS = "backsmith_api_keys"
 SESSIONS = "backsmith_refresh_tokens"
+OUTBOX, AUDIT, TICKS = "backsmith_outbox", "backsmith_audit", "backsmith_schedule_ticks"
 KEPT_KEYS = """
 openapi: 3.1.0
 info: {title: Keyed, version: '1'}
@@ -49,8 +50,11 @@ def _system(names: Iterable[str]) -> set[str]:
 
 
 def test_each_contract_gets_the_system_tables_it_needs(tmp_path: Path) -> None:
-    assert [table.name for table in SYSTEM_TABLES] == [KEYS, SESSIONS]
-    assert _system(build_metadata(load_model(BOOKSHOP)).tables) == set()
+    assert [table.name for table in SYSTEM_TABLES] == [KEYS, SESSIONS, OUTBOX, AUDIT, TICKS]
+    # Its webhooks section publishes events; its orders are audited; it schedules no job.
+    assert _system(build_metadata(load_model(BOOKSHOP)).tables) == {OUTBOX, AUDIT}
+    parcels = build_metadata(load_model(FIXTURES / "events" / "parcels.yaml"))
+    assert _system(parcels.tables) == {OUTBOX, AUDIT, TICKS}
     keyed = build_metadata(load_model(write_file(tmp_path, "keyed.yaml", KEPT_KEYS)))
     assert _system(keyed.tables) == {KEYS}
     assert [c.name for c in keyed.tables[KEYS].columns] == [

@@ -77,9 +77,9 @@ class RowsHelper:
         self._rows = rows
         self._bridge = bridge
 
-    def get(self, key: Any) -> Any:
-        """The row with this key, or None."""
-        return self._bridge.call(self._rows.get(key))
+    def get(self, key: Any, *, lock: bool = False) -> Any:
+        """The row with this key, or None; `lock`: locked until the transaction ends."""
+        return self._bridge.call(self._rows.get(key, lock=lock))
 
     def list(self, *, limit: int = 100, **equal: Any) -> Any:
         """Up to `limit` rows whose properties equal the values given."""

@@ -112,9 +112,23 @@ class Rows:
         self._run_hook = run_hook
         self._operation = operation  # the operation (or job) whose work this is, for records
 
-    async def get(self, key: Any) -> Row | None:
-        """The row with this key, or None (also when it is another owner's private row)."""
-        equals, where, params = self._address(key, self._plan.owner_reads)
+    async def get(self, key: Any, *, lock: bool = False) -> Row | None:
+        """The row with this key, or None (also when it is another owner's private row).
+
+        `lock`: the caller's own row, locked until the transaction ends, so what is read
+        (stock left) still holds when it is written back: concurrent handlers take turns.
+        """
+        if lock:
+            equals, where, params = self._address(key, self._plan.owner)
+            found = await self._plan.queries.fetch_one(
+                self._conn, equals, for_update=True, where=where, params=params
+            )
+            if found is None:
+                return None
+            equals = {c: found[c] for c in self._plan.resource.primary_key}
+            where, params = [], {}
+        else:
+            equals, where, params = self._address(key, self._plan.owner_reads)
         extras, params = self._extras(params)
         row = await self._plan.queries.fetch_one(
             self._conn, equals, extras=extras, where=where, params=params

@@ -35,11 +35,12 @@ def _base_path_problem(path: str) -> str | None:
 def _urls_problem(schemes: tuple[str, ...]) -> Callable[[str], str | None]:
     def problem(text: str) -> str | None:
         for url in (item.strip() for item in text.split(",")):
-            if (url and url.split("://", 1)[0].lower() not in schemes) or (
-                url and "://" not in url
-            ):
+            scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+            if url and scheme not in schemes:
                 wanted = " or ".join(f"{scheme}://" for scheme in schemes)
                 return f"must be URLs starting with {wanted}, comma-separated"
+            if len(url) > 255:  # the outbox keeps each target's URL in 255 characters
+                return "must be URLs of at most 255 characters"
         return None
 
     return problem

@@ -41,7 +41,7 @@ OUTBOX = Resource(
     fields=(
         _seq(),
         _text("event_id", 36, nullable=False),
-        _text("target", 500, nullable=False),
+        _text("target", 255, nullable=False),  # indexed with three more: within MariaDB's key size
         _text("type", nullable=False),
         _text("resource"),
         _text("resource_key"),
