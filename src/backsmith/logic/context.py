@@ -101,6 +101,14 @@ class RowsHelper:
         """Whether there was a row of the caller's to delete."""
         return self._bridge.call(self._rows.delete(key))
 
+    def link(self, values: dict[str, Any] | None = None, **named: Any) -> Any:
+        """A join table's row added unless it is there; whether it was added."""
+        return self._bridge.call(self._rows.link(values, **named))
+
+    def unlink(self, values: dict[str, Any] | None = None, **named: Any) -> Any:
+        """A join table's row removed; whether it was there."""
+        return self._bridge.call(self._rows.unlink(values, **named))
+
 
 @dataclass(slots=True)
 class Context:

@@ -242,6 +242,25 @@ class Rows:
             await self._record(DELETED, row, None, None)
         return row is not None
 
+    async def link(self, values: dict[str, Any] | None = None, **named: Any) -> bool:
+        """A join table's row (wishlists: customer_id, book_id) added unless it is there;
+        whether it was added. Ownership, hooks, events and the audit apply as to `create`."""
+        asked = {**(values or {}), **named}
+        key = self._plan.resource.primary_key
+        missing = [c for c in key if self._field(c).name not in asked and c not in asked]
+        if missing:
+            raise KeyError(f"link: name every key of {self._plan.resource.name}: {missing}")
+        keys = {c: asked.get(self._field(c).name, asked.get(c)) for c in key}
+        if await self.get(keys, lock=True) is not None:
+            return False
+        await self.create(asked)
+        return True
+
+    async def unlink(self, values: dict[str, Any] | None = None, **named: Any) -> bool:
+        """The join table's row with these keys removed; whether it was there."""
+        asked = {**(values or {}), **named}
+        return await self.delete(asked)
+
     async def _record(self, action: str, before: Any, after: Any, item: Row | None) -> None:
         recorder = self._plan.recorder
         if recorder is not None:
