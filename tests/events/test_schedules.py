@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,3 +128,20 @@ def test_a_job_with_no_module_needs_a_hooks_module(tmp_path: Path) -> None:
     model = load_model(write_file(tmp_path, "parcels.yaml", text))
     with pytest.raises(HandlerError, match="job 'sweep' names no module and no hooks module"):
         load_schedules(model, load_settings(model.options, environ={}))
+
+
+def test_model_shows_what_a_contract_publishes_audits_and_schedules(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["model", str(CONTRACT)]) == 0
+    out = capsys.readouterr().out
+    assert "webhooks take parcel.created, parcel.shipped, parcel.attempted" in out
+    assert "audited: parcels\nscheduled: sweep at 0 3 * * *" in out
+    assert main(["model", str(CONTRACT), "--json"]) == 0
+    described = json.loads(capsys.readouterr().out)["events"]
+    assert described == {
+        "published": True,
+        "webhook_types": ["parcel.created", "parcel.shipped", "parcel.attempted"],
+        "audited": ["parcels"],
+        "schedules": {"sweep": "0 3 * * *"},
+    }

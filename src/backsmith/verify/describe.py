@@ -214,8 +214,35 @@ def describe(model: Model) -> dict[str, Any]:
             }
             for op in model.operations
         ],
+        "events": _events(model),
         "warnings": list(model.warnings),
     }
+
+
+def _events(model: Model) -> dict[str, Any]:
+    """What the contract publishes, audits and schedules (model.events)."""
+    facts = model.events
+    return {
+        "published": facts.publishes,
+        "webhook_types": list(facts.webhook_types) if facts.webhook_types is not None else None,
+        "audited": sorted(facts.audited),
+        "schedules": {s.job: s.cron for s in facts.schedules},
+    }
+
+
+def event_lines(model: Model) -> list[str]:
+    """One line each for what the contract publishes, audits and schedules."""
+    facts = model.events
+    lines = []
+    if facts.publishes:
+        types = facts.webhook_types
+        to = f"webhooks take {', '.join(types)}" if types is not None else "webhooks take all"
+        lines.append(f"events: each write publishes one ({to}; brokers take all)")
+    if facts.audited:
+        lines.append(f"audited: {', '.join(sorted(facts.audited))}")
+    for schedule in facts.schedules:
+        lines.append(f"scheduled: {schedule.job} at {schedule.cron}")
+    return lines
 
 
 def _needs_handler(op: Operation) -> bool:
@@ -252,4 +279,5 @@ def render_table(model: Model) -> str:
     title = f"{model.title} {model.version}".strip()
     served = f", served under {model.base_path.describe()}" if model.base_path.path else ""
     lines.insert(0, f"{title}: {len(model.operations)} operations, {custom} need a handler{served}")
+    lines.extend(event_lines(model))
     return "\n".join(line.rstrip() for line in lines)
