@@ -17,6 +17,9 @@
 #   BACKSMITH_PYTHON   an interpreter that has backsmith's dependencies (default: .venv,
 #                      made by `make setup`); backsmith then runs from src/ of this checkout
 #   BACKSMITH_BENCH    another harness folder; a read-only one is copied to benchmarks/.harness
+#   OUTBOX=1           backsmith serves the workload with its writes publishing events: each
+#                      write also writes its outbox row, in its transaction (to one webhook
+#                      target; the relay is off, so delivery costs nothing in the run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -43,10 +46,24 @@ if [ ! -w "$bench" ]; then
 fi
 
 # How to start a backsmith whose source is in $1/src, with this interpreter.
+contract=workload/api.yaml
+serving=""
+if [ -n "${OUTBOX:-}" ]; then
+  # The workload's contract with `x-backsmith: {events: true}` at its root.
+  mkdir -p "$root/benchmarks/.outbox"
+  contract="$root/benchmarks/.outbox/api.yaml"
+  "$python" -c 'import sys, yaml
+document = yaml.safe_load(open(sys.argv[1]))
+document["x-backsmith"] = {**(document.get("x-backsmith") or {}), "events": True}
+yaml.safe_dump(document, open(sys.argv[2], "w"), sort_keys=False)' "$bench/workload/api.yaml" "$contract"
+  serving="BACKSMITH_WEBHOOKS=http://127.0.0.1:9/hooks BACKSMITH_RELAY=false"
+  serving="$serving BACKSMITH_CREATE_TABLES=true"
+fi
+# $2: the contract and the settings it is served with (the baseline gets the workload's own).
 serve_command() {
   local module=backsmith.cli
   [ -f "$1/src/backsmith/__main__.py" ] && module=backsmith
-  echo "env PYTHONPATH=$1/src $python -m $module serve workload/api.yaml" \
+  echo "env PYTHONPATH=$1/src ${3:-} $python -m $module serve ${2:-workload/api.yaml}" \
     "--dbml workload/schema.dbml --host 127.0.0.1 --port {port}"
 }
 
@@ -77,7 +94,7 @@ else
 fi
 "$python" -m compileall -q "$root/src"
 export BENCH_BACKSMITH_CMD
-BENCH_BACKSMITH_CMD="$(serve_command "$root")"
+BENCH_BACKSMITH_CMD="$(serve_command "$root" "$contract" "$serving")"
 
 options=()
 [ -n "${OPS:-}" ] && options+=(--ops "$OPS")

@@ -35,6 +35,10 @@ BOOKSHOP = ROOT / "examples" / "bookshop" / "api-spec.md"
 # The bookshop's handler (shop.py) is found beside it; tests that serve a changed copy of
 # the contract from another folder find it here.
 sys.path.insert(0, str(BOOKSHOP.parent))
+# A parcel service publishing events, audited, with a scheduled job (tests/events/); its
+# hooks module is the package parcels beside it.
+PARCELS = Path(__file__).resolve().parent / "fixtures" / "events" / "parcels.yaml"
+sys.path.insert(0, str(PARCELS.parent))
 SHARED = Path(os.environ.get("BACKSMITH_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -56,6 +60,22 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def bookshop_model() -> Model:
     return load_model(BOOKSHOP)
+
+
+@pytest.fixture(scope="session")
+def parcels() -> Model:
+    return load_model(PARCELS)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Any]:
+    """A webhook receiver on loopback (tests/webhook_receiver.py), stopped afterwards."""
+    from webhook_receiver import Receiver
+
+    taker = Receiver()
+    await taker.start()
+    yield taker
+    await taker.stop()
 
 
 async def _pg_admin(statement: str) -> None:

@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXTURES, client_for, created, start_app, stop_app
+from conftest import PARCELS, client_for, created, start_app, stop_app
 
-from backsmith.api import audit, load_model
+from backsmith.api import audit
 from backsmith.cli.main import main
 from backsmith.model.types import Model
 
 pytestmark = pytest.mark.anyio
-CONTRACT = FIXTURES / "events" / "parcels.yaml"
-sys.path.insert(0, str(CONTRACT.parent))
-
-
-@pytest.fixture(scope="module")
-def parcels() -> Model:
-    return load_model(CONTRACT)
+CONTRACT = PARCELS
 
 
 async def test_creates_updates_transitions_and_deletes_are_audited(

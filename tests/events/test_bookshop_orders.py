@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import BOOKSHOP, client_for, created, start_app, stop_app
-from receiver import SECRET, Receiver
+from webhook_receiver import SECRET, Receiver
 
 from backsmith.api import audit
 from backsmith.model.types import Model

@@ -10,11 +10,10 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, client_for, created, start_app, stop_app
-from receiver import SECRET, Receiver
+from conftest import FIXTURES, PARCELS, client_for, created, start_app, stop_app
 from test_webhooks import outbox
+from webhook_receiver import SECRET, Receiver
 
-from backsmith.api import load_model
 from backsmith.cli.main import main
 from backsmith.events.relay import Policy, Relay
 from backsmith.events.webhooks import WebhookSender
@@ -23,21 +22,7 @@ from backsmith.storage.database import Database
 from backsmith.storage.engine import dialect_for
 
 pytestmark = pytest.mark.anyio
-CONTRACT = FIXTURES / "events" / "parcels.yaml"
-sys.path.insert(0, str(CONTRACT.parent))
-
-
-@pytest.fixture(scope="module")
-def parcels() -> Model:
-    return load_model(CONTRACT)
-
-
-@pytest.fixture
-async def receiver() -> Any:
-    taker = Receiver()
-    await taker.start()
-    yield taker
-    await taker.stop()
+CONTRACT = PARCELS
 
 
 def relay_on(database_url: str, receiver: Receiver, **policy: Any) -> tuple[Relay, Database]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXTURES, client_for, created, start_app, stop_app, write_file
+from conftest import PARCELS, client_for, created, start_app, stop_app, write_file
 
 from backsmith.api import load_model
 from backsmith.cli.main import main
@@ -24,13 +23,7 @@ from backsmith.storage.database import Database
 from backsmith.storage.engine import dialect_for
 
 pytestmark = pytest.mark.anyio
-CONTRACT = FIXTURES / "events" / "parcels.yaml"
-sys.path.insert(0, str(CONTRACT.parent))
-
-
-@pytest.fixture(scope="module")
-def parcels() -> Model:
-    return load_model(CONTRACT)
+CONTRACT = PARCELS
 
 
 def instances(model: Model, app: BacksmithApp, url: str, clock: Any = None) -> list[Any]:

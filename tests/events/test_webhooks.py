@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,29 +13,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXTURES, client_for, created, start_app, stop_app
-from receiver import SECRET, Receiver
+from conftest import PARCELS, client_for, created, start_app, stop_app
+from webhook_receiver import SECRET, Receiver
 
-from backsmith.api import load_model
 from backsmith.http.app import BacksmithApp
 from backsmith.model.types import Model
 
 pytestmark = pytest.mark.anyio
-CONTRACT = FIXTURES / "events" / "parcels.yaml"
-sys.path.insert(0, str(CONTRACT.parent))
-
-
-@pytest.fixture(scope="module")
-def parcels() -> Model:
-    return load_model(CONTRACT)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    taker = Receiver()
-    await taker.start()
-    yield taker
-    await taker.stop()
+CONTRACT = PARCELS
 
 
 @asynccontextmanager
