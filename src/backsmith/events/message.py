@@ -8,6 +8,9 @@ recommends), plus where it came from (`resource`, `key`, `subject`, `operation`)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+NATS_SCHEMES = ("nats", "tls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +25,17 @@ class Message:
 
 class DeliveryFailed(Exception):
     """A target did not take the event; the relay retries it later (the message says why)."""
+
+
+def masked(url: str) -> str:
+    """`url` with its password (or a NATS token, the user part alone) shown as `***`."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    user, colon, _ = userinfo.partition(":")
+    if colon:
+        userinfo = f"{user}:***"
+    elif parts.scheme in NATS_SCHEMES:
+        userinfo = "***"
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from backsmith.events.message import masked
 from backsmith.http.shaping import default_json
 from backsmith.model.types import Model, Resource
 from backsmith.settings import SettingError, Settings, setting
@@ -63,16 +64,6 @@ def targets_of(model: Model, settings: Settings) -> tuple[Target, ...]:
     found = [Target(url, webhook_types) for url in settings.webhook_urls]
     found += [Target(masked(url)) for url in settings.broker_urls]
     return tuple(found)
-
-
-def masked(url: str) -> str:
-    """A URL as it may be shown and stored: its password hidden."""
-    head, sep, rest = url.partition("://")
-    if "@" not in rest.split("/", 1)[0]:
-        return url
-    credentials, _, host = rest.partition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{head}{sep}{user}:***@{host}" if ":" in credentials else url
 
 
 OUTBOX_ROWS = build_table(OUTBOX, sa.MetaData())
