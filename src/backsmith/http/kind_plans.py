@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from backsmith.events.one_statement import OneStatement
 from backsmith.events.recorder import Emitter, Recorder, recorders
 from backsmith.http.handled import HandledPlan, resource_access
 from backsmith.http.plans import OperationPlan
@@ -49,7 +50,7 @@ from backsmith.security.accounts import AccountPlan, AccountStore
 from backsmith.security.credentials import KeyStore, credentials_for
 from backsmith.security.ownership import Owners, rule
 from backsmith.security.tokens import TokenVerifier
-from backsmith.settings import Settings
+from backsmith.settings import Settings, database_scheme
 from backsmith.storage.api_keys import KEYS_TABLE
 from backsmith.storage.queries import Ordering, TableQueries, order_keys
 
@@ -129,6 +130,7 @@ class TablePlan(OperationPlan):
         self.lifecycle: Lifecycle | None = model.lifecycles.get(resource.table)
         self.write_hooks: WriteHooks | None = None  # the team's, set once plans are built
         self.recorder: Recorder | None = None  # its events and audit rows, when it has any
+        self.one_statement: OneStatement | None = None  # the write and its event at once
         self.location: list[tuple[str, str]] = []  # (path parameter, key column) of the read
         self.location_template = ""
         self._plan_location(model)  # a create's Location, any answer's `links.self`
@@ -304,6 +306,8 @@ def _parents(operation: Operation, resource: Resource, tables: dict[str, sa.Tabl
 
 # The kinds whose writes are recorded (events, audit rows).
 WRITES = frozenset({Kind.CREATE, Kind.REPLACE, Kind.UPDATE, Kind.DELETE})
+# Those whose write and event can be one statement on PostgreSQL (events.one_statement).
+ONE_STATEMENT = {Kind.CREATE: "created", Kind.REPLACE: "updated", Kind.UPDATE: "updated"}
 
 
 def compile_plans(
@@ -324,6 +328,7 @@ def compile_plans(
     handlers = load_handlers(model, settings)  # the team's functions, imported once
     hooks = load_crud_hooks(model)
     records = recorders(model, settings)
+    one_statement = database_scheme(settings.database_url) in ("postgresql", "postgres")
     events = Emitter(model, settings)
     resources = resource_access(model, tables, settings, records) if handlers or hooks else {}
     plans: dict[str, OperationPlan] = {}
@@ -338,6 +343,11 @@ def compile_plans(
             continue
         if op.kind in WRITES:
             plan.recorder = records.get(plan.resource.table)
+            if one_statement and op.kind in ONE_STATEMENT:
+                action = ONE_STATEMENT[op.kind]
+                plan.one_statement = OneStatement.made(
+                    plan.recorder, action, plan.shaper, op.operation_id
+                )
         if op.pointer in hooks:
             plan.write_hooks = WriteHooks(
                 op.operation_id,

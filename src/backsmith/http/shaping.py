@@ -52,6 +52,7 @@ class Shaper:
         "_related",
         "_stamps",
         "computed",
+        "precision",
         "table",
         "tables",
     )
@@ -66,6 +67,7 @@ class Shaper:
         resource = model.resources[shape.resource]
         self.tables = tables
         self.table = tables[resource.table]
+        self.precision = precision
         self._converters = {**_CONVERTERS, _STAMP: stamp_writer(precision)}
         self._stamps = stamp_form(precision)
         # name, key, what, answered as null when there is no value, conversion
@@ -121,6 +123,20 @@ class Shaper:
     @property
     def flat(self) -> bool:
         return not self._related and not self.computed
+
+    def column_members(self) -> list[tuple[str, str, bool, str]] | None:
+        """A flat item's members as (name, column, null shown, how the value is written:
+        plain, text or stamp), for SQL that writes the item itself; None when a member
+        is written otherwise (embedded, computed, a decimal as a number)."""
+        if not self.flat:
+            return None
+        found = []
+        how = {_PLAIN: "plain", _TEXT: "text", _STAMP: "stamp"}
+        for name, column, what, null, conversion in self._members:
+            if what != _COLUMN or conversion not in how:
+                return None
+            found.append((name, column, null, how[conversion]))
+        return found
 
     def bound(self, subject: Any) -> dict[str, Any]:
         """The caller's key for each `exists` about the caller, by parameter name."""

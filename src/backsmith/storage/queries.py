@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from backsmith.model.types import Field, FieldType, Resource
 from backsmith.storage.database import Connection, Result, Row
+from backsmith.storage.statements import Beside
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,32 +351,46 @@ class TableQueries:
     def _values(self, columns: Sequence[str]) -> dict[str, Any]:
         return {c: sa.bindparam(f"v_{c}", type_=self.table.c[c].type) for c in columns}
 
-    async def insert(self, conn: Connection, values: Mapping[str, Any]) -> Row:
+    async def insert(
+        self, conn: Connection, values: Mapping[str, Any], beside: Beside | None = None
+    ) -> Row:
         columns = tuple(values)
 
         def build() -> Any:
-            return sa.insert(self.table).values(self._values(columns)).returning(*self.table.c)
+            write = sa.insert(self.table).values(self._values(columns)).returning(*self.table.c)
+            return write if beside is None else beside.around(write)
 
         bound = {f"v_{c}": v for c, v in values.items()}
-        return (await self._run(conn, ("insert", columns), build, bound, False)).one()
+        key: tuple[Any, ...] = ("insert", columns)
+        if beside is not None:
+            key, bound = (*key, beside.key), {**bound, **beside.params}
+        return (await self._run(conn, key, build, bound, False)).one()
 
     async def update(
-        self, conn: Connection, equals: Mapping[str, Any], values: Mapping[str, Any]
+        self,
+        conn: Connection,
+        equals: Mapping[str, Any],
+        values: Mapping[str, Any],
+        beside: Beside | None = None,
     ) -> Row | None:
         if not values:
             return await self.fetch_one(conn, equals)
         shape, columns = _shape(equals), tuple(values)
 
         def build() -> Any:
-            return (
+            write = (
                 sa.update(self.table)
                 .where(*self.where(shape))
                 .values(self._values(columns))
                 .returning(*self.table.c)
             )
+            return write if beside is None else beside.around(write)
 
         bound = {**_equal_params(equals), **{f"v_{c}": v for c, v in values.items()}}
-        return (await self._run(conn, ("update", shape, columns), build, bound, False)).first()
+        key: tuple[Any, ...] = ("update", shape, columns)
+        if beside is not None:
+            key, bound = (*key, beside.key), {**bound, **beside.params}
+        return (await self._run(conn, key, build, bound, False)).first()
 
     async def delete(self, conn: Connection, equals: Mapping[str, Any]) -> Row | None:
         shape = _shape(equals)

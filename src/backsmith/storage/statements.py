@@ -9,7 +9,7 @@ costs more than the database does.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -206,3 +206,13 @@ class Connection:
     ) -> tuple[list[Row], int]:
         """The driver's rows and row count for SQL ready to send (BEGIN and COMMIT too)."""
         raise NotImplementedError
+
+
+class Beside(Protocol):
+    """More work in a write's own statement: the write becomes a CTE of a statement that
+    also does it (an event written to the outbox by the INSERT that makes its row)."""
+
+    key: Any  # what the statement is compiled once per
+    params: dict[str, Any]
+
+    def around(self, write: Any) -> Any: ...

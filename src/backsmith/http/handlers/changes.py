@@ -95,11 +95,15 @@ def _pointed(plan: RowsPlan, problem: Problem) -> Problem:
     return problem
 
 
+def subject_text(request: Request) -> str | None:
+    principal = request.principal
+    return principal.subject if principal is not None else None
+
+
 def _recorded(
     action: str, request: Request, plan: RowsPlan, before: Any, after: Any, item: Any
 ) -> Change:
-    principal = request.principal
-    subject = principal.subject if principal is not None else None
+    subject = subject_text(request)
     return Change(action, before, after, item, subject, plan.operation.operation_id)
 
 
@@ -120,16 +124,15 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     reference_owner = owner if checks_reference else None
 
     hooks, recorder = plan.write_hooks, plan.recorder
-    # One INSERT ... RETURNING is atomic alone; anything more runs in a transaction.
+    # One INSERT ... RETURNING is atomic alone, its event beside it on PostgreSQL; anything
+    # more runs in a transaction.
     several = bool(
-        plan.parents
-        or plan.derive
-        or children
-        or checks_reference
-        or hooks
-        or recorder
-        or not plan.shaper.flat
+        plan.parents or plan.derive or children or checks_reference or hooks or not plan.shaper.flat
     )
+    one = plan.one_statement if not several else None
+    beside = one.call(subject_text(request)) if one is not None else None
+    if recorder is not None and one is None:
+        several = True
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         parent = await require_parents(plan, conn, parsed, request) if plan.parents else None
@@ -147,7 +150,7 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
             await derive(conn, queries.table, plan.derive, values, attempt)
         if hooks is not None:  # the team's before-create may change what is written
             values = await hooks.run_before(conn, request, values)
-        row = await queries.insert(conn, values)
+        row = await queries.insert(conn, values, beside)
         if plan.numbered is not None and plan.numbered in given:
             await queries.follow_sequence(conn, plan.numbered)
         if parent is not None and hop is not None and plan.parent_join is not None:
@@ -161,7 +164,7 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
         item = await respond_row(plan, conn, row, subject, refetch=bool(children))
         if hooks is not None:
             await hooks.run_after(conn, request, item)
-        if recorder is not None:
+        if recorder is not None and beside is None:
             await recorder.record(conn, _recorded(CREATED, request, plan, None, row, item))
         return row, item
 
@@ -248,9 +251,11 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
         lifecycle = plan.lifecycle  # the hook may set the state itself
     audited = recorder is not None and recorder.audited  # the audit keeps the row before
     reads = bool(patch or where or lifecycle or audited or (hooks is not None and hooks.before))
-    several = bool(
-        reads or children or reference_owner or hooks or recorder or not plan.shaper.flat
-    )
+    several = bool(reads or children or reference_owner or hooks or not plan.shaper.flat)
+    one = plan.one_statement if not several else None
+    beside = one.call(subject_text(request)) if one is not None else None
+    if recorder is not None and one is None:
+        several = True
 
     async def missing(conn: Any) -> None:
         if owner is not None:  # no row of the caller's: 403 if it is another's public row
@@ -279,7 +284,7 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             values.update(changed)
         if lifecycle is not None and current is not None and lifecycle.column in values:
             lifecycle.check(current[lifecycle.column], values[lifecycle.column])
-        row = await queries.update(conn, equals, values)
+        row = await queries.update(conn, equals, values, beside)
         if row is None:
             await missing(conn)
             return None
@@ -288,7 +293,7 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
         item = await respond_row(plan, conn, row, subject, refetch=bool(children))
         if hooks is not None:
             await hooks.run_after(conn, request, item)
-        if recorder is not None:
+        if recorder is not None and beside is None:
             await recorder.record(conn, _recorded(UPDATED, request, plan, current, row, item))
         return item
 
