@@ -100,10 +100,22 @@ options=()
 [ -n "${OPS:-}" ] && options+=(--ops "$OPS")
 [ -n "${ROUNDS:-}" ] && options+=(--rounds "$ROUNDS")
 [ -n "${CONNS:-}" ] && options+=(--conns "$CONNS")
+# The outbox an OUTBOX=1 run made is dropped before and after it: the workload's database
+# must hold the workload's tables only, or serve refuses it as drifted (harness's own URL).
+drop_outbox() {
+  "$python" -c 'import asyncio, asyncpg
+async def drop():
+    conn = await asyncpg.connect("postgresql://bench:bench@127.0.0.1:5432/bench", timeout=5)
+    await conn.execute("DROP TABLE IF EXISTS backsmith_outbox")
+    await conn.close()
+asyncio.run(drop())' 2>/dev/null || true
+}
+drop_outbox
 out="$root/benchmarks/results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 # shellcheck disable=SC2086
 "$bench/run.sh" $peers --out "$out/harness" "${options[@]}" "$@" | tee "$out/harness.txt"
+[ -n "${OUTBOX:-}" ] && drop_outbox
 "$python" benchmarks/report.py "$out/harness" | tee "$out/report.md"
 if [ -z "${QUICK:-}" ]; then
   "$python" benchmarks/sqlite.py --bench "$bench" | tee "$out/sqlite.md"

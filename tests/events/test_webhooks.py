@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -162,3 +163,21 @@ async def test_the_docs_receiver_check_verifies_real_deliveries(
     assert not verify(SECRET, headers, body.replace(b"Ada", b"Eve"))  # tampered
     wrong = "whsec_" + base64.b64encode(b"another-secret-of-thirty-two-byt").decode()
     assert not verify(wrong, headers, body)
+
+
+async def test_hooks_emit_in_the_write_and_a_refusal_leaves_no_event(
+    parcels: Model, database_url: str
+) -> None:
+    # A broker takes every type; the relay is off, so the outbox shows what was written.
+    settings = {"events_url": "nats://127.0.0.1:4222", "relay": False}
+    async with serving(parcels, database_url, **settings) as client:
+        parcel = await created(client, "/parcels", {"recipient": "Ada"})
+        refused = await client.post("/parcels", json={"recipient": "nobody"})
+        assert refused.status_code == 422 and refused.json()["title"] == "No recipient"
+        rows = await outbox(client.app)
+    assert [(row["type"], row["resource_key"]) for row in rows] == [
+        ("parcel.created", str(parcel["id"])),
+        ("parcel.announced", str(parcel["id"])),
+    ]
+    assert json.loads(rows[1]["data"]) == {"to": "Ada"}
+    assert rows[0]["event_id"] != rows[1]["event_id"]

@@ -17,7 +17,6 @@ write the same way take this path; the others, SQLite, audited tables and lifecy
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from backsmith.events.recorder import OUTBOX_ROWS, PENDING, Recorder
 from backsmith.http.shaping import Shaper
+from backsmith.storage.ids import uuid7_text
 
 # to_char's patterns for each precision, as `http.shaping.stamp_writer` writes date-times
 _STAMPS = {
@@ -83,7 +83,7 @@ class OneStatement:
         return made if made.targets else None
 
     def call(self, subject: str | None) -> Beside:
-        return Beside(self, {"e_id": str(uuid.uuid4()), "e_subject": subject})
+        return Beside(self, {"e_id": uuid7_text(), "e_subject": subject})
 
     def around(self, write: Any) -> Any:
         changed = write.cte("changed")

@@ -8,7 +8,6 @@ the outbox's rows once they are committed.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from backsmith.http.shaping import default_json
 from backsmith.model.types import Model, Resource
 from backsmith.settings import SettingError, Settings, setting
 from backsmith.storage.event_tables import AUDIT, OUTBOX
+from backsmith.storage.ids import uuid7_text
 from backsmith.storage.statements import Connection
 from backsmith.storage.tables import build_table
 
@@ -93,7 +93,7 @@ class Outbox:
         targets = [t for t in self.targets if t.takes(event_type)]
         if not targets:
             return None
-        event_id = str(uuid.uuid4())
+        event_id = uuid7_text()  # time-ordered: its index grows at one end, as seq's does
         now = datetime.now(UTC)
         body = orjson.dumps(data, default=default_json).decode()
         common = {

@@ -170,8 +170,8 @@ class Rows:
             values = await self._hooked("before-create", values, None)
         row = await plan.queries.insert(self._conn, values)
         item = await self._written(row)
-        await self._after("after-create", item)
         await self._record(CREATED, None, row, item)
+        await self._after("after-create", item)
         return item
 
     async def update(self, key: Any, values: dict[str, Any] | None = None, **named: Any) -> Row:
@@ -221,8 +221,8 @@ class Rows:
         if row is None:
             raise NotFound("No such item.")
         item = await self._written(row)
-        await self._after("after-update", item)
         await self._record(UPDATED, current, row, item)
+        await self._after("after-update", item)
         return item
 
     async def delete(self, key: Any) -> bool:
@@ -238,8 +238,8 @@ class Rows:
             await self._hooked("before-delete", {}, current)
         row = await plan.queries.delete(self._conn, equals)
         if row is not None:
-            await self._after("after-delete", self._item(row))
             await self._record(DELETED, row, None, None)
+            await self._after("after-delete", self._item(row))
         return row is not None
 
     async def link(self, values: dict[str, Any] | None = None, **named: Any) -> bool:

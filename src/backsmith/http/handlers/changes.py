@@ -162,10 +162,11 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
         for writer, items in children:
             await writer.write(conn, row, items, plan.validation_status, at, False)
         item = await respond_row(plan, conn, row, subject, refetch=bool(children))
-        if hooks is not None:
-            await hooks.run_after(conn, request, item)
+        # The change's event first: what an after-hook emits follows from it.
         if recorder is not None and beside is None:
             await recorder.record(conn, _recorded(CREATED, request, plan, None, row, item))
+        if hooks is not None:
+            await hooks.run_after(conn, request, item)
         return row, item
 
     attempt = 0
@@ -291,10 +292,10 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
         for writer, items in children:
             await writer.write(conn, row, items, plan.validation_status, at, True)
         item = await respond_row(plan, conn, row, subject, refetch=bool(children))
-        if hooks is not None:
-            await hooks.run_after(conn, request, item)
         if recorder is not None and beside is None:
             await recorder.record(conn, _recorded(UPDATED, request, plan, current, row, item))
+        if hooks is not None:
+            await hooks.run_after(conn, request, item)
         return item
 
     try:
@@ -354,10 +355,10 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
             await owner.refuse_visible(conn, queries, address)
         if row is not None and shaped and item is None:
             item = shaper.one(row)
-        if row is not None and hooks is not None:
-            await hooks.run_after(conn, request, item or hooks.row_of(row))
         if row is not None and recorder is not None:
             await recorder.record(conn, _recorded(DELETED, request, plan, row, None, item))
+        if row is not None and hooks is not None:
+            await hooks.run_after(conn, request, item or hooks.row_of(row))
         return row, item
 
     row, item = await run_answering(database, work, transaction=several, deleting=True)
