@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from test_webhooks import outbox
 from webhook_receiver import SECRET, Receiver
 
 from backsmith.cli.main import main
+from backsmith.events.recorder import OUTBOX_ROWS
 from backsmith.events.relay import Policy, Relay
 from backsmith.events.webhooks import WebhookSender
 from backsmith.model.types import Model
@@ -184,3 +186,32 @@ def test_production_refuses_webhooks_with_no_secret(
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert main(["relay", str(CONTRACT), "--database", url]) == 2
     assert "BACKSMITH_WEBHOOK_SECRET: webhook_secret must be set" in capsys.readouterr().err
+
+
+async def test_delivered_events_past_their_retention_are_swept_and_dead_ones_kept(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    app = await write_events(parcels, database_url, receiver, 3)
+    try:
+        relay, database = relay_on(database_url, receiver, attempts=1, retention=3600.0)
+        assert await relay.run_once() == 3
+        async with app.engine.begin() as conn:  # two delivered long ago, one dead long ago
+            old = datetime.now(UTC) - timedelta(days=2)
+            rows = await outbox(app)
+            for row in rows[:2]:
+                await conn.execute(
+                    OUTBOX_ROWS.update()
+                    .where(OUTBOX_ROWS.c.seq == row["seq"])
+                    .values(delivered_at=old)
+                )
+            await conn.execute(
+                OUTBOX_ROWS.update()
+                .where(OUTBOX_ROWS.c.seq == rows[2]["seq"])
+                .values(status="dead", delivered_at=None, occurred_at=old)
+            )
+        assert await relay.sweep(batch=1) == 2  # a batch at a time until none is left
+        assert [row["status"] for row in await outbox(app)] == ["dead"]
+        await relay.close()
+        await database.close()
+    finally:
+        await stop_app(app)

@@ -49,7 +49,6 @@ def upgrade() -> None:
     sa.Column('delivered_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"), nullable=True),
     sa.PrimaryKeyConstraint('seq', name='pk_backsmith_outbox')
     )
-    op.create_index('ix_backsmith_outbox_event_id', 'backsmith_outbox', ['event_id'], unique=False)
     op.create_index('ix_backsmith_outbox_status_next_attempt_at', 'backsmith_outbox', ['status', 'next_attempt_at'], unique=False)
     op.create_index('ix_backsmith_outbox_target_resource_resource_key_status', 'backsmith_outbox', ['target', 'resource', 'resource_key', 'status'], unique=False)
     with op.batch_alter_table('books', schema=None) as batch_op:
@@ -168,10 +167,7 @@ SCHEMA = {'tables': {'authors': {'columns': [{'name': 'id',
                                               'nullable': True}],
                                  'primary_key': ['seq'],
                                  'unique': [],
-                                 'indexes': [{'name': 'ix_backsmith_outbox_event_id',
-                                              'columns': ['event_id'],
-                                              'unique': False},
-                                             {'name': 'ix_backsmith_outbox_status_next_attempt_at',
+                                 'indexes': [{'name': 'ix_backsmith_outbox_status_next_attempt_at',
                                               'columns': ['status', 'next_attempt_at'],
                                               'unique': False},
                                              {'name': 'ix_backsmith_outbox_target_resource_resource_key_status',

@@ -47,7 +47,12 @@ def senders_for(model: Model, settings: Settings) -> list[Sender]:
 def policy_of(settings: Settings) -> Policy:
     backoff = settings.event_backoff_ms / 1000
     # Looked for at least four times per first wait, so short waits are kept to.
-    return Policy(attempts=settings.event_attempts, backoff=backoff, poll=min(0.25, backoff / 4))
+    return Policy(
+        attempts=settings.event_attempts,
+        backoff=backoff,
+        poll=min(0.25, backoff / 4),
+        retention=settings.event_retention_days * 86400.0,
+    )
 
 
 class Background:

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,8 @@ class Policy:
     batch: int = 50
     lease: float = 30.0  # seconds a claimed row stays another relay's; above any timeout
     poll: float = 0.25  # seconds between passes that found nothing to do
+    retention: float = 7 * 86400.0  # seconds delivered rows are kept (0: for ever)
+    sweep_every: float = 60.0  # seconds between two sweeps of rows past their retention
 
     def wait(self, attempts: int) -> float:
         """Seconds before attempt `attempts + 1`: exponential, capped, half of it jitter."""
@@ -89,8 +92,12 @@ class Relay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pass after pass until `stop` is set; a database that is down is waited for."""
+        swept = 0.0
         while not stop.is_set():
             try:
+                if self.policy.retention and time.monotonic() - swept > self.policy.sweep_every:
+                    await self.sweep()
+                    swept = time.monotonic()
                 done = await self.run_once()
             except Exception as error:  # the database went away: try again shortly
                 log.warning("event relay: %s", error)
@@ -196,6 +203,19 @@ class Relay:
                     wait.total_seconds(),
                 )
             await conn.execute(sa.update(_T).where(_T.c.seq == row["seq"]).values(**values))
+
+    async def sweep(self, batch: int = 10_000) -> int:
+        """Delete delivered rows past their retention, a batch at a time (short locks); how
+        many. Dead rows stay: they wait for `backsmith events retry`."""
+        before = datetime.now(UTC) - timedelta(seconds=self.policy.retention)
+        gone = sa.select(_T.c.seq).where(_T.c.status == DELIVERED, _T.c.delivered_at < before)
+        statement = sa.delete(_T).where(_T.c.seq.in_(gone.limit(batch).scalar_subquery()))
+        total = 0
+        while True:
+            result = await run_unit(self.database, lambda conn: conn.execute(statement))
+            total += result.rowcount
+            if result.rowcount < batch:
+                return total
 
     async def close(self) -> None:
         for sender in self.senders.values():

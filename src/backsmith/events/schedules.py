@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,6 +86,9 @@ class Scheduler:
                 return False
             ctx = self._context(schedule, conn)
             await call(bound.function, bound.is_async, ctx)
+            # The job's ticks of more than a week ago are no longer raced for.
+            old = TICK_ROWS.c.tick < tick - timedelta(days=7)
+            await conn.execute(sa.delete(TICK_ROWS).where(TICK_ROWS.c.job == schedule.job, old))
             return True
 
         try:

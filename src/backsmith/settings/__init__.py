@@ -94,6 +94,7 @@ class Settings:
     events_url: str = ""
     relay: bool = True
     event_attempts: int = 8
+    event_retention_days: int = 7
     event_backoff_ms: int = 1000
 
     @property

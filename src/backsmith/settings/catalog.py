@@ -223,6 +223,13 @@ SETTINGS: tuple[Setting, ...] = (
         "event_attempts", int, 8, "delivery attempts before an event is dead-lettered", minimum=1
     ),
     Setting(
+        "event_retention_days",
+        int,
+        7,
+        "days delivered events stay in the outbox (0: for ever); dead ones stay until retried",
+        minimum=0,
+    ),
+    Setting(
         "event_backoff_ms",
         int,
         1000,

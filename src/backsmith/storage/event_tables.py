@@ -57,10 +57,11 @@ OUTBOX = Resource(
         _time("delivered_at"),
     ),
     primary_key=("seq",),
+    # Each index costs every write with an event: the relay's claims and its order per row
+    # need these two; `events retry|replay ID` reads the (retention-bounded) table through.
     indexes=(
         Index(("status", "next_attempt_at")),
         Index(("target", "resource", "resource_key", "status")),
-        Index(("event_id",)),
     ),
 )
 
