@@ -15,7 +15,7 @@ from conftest import PARCELS, client_for, created, start_app, stop_app, write_fi
 from backsmith.api import load_model
 from backsmith.cli.main import main
 from backsmith.events.schedules import Scheduler
-from backsmith.http.app import BacksmithApp
+from backsmith.http.app import BacksmithApp, create_app
 from backsmith.logic.loading import HandlerError, load_schedules
 from backsmith.model.types import Model
 from backsmith.settings import load_settings
@@ -138,3 +138,11 @@ def test_model_shows_what_a_contract_publishes_audits_and_schedules(
         "audited": ["parcels"],
         "schedules": {"sweep": "0 3 * * *"},
     }
+
+
+def test_a_job_that_cannot_be_imported_stops_the_start(tmp_path: Path) -> None:
+    text = CONTRACT.read_text().replace("{sweep: ", "{'parcels.hooks:sweap': ")
+    model = load_model(write_file(tmp_path, "parcels.yaml", text))
+    settings = load_settings(model.options, environ={}, database_url="sqlite:///x.db")
+    with pytest.raises(HandlerError, match=r"job parcels\.hooks:sweap is not defined"):
+        create_app(model, settings)

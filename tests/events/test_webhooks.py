@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import PARCELS, client_for, created, start_app, stop_app
+from conftest import PARCELS, client_for, created, start_app, stop_app, write_file
 from webhook_receiver import SECRET, Receiver
 
+from backsmith.api import load_model
 from backsmith.http.app import BacksmithApp
 from backsmith.model.types import Model
 
@@ -194,3 +195,28 @@ async def test_hooks_emit_in_the_write_and_a_refusal_leaves_no_event(
     ]
     assert json.loads(rows[1]["data"]) == {"to": "Ada"}
     assert rows[0]["event_id"] != rows[1]["event_id"]
+
+
+async def test_a_write_that_leaves_the_state_alone_is_an_update_not_a_move(
+    parcels: Model, database_url: str, tmp_path: Path
+) -> None:
+    # Not audited, so a PATCH that does not name the state never reads the row first.
+    text = PARCELS.read_text().replace("        audit: true\n", "")
+    unaudited = load_model(write_file(tmp_path, "parcels.yaml", text))
+    settings = {"events_url": "nats://127.0.0.1:4222", "relay": False}
+    async with serving(unaudited, database_url, **settings) as client:
+        parcel = await created(client, "/parcels", {"recipient": "Ada"})
+        path = f"/parcels/{parcel['id']}"
+        assert (await client.post(f"{path}/ship")).status_code == 200
+        renamed = await client.patch(path, json={"recipient": "Bea"})
+        assert renamed.status_code == 200
+        delivered = await client.patch(path, json={"recipient": "Bea", "status": "delivered"})
+        assert delivered.status_code == 200
+        rows = await outbox(client.app)
+    assert [row["type"] for row in rows] == [
+        "parcel.created",
+        "parcel.announced",
+        "parcel.shipped",
+        "parcel.updated",  # still shipped: an update, never a second parcel.shipped
+        "parcel.delivered",
+    ]

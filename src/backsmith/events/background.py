@@ -20,7 +20,8 @@ from backsmith.events.relay import Policy, Relay, Sender
 from backsmith.events.schedules import Scheduler
 from backsmith.events.webhooks import WebhookSender, webhook_secret
 from backsmith.http.handled import resource_access
-from backsmith.logic.loading import load_schedules
+from backsmith.logic.loading import Bound, load_schedules
+from backsmith.model.events import Schedule
 from backsmith.model.types import Model
 from backsmith.settings import Settings
 from backsmith.storage.database import Database
@@ -65,13 +66,14 @@ class Background:
         database: Database,
         tables: Mapping[str, sa.Table],
         policy: Policy | None = None,
+        jobs: list[tuple[Schedule, Bound]] | None = None,
     ) -> None:
         self.relay: Relay | None = None
         self.scheduler: Scheduler | None = None
         senders = senders_for(model, settings)
         if senders:
             self.relay = Relay(database, senders, policy or policy_of(settings))
-        jobs = load_schedules(model, settings)
+        jobs = load_schedules(model, settings) if jobs is None else jobs
         if jobs:
             events = Emitter(model, settings)
             resources = resource_access(model, dict(tables), settings, recorders(model, settings))

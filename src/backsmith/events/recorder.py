@@ -215,11 +215,12 @@ class Recorder:
 
     def event_type(self, change: Change) -> str:
         """order.created, order.deleted; order.<state> when the lifecycle's state moved."""
-        state = self.state
-        if change.action == UPDATED and state and change.after is not None:
-            before = change.before[state] if change.before is not None else None
-            if change.after[state] != before:
-                return f"{self.event_name}.{change.after[state]}"
+        state, before, after = self.state, change.before, change.after
+        # A write that did not read the row first did not write its state: no move.
+        if change.action != UPDATED or not state or before is None or after is None:
+            return f"{self.event_name}.{change.action}"
+        if after[state] != before[state]:
+            return f"{self.event_name}.{after[state]}"
         return f"{self.event_name}.{change.action}"
 
     def values(self, row: Mapping[str, Any] | None) -> dict[str, Any] | None:

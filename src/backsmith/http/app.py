@@ -18,6 +18,7 @@ from backsmith.http.pipeline import build_chain
 from backsmith.http.routing import Router
 from backsmith.http.stack import build_stack, security_headers
 from backsmith.http.types import Receive, Scope, Send
+from backsmith.logic.loading import load_schedules
 from backsmith.model.servers import base_path_for, served_path
 from backsmith.model.types import Model
 from backsmith.security.exposure import report_findings
@@ -55,6 +56,8 @@ class BacksmithApp:
 
         self.plans = compile_plans(model, settings, tables, database)
         self._tables = tables
+        # Scheduled jobs imported now, so one that cannot be is a start-up error (exit 2).
+        self._jobs = load_schedules(model, settings)
         self.background: Background | None = None  # the relay and scheduled jobs, once started
         report_findings(model, self.plans, settings, log.warning)  # base path ones too
         _announce_base_path(model, settings)
@@ -100,7 +103,9 @@ class BacksmithApp:
                 self.metadata, self.settings, self._engine, self.model
             )
         if self.settings.relay:
-            background = Background(self.model, self.settings, self.database, self._tables)
+            background = Background(
+                self.model, self.settings, self.database, self._tables, jobs=self._jobs
+            )
             if not background.idle:
                 background.start()
                 self.background = background
