@@ -20,6 +20,8 @@
 #   OUTBOX=1           backsmith serves the workload with its writes publishing events: each
 #                      write also writes its outbox row, in its transaction (to one webhook
 #                      target; the relay is off, so delivery costs nothing in the run)
+#   RATE_LIMIT=memory|redis   a rate limit on every operation, never reached, counted in
+#                      memory or in the local Redis (its database 15, emptied first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -48,16 +50,29 @@ fi
 # How to start a backsmith whose source is in $1/src, with this interpreter.
 contract=workload/api.yaml
 serving=""
+extension="{}"
 if [ -n "${OUTBOX:-}" ]; then
-  # The workload's contract with `x-backsmith: {events: true}` at its root.
-  mkdir -p "$root/benchmarks/.outbox"
-  contract="$root/benchmarks/.outbox/api.yaml"
-  "$python" -c 'import sys, yaml
-document = yaml.safe_load(open(sys.argv[1]))
-document["x-backsmith"] = {**(document.get("x-backsmith") or {}), "events": True}
-yaml.safe_dump(document, open(sys.argv[2], "w"), sort_keys=False)' "$bench/workload/api.yaml" "$contract"
+  extension='{"events": true}'
   serving="BACKSMITH_WEBHOOKS=http://127.0.0.1:9/hooks BACKSMITH_RELAY=false"
   serving="$serving BACKSMITH_CREATE_TABLES=true"
+fi
+if [ -n "${RATE_LIMIT:-}" ]; then
+  # Declared on every operation and never reached: what counting costs, not what refusing does.
+  extension=$("$python" -c 'import json, sys
+print(json.dumps({**json.loads(sys.argv[1]), "rate-limit": "100000000/hour"}))' "$extension")
+  if [ "$RATE_LIMIT" = redis ]; then
+    redis-cli -h 127.0.0.1 -p 6379 -n 15 flushdb >/dev/null
+    serving="$serving BACKSMITH_REDIS_URL=redis://127.0.0.1:6379/15"
+  fi
+fi
+if [ "$extension" != "{}" ]; then
+  # The workload's contract with these keys in its root `x-backsmith`.
+  mkdir -p "$root/benchmarks/.outbox"
+  contract="$root/benchmarks/.outbox/api.yaml"
+  "$python" -c 'import json, sys, yaml
+document = yaml.safe_load(open(sys.argv[1]))
+document["x-backsmith"] = {**(document.get("x-backsmith") or {}), **json.loads(sys.argv[3])}
+yaml.safe_dump(document, open(sys.argv[2], "w"), sort_keys=False)' "$bench/workload/api.yaml" "$contract" "$extension"
 fi
 # $2: the contract and the settings it is served with (the baseline gets the workload's own).
 serve_command() {

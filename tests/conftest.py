@@ -78,6 +78,33 @@ async def receiver() -> AsyncIterator[Any]:
     await taker.stop()
 
 
+@pytest.fixture
+def redis_server() -> Iterator[Any]:
+    """A Redis of the test's own on loopback (tests/policy_servers.py), stopped afterwards."""
+    import shutil
+
+    from policy_servers import RedisServer, free_port
+
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is required in CI")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def instances() -> Iterator[list[Any]]:
+    """`backsmith serve` processes a test starts (tests/policy_servers.py), stopped after."""
+    started: list[Any] = []
+    yield started
+    for instance in started:
+        output = instance.stop()
+        assert "Traceback" not in output, output
+
+
 async def _pg_admin(statement: str) -> None:
     import asyncpg
 

@@ -9,6 +9,7 @@ function, so that `backsmith --help` and a start of one command stay quick.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import sys
@@ -169,6 +170,7 @@ def serve(
     # Said first, before the warnings and the preflight's log, so it is never scrolled away.
     (announce or _to_stderr)(serving_line(contract, settings, loaded))
     log_to_stderr(settings.log_level)  # what the preflight does (migrations applied) is logged
+    _check_counters(loaded, settings)
     app = create_app(loaded, settings)  # compiles every plan: refuses an unsafe production start
     revision = asyncio.run(_preflight(loaded, settings))
     _check_address(settings.host, settings.port)
@@ -191,8 +193,29 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,
         server_header=False,  # the server's name and version are not told (OWASP API8)
+        # X-Forwarded-For and -Proto are believed only from the proxies named
+        proxy_headers=bool(settings.trusted_proxies.strip()),
+        forwarded_allow_ips=settings.trusted_proxies.strip() or None,
         http="backsmith.http.server:ProblemHTTPProtocol",  # unparsable requests: problem+json
     )
+
+
+def _check_counters(model: Model, settings: Settings) -> None:
+    """Several workers counting rate limits each in their own memory would each allow the
+    whole limit: refused in production, said in development."""
+    limited = model.accounts is not None or any(
+        op.policies.rate_limit is not None for op in model.operations
+    )
+    if settings.workers == 1 or settings.redis_url or not limited:
+        return
+    message = (
+        f"redis_url: with {settings.workers} workers and no Redis, each worker counts rate "
+        f"and login limits alone, allowing {settings.workers} times each limit; set "
+        "BACKSMITH_REDIS_URL"
+    )
+    if settings.production:
+        raise SettingError(message)
+    logging.getLogger("backsmith").warning("%s", message)
 
 
 def serving_line(contract: Contract, settings: Settings, loaded: Model | None = None) -> str:

@@ -33,6 +33,7 @@
         ├── Unauthorized      BSM300  401  missing or bad credentials
         ├── Forbidden         BSM301  403  no role or scope asked for; another owner's public row
         ├── TooManyRequests   BSM302  429  login attempts over the limit
+        │   └── QuotaExceeded BSM303  429  requests over an operation's rate limit
         ├── BadRequest        BSM400  400  malformed JSON, a bad cursor
         ├── ValidationFailed  BSM401  400/422  parameters or body break the contract's schemas
         ├── NotFound          BSM402  404  unknown path, missing row, another owner's private row
@@ -61,8 +62,9 @@ classes in step. A class defined here states its code; a class defined in anothe
 takes its code from `CODES_ELSEWHERE` by its name, when the class is made. A problem's
 code is also sent as the `code` member of its problem+json body.
 
-Two exceptions are signals inside backsmith and never reach a user: a
-`security.tokens.TokenRejected` becomes an Unauthorized, and a
+Three exceptions are signals inside backsmith and never reach a user: a
+`security.tokens.TokenRejected` becomes an Unauthorized, a `policies.counters.CountersDown`
+a 503 or a request served without its limit (`rate_limit_failure`), and a
 `storage.database.DatabaseError` becomes a `StorageFault` in the unit of work
 (`storage.unit`), which `http.faults` answers as a Problem, or a 500.
 
@@ -192,6 +194,11 @@ class Forbidden(Problem):
 
 class TooManyRequests(Problem):
     code, status, slug, title = "BSM302", 429, "too-many-requests", "Too Many Requests"
+
+
+class QuotaExceeded(TooManyRequests):
+    # the problem type of the IETF draft on RateLimit fields
+    code, slug, title = "BSM303", "quota-exceeded", "Quota Exceeded"
 
 
 class BadRequest(Problem):

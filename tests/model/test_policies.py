@@ -17,6 +17,7 @@ from backsmith.model.policies import (
     Policies,
     RateLimit,
     Slo,
+    Window,
     read_policies,
 )
 from backsmith.verify.describe import describe
@@ -53,11 +54,13 @@ def test_each_operation_takes_the_nearest_level_of_each_key(tmp_path: Path) -> N
     contract = load_contract(write(tmp_path, "api.yaml", API))
     create, issues = read_policies(contract, "/orders", "post")
     assert issues == []
-    assert create.rate_limit == RateLimit(10, "minute") and create.rate_limit.seconds == 60
+    op = "/paths/~1orders/post"
+    assert create.rate_limit == RateLimit((Window(10, "minute"),), op)
+    assert create.rate_limit.windows[0].seconds == 60
     assert create.idempotency == Idempotency.REQUIRED
     assert create.slo == Slo(p95_ms=50.0, p99_ms=200.0)
     listing, _ = read_policies(contract, "/orders", "get")
-    assert listing.rate_limit == RateLimit(100, "minute")
+    assert listing.rate_limit == RateLimit((Window(100, "minute"),), "")  # counted at the root
     assert listing.idempotency == "optional"  # from the path item
     cancel, _ = read_policies(contract, "/orders/{id}/cancel", "post")
     assert cancel.handler == Handler("shop.hooks", "cancel_order")
@@ -72,6 +75,8 @@ def test_each_operation_takes_the_nearest_level_of_each_key(tmp_path: Path) -> N
         ("rate-limit", "5", "'rate-limit' must be a count per period, e.g. '100/minute'"),
         ("rate-limit", "0/second", "'rate-limit' must be a count per period"),
         ("rate-limit", "3/fortnight", "'rate-limit' must be a count per period"),
+        ("rate-limit", "[1/second, 5/seconds]", "'rate-limit' has two windows of one second"),
+        ("rate-limit", "[1/second, 5]", "or a list of them, not 5"),
         ("idempotency", "always", "'idempotency' must be required or optional, not 'always'"),
         ("handler", "shop.hooks.cancel", "'handler' must be 'module:function'"),
         ("slo", "{p90: 10ms}", "'slo' has no percentile 'p90' (p95, p99)"),
@@ -115,9 +120,19 @@ def test_a_later_key_is_refused_and_its_bad_value_named(
 
 def test_backsmith_model_shows_an_operations_policies(tmp_path: Path) -> None:
     model = load_model(write(tmp_path, "api.yaml", BOOKS_API))
-    limited = Policies(rate_limit=RateLimit(10, "minute"), idempotency=Idempotency.REQUIRED)
+    windows = (Window(10, "second"), Window(100, "hour"))
+    limited = Policies(rate_limit=RateLimit(windows), idempotency=Idempotency.REQUIRED)
     first, *others = model.operations
     model = replace(model, operations=(replace(first, policies=limited), *others))
     (described, *_) = describe(model)["operations"]
-    assert described["policies"] == "rate-limit 10/minute, idempotency required"
-    assert described["notes"].endswith("rate-limit 10/minute, idempotency required")
+    shown = "rate-limit 10/second, 100/hour, idempotency required"
+    assert described["policies"] == shown and described["notes"].endswith(shown)
+
+
+def test_windows_are_listed_shortest_first(tmp_path: Path) -> None:
+    api = API.replace("rate-limit: 100/minute", "rate-limit: [1000/hour, 10/second]")
+    listing, issues = read_policies(
+        load_contract(write(tmp_path, "api.yaml", api)), "/orders", "get"
+    )
+    assert issues == [] and listing.rate_limit is not None
+    assert listing.rate_limit.describe() == "10/second, 1000/hour"

@@ -1,11 +1,11 @@
-"""The memory store: values that expire, a cap on how many it keeps, moving-window counters."""
+"""The memory store: values that expire, and a cap on how many it keeps."""
 
 from __future__ import annotations
 
 import anyio
 import pytest
 
-from backsmith.security.store import MemoryStore, parse_limit
+from backsmith.security.store import MemoryStore
 
 pytestmark = pytest.mark.anyio
 
@@ -48,26 +48,3 @@ async def test_a_full_store_drops_the_value_set_longest_ago() -> None:
     await store.set("k0", 10, expires_in=60)  # set again: now the newest
     await store.set("k3", 3, expires_in=60)
     assert [await store.get(f"k{n}") for n in range(4)] == [10, None, 2, 3]
-
-
-async def test_counters_count_hits_in_a_moving_window_per_key() -> None:
-    store: MemoryStore[object] = MemoryStore()
-    limit = parse_limit("2/second")
-    assert await store.allows(limit, "a") and await store.reset_in(limit, "a") == 0
-    assert await store.hit(limit, "a") and await store.hit(limit, "a")
-    assert not await store.allows(limit, "a")
-    assert not await store.hit(limit, "a")  # refused, and not counted
-    assert 0 < await store.reset_in(limit, "a") <= 1
-    assert await store.allows(limit, "b")  # another key has its own count
-    await anyio.sleep(1.05)
-    assert await store.allows(limit, "a") and await store.hit(limit, "a")
-
-
-async def test_counters_and_values_are_apart() -> None:
-    store: MemoryStore[str] = MemoryStore()
-    limit = parse_limit("1/minute")
-    await store.set("a", "value", expires_in=60)
-    assert await store.hit(limit, "a")
-    await store.delete_all()
-    assert await store.get("a") is None
-    assert not await store.allows(limit, "a")  # forgetting values keeps the counts

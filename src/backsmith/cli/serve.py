@@ -9,7 +9,16 @@ from backsmith.cli.arguments import add_contract, add_setting_flags, setting_fla
 NAME = "serve"
 HELP = "serve the backend"
 DESCRIPTION = "Serve every operation of the contract. SQLite at ./backsmith.db by default."
-FLAGS = ("database_url", "host", "port", "workers", "create_tables", "migrations", "env")
+FLAGS = (
+    "database_url",
+    "host",
+    "port",
+    "workers",
+    "trusted_proxies",
+    "create_tables",
+    "migrations",
+    "env",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

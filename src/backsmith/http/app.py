@@ -21,6 +21,7 @@ from backsmith.http.types import Receive, Scope, Send
 from backsmith.logic.loading import load_schedules
 from backsmith.model.servers import base_path_for, served_path
 from backsmith.model.types import Model
+from backsmith.policies.counters import Counters
 from backsmith.security.exposure import report_findings
 from backsmith.settings import Settings
 from backsmith.storage.database import Database
@@ -54,7 +55,10 @@ class BacksmithApp:
         def database() -> Database:  # the pipeline and plans reach the database only so
             return self.database
 
-        self.plans = compile_plans(model, settings, tables, database)
+        # Rate limits and login limits count here: in Redis, shared by every worker and
+        # instance, when one is set.
+        self.counters = Counters(settings.redis_url)
+        self.plans = compile_plans(model, settings, tables, database, self.counters)
         self._tables = tables
         # Scheduled jobs imported now, so one that cannot be is a start-up error (exit 2).
         self._jobs = load_schedules(model, settings)
@@ -118,6 +122,7 @@ class BacksmithApp:
         if self.background is not None:
             await self.background.stop()
             self.background = None
+        await self.counters.close()
         if self._database is not None:
             await self._database.close()
             self._database = None

@@ -46,6 +46,8 @@ from backsmith.model.types import (
     Operation,
     Resource,
 )
+from backsmith.policies.counters import Counters
+from backsmith.policies.rate_limits import limit_for
 from backsmith.security.accounts import AccountPlan, AccountStore
 from backsmith.security.credentials import KeyStore, credentials_for
 from backsmith.security.ownership import Owners, rule
@@ -315,15 +317,20 @@ def compile_plans(
     settings: Settings,
     tables: dict[str, sa.Table],
     database: Callable[[], Any] = lambda: None,
+    counters: Counters | None = None,
 ) -> dict[str, OperationPlan]:
-    """A plan per operationId, of the class its kind needs."""
+    """A plan per operationId, of the class its kind needs; `counters` are the ones rate
+    limits and login limits count in (this process's own when none are given)."""
+    counters = counters if counters is not None else Counters()
     keys = tables.get(KEYS_TABLE)
     store = KeyStore(TableQueries(keys) if keys is not None else None, database)
     accounts = None
     if model.accounts is not None:
         resource = model.resource_for_table(model.accounts.table)
         assert resource is not None
-        accounts = AccountStore(model.accounts, resource, tables, settings, database)
+        accounts = AccountStore(
+            model.accounts, resource, tables, settings, database, counters=counters
+        )
     credentials = credentials_for(model.schemes, TokenVerifier(settings), store, accounts)
     handlers = load_handlers(model, settings)  # the team's functions, imported once
     hooks = load_crud_hooks(model)
@@ -336,6 +343,7 @@ def compile_plans(
         bound = handlers.get(op.pointer)
         kind = HandledPlan if bound is not None else plan_class(op, accounts)
         plan = plans[op.operation_id] = kind(model, op, settings, tables, credentials, accounts)
+        plan.limit = limit_for(op.policies.rate_limit, counters, settings)
         if isinstance(plan, HandledPlan) and bound is not None:
             plan.bound, plan.resources, plan.events = bound, resources, events
             continue

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from backsmith.http.request import TIMINGS_KEY, Request
 from backsmith.http.response import Response
+from backsmith.policies.rate_limits import rate_limit
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # A policy step's builder: (the plan's facts, the next step) -> the step, or None.
@@ -76,6 +77,7 @@ def parse(plan: Parses, next_step: Endpoint) -> Endpoint | None:
 # The policy steps in the order a request meets them; execute follows the last.
 STEPS: tuple[tuple[str, StepBuilder], ...] = (
     ("auth", authenticate),
+    ("limit", rate_limit),
     ("parse", parse),
 )
 

@@ -4,7 +4,7 @@ Compiled once per operation from the answer's URL slots (model/urls.py). A page'
 the query parameters the operation declares, as the client sent them (repeated ones too),
 and no others: a parameter the contract does not know is not handed on to the next page.
 An absolute URL takes the scheme the server saw (uvicorn applies `X-Forwarded-Proto` from
-the proxies it trusts, `--forwarded-allow-ips`) and the request's `Host`.
+the proxies `trusted_proxies` names) and the request's `Host`.
 """
 
 from __future__ import annotations

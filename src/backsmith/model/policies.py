@@ -22,7 +22,7 @@ from backsmith.errors import Issue
 EXTENSION = "x-backsmith"
 POLICY_KEYS = ("rate-limit", "idempotency", "handler", "transition", "slo")
 # Policy keys the request path acts on; the others are refused until it does.
-SERVED: frozenset[str] = frozenset({"handler", "transition"})
+SERVED: frozenset[str] = frozenset({"handler", "transition", "rate-limit"})
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")
@@ -37,7 +37,7 @@ class Idempotency(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class RateLimit:
+class Window:
     """`count` requests per `period` (a caller, or a client address when anonymous)."""
 
     count: int
@@ -49,6 +49,22 @@ class RateLimit:
 
     def describe(self) -> str:
         return f"{self.count}/{self.period}"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """One or more windows a caller's requests must all fit in.
+
+    The operations under one declaration share its counters: a root limit counts every
+    operation a caller calls, a path item's counts its methods together, an operation's
+    its own. `scope` is the pointer of that declaration.
+    """
+
+    windows: tuple[Window, ...]
+    scope: str = ""
+
+    def describe(self) -> str:
+        return ", ".join(window.describe() for window in self.windows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +154,8 @@ def read_policies(contract: Contract, path: str, method: str) -> tuple[Policies,
             if problem is not None:
                 where = f"{pointer}/{EXTENSION}/{escape(key)}"
                 issues.append(contract.issue(problem, where))
+            elif isinstance(value, RateLimit):
+                found[key] = RateLimit(value.windows, pointer)  # counted where declared
             else:
                 found[key] = value
     policies = Policies(
@@ -168,11 +186,21 @@ def _parse(key: str, value: Any) -> tuple[Any, str | None]:
 
 
 def _rate_limit(value: Any) -> tuple[RateLimit | None, str | None]:
-    found = _RATE.match(value) if isinstance(value, str) else None
-    if found is None or int(found.group(1)) < 1:
-        expected = "a count per period, e.g. '100/minute' (second, minute, hour or day)"
-        return None, f"{EXTENSION} 'rate-limit' must be {expected}, not {value!r}"
-    return RateLimit(int(found.group(1)), found.group(2)), None
+    written = value if isinstance(value, list) and value else [value]
+    windows: list[Window] = []
+    for item in written:
+        found = _RATE.match(item) if isinstance(item, str) else None
+        if found is None or int(found.group(1)) < 1:
+            expected = (
+                "a count per period, e.g. '100/minute' (second, minute, hour or day), "
+                "or a list of them"
+            )
+            return None, f"{EXTENSION} 'rate-limit' must be {expected}, not {item!r}"
+        window = Window(int(found.group(1)), found.group(2))
+        if any(other.period == window.period for other in windows):
+            return None, f"{EXTENSION} 'rate-limit' has two windows of one {window.period}"
+        windows.append(window)
+    return RateLimit(tuple(sorted(windows, key=lambda w: w.seconds))), None
 
 
 def _idempotency(value: Any) -> tuple[Idempotency | None, str | None]:

@@ -34,6 +34,7 @@ KINDS = (
     "me",
 )
 
+RATE_LIMIT_HELP = "requests per caller, e.g. 100/minute or [10/second, 1000/hour]"
 ERRORS_HELP = (
     "'problem': errors are RFC 9457 problem+json even where the contract declares its own "
     "error bodies (default 'contract')"
@@ -48,6 +49,7 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "events": ((bool,), "true: writes publish events, also with no webhooks section"),
     "audit": ((bool,), "true: keep every change of every table's rows"),
     "schedules": ((dict,), 'functions run on a cron schedule, e.g. {expire: "*/5 * * * *"}'),
+    "rate-limit": ((str, list), RATE_LIMIT_HELP),
     **contract_keys(),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -118,6 +120,7 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "handler": ((str,), "the Python function serving it, e.g. 'shop.hooks:cancel_order'"),
     "transition": ((dict,), "move the row the path names to a state, e.g. {to: cancelled}"),
     "hooks": ((dict,), "functions around this write, e.g. {before-create: shop.hooks:price}"),
+    "rate-limit": ((str, list), RATE_LIMIT_HELP),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
 SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hmac
 import ipaddress
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,14 +27,17 @@ import sqlalchemy as sa
 from backsmith.errors import ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed
 from backsmith.http.request import Request
 from backsmith.model.types import Accounts, Operation, Resource
+from backsmith.policies.counters import Counters, CountersDown, parse_limit
 from backsmith.security.passwords import Passwords, weakness
-from backsmith.security.store import MemoryStore, Store, parse_limit
+from backsmith.security.store import MemoryStore, Store
 from backsmith.security.tokens import Principal
 from backsmith.settings import Settings
 from backsmith.storage import sessions
 from backsmith.storage.api_keys import digest
 from backsmith.storage.queries import TableQueries, from_json
 from backsmith.storage.related import caller_value
+
+log = logging.getLogger("backsmith")
 
 TOKEN_FIELDS = ("token", "access_token", "accessToken")
 REFRESH_FIELDS = ("refresh_token", "refreshToken")
@@ -61,25 +65,34 @@ def roles_of(value: Any) -> frozenset[str]:
 class LoginLimiter:
     """Login attempts per account and per client address, in a moving window."""
 
-    def __init__(self, limit: str, counters: Store[Any] | None = None) -> None:
+    def __init__(self, limit: str, counters: Counters, fail_closed: bool = False) -> None:
         self.limit = parse_limit(limit)
-        self.counters: Store[Any] = counters if counters is not None else MemoryStore()
+        self.counters = counters
+        self.fail_closed = fail_closed
 
     async def spend(self, account: str, address: str) -> None:
         """One attempt on both counters, or 429 when either is spent (charging neither)."""
-        keys = (f"login:account:{account.strip().lower()}", f"login:address:{_network(address)}")
-        for key in keys:
-            if not await self.counters.allows(self.limit, key):
-                wait = max(1, int(await self.counters.reset_in(self.limit, key)) + 1)
-                raise TooManyRequests(
-                    "Too many login attempts; try again later.",
-                    headers={"retry-after": str(wait)},
-                )
-        for key in keys:
-            await self.counters.hit(self.limit, key)
+        keys = (f"login:account:{account.strip().lower()}", f"login:address:{network_of(address)}")
+        try:
+            for key in keys:
+                if not await self.counters.allows(self.limit, key):
+                    wait = max(1, int(await self.counters.reset_in(self.limit, key)) + 1)
+                    raise TooManyRequests(
+                        "Too many login attempts; try again later.",
+                        headers={"retry-after": str(wait)},
+                    )
+            for key in keys:
+                await self.counters.hit(self.limit, key)
+        except CountersDown as error:
+            if self.fail_closed:
+                raise ServiceUnavailable(
+                    "The login-limit store cannot be reached; try again shortly.",
+                    headers={"retry-after": "1"},
+                ) from None
+            log.warning("%s; a login is let through without its limit", error)
 
 
-def _network(address: str) -> str:
+def network_of(address: str) -> str:
     """The client's address, an IPv6 one by its /64: one host holds a whole /64."""
     try:
         parsed = ipaddress.ip_address(address)
@@ -103,7 +116,7 @@ class AccountStore:
         settings: Settings,
         database: Callable[[], Any],
         verified: Store[Principal] | None = None,
-        counters: Store[Any] | None = None,
+        counters: Counters | None = None,
     ) -> None:
         self.accounts = accounts
         self.resource = resource
@@ -113,7 +126,11 @@ class AccountStore:
         self.database = database
         self.settings = settings
         self.passwords = Passwords()
-        self.limiter = LoginLimiter(settings.login_rate_limit, counters)
+        self.limiter = LoginLimiter(
+            settings.login_rate_limit,
+            counters if counters is not None else Counters(),
+            settings.rate_limit_failure == "closed",
+        )
         self.key = resource.primary_key[0]
         # Verified http basic headers, by digest: a check costs a password hash.
         self.verified: Store[Principal] = verified if verified is not None else MemoryStore()

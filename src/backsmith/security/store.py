@@ -1,19 +1,15 @@
-"""Shared state behind one small interface: remembered values that expire, and hit counters.
+"""Remembered values that expire, behind one small interface.
 
-Every limiter and remember-cache of the security package holds a `Store`: the verified-token
-memory, the one-second API-key memory, the verified http basic memory and the login limits.
-`MemoryStore` keeps them in this process; a network store (Redis) implements the same
-methods, which is why they are all coroutines. The interface follows Litestar's
-`stores/base.py`, with counters added:
+Every remember-cache of the security package holds a `Store`: the verified-token memory,
+the one-second API-key memory and the verified http basic memory. `MemoryStore` keeps them
+in this process; a network store implements the same methods, which is why they are all
+coroutines. The interface follows Litestar's `stores/base.py`. (Hit counters, which must
+be shared by every worker to hold, are `policies.counters`.)
 
 - `get(key)`, `set(key, value, expires_in)`, `delete(key)`, `delete_all()` keep values that
   expire after `expires_in` seconds. A memory store keeps the objects themselves (no copies,
   no encoding: the token memory is read on every authenticated request); a network store
   encodes them.
-- `hit(limit, key)`, `allows(limit, key)` and `reset_in(limit, key)` count hits in a moving
-  window, as `limits`' moving-window strategy does (`limit` is a `limits` item such as
-  `parse_limit("5/minute")`). `limits` keeps the counters here in its memory storage, and
-  has async Redis, Memcached and MongoDB storages with the same strategy for a network store.
 """
 
 from __future__ import annotations
@@ -22,21 +18,11 @@ import time
 from abc import ABC, abstractmethod
 from typing import Generic, TypeVar
 
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
-
 V = TypeVar("V")
-Limit = RateLimitItem
-
-
-def parse_limit(text: str) -> Limit:
-    """A limit written as `limits` reads it: `5/minute`, `100 per hour`, `10/second`."""
-    return parse(text)
 
 
 class Store(ABC, Generic[V]):
-    """Values that expire and counters over a moving window, under string keys."""
+    """Values that expire, under string keys."""
 
     @abstractmethod
     async def get(self, key: str) -> V | None:
@@ -52,20 +38,7 @@ class Store(ABC, Generic[V]):
 
     @abstractmethod
     async def delete_all(self) -> None:
-        """Forget every value of this store (its counters are kept)."""
-
-    @abstractmethod
-    async def hit(self, limit: Limit, key: str) -> bool:
-        """Count one hit on `key` unless its window already holds `limit`'s amount; whether
-        it was counted."""
-
-    @abstractmethod
-    async def allows(self, limit: Limit, key: str) -> bool:
-        """Whether one more hit on `key` would be counted; counts nothing."""
-
-    @abstractmethod
-    async def reset_in(self, limit: Limit, key: str) -> float:
-        """Seconds until the oldest hit on `key` leaves its window (0 with no hits)."""
+        """Forget every value of this store."""
 
 
 class MemoryStore(Store[V]):
@@ -78,7 +51,6 @@ class MemoryStore(Store[V]):
     def __init__(self, max_entries: int = 10_000) -> None:
         self.max_entries = max_entries
         self._values: dict[str, tuple[V, float]] = {}
-        self._counters: MovingWindowRateLimiter | None = None
 
     async def get(self, key: str) -> V | None:
         found = self._values.get(key)
@@ -103,22 +75,3 @@ class MemoryStore(Store[V]):
 
     async def delete_all(self) -> None:
         self._values.clear()
-
-    @property
-    def counters(self) -> MovingWindowRateLimiter:
-        # Made on first use: limits' memory storage runs a timer thread that expires hits.
-        if self._counters is None:
-            self._counters = MovingWindowRateLimiter(MemoryStorage())
-        return self._counters
-
-    async def hit(self, limit: Limit, key: str) -> bool:
-        return self.counters.hit(limit, key)
-
-    async def allows(self, limit: Limit, key: str) -> bool:
-        return self.counters.test(limit, key)
-
-    async def reset_in(self, limit: Limit, key: str) -> float:
-        stats = self.counters.get_window_stats(limit, key)
-        if stats.remaining >= limit.amount:
-            return 0.0
-        return max(0.0, stats.reset_time - time.time())

@@ -85,6 +85,9 @@ class Settings:
     access_token_seconds: int = 900
     refresh_token_seconds: int = 2_592_000
     login_rate_limit: str = "5/minute"
+    redis_url: str = ""
+    rate_limit_failure: str = "open"
+    trusted_proxies: str = ""
     hsts: int = 0
     cors_origins: Any = ""  # a list in the contract, comma-separated in the environment
     cors_credentials: bool = False

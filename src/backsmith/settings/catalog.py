@@ -173,6 +173,32 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("login_rate_limit", str, "5/minute", "logins per account and per client address"),
     Setting(
+        "redis_url",
+        str,
+        "",
+        "Redis that rate limits count in, shared by every worker and instance "
+        "(redis://host:6379/0; unset: each process counts alone)",
+        secret=True,
+        problem=_urls_problem(("redis", "rediss")),
+    ),
+    Setting(
+        "rate_limit_failure",
+        str,
+        "open",
+        "when Redis cannot be reached: open (serve, and log a warning) or closed (answer 503)",
+        "rate-limit-failure",
+        choices=("open", "closed"),
+    ),
+    Setting(
+        "trusted_proxies",
+        str,
+        "",
+        "addresses or networks of proxies whose X-Forwarded-For and X-Forwarded-Proto are "
+        "believed, comma-separated (unset: none; * for any)",
+        flag=True,
+        metavar="ADDRESSES",
+    ),
+    Setting(
         "hsts", int, 0, "Strict-Transport-Security max-age in seconds (0: not sent)", minimum=0
     ),
     Setting(

@@ -1,0 +1,149 @@
+"""Hit counters shared by every worker and instance: in this process, or in Redis.
+
+Rate limits and the accounts' login limits count here. Built on `limits`: its storages
+(memory, or Redis through redis-py's asyncio client) and its sliding-window counter, two
+counts per key (this window's and the last one's, weighted by how much of it still lies
+within a window's length), checked and counted in one atomic step (one Lua script on
+Redis). It costs the same whatever the limit: `limits`' moving window keeps every hit and
+reads through them on each request, and a fixed window lets twice the limit through
+across a boundary. A burst is counted exactly; across a window's boundary the weighting
+is an approximation, at most one hit off. Each key expires with its window, so a lost
+process never leaves a counter that locks a caller out.
+
+`Retry-After` is worked out here from the two counts: the first moment the weighted count
+lets one more hit in, never earlier (`limits`' own reset time is the current window's
+end, which the last window's weight may outlast).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import cast
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.base import SlidingWindowCounterSupport
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+from backsmith.events.message import masked
+
+Limit = RateLimitItem
+# How long one call to Redis may take, connecting included, before it counts as down.
+REDIS_TIMEOUT_S = 0.5
+
+
+def parse_limit(text: str) -> Limit:
+    """A limit written as `limits` reads it: `5/minute`, `100 per hour`, `10/second`."""
+    return parse(text)
+
+
+class CountersDown(Exception):
+    """The shared counters cannot be reached (Redis down, or too slow)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A hit's outcome: whether it was counted, what is left and when more returns."""
+
+    allowed: bool
+    remaining: int
+    # with units left, seconds until this window's hits begin to leave; with none, until
+    # one more hit is let in (0: nothing counted)
+    reset_s: float
+
+
+class Counters:
+    """Sliding-window counters under string keys; `shared` when other processes see them."""
+
+    def __init__(self, redis_url: str = "") -> None:
+        self.shared = bool(redis_url)
+        self.where = masked(redis_url) if redis_url else "this process's memory"
+        storage: Storage
+        if redis_url:
+            storage = RedisStorage(
+                "async+" + redis_url,
+                wrap_exceptions=True,
+                implementation="redispy",
+                key_prefix="backsmith",
+                socket_timeout=REDIS_TIMEOUT_S,
+                socket_connect_timeout=REDIS_TIMEOUT_S,
+            )
+        else:
+            storage = MemoryStorage()
+        self.storage = storage
+        self.windows = cast(SlidingWindowCounterSupport, storage)
+        self.limiter = SlidingWindowCounterRateLimiter(storage)
+
+    async def take(self, limit: Limit, key: str) -> Count:
+        """Count one hit on `key` unless its window is full."""
+        try:
+            allowed = await self.limiter.hit(limit, key)
+            return Count(allowed, *await self._state(limit, key))
+        except Exception as error:  # limits wraps every storage error; a timeout too
+            raise CountersDown(f"rate-limit counters at {self.where}: {error}") from None
+
+    async def allows(self, limit: Limit, key: str) -> bool:
+        """Whether one more hit on `key` would be counted; counts nothing."""
+        try:
+            return (await self._state(limit, key))[0] > 0
+        except Exception as error:
+            raise CountersDown(f"rate-limit counters at {self.where}: {error}") from None
+
+    async def hit(self, limit: Limit, key: str) -> bool:
+        """Count one hit on `key` unless its window is full; whether it was counted."""
+        return (await self.take(limit, key)).allowed
+
+    async def reset_in(self, limit: Limit, key: str) -> float:
+        """Seconds until one more hit on `key` would be counted (0: it would be now)."""
+        try:
+            remaining, reset = await self._state(limit, key)
+        except Exception as error:
+            raise CountersDown(f"rate-limit counters at {self.where}: {error}") from None
+        return 0.0 if remaining > 0 else reset
+
+    async def _state(self, limit: Limit, key: str) -> tuple[int, float]:
+        """(units left, `Count.reset_s`) of `key` now."""
+        length = limit.get_expiry()
+        last, last_left, this, this_left = await self.windows.get_sliding_window(
+            limit.key_for(key), length
+        )
+        return window_state(limit.amount, length, last, last_left, this, this_left)
+
+    async def check(self) -> bool:
+        """Whether the store answers (for /readyz)."""
+        try:
+            return bool(await self.storage.check())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        """Let go of the connections to Redis, if any."""
+        bridge = getattr(self.storage, "bridge", None)
+        client = getattr(bridge, "storage", None)
+        if client is not None:
+            await client.aclose()
+
+
+def window_state(
+    amount: int, length: float, last: int, last_left: float, this: int, this_left: float
+) -> tuple[int, float]:
+    """(units left, `Count.reset_s`) from a sliding window's two counts.
+
+    `last_left` is how much of the last window still weighs (its count times
+    `last_left / length`), `this_left - length` how long this window runs on: then its
+    count becomes the last one's and starts to weigh less.
+    """
+    if not (last or this):
+        return amount, 0.0
+    ends = max(0.0, this_left - length)
+    remaining = max(0, amount - math.floor(last * last_left / length) - this)
+    if remaining > 0:
+        return remaining, ends
+    room = amount - 1 - this  # how much of the last window's weight one more hit needs gone
+    if last and room >= 0:
+        wait = last_left - (room + 1) * length / last
+        if wait < ends:
+            return 0, max(0.0, wait) + 0.001
+    # this window must end and weigh less: its count times what is left must fall under amount
+    return 0, ends + max(0.0, length * (1 - amount / this)) + 0.001

@@ -1,0 +1,100 @@
+"""Servers the policy tests start: a Redis of their own, and `backsmith serve` processes.
+
+A test that needs Redis gets a private `redis-server` on a free loopback port, keeping
+nothing on disk, so it can be stopped and started mid-test without touching the machine's
+own Redis (the `redis_server` fixture of conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import redis
+
+LIMITED = Path(__file__).resolve().parent / "fixtures" / "policies" / "limited.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """One redis-server process on loopback that a test may stop and start again."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if self.client().ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+
+    def keys_without_expiry(self) -> list[bytes]:
+        client = self.client()
+        return [key for key in client.scan_iter("*") if client.ttl(key) == -1]
+
+
+class Instance:
+    """A `backsmith serve` process; `stop()` ends it and returns what it printed."""
+
+    def __init__(self, contract: Path, folder: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("BACKSMITH_")}
+        command = [sys.executable, "-m", "backsmith", "serve", str(contract)]
+        command += ["--port", str(self.port), "--create-tables"]
+        self.process = subprocess.Popen(
+            command,
+            cwd=folder,
+            env={**clean, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.stop())
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"no answer within {seconds} s: {self.stop()}")
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        return self.process.communicate(timeout=20)[0].decode()
