@@ -43,7 +43,7 @@ def test_the_wait_told_is_the_first_moment_one_more_hit_is_let_in(
     length = 60.0
     this_left = length + this_part * length  # this window runs on for this_part of a length
     last_left = min(last_part, this_part) * length  # the last one weighs until this one ends
-    remaining, wait = window_state(amount, length, last, last_left, this, this_left)
+    remaining, wait, _ = window_state(amount, length, last, last_left, this, this_left)
     now = weighted_after(0, length, last, last_left, this, this_left)
     assert remaining == max(0, amount - now)
     if remaining:
@@ -95,3 +95,25 @@ async def test_an_unreachable_redis_is_said_at_once_not_waited_for() -> None:
 
 def test_a_redis_password_is_never_shown() -> None:
     assert Counters("redis://:hunter2@127.0.0.1:6379/0").where == "redis://:***@127.0.0.1:6379/0"
+
+
+async def test_a_busy_key_takes_blocks_yet_two_processes_never_pass_the_limit_together(
+    redis_server: RedisServer,
+) -> None:
+    first, second = Counters(redis_server.url), Counters(redis_server.url)
+    limit = parse_limit("200/minute")
+    allowed = 0
+    for turn in range(600):
+        counters = (first, second)[turn % 2]
+        allowed += (await counters.take(limit, "busy")).allowed
+    assert allowed == 200  # exactly: held units count as spent for the other process
+    quiet = parse_limit("100000/hour")
+    counted = [await first.take(quiet, "quiet") for _ in range(400)]
+    assert all(count.allowed for count in counted)
+    assert first._blocks[quiet.key_for("quiet")].size > 1  # a busy key went by blocks
+    # What it tells is what the store has left for everyone plus what it holds itself.
+    left = counted[-1].remaining
+    stored = (await second.take(quiet, "quiet")).remaining
+    assert stored == left - 1 - first._blocks[quiet.key_for("quiet")].units
+    await first.close()
+    await second.close()

@@ -13,11 +13,20 @@ process never leaves a counter that locks a caller out.
 `Retry-After` is worked out here from the two counts: the first moment the weighted count
 lets one more hit in, never earlier (`limits`' own reset time is the current window's
 end, which the last window's weight may outlast).
+
+A call to Redis costs a request more than the rest of its work, so a busy key takes its
+units in blocks: a process that used up its last block quickly counts the next one as
+several hits at once, then hands them out itself until the block or the window ends.
+Blocks double while they go fast and halve while they go slowly, from one hit, and stay
+under a twentieth of what is left, so a quiet key and a key near its limit are counted
+hit by hit, exactly; units a process holds count as spent for the others, so the limit
+is never exceeded, and a block left unused when its window ends is lost to it.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import cast
 
@@ -31,6 +40,10 @@ from backsmith.events.message import masked
 Limit = RateLimitItem
 # How long one call to Redis may take, connecting included, before it counts as down.
 REDIS_TIMEOUT_S = 0.5
+# A block used up faster than this is doubled next time, one slower than `SLOW_S` halved.
+FAST_S, SLOW_S = 0.1, 1.0
+MAX_BLOCK = 1000
+MAX_KEYS = 10_000  # keys whose last block this process remembers
 
 
 def parse_limit(text: str) -> Limit:
@@ -51,6 +64,17 @@ class Count:
     # with units left, seconds until this window's hits begin to leave; with none, until
     # one more hit is let in (0: nothing counted)
     reset_s: float
+
+
+@dataclass(slots=True)
+class _Block:
+    """Units of one key this process took at once and hands out itself."""
+
+    units: int  # not handed out yet
+    size: int  # how many were taken
+    left: int  # what the store had left for everyone once they were taken
+    until: float  # monotonic end of their window: unused units are dropped then
+    taken: float  # monotonic time they were taken
 
 
 class Counters:
@@ -74,14 +98,34 @@ class Counters:
         self.storage = storage
         self.windows = cast(SlidingWindowCounterSupport, storage)
         self.limiter = SlidingWindowCounterRateLimiter(storage)
+        self._blocks: dict[str, _Block] = {}
 
     async def take(self, limit: Limit, key: str) -> Count:
         """Count one hit on `key` unless its window is full."""
+        now = time.monotonic()
+        name = limit.key_for(key)
+        block = self._blocks.get(name)
+        if block is not None and block.units > 0 and now < block.until:
+            block.units -= 1
+            return Count(True, block.left + block.units, block.until - now)
+        size = _next_size(block, now, limit.amount)
         try:
-            allowed = await self.limiter.hit(limit, key)
-            return Count(allowed, *await self._state(limit, key))
+            allowed = await self.limiter.hit(limit, key, cost=size)
+            if not allowed and size > 1:  # near the limit: one hit may still fit
+                size = 1
+                allowed = await self.limiter.hit(limit, key)
+            remaining, reset, ends = await self._state(limit, key)
         except Exception as error:  # limits wraps every storage error; a timeout too
             raise CountersDown(f"rate-limit counters at {self.where}: {error}") from None
+        if not allowed:
+            self._blocks.pop(name, None)
+            return Count(False, remaining, reset)
+        blocks = self._blocks
+        blocks.pop(name, None)  # taken again: it moves to the end, the newest
+        if len(blocks) >= MAX_KEYS:  # a flood of callers costs memory up to the cap
+            blocks.pop(next(iter(blocks)))
+        blocks[name] = _Block(size - 1, size, remaining, now + ends, now)
+        return Count(True, remaining + size - 1, reset if remaining else ends)
 
     async def allows(self, limit: Limit, key: str) -> bool:
         """Whether one more hit on `key` would be counted; counts nothing."""
@@ -97,13 +141,13 @@ class Counters:
     async def reset_in(self, limit: Limit, key: str) -> float:
         """Seconds until one more hit on `key` would be counted (0: it would be now)."""
         try:
-            remaining, reset = await self._state(limit, key)
+            remaining, reset, _ = await self._state(limit, key)
         except Exception as error:
             raise CountersDown(f"rate-limit counters at {self.where}: {error}") from None
         return 0.0 if remaining > 0 else reset
 
-    async def _state(self, limit: Limit, key: str) -> tuple[int, float]:
-        """(units left, `Count.reset_s`) of `key` now."""
+    async def _state(self, limit: Limit, key: str) -> tuple[int, float, float]:
+        """(units left, `Count.reset_s`, seconds until this window ends) of `key` now."""
         length = limit.get_expiry()
         last, last_left, this, this_left = await self.windows.get_sliding_window(
             limit.key_for(key), length
@@ -125,25 +169,39 @@ class Counters:
             await client.aclose()
 
 
+def _next_size(block: _Block | None, now: float, amount: int) -> int:
+    """How many units to take at once after `block`: see the module's docstring."""
+    if block is None:
+        return 1
+    size = block.size
+    spent = now - block.taken
+    if spent < FAST_S:
+        size *= 2
+    elif spent > SLOW_S:
+        size //= 2
+    return max(1, min(size, MAX_BLOCK, block.left // 20, amount // 20))
+
+
 def window_state(
     amount: int, length: float, last: int, last_left: float, this: int, this_left: float
-) -> tuple[int, float]:
-    """(units left, `Count.reset_s`) from a sliding window's two counts.
+) -> tuple[int, float, float]:
+    """(units left, `Count.reset_s`, seconds until this window ends) from a sliding
+    window's two counts.
 
     `last_left` is how much of the last window still weighs (its count times
     `last_left / length`), `this_left - length` how long this window runs on: then its
     count becomes the last one's and starts to weigh less.
     """
-    if not (last or this):
-        return amount, 0.0
     ends = max(0.0, this_left - length)
+    if not (last or this):
+        return amount, 0.0, ends
     remaining = max(0, amount - math.floor(last * last_left / length) - this)
     if remaining > 0:
-        return remaining, ends
+        return remaining, ends, ends
     room = amount - 1 - this  # how much of the last window's weight one more hit needs gone
     if last and room >= 0:
         wait = last_left - (room + 1) * length / last
         if wait < ends:
-            return 0, max(0.0, wait) + 0.001
+            return 0, max(0.0, wait) + 0.001, ends
     # this window must end and weigh less: its count times what is left must fall under amount
-    return 0, ends + max(0.0, length * (1 - amount / this)) + 0.001
+    return 0, ends + max(0.0, length * (1 - amount / this)) + 0.001, ends
