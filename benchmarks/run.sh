@@ -10,8 +10,10 @@
 # Options go to the harness (./benchmarks/run.sh --rounds 5 --ops get,list). Environment:
 #   OPS=create,patch ROUNDS=2 CONNS=16,64   the same as --ops, --rounds, --conns
 #   QUICK=1            the harness step only (a quick check of a change)
-#   BASELINE_REF=REF   the release to compare with (default: benchmarks/baseline.ref, the last
-#                      release before the request pipeline); BASELINE_REF=none leaves it out
+#   BASELINE_REF=REF   a release to compare with, as the `baseline` peer (default: none;
+#                      `BASELINE_REF=$(cat benchmarks/baseline.ref)` names the last one). It
+#                      serves the same database, where backsmith now keeps its idempotency
+#                      table: releases before 0.4 refuse such a database as drifted
 #   PEERS="..."        the peers, in order (default: backsmith baseline raw_asyncpg
 #                      platformatic fastapi_sqlalchemy)
 #   BACKSMITH_PYTHON   an interpreter that has backsmith's dependencies (default: .venv,
@@ -22,6 +24,7 @@
 #                      target; the relay is off, so delivery costs nothing in the run)
 #   RATE_LIMIT=memory|redis   a rate limit on every operation, never reached, counted in
 #                      memory or in the local Redis (its database 15, emptied first)
+#   KEYS=1             every create sends an Idempotency-Key (a fresh one each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -47,14 +50,36 @@ if [ ! -w "$bench" ]; then
   bench="$copy"
 fi
 
+# KEYS=1: every create carries an Idempotency-Key (its fresh sku), in a copy of the harness
+# whose load script adds the header; every peer gets it, only backsmith reads it.
+if [ -n "${KEYS:-}" ]; then
+  keyed="$root/benchmarks/.keyed-harness"
+  rm -rf "$keyed"
+  mkdir -p "$keyed"
+  cp -r "$bench"/. "$keyed"/
+  chmod -R u+w "$keyed"
+  "$python" - "$keyed/lib/bench.lua" <<'LUA'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+sent = "return wrk.format(q[1], q[2], json_headers, body)"
+keyed = ('return wrk.format(q[1], q[2], {["Content-Type"] = "application/json", '
+         '["Idempotency-Key"] = sku}, body)')
+assert sent in text, "the harness's load script changed: KEYS=1 cannot add its header"
+open(path, "w").write(text.replace(sent, keyed))
+LUA
+  bench="$keyed"
+fi
+
 # How to start a backsmith whose source is in $1/src, with this interpreter.
 contract=workload/api.yaml
-serving=""
+# The tables backsmith keeps beside the workload's (idempotency records; the outbox) are
+# made at its start, and dropped before and after the run.
+serving="BACKSMITH_CREATE_TABLES=true"
 extension="{}"
 if [ -n "${OUTBOX:-}" ]; then
   extension='{"events": true}'
-  serving="BACKSMITH_WEBHOOKS=http://127.0.0.1:9/hooks BACKSMITH_RELAY=false"
-  serving="$serving BACKSMITH_CREATE_TABLES=true"
+  serving="$serving BACKSMITH_WEBHOOKS=http://127.0.0.1:9/hooks BACKSMITH_RELAY=false"
 fi
 if [ -n "${RATE_LIMIT:-}" ]; then
   # Declared on every operation and never reached: what counting costs, not what refusing does.
@@ -85,7 +110,7 @@ serve_command() {
 # The baseline peer: the release at BASELINE_REF, exported into its own folder (never a
 # worktree of this repository) and compiled once, run on the same interpreter.
 # The default is the release named in benchmarks/baseline.ref (moved forward at each release).
-baseline_ref=${BASELINE_REF:-$(cat benchmarks/baseline.ref 2>/dev/null || git describe --tags --abbrev=0)}
+baseline_ref=${BASELINE_REF:-none}
 peers=${PEERS:-"backsmith baseline raw_asyncpg platformatic fastapi_sqlalchemy"}
 if [ "$baseline_ref" = none ]; then
   peers=$(echo "$peers" | tr ' ' '\n' | grep -vx baseline | tr '\n' ' ')
@@ -115,22 +140,23 @@ options=()
 [ -n "${OPS:-}" ] && options+=(--ops "$OPS")
 [ -n "${ROUNDS:-}" ] && options+=(--rounds "$ROUNDS")
 [ -n "${CONNS:-}" ] && options+=(--conns "$CONNS")
-# The outbox an OUTBOX=1 run made is dropped before and after it: the workload's database
-# must hold the workload's tables only, or serve refuses it as drifted (harness's own URL).
-drop_outbox() {
+# backsmith's own tables are dropped before and after a run: the workload's database must
+# hold the workload's tables and those the served contract needs, or serve refuses it as
+# drifted (harness's own URL).
+drop_system_tables() {
   "$python" -c 'import asyncio, asyncpg
 async def drop():
     conn = await asyncpg.connect("postgresql://bench:bench@127.0.0.1:5432/bench", timeout=5)
-    await conn.execute("DROP TABLE IF EXISTS backsmith_outbox")
+    await conn.execute("DROP TABLE IF EXISTS backsmith_outbox, backsmith_idempotency")
     await conn.close()
 asyncio.run(drop())' 2>/dev/null || true
 }
-drop_outbox
+drop_system_tables
 out="$root/benchmarks/results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 # shellcheck disable=SC2086
 "$bench/run.sh" $peers --out "$out/harness" "${options[@]}" "$@" | tee "$out/harness.txt"
-[ -n "${OUTBOX:-}" ] && drop_outbox
+drop_system_tables
 "$python" benchmarks/report.py "$out/harness" | tee "$out/report.md"
 if [ -z "${QUICK:-}" ]; then
   "$python" benchmarks/sqlite.py --bench "$bench" | tee "$out/sqlite.md"

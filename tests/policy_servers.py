@@ -98,3 +98,21 @@ class Instance:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
         return self.process.communicate(timeout=20)[0].decode()
+
+
+KEYED = Path(__file__).resolve().parent / "fixtures" / "policies" / "keyed.yaml"
+
+
+def start_instances(
+    count: int, contract: Path, folder: Path, env: dict[str, str], started: list[Instance]
+) -> list[Instance]:
+    """`count` instances of one contract, one after the other (the first makes the tables)."""
+    made = []
+    for number in range(count):
+        place = folder / f"instance-{number}"
+        place.mkdir(exist_ok=True)
+        instance = Instance(contract, place, env)
+        started.append(instance)
+        instance.wait_ready()
+        made.append(instance)
+    return made

@@ -42,6 +42,8 @@
         ├── UnsupportedMediaType  BSM405  415  body media type not declared
         ├── NotImplementedOperation  BSM406  501  a declared operation that needs a handler
         ├── Refused           BSM407  4xx  a refusal a handler raised: `backsmith.logic.Problem`
+        ├── IdempotencyKeyReused  BSM408  422  an Idempotency-Key sent with another request
+        ├── IdempotencyKeyInUse   BSM409  409  its first request with the key still runs
         ├── Conflict          BSM510  409  a unique or foreign-key conflict
         ├── Unprocessable     BSM511  422  a write the database refuses (a missing reference)
         └── ServiceUnavailable  BSM512  503  the database is unreachable
@@ -199,6 +201,14 @@ class TooManyRequests(Problem):
 class QuotaExceeded(TooManyRequests):
     # the problem type of the IETF draft on RateLimit fields
     code, slug, title = "BSM303", "quota-exceeded", "Quota Exceeded"
+
+
+class IdempotencyKeyReused(Problem):
+    code, status, slug, title = "BSM408", 422, "idempotency-key-reused", "Idempotency Key Reused"
+
+
+class IdempotencyKeyInUse(Problem):
+    code, status, slug, title = "BSM409", 409, "idempotency-key-in-use", "Idempotency Key In Use"
 
 
 class BadRequest(Problem):

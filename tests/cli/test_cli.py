@@ -296,13 +296,13 @@ def test_extension_key_of_a_later_version(
 ) -> None:
     api = BOOKS_API.replace(
         "      operationId: listBooks\n",
-        "      operationId: listBooks\n      x-backsmith:\n        idempotency: required\n",
+        "      operationId: listBooks\n      x-backsmith:\n        slo: {p95: 50ms}\n",
     )
     path = write(tmp_path, "api.yaml", api)
     code, _, err = run(capsys, "check", path)
     assert code == 2
-    assert "at #/paths/~1books/get/x-backsmith/idempotency: " in err
-    assert "x-backsmith key 'idempotency' is not supported by this version of backsmith" in err
+    assert "at #/paths/~1books/get/x-backsmith/slo: " in err
+    assert "x-backsmith key 'slo' is not supported by this version of backsmith" in err
 
 
 def test_unknown_kind_suggests_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -90,7 +90,8 @@ def test_root_keys_that_are_settings_come_from_the_declaration() -> None:
         "events",
         "audit",
         "schedules",
-        "rate-limit",  # a policy of every operation
+        "rate-limit",  # policies of every operation
+        "idempotency",
     }
 
 

@@ -32,9 +32,10 @@ async def test_server_timing_lists_each_step_of_the_chain(
         created = await client.post("/authors", json={"name": "Ursula K. Le Guin"})
         assert created.status_code == 201, created.text
         timed = steps(created)
-        # An open operation has no authenticate step: it is not in its chain at all.
-        assert list(timed) == ["parse", "execute", "total"]
-        # Each is rounded to a microsecond; the whole request holds both steps and more.
+        # An open operation has no authenticate step: it is not in its chain at all. A POST
+        # honours Idempotency-Key: its step is in the chain, sent one or not.
+        assert list(timed) == ["parse", "idempotency", "execute", "total"]
+        # Each is rounded to a microsecond; the whole request holds the steps and more.
         assert timed["execute"] > 0 and timed["total"] + 0.002 >= timed["parse"] + timed["execute"]
         listed = await client.get("/authors")
         assert list(steps(listed)) == ["parse", "execute", "total"]

@@ -110,11 +110,21 @@ def test_a_later_key_is_refused_and_its_bad_value_named(
 ) -> None:
     api = BOOKS_API.replace(
         "      operationId: listBooks\n",
+        "      operationId: listBooks\n      x-backsmith:\n        slo: {p90: 10ms}\n",
+    )
+    code, _, err = run(capsys, "check", write(tmp_path, "api.yaml", api))
+    assert code == 2
+    assert "x-backsmith key 'slo' is not supported by this version" in err
+    assert "'slo' has no percentile 'p90' (p95, p99)" in err
+
+
+def test_a_bad_idempotency_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    api = BOOKS_API.replace(
+        "      operationId: listBooks\n",
         "      operationId: listBooks\n      x-backsmith:\n        idempotency: always\n",
     )
     code, _, err = run(capsys, "check", write(tmp_path, "api.yaml", api))
     assert code == 2
-    assert "x-backsmith key 'idempotency' is not supported by this version" in err
     assert "'idempotency' must be required or optional, not 'always'" in err
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from conftest import BOOKSHOP, FIXTURES, write_file
 
 from backsmith.api import load_model
+from backsmith.storage.idempotency_table import IDEMPOTENCY_TABLE
 from backsmith.storage.migrations import project, runner
 from backsmith.storage.migrations.folder import MigrationsFolder
 from backsmith.storage.system_tables import SYSTEM_TABLES
@@ -50,11 +51,14 @@ def _system(names: Iterable[str]) -> set[str]:
 
 
 def test_each_contract_gets_the_system_tables_it_needs(tmp_path: Path) -> None:
-    assert [table.name for table in SYSTEM_TABLES] == [KEYS, SESSIONS, OUTBOX, AUDIT, TICKS]
-    # Its webhooks section publishes events; its orders are audited; it schedules no job.
-    assert _system(build_metadata(load_model(BOOKSHOP)).tables) == {OUTBOX, AUDIT}
+    names = [table.name for table in SYSTEM_TABLES]
+    assert names == [KEYS, SESSIONS, OUTBOX, AUDIT, TICKS, IDEMPOTENCY_TABLE]
+    # Its webhooks section publishes events; its orders are audited; it schedules no job;
+    # its POSTs honour Idempotency-Key.
+    bookshop = build_metadata(load_model(BOOKSHOP)).tables
+    assert _system(bookshop) == {OUTBOX, AUDIT, IDEMPOTENCY_TABLE}
     parcels = build_metadata(load_model(FIXTURES / "events" / "parcels.yaml"))
-    assert _system(parcels.tables) == {OUTBOX, AUDIT, TICKS}
+    assert _system(parcels.tables) == {OUTBOX, AUDIT, TICKS, IDEMPOTENCY_TABLE}
     keyed = build_metadata(load_model(write_file(tmp_path, "keyed.yaml", KEPT_KEYS)))
     assert _system(keyed.tables) == {KEYS}
     assert [c.name for c in keyed.tables[KEYS].columns] == [
@@ -67,7 +71,7 @@ def test_each_contract_gets_the_system_tables_it_needs(tmp_path: Path) -> None:
         "revoked_at",
     ]
     accounts = build_metadata(load_model(FIXTURES / "accounts" / "api.yaml"))
-    assert _system(accounts.tables) == {SESSIONS}
+    assert _system(accounts.tables) == {SESSIONS, IDEMPOTENCY_TABLE}  # other POSTs
     sessions = accounts.tables[SESSIONS]
     assert [c.name for c in sessions.columns] == [
         "id",

@@ -34,6 +34,7 @@ from backsmith.http.writes import (
 )
 from backsmith.logic.loading import load_crud_hooks, load_handlers
 from backsmith.model.lifecycles import Lifecycle
+from backsmith.model.policies import idempotency_of
 from backsmith.model.resources import derived_columns
 from backsmith.model.servers import base_path_for, link_path
 from backsmith.model.types import (
@@ -47,6 +48,7 @@ from backsmith.model.types import (
     Resource,
 )
 from backsmith.policies.counters import Counters
+from backsmith.policies.idempotency import records_for
 from backsmith.policies.rate_limits import limit_for
 from backsmith.security.accounts import AccountPlan, AccountStore
 from backsmith.security.credentials import KeyStore, credentials_for
@@ -344,6 +346,7 @@ def compile_plans(
         kind = HandledPlan if bound is not None else plan_class(op, accounts)
         plan = plans[op.operation_id] = kind(model, op, settings, tables, credentials, accounts)
         plan.limit = limit_for(op.policies.rate_limit, counters, settings)
+        plan.idempotent = records_for(idempotency_of(op), tables, database, settings)
         if isinstance(plan, HandledPlan) and bound is not None:
             plan.bound, plan.resources, plan.events = bound, resources, events
             continue

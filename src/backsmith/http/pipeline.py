@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from backsmith.http.request import TIMINGS_KEY, Request
 from backsmith.http.response import Response
+from backsmith.policies.idempotency import idempotency
 from backsmith.policies.rate_limits import rate_limit
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -79,6 +80,7 @@ STEPS: tuple[tuple[str, StepBuilder], ...] = (
     ("auth", authenticate),
     ("limit", rate_limit),
     ("parse", parse),
+    ("idempotency", idempotency),
 )
 
 
@@ -86,7 +88,8 @@ def execute(plan: Any, handler: Handler, database: Callable[[], Any]) -> Endpoin
     """The kind's handler, on the database the provider gives when the request runs."""
 
     async def executed(request: Request) -> Response:
-        return await handler(plan, database(), request)
+        unit = request.unit
+        return await handler(plan, database() if unit is None else unit, request)
 
     return executed
 

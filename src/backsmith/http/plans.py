@@ -13,6 +13,7 @@ from backsmith.http.error_bodies import ErrorAnswerer
 from backsmith.http.parsing import Parser
 from backsmith.http.scoping import admits_anonymous
 from backsmith.model.types import ACCOUNT_KINDS, Kind, Model, Operation, Resource
+from backsmith.policies.idempotency import Records
 from backsmith.policies.rate_limits import OperationLimit
 from backsmith.security.access import Guard
 from backsmith.security.accounts import AccountStore
@@ -25,6 +26,7 @@ class OperationPlan:
     """What every operation needs at request time, built once; a custom one needs no more."""
 
     limit: OperationLimit | None = None  # its rate limit, when it declares one
+    idempotent: Records | None = None  # its Idempotency-Key records, when it takes keys
 
     def __init__(
         self,

@@ -26,7 +26,16 @@ TIMINGS_KEY = "backsmith.timings"
 
 
 class Request:
-    __slots__ = ("_query", "parsed", "path_params", "plan", "principal", "receive", "scope")
+    __slots__ = (
+        "_query",
+        "parsed",
+        "path_params",
+        "plan",
+        "principal",
+        "receive",
+        "scope",
+        "unit",
+    )
 
     def __init__(
         self, scope: Scope, receive: Receive, path_params: dict[str, str], plan: Any = None
@@ -40,6 +49,9 @@ class Request:
             None  # the verified caller, once the operation's guard admits
         )
         self.parsed: Any = None  # the typed inputs, once the parse step has run
+        # The database a step holds a transaction on for the operation's work (the
+        # idempotency step), or None: the work takes a connection of its own.
+        self.unit: Any = None
 
     @property
     def timings(self) -> list[tuple[str, int]] | None:

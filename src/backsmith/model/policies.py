@@ -22,7 +22,7 @@ from backsmith.errors import Issue
 EXTENSION = "x-backsmith"
 POLICY_KEYS = ("rate-limit", "idempotency", "handler", "transition", "slo")
 # Policy keys the request path acts on; the others are refused until it does.
-SERVED: frozenset[str] = frozenset({"handler", "transition", "rate-limit"})
+SERVED: frozenset[str] = frozenset({"handler", "transition", "rate-limit", "idempotency"})
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")
@@ -260,3 +260,19 @@ _PARSERS: dict[str, Callable[[Any], tuple[Any, str | None]]] = {
     "handler": _handler,
     "slo": _slo,
 }
+
+
+# Operations that never take an Idempotency-Key: an account's answer holds its tokens,
+# which no record may keep.
+_NO_KEYS = frozenset({"register", "login", "refresh", "logout", "me"})
+
+
+def idempotency_of(operation: Any) -> Idempotency | None:
+    """Whether an operation honours Idempotency-Key: as declared on a POST or PATCH, and
+    optional on every other POST (the IETF draft's default for non-idempotent methods)."""
+    if operation.method not in ("POST", "PATCH") or str(operation.kind) in _NO_KEYS:
+        return None
+    declared: Idempotency | None = operation.policies.idempotency
+    if declared is not None or operation.method == "PATCH":
+        return declared
+    return Idempotency.OPTIONAL

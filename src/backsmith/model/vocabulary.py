@@ -35,6 +35,7 @@ KINDS = (
 )
 
 RATE_LIMIT_HELP = "requests per caller, e.g. 100/minute or [10/second, 1000/hour]"
+IDEMPOTENCY_HELP = "Idempotency-Key on POST and PATCH: required, or optional (a POST's default)"
 ERRORS_HELP = (
     "'problem': errors are RFC 9457 problem+json even where the contract declares its own "
     "error bodies (default 'contract')"
@@ -50,6 +51,7 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "audit": ((bool,), "true: keep every change of every table's rows"),
     "schedules": ((dict,), 'functions run on a cron schedule, e.g. {expire: "*/5 * * * *"}'),
     "rate-limit": ((str, list), RATE_LIMIT_HELP),
+    "idempotency": ((str,), IDEMPOTENCY_HELP),
     **contract_keys(),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -121,6 +123,7 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "transition": ((dict,), "move the row the path names to a state, e.g. {to: cancelled}"),
     "hooks": ((dict,), "functions around this write, e.g. {before-create: shop.hooks:price}"),
     "rate-limit": ((str, list), RATE_LIMIT_HELP),
+    "idempotency": ((str,), IDEMPOTENCY_HELP),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
 SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {

@@ -87,6 +87,8 @@ class Settings:
     login_rate_limit: str = "5/minute"
     redis_url: str = ""
     rate_limit_failure: str = "open"
+    idempotency_hours: int = 24
+    idempotency_lease_seconds: int = 60
     trusted_proxies: str = ""
     hsts: int = 0
     cors_origins: Any = ""  # a list in the contract, comma-separated in the environment

@@ -190,6 +190,20 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("open", "closed"),
     ),
     Setting(
+        "idempotency_hours",
+        int,
+        24,
+        "hours an Idempotency-Key's answer is kept and replayed",
+        minimum=1,
+    ),
+    Setting(
+        "idempotency_lease_seconds",
+        int,
+        60,
+        "seconds a request holds its Idempotency-Key before a retry may take it over",
+        minimum=1,
+    ),
+    Setting(
         "trusted_proxies",
         str,
         "",

@@ -41,6 +41,8 @@ class Database:
         return PgDatabase(dialect, parsed, pool_size)
 
     begin = "BEGIN"
+    commit = "COMMIT"
+    rollback = "ROLLBACK"
     pool: Pool
 
     async def run(self, work: Callable[[Connection], Awaitable[Any]], transaction: bool) -> Any:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from backsmith.model.policies import idempotency_of
 from backsmith.model.types import API_KEY, Model, Resource
 from backsmith.storage.api_keys import KEYS
 from backsmith.storage.event_tables import AUDIT, OUTBOX, TICKS
+from backsmith.storage.idempotency_table import IDEMPOTENCY
 from backsmith.storage.sessions import SESSIONS
 
 
@@ -48,6 +50,10 @@ def _schedules(model: Model) -> bool:
     return bool(model.events.schedules)
 
 
+def _takes_keys(model: Model) -> bool:
+    return any(idempotency_of(op) is not None for op in model.operations)
+
+
 # In the order their tables are built (and so created and planned).
 SYSTEM_TABLES: tuple[SystemTable, ...] = (
     SystemTable(KEYS, _keeps_api_keys, "the keys backsmith keeps for the contract's apiKey"),
@@ -55,6 +61,7 @@ SYSTEM_TABLES: tuple[SystemTable, ...] = (
     SystemTable(OUTBOX, _publishes, "events on their way to webhooks and brokers"),
     SystemTable(AUDIT, _audits, "every change of the audited tables' rows"),
     SystemTable(TICKS, _schedules, "which instance ran each tick of a scheduled job"),
+    SystemTable(IDEMPOTENCY, _takes_keys, "each Idempotency-Key's request and the answer it got"),
 )
 
 

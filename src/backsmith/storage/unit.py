@@ -9,8 +9,9 @@ around it, unless a before-commit hook must write in the same transaction as the
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from backsmith.storage.faults import StorageFault, Unavailable, ValueOutOfRange, fault_for
 from backsmith.storage.statements import Connection, DatabaseError
@@ -23,7 +24,7 @@ Work = Callable[[Connection], Awaitable[T]]
 # Runs inside the transaction, after the work and right before COMMIT; raising rolls back.
 Hook = Callable[[Connection], Awaitable[None]]
 
-__all__ = ["Hook", "StorageFault", "UnitOfWork", "Work", "run_unit"]
+__all__ = ["HeldTransaction", "Hook", "StorageFault", "UnitOfWork", "Work", "run_unit"]
 
 
 async def run_unit(
@@ -56,9 +57,9 @@ async def run_unit(
                     await hook(conn)
             except BaseException:
                 if database.usable(raw):
-                    await conn.run_sql("ROLLBACK", [], False)
+                    await conn.run_sql(database.rollback, [], False)
                 raise
-            await conn.run_sql("COMMIT", [], False)
+            await conn.run_sql(database.commit, [], False)
             return result
         finally:
             pool.release(raw)
@@ -92,3 +93,103 @@ class UnitOfWork:
     async def run(self, work: Work[T], *, transaction: bool = False) -> T:
         """The work with the hooks registered so far; refusals raised as `StorageFault`."""
         return await run_unit(self.database, work, transaction=transaction, hooks=self.hooks)
+
+
+class HeldTransaction:
+    """A transaction a step holds open around a request's whole work.
+
+    The step opens it, hands `units` to the work in place of the database (each of the
+    work's units then runs as a savepoint inside it, on the same connection), writes its
+    own record with `connection`, and commits or rolls back everything at once. The
+    idempotency step completes its record this way, in the transaction of the write.
+    """
+
+    __slots__ = ("connection", "database", "raw", "units")
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.raw: Any = None
+        self.connection: Connection | None = None
+        self.units: Any = None
+
+    async def open(self) -> Connection:
+        """BEGIN on a pooled connection; refusals raised as `StorageFault`."""
+
+        database = self.database
+        try:
+            self.raw = await database.pool.acquire()
+            conn = self.connection = database.connection(self.raw, True)
+            await conn.run_sql(database.begin, [], False)
+        except BaseException as error:
+            self.release()
+            _raise_typed(error)
+        self.units = _Savepoints(database, self.raw)
+        return conn
+
+    async def commit(self) -> None:
+        await self._end(self.database.commit)
+
+    async def rollback(self) -> None:
+        """Undo everything; a connection that is gone has undone it already."""
+        if self.raw is not None and self.connection is not None:
+            with contextlib.suppress(DatabaseError, OSError):
+                await self.connection.run_sql(self.database.rollback, [], False)
+        self.release()
+
+    async def _end(self, sql: str) -> None:
+        assert self.connection is not None
+        try:
+            await self.connection.run_sql(sql, [], False)
+        except BaseException as error:
+            await self.rollback()
+            _raise_typed(error)
+        self.release()
+
+    def release(self) -> None:
+        if self.raw is not None:
+            self.database.pool.release(self.raw)
+            self.raw = None
+
+
+class _Savepoints:
+    """The database a held transaction's work is handed: its units are savepoints."""
+
+    begin = "SAVEPOINT backsmith_unit"
+    commit = "RELEASE SAVEPOINT backsmith_unit"
+    rollback = "ROLLBACK TO SAVEPOINT backsmith_unit"
+
+    def __init__(self, database: Database, raw: Any) -> None:
+        self.database = database
+        self.dialect = database.dialect
+        self.pool = _Lent(raw)
+
+    def connection(self, raw: Any, transaction: bool) -> Connection:
+        # Inside the transaction: every read goes to this connection, which sees its writes.
+        return self.database.connection(raw, True)
+
+    def usable(self, raw: Any) -> bool:
+        return True  # the held transaction's owner decides what becomes of the connection
+
+
+class _Lent:
+    """A pool of the one connection a held transaction lends its work."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    async def acquire(self) -> Any:
+        return self.raw
+
+    def release(self, raw: Any) -> None:
+        """The connection goes back to its pool when the held transaction ends."""
+
+
+def _raise_typed(error: BaseException) -> NoReturn:
+    """Raise a driver's refusal as a `StorageFault`, anything else as it is."""
+    if isinstance(error, DatabaseError):
+        raise fault_for(error) from error
+    if isinstance(error, OSError | TimeoutError):
+        raise Unavailable(str(error)) from error
+    raise error

@@ -1,0 +1,400 @@
+"""The idempotency step: a request sent again with its Idempotency-Key is answered once.
+
+Following the IETF httpapi draft (draft-ietf-httpapi-idempotency-key-header-06), as
+payment APIs use it. A POST honours the key unless the contract says otherwise, and
+`x-backsmith: {idempotency: required}` refuses a POST or PATCH without one (400).
+
+A key is scoped to its caller (the principal, else the client's address). The first
+request with it claims a record (`running`, with a lease) and runs its work inside a
+transaction held open around it; its answer is written into the record by that same
+transaction, so the write and its record commit together or not at all. Then:
+
+- the same key and the same request (method, path, query and body): the stored answer
+  is sent again, status, headers and body byte for byte, touching no data;
+- the same key and another request: 422;
+- the same key while the first still runs: 409, with `Retry-After`;
+- a 4xx answer is stored like any other; a 5xx is not, and its claim is let go, so the
+  client may retry;
+- a claim whose process died is taken over once its lease has run out; the late first
+  attempt, should it wake, finds its claim gone and rolls back.
+
+Records are kept `idempotency_hours` (24 by default) and swept by age.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+import sqlalchemy as sa
+
+from backsmith.errors import BadRequest, IdempotencyKeyInUse, IdempotencyKeyReused, Problem
+from backsmith.http.request import Request
+from backsmith.http.response import Response
+from backsmith.model.policies import Idempotency
+from backsmith.security.accounts import client_address, network_of
+from backsmith.storage.idempotency_table import IDEMPOTENCY_TABLE
+from backsmith.storage.unit import HeldTransaction, run_unit
+
+if TYPE_CHECKING:  # the pipeline lists this step: its types are only named here
+    from backsmith.http.pipeline import Endpoint
+    from backsmith.storage.statements import Connection
+
+log = logging.getLogger("backsmith")
+HEADER = b"idempotency-key"
+REPLAYED = (b"idempotent-replayed", b"true")
+MAX_KEY = 255
+SWEEP_EVERY_S = 600.0
+RUNNING, DONE = "running", "done"
+CLAIMED, BUSY = "claimed", "busy"  # what a claim found besides a stored answer
+
+
+class Keyed(Protocol):
+    """The facts the idempotency step reads."""
+
+    idempotent: Records | None
+    errors: Any  # the plan's ErrorAnswerer: a 4xx is stored as the operation answers it
+
+
+def read_key(request: Request) -> str | None:
+    """The request's Idempotency-Key, as an RFC 8941 string or a bare token; 400 if bad."""
+    found = [value for name, value in request.scope["headers"] if name == HEADER]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise BadRequest("Send one Idempotency-Key header, not several.")
+    text: str = found[0].decode("latin-1").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if not text or len(text) > MAX_KEY or not all(0x20 < ord(c) < 0x7F for c in text):
+        raise BadRequest(
+            f"The Idempotency-Key must be 1 to {MAX_KEY} visible ASCII characters, "
+            'such as a UUID (sent bare or as an RFC 8941 string, "...").'
+        )
+    return text
+
+
+def fingerprint(request: Request) -> str:
+    """What makes two requests the same one: method, path, query and the body's value."""
+    body = request.parsed.body if request.parsed is not None else None
+    digest = hashlib.sha256(request.scope["method"].encode())
+    for part in (request.raw_path.encode(), request.scope.get("query_string", b"")):
+        digest.update(b"\0" + part)
+    digest.update(b"\0" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS))
+    return digest.hexdigest()
+
+
+def caller_of(request: Request) -> str:
+    """Whose keys these are: the principal, else the client's address and credentials.
+
+    An operation open to anyone reads no credentials, yet two callers behind one address
+    must not share keys: a credential sent along (its digest, never itself) tells them apart.
+    """
+    principal = request.principal
+    if principal is not None and principal.subject is not None:
+        return "subject:" + principal.subject
+    caller = "address:" + network_of(client_address(request))
+    credential = request.header(b"authorization")
+    if credential:
+        caller += ":" + hashlib.sha256(credential.encode("latin-1")).hexdigest()[:32]
+    return caller
+
+
+class Records:
+    """One operation's idempotency: whether keys are required, and the records' table."""
+
+    def __init__(
+        self,
+        mode: Idempotency,
+        table: sa.Table,
+        database: Any,
+        retention: timedelta,
+        lease: timedelta,
+    ) -> None:
+        self.required = mode == Idempotency.REQUIRED
+        self.table = table
+        self.database = database  # a provider: the database is opened at start-up
+        self.retention = retention
+        self.lease = lease
+        self._statements = _Statements(table)
+
+    async def run(self, request: Request, key: str, answerer: Any, work: Endpoint) -> Response:
+        database = self.database()
+        caller, printed = caller_of(request), fingerprint(request)
+        lease = secrets.token_hex(16)
+        stored = await self._claim(database, caller, key, printed, lease)
+        if stored is not None:
+            return stored
+        held = HeldTransaction(database)
+        conn = await held.open()
+        request.unit = held.units
+        try:
+            try:
+                response = await work(request)
+            except Problem as problem:
+                if problem.status >= 500:
+                    raise
+                await held.rollback()  # a refusal wrote nothing: its answer is stored alone
+                response = answerer.response(problem, request.raw_path)
+                assert isinstance(response, Response)
+                await self._store(database, None, caller, key, lease, response)
+                return response
+            if response.status >= 500:  # not stored: the client may try again
+                await held.rollback()
+                await self._let_go(database, caller, key, lease)
+                return response
+            await self._store(database, conn, caller, key, lease, response)
+            await held.commit()
+            return response
+        except BaseException:
+            await held.rollback()
+            await self._let_go(database, caller, key, lease)
+            raise
+        finally:
+            held.release()
+            request.unit = None
+
+    async def _claim(
+        self, database: Any, caller: str, key: str, printed: str, lease: str
+    ) -> Response | None:
+        """Claim the key for this request (None), or the answer it already has."""
+        now = datetime.now(UTC)
+        values = {
+            "caller": caller,
+            "key": key,
+            "fingerprint": printed,
+            "lease": lease,
+            "now": now,
+            "until": now + self.lease,
+        }
+        statements = self._statements
+        self._sweep_now_and_then(database, now)
+
+        async def claim(conn: Connection) -> Any:
+            if (await conn.execute(statements.claim(conn), values)).all():
+                return CLAIMED
+            row = (await conn.execute(statements.read(conn), values)).first()
+            expired = row is not None and _aware(row["created_at"]) < now - self.retention
+            if row is None or expired:  # let go, swept, or past its retention: a new request
+                if expired:
+                    await conn.execute(statements.forget(conn), values)
+                return (
+                    CLAIMED if (await conn.execute(statements.claim(conn), values)).all() else BUSY
+                )
+            if row["fingerprint"] != printed:
+                raise IdempotencyKeyReused(
+                    "This Idempotency-Key was sent with another request; use a new key."
+                )
+            if row["state"] == DONE:
+                return row
+            if _aware(row["locked_until"]) > now:
+                return BUSY
+            taken = await conn.execute(statements.take_over(conn), values)
+            return CLAIMED if taken.rowcount == 1 else BUSY
+
+        found = await run_unit(database, claim, transaction=True)
+        if found == CLAIMED:
+            return None
+        if found == BUSY:
+            raise IdempotencyKeyInUse(
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+                headers={"retry-after": "1"},
+            )
+        return _replayed(found)
+
+    async def _store(
+        self,
+        database: Any,
+        conn: Connection | None,
+        caller: str,
+        key: str,
+        lease: str,
+        response: Response,
+    ) -> None:
+        """Complete the claim with the answer: in the held transaction, or alone."""
+        media = response.media_type.decode("latin-1") if response.media_type else None
+        head = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in response.headers]
+        values = {
+            "caller": caller,
+            "key": key,
+            "lease": lease,
+            "status": response.status,
+            "head": orjson.dumps({"media": media, "headers": head}).decode(),
+            "body": response.body,
+        }
+
+        async def store(connection: Connection) -> None:
+            done = await connection.execute(self._statements.complete(connection), values)
+            if done.rowcount != 1:  # taken over after our lease ran out: we lost it
+                raise IdempotencyKeyInUse(
+                    "This request outran its Idempotency-Key's lease and another took it "
+                    "over; its work was undone.",
+                    headers={"retry-after": "1"},
+                )
+
+        if conn is not None:
+            await store(conn)
+        else:
+            await run_unit(database, store)
+
+    async def _let_go(self, database: Any, caller: str, key: str, lease: str) -> None:
+        """Free a claim whose request failed, so a retry runs anew."""
+        values = {"caller": caller, "key": key, "lease": lease}
+        try:
+            await run_unit(database, lambda c: c.execute(self._statements.let_go(c), values))
+        except Exception as error:  # its lease runs out all the same
+            log.warning("an Idempotency-Key claim could not be let go: %s", error)
+
+    _last_sweep = 0.0
+    _sweeping: asyncio.Task[None] | None = None
+
+    def _sweep_now_and_then(self, database: Any, now: datetime) -> None:
+        if time.monotonic() - Records._last_sweep < SWEEP_EVERY_S:
+            return
+        Records._last_sweep = time.monotonic()
+        Records._sweeping = asyncio.get_running_loop().create_task(self._sweep(database, now))
+
+    async def _sweep(self, database: Any, now: datetime) -> None:
+        """Delete records past their retention, a batch at a time."""
+        values = {"before": now - self.retention}
+        try:
+            while True:
+                gone = await run_unit(
+                    database, lambda c: c.execute(self._statements.sweep(c), values)
+                )
+                if gone.rowcount < 1000:
+                    return
+        except Exception as error:
+            log.warning("idempotency records could not be swept: %s", error)
+
+
+def _replayed(row: Any) -> Response:
+    head = orjson.loads(row["head"])
+    media = head["media"].encode("latin-1") if head["media"] is not None else None
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in head["headers"]]
+    return Response(row["status"], bytes(row["body"] or b""), media, [*headers, REPLAYED])
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class _Statements:
+    """The records' statements, compiled once per dialect."""
+
+    def __init__(self, table: sa.Table) -> None:
+        self.table = table
+        c = table.c
+        self._mine = (c.caller == sa.bindparam("caller"), c.key == sa.bindparam("key"))
+
+    def claim(self, conn: Connection) -> Any:
+        def build() -> Any:
+            from sqlalchemy.dialects import postgresql, sqlite
+
+            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            values = {
+                "caller": sa.bindparam("caller"),
+                "key": sa.bindparam("key"),
+                "fingerprint": sa.bindparam("fingerprint"),
+                "state": RUNNING,
+                "lease": sa.bindparam("lease"),
+                "locked_until": sa.bindparam("until"),
+                "created_at": sa.bindparam("now"),
+            }
+            statement = insert(self.table).values(values).on_conflict_do_nothing()
+            return statement.returning(self.table.c.key)
+
+        return conn.compiled((IDEMPOTENCY_TABLE, "claim"), build)
+
+    def read(self, conn: Connection) -> Any:
+        return conn.compiled(
+            (IDEMPOTENCY_TABLE, "read"), lambda: sa.select(self.table).where(*self._mine)
+        )
+
+    def forget(self, conn: Connection) -> Any:
+        return conn.compiled(
+            (IDEMPOTENCY_TABLE, "forget"), lambda: sa.delete(self.table).where(*self._mine)
+        )
+
+    def take_over(self, conn: Connection) -> Any:
+        c = self.table.c
+
+        def build() -> Any:
+            lapsed = (c.state == RUNNING, c.locked_until <= sa.bindparam("now"))
+            again: dict[str, Any] = {
+                "lease": sa.bindparam("lease"),
+                "locked_until": sa.bindparam("until"),
+            }
+            return sa.update(self.table).where(*self._mine, *lapsed).values(again)
+
+        return conn.compiled((IDEMPOTENCY_TABLE, "take_over"), build)
+
+    def complete(self, conn: Connection) -> Any:
+        c = self.table.c
+
+        def build() -> Any:
+            answer = {
+                "state": DONE,
+                "status": sa.bindparam("status"),
+                "head": sa.bindparam("head"),
+                "body": sa.bindparam("body"),
+            }
+            owned = (c.state == RUNNING, c.lease == sa.bindparam("lease"))
+            return sa.update(self.table).where(*self._mine, *owned).values(answer)
+
+        return conn.compiled((IDEMPOTENCY_TABLE, "complete"), build)
+
+    def let_go(self, conn: Connection) -> Any:
+        c = self.table.c
+
+        def build() -> Any:
+            owned = (c.state == RUNNING, c.lease == sa.bindparam("lease"))
+            return sa.delete(self.table).where(*self._mine, *owned)
+
+        return conn.compiled((IDEMPOTENCY_TABLE, "let_go"), build)
+
+    def sweep(self, conn: Connection) -> Any:
+        c = self.table.c
+
+        def build() -> Any:
+            old = sa.select(c.caller, c.key).where(c.created_at < sa.bindparam("before"))
+            batch = old.limit(1000).subquery()
+            keys = sa.tuple_(c.caller, c.key).in_(sa.select(batch.c.caller, batch.c.key))
+            return sa.delete(self.table).where(keys)
+
+        return conn.compiled((IDEMPOTENCY_TABLE, "sweep"), build)
+
+
+def idempotency(plan: Keyed, next_step: Endpoint) -> Endpoint | None:
+    """Answer a request sent again with its key from its record; run a new one once."""
+    records = plan.idempotent
+    if records is None:
+        return None
+    answerer = plan.errors
+
+    async def keyed(request: Request) -> Response:
+        key = read_key(request)
+        if key is None:
+            if records.required:
+                raise BadRequest("This operation needs an Idempotency-Key header.")
+            return await next_step(request)
+        return await records.run(request, key, answerer, next_step)
+
+    return keyed
+
+
+def records_for(
+    mode: Idempotency | None, tables: dict[str, sa.Table], database: Any, settings: Any
+) -> Records | None:
+    """An operation's records, or None where it takes no key."""
+    if mode is None or IDEMPOTENCY_TABLE not in tables:
+        return None
+    retention = timedelta(hours=settings.idempotency_hours)
+    lease = timedelta(seconds=settings.idempotency_lease_seconds)
+    return Records(mode, tables[IDEMPOTENCY_TABLE], database, retention, lease)
