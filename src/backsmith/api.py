@@ -194,6 +194,8 @@ def serve(
         access_log=False,
         server_header=False,  # the server's name and version are not told (OWASP API8)
         # X-Forwarded-For and -Proto are believed only from the proxies named
+        limit_concurrency=settings.max_connections,  # past it: 503, not a server that drowns
+        timeout_graceful_shutdown=settings.shutdown_seconds,
         proxy_headers=bool(settings.trusted_proxies.strip()),
         forwarded_allow_ips=settings.trusted_proxies.strip() or None,
         http="backsmith.http.server:ProblemHTTPProtocol",  # unparsable requests: problem+json

@@ -44,6 +44,7 @@
         ├── Refused           BSM407  4xx  a refusal a handler raised: `backsmith.logic.Problem`
         ├── IdempotencyKeyReused  BSM408  422  an Idempotency-Key sent with another request
         ├── IdempotencyKeyInUse   BSM409  409  its first request with the key still runs
+        ├── RequestTimeout    BSM410  408  a body that stopped arriving
         ├── Conflict          BSM510  409  a unique or foreign-key conflict
         ├── Unprocessable     BSM511  422  a write the database refuses (a missing reference)
         └── ServiceUnavailable  BSM512  503  the database is unreachable
@@ -209,6 +210,10 @@ class IdempotencyKeyReused(Problem):
 
 class IdempotencyKeyInUse(Problem):
     code, status, slug, title = "BSM409", 409, "idempotency-key-in-use", "Idempotency Key In Use"
+
+
+class RequestTimeout(Problem):
+    code, status, slug, title = "BSM410", 408, "request-timeout", "Request Timeout"
 
 
 class BadRequest(Problem):

@@ -24,7 +24,7 @@ from backsmith.model.types import Model
 from backsmith.policies.counters import Counters
 from backsmith.security.exposure import report_findings
 from backsmith.settings import Settings
-from backsmith.storage.database import Database
+from backsmith.storage.database import Database, Waits
 from backsmith.storage.engine import dialect_for, make_engine
 from backsmith.storage.schema import prepare_database
 from backsmith.storage.tables import build_metadata
@@ -98,7 +98,7 @@ class BacksmithApp:
         """The connections requests run on."""
         if self._database is None:
             url = self.settings.database_url
-            self._database = Database.for_url(url, dialect_for(url))
+            self._database = Database.for_url(url, dialect_for(url), waits=Waits.of(self.settings))
         return self._database
 
     async def startup(self) -> None:

@@ -50,6 +50,7 @@ class Parser:
     ) -> None:
         self.operation = operation
         self.max_body_size = settings.max_body_size
+        self.read_timeout = float(settings.read_timeout_seconds)
         self.max_body_depth = settings.max_body_depth
         self.resource = resource
         self.validation_status = validation_status
@@ -137,7 +138,7 @@ class Parser:
             ]
 
     async def _body(self, request: Request) -> tuple[Any, list[dict[str, Any]]]:
-        raw = await request.body(self.max_body_size)
+        raw = await request.body(self.max_body_size, self.read_timeout)
         if not raw:
             if self.operation.body_required:
                 return None, [{"detail": "a request body is required", "pointer": "#"}]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
 
-from backsmith.errors import BadRequest, PayloadTooLarge
+from backsmith.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from backsmith.http.types import Receive, Scope
 
 if TYPE_CHECKING:  # security imports this module; the caller's type is only named here
@@ -86,8 +87,9 @@ class Request:
                 return str(value.decode("latin-1"))
         return None
 
-    async def body(self, limit: int) -> bytes:
-        """The whole body, refusing more than `limit` bytes whether or not it is chunked."""
+    async def body(self, limit: int, timeout: float | None = None) -> bytes:
+        """The whole body, refusing more than `limit` bytes whether or not it is chunked,
+        and a client that sends nothing more for `timeout` seconds (408)."""
         declared = self.header(b"content-length")
         if declared is not None:
             if not declared.isdigit():
@@ -97,7 +99,14 @@ class Request:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message: dict[str, Any] = dict(await self.receive())
+            try:
+                async with asyncio.timeout(timeout):
+                    message: dict[str, Any] = dict(await self.receive())
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"The body stopped arriving for {timeout:g} s; the connection is closed.",
+                    headers={"connection": "close"},
+                ) from None
             if message["type"] == "http.disconnect":
                 raise BadRequest("The client went away before the body was read.")
             chunk = message.get("body", b"")

@@ -9,10 +9,11 @@ builder and one entry in `LAYERS`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from time import perf_counter_ns
 
-from backsmith.errors import MethodNotAllowed, NotFound, Problem
+from backsmith.errors import MethodNotAllowed, NotFound, Problem, ServiceUnavailable
 from backsmith.http.cors import with_cors
 from backsmith.http.error_bodies import ErrorAnswerer, answer, server_problem
 from backsmith.http.pipeline import NO_STORE, step_durations
@@ -52,8 +53,15 @@ def error_guard(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await app(scope, receive, send)
-        except Exception as error:
-            if not isinstance(error, Problem):
+        except (Exception, asyncio.CancelledError) as error:
+            if isinstance(error, asyncio.CancelledError):
+                # Only a server stopping cancels a request (past `shutdown_seconds`): its
+                # transaction is rolled back, and the client told so, not sent a 500.
+                error = ServiceUnavailable(
+                    "The server is stopping; the request was not completed.",
+                    headers={"retry-after": "1", "connection": "close"},
+                )
+            elif not isinstance(error, Problem):
                 error = server_problem(error, raw_path(scope))
             response = answer(error, scope, shared)
             always = always_sent(scope, response) or headers

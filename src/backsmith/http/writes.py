@@ -7,6 +7,7 @@ a bad third order line leaves no order and no first two lines behind.
 from __future__ import annotations
 
 import copy
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -158,7 +159,13 @@ async def derive(
     values: dict[str, Any],
     attempt: int = 0,
 ) -> None:
-    """Fill derived columns (a slug from a title), unique with a numeric suffix."""
+    """Fill derived columns (a slug from a title), unique with a numeric suffix.
+
+    `attempt` counts the times a concurrent create took the slug this one chose first.
+    Creates racing for one title all read the same taken slugs and choose the same next
+    one, so a retry steps a random distance past it, and the third a random suffix: the
+    client who sent no slug never gets a 409 for one.
+    """
     for column, source in pairs:
         if values.get(column) is not None or values.get(source) is None:
             continue
@@ -172,10 +179,14 @@ async def derive(
             )
         )
         used = {str(v) for v in taken.scalars()}
-        candidate, suffix = base, 1 + attempt
+        candidate, suffix = base, 1
         while candidate in used:
             suffix += 1
             candidate = f"{base}-{suffix}"
+        if attempt >= 3:
+            candidate = f"{base}-{secrets.token_hex(3)}"
+        elif attempt:
+            candidate = f"{base}-{suffix + secrets.randbelow(20 * attempt) + 1}"
         values[column] = candidate
 
 

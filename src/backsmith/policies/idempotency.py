@@ -176,9 +176,10 @@ class Records:
         statements = self._statements
         self._sweep_now_and_then(database, now)
 
+        async def first(conn: Connection) -> bool:
+            return bool((await conn.execute(statements.claim(conn), values)).all())
+
         async def claim(conn: Connection) -> Any:
-            if (await conn.execute(statements.claim(conn), values)).all():
-                return CLAIMED
             row = (await conn.execute(statements.read(conn), values)).first()
             expired = row is not None and _aware(row["created_at"]) < now - self.retention
             if row is None or expired:  # let go, swept, or past its retention: a new request
@@ -198,6 +199,9 @@ class Records:
             taken = await conn.execute(statements.take_over(conn), values)
             return CLAIMED if taken.rowcount == 1 else BUSY
 
+        # A new key (the usual case) is one statement; a key seen before, a transaction.
+        if await run_unit(database, first):
+            return None
         found = await run_unit(database, claim, transaction=True)
         if found == CLAIMED:
             return None

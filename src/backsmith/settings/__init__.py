@@ -89,6 +89,12 @@ class Settings:
     rate_limit_failure: str = "open"
     idempotency_hours: int = 24
     idempotency_lease_seconds: int = 60
+    pool_timeout_ms: int = 5000
+    lock_timeout_ms: int = 2000
+    statement_timeout_ms: int = 30000
+    read_timeout_seconds: int = 10
+    max_connections: int = 1000
+    shutdown_seconds: int = 30
     trusted_proxies: str = ""
     hsts: int = 0
     cors_origins: Any = ""  # a list in the contract, comma-separated in the environment

@@ -204,6 +204,51 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting(
+        "pool_timeout_ms",
+        int,
+        5000,
+        "longest wait for a free database connection before a 503 (0: no limit)",
+        minimum=0,
+    ),
+    Setting(
+        "lock_timeout_ms",
+        int,
+        2000,
+        "longest wait for a row or table lock another transaction holds, on PostgreSQL, "
+        "before a 503 (0: no limit)",
+        minimum=0,
+    ),
+    Setting(
+        "statement_timeout_ms",
+        int,
+        30000,
+        "longest a statement may run on PostgreSQL before it is stopped and answered 503 "
+        "(0: no limit)",
+        minimum=0,
+    ),
+    Setting(
+        "read_timeout_seconds",
+        int,
+        10,
+        "longest a client may take to send a request's head, and between two parts of its "
+        "body (408 or closed)",
+        minimum=1,
+    ),
+    Setting(
+        "max_connections",
+        int,
+        1000,
+        "open connections and requests a worker takes at once; past them it answers 503",
+        minimum=1,
+    ),
+    Setting(
+        "shutdown_seconds",
+        int,
+        30,
+        "on SIGTERM, how long requests in flight may take to finish before they are cut",
+        minimum=0,
+    ),
+    Setting(
         "trusted_proxies",
         str,
         "",

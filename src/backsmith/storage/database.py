@@ -8,6 +8,7 @@ Statements, results and the connection type live in `storage.statements`, the po
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,33 @@ from backsmith.storage.pool import Pool
 from backsmith.storage.statements import Connection, DatabaseError, Result, Row, Statement
 from backsmith.storage.unit import run_unit
 
-__all__ = ["Connection", "Database", "DatabaseError", "Result", "Row", "Statement"]
+__all__ = [
+    "Connection",
+    "Database",
+    "DatabaseError",
+    "Result",
+    "Row",
+    "Statement",
+    "Waits",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Waits:
+    """How long work may wait on the database, in seconds: for a pooled connection, for a
+    lock another transaction holds, and for one statement (0: no limit, PostgreSQL's)."""
+
+    pool: float = 5.0
+    lock: float = 2.0
+    statement: float = 30.0
+
+    @staticmethod
+    def of(settings: Any) -> Waits:
+        return Waits(
+            settings.pool_timeout_ms / 1000,
+            settings.lock_timeout_ms / 1000,
+            settings.statement_timeout_ms / 1000,
+        )
 
 
 class Database:
@@ -30,17 +57,22 @@ class Database:
         self.listeners: list[Callable[[str], None]] = []
 
     @staticmethod
-    def for_url(url: str, dialect: sa.Dialect, pool_size: int = 10) -> Database:
+    def for_url(
+        url: str, dialect: sa.Dialect, pool_size: int = 10, waits: Waits | None = None
+    ) -> Database:
         # The drivers' modules build on this one; they are imported once, at start-up.
         from backsmith.storage.postgres import PgDatabase
         from backsmith.storage.sqlite import SqliteDatabase
 
+        waits = waits or Waits()
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            return SqliteDatabase(dialect, parsed.database or "", max(pool_size // 2, 1))
-        return PgDatabase(dialect, parsed, pool_size)
+            size = max(pool_size // 2, 1)
+            return SqliteDatabase(dialect, parsed.database or "", size, waits)
+        return PgDatabase(dialect, parsed, pool_size, waits)
 
     begin = "BEGIN"
+    retries = True  # a deadlocked or unserializable unit runs again (storage.unit)
     commit = "COMMIT"
     rollback = "ROLLBACK"
     pool: Pool

@@ -8,6 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 
+class PoolTimeout(TimeoutError):
+    """Every connection stayed busy for longer than the pool's timeout."""
+
+
 class Pool:
     """Up to `size` connections, opened when first needed, handed to waiters in turn.
 
@@ -21,8 +25,12 @@ class Pool:
         opener: Callable[[], Any],
         healthy: Callable[[Any], bool],
         closer: Callable[[Any], Any],
+        timeout: float | None = None,
     ) -> None:
         self._size = size
+        # Seconds a request waits for a connection before it is answered 503 (None: for ever):
+        # a held lock that keeps every connection busy must not stall every request.
+        self.timeout = timeout
         self._opener = opener
         self._healthy = healthy
         self._closer = closer
@@ -44,10 +52,15 @@ class Pool:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
-                connection = await waiter
-            except asyncio.CancelledError:
+                async with asyncio.timeout(self.timeout):
+                    connection = await waiter
+            except (asyncio.CancelledError, TimeoutError) as error:
                 if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
                     self.release(waiter.result())
+                if isinstance(error, TimeoutError):
+                    raise PoolTimeout(
+                        f"no database connection free within {self.timeout} s"
+                    ) from None
                 raise
             if connection is not None:
                 return connection

@@ -9,11 +9,13 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from backsmith.storage.database import Database
+from backsmith.storage.database import Database, Waits
 from backsmith.storage.pool import Pool
 from backsmith.storage.statements import Connection, DatabaseError, Row
 
-_PG_UNAVAILABLE = ("08", "57P", "53")
+# Unreachable, shutting down, out of resources; and a lock or statement past its timeout
+# (lock_timeout, statement_timeout): a 503 the client may retry, never a 500.
+_PG_UNAVAILABLE = ("08", "57P", "53", "55P03", "57014")
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -126,10 +128,16 @@ class PgConnection(Connection):
 
 
 class PgDatabase(Database):
-    def __init__(self, dialect: sa.Dialect, url: Any, pool_size: int) -> None:
+    def __init__(self, dialect: sa.Dialect, url: Any, pool_size: int, waits: Waits) -> None:
         super().__init__(dialect)
         self._url = url
-        self.pool = Pool(pool_size, self._open, _pg_healthy, _pg_drop)
+        self._waits = waits
+        self.pool = Pool(pool_size, self._open, _pg_healthy, _pg_drop, waits.pool or None)
+        self._session = {
+            **PG_SESSION,
+            "lock_timeout": f"{int(waits.lock * 1000)}ms",
+            "statement_timeout": f"{int(waits.statement * 1000)}ms",
+        }
 
     async def _open(self) -> Any:
         import asyncpg
@@ -142,7 +150,8 @@ class PgDatabase(Database):
                 host=url.host,
                 port=url.port,
                 database=url.database,
-                server_settings=PG_SESSION,
+                server_settings=self._session,
+                timeout=self._waits.pool or 60,
             )
             await _pg_init(raw)
         except Exception as error:

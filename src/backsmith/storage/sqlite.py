@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from backsmith.storage.database import Database
+from backsmith.storage.database import Database, Waits
 from backsmith.storage.pool import Pool
 from backsmith.storage.statements import Connection, DatabaseError, Row
 
@@ -170,11 +170,11 @@ class SqliteDatabase(Database):
     # with "database is locked", whatever the busy timeout.
     begin = "BEGIN IMMEDIATE"
 
-    def __init__(self, dialect: sa.Dialect, path: str, size: int) -> None:
+    def __init__(self, dialect: sa.Dialect, path: str, size: int, waits: Waits) -> None:
         super().__init__(dialect)
         self._path = path
         self._handles: list[_SqliteHandle] = []
-        self.pool = Pool(size, self._open, _sqlite_healthy, self._drop)
+        self.pool = Pool(size, self._open, _sqlite_healthy, self._drop, waits.pool or None)
         self._reader: sqlite3.Connection | None = None
 
     async def _open(self) -> _SqliteHandle:

@@ -9,7 +9,9 @@ around it, unless a before-commit hook must write in the same transaction as the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
     from backsmith.storage.database import Database
 
 T = TypeVar("T")
+# serialization_failure and deadlock_detected: the database undid this unit so another
+# could go on; the same unit run again usually passes.
+RETRIED = frozenset({"40001", "40P01"})
+RETRIES = 4
 Work = Callable[[Connection], Awaitable[T]]
 # Runs inside the transaction, after the work and right before COMMIT; raising rolls back.
 Hook = Callable[[Connection], Awaitable[None]]
@@ -41,40 +47,51 @@ async def run_unit(
     `hooks`: run in order on the same connection before COMMIT; with any, the work runs
     in a transaction whatever `transaction` says. `typed_faults=False` lets the driver's
     refusals pass as they are (`DatabaseError`), for callers that read them themselves.
-    One function, not a wrapper around another: it is on every request's path.
+    A serialization failure or a deadlock (the database chose this unit to undo) runs the
+    whole unit again, after a short backoff with jitter, up to `RETRIES` times; then it is
+    answered as unavailable. One function, not a wrapper around another: it is on every
+    request's path.
     """
-    try:
-        pool = database.pool
-        raw = await pool.acquire()
+    attempt = 0
+    while True:
         try:
-            conn = database.connection(raw, transaction or bool(hooks))
-            if not transaction and not hooks:
-                return await work(conn)
-            await conn.run_sql(database.begin, [], False)
+            pool = database.pool
+            raw = await pool.acquire()
             try:
-                result = await work(conn)
-                for hook in hooks:
-                    await hook(conn)
-            except BaseException:
-                if database.usable(raw):
-                    await conn.run_sql(database.rollback, [], False)
+                conn = database.connection(raw, transaction or bool(hooks))
+                if not transaction and not hooks:
+                    return await work(conn)
+                await conn.run_sql(database.begin, [], False)
+                try:
+                    result = await work(conn)
+                    for hook in hooks:
+                        await hook(conn)
+                except BaseException:
+                    if database.usable(raw):
+                        await conn.run_sql(database.rollback, [], False)
+                    raise
+                await conn.run_sql(database.commit, [], False)
+                return result
+            finally:
+                pool.release(raw)
+        except DatabaseError as error:
+            if error.sqlstate in RETRIED and database.retries and attempt < RETRIES:
+                attempt += 1
+                await asyncio.sleep(random.uniform(0.5, 1.0) * 0.01 * 2**attempt)
+                continue
+            if not typed_faults:
                 raise
-            await conn.run_sql(database.commit, [], False)
-            return result
-        finally:
-            pool.release(raw)
-    except DatabaseError as error:
-        if not typed_faults:
-            raise
-        raise fault_for(error) from error
-    except OverflowError as error:  # a value the driver cannot bind, e.g. past 64 bits
-        if not typed_faults:
-            raise
-        raise ValueOutOfRange("a value is out of range for its column") from error
-    except (OSError, TimeoutError) as error:  # the driver could not reach the server
-        if not typed_faults:
-            raise
-        raise Unavailable(str(error)) from error
+            if error.sqlstate in RETRIED:
+                raise Unavailable(f"{error.text} (tried {attempt + 1} times)") from error
+            raise fault_for(error) from error
+        except OverflowError as error:  # a value the driver cannot bind, e.g. past 64 bits
+            if not typed_faults:
+                raise
+            raise ValueOutOfRange("a value is out of range for its column") from error
+        except (OSError, TimeoutError) as error:  # the server unreachable; no connection free
+            if not typed_faults:
+                raise
+            raise Unavailable(str(error)) from error
 
 
 class UnitOfWork:
@@ -154,6 +171,7 @@ class HeldTransaction:
 class _Savepoints:
     """The database a held transaction's work is handed: its units are savepoints."""
 
+    retries = False  # a deadlock undoes the whole held transaction: its owner answers it
     begin = "SAVEPOINT backsmith_unit"
     commit = "RELEASE SAVEPOINT backsmith_unit"
     rollback = "ROLLBACK TO SAVEPOINT backsmith_unit"

@@ -177,7 +177,7 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
         except Conflict as conflict:
             # Two creates derived the same slug at once: derive again past the winner's.
             attempt += 1
-            if not plan.derive or attempt > 3:
+            if not plan.derive or attempt > 6:
                 raise _pointed(plan, conflict) from None
         except Problem as problem:
             raise _pointed(plan, problem) from None
