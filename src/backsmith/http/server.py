@@ -23,37 +23,31 @@ import h11
 import orjson
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from backsmith.errors import BadRequest, RequestTimeout, ServiceUnavailable
+from backsmith.errors import BadRequest, Problem, RequestTimeout, ServiceUnavailable
 from backsmith.http.problems import PROBLEM_TYPE
 from backsmith.http.stack import security_headers
 
-# The server cannot tell which path was asked for, so the problem names no instance.
-UNPARSABLE = orjson.dumps(
-    {
-        "type": PROBLEM_TYPE + BadRequest.slug,
-        "title": BadRequest.title,
-        "status": BadRequest.status,
-        "detail": "The request is not valid HTTP/1.1; the connection is closed.",
-        "code": BadRequest.code,
-    }
+
+def _problem(error: type[Problem], detail: str) -> bytes:
+    """A problem body the server sends itself; it cannot tell which path was asked for,
+    so the problem names no instance."""
+    return orjson.dumps(
+        {
+            "type": PROBLEM_TYPE + error.slug,
+            "title": error.title,
+            "status": error.status,
+            "detail": detail,
+            "code": error.code,
+        }
+    )
+
+
+UNPARSABLE = _problem(BadRequest, "The request is not valid HTTP/1.1; the connection is closed.")
+SLOW_HEAD = _problem(
+    RequestTimeout, "The request's head did not arrive in time; the connection is closed."
 )
-SLOW_HEAD = orjson.dumps(
-    {
-        "type": PROBLEM_TYPE + RequestTimeout.slug,
-        "title": RequestTimeout.title,
-        "status": RequestTimeout.status,
-        "detail": "The request's head did not arrive in time; the connection is closed.",
-        "code": RequestTimeout.code,
-    }
-)
-OVERLOADED = orjson.dumps(
-    {
-        "type": PROBLEM_TYPE + ServiceUnavailable.slug,
-        "title": ServiceUnavailable.title,
-        "status": ServiceUnavailable.status,
-        "detail": "The server has as many connections as it takes; try again shortly.",
-        "code": ServiceUnavailable.code,
-    }
+OVERLOADED = _problem(
+    ServiceUnavailable, "The server has as many connections as it takes; try again shortly."
 )
 REFUSAL_HEADERS = [
     *security_headers(0),
