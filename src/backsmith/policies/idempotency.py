@@ -38,7 +38,7 @@ from backsmith.errors import BadRequest, IdempotencyKeyInUse, IdempotencyKeyReus
 from backsmith.http.request import Request
 from backsmith.http.response import Response
 from backsmith.model.policies import Idempotency
-from backsmith.security.accounts import client_address, network_of
+from backsmith.security.accounts import caller_key
 from backsmith.storage.idempotency_table import IDEMPOTENCY_TABLE
 from backsmith.storage.unit import HeldTransaction, run_unit
 
@@ -96,11 +96,8 @@ def caller_of(request: Request) -> str:
     An operation open to anyone reads no credentials, yet two callers behind one address
     must not share keys: a credential sent along (its digest, never itself) tells them apart.
     """
-    principal = request.principal
-    if principal is not None and principal.subject is not None:
-        return "subject:" + principal.subject
-    caller = "address:" + network_of(client_address(request))
-    credential = request.header(b"authorization")
+    caller = caller_key(request)
+    credential = request.header(b"authorization") if caller.startswith("address:") else None
     if credential:
         caller += ":" + hashlib.sha256(credential.encode("latin-1")).hexdigest()[:32]
     return caller

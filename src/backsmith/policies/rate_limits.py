@@ -29,7 +29,7 @@ from backsmith.http.request import Request
 from backsmith.http.response import Response
 from backsmith.model.policies import RateLimit
 from backsmith.policies.counters import Count, Counters, CountersDown, parse_limit
-from backsmith.security.accounts import client_address, network_of
+from backsmith.security.accounts import caller_key
 
 if TYPE_CHECKING:  # the pipeline lists this step: its types are only named here
     from backsmith.http.pipeline import Endpoint
@@ -62,15 +62,9 @@ class OperationLimit:
             f'"{name}";q={count};w={seconds}' for name, _, count, seconds in self.windows
         )
 
-    def caller(self, request: Request) -> str:
-        principal = request.principal
-        if principal is not None and principal.subject is not None:
-            return "subject:" + principal.subject
-        return "address:" + network_of(client_address(request))
-
     async def count(self, request: Request) -> dict[str, str]:
         """Spend one unit of every window: the fields to answer with, or 429 past one."""
-        key = f"rl:{self.scope}:{self.caller(request)}"
+        key = f"rl:{self.scope}:{caller_key(request)}"
         states = []
         for name, item, _, _ in self.windows:
             counted = await self.counters.take(item, key)

@@ -63,7 +63,7 @@ def roles_of(value: Any) -> frozenset[str]:
 
 
 class LoginLimiter:
-    """Login attempts per account and per client address, in a moving window."""
+    """Login attempts per account and per client address, in a sliding window."""
 
     def __init__(self, limit: str, counters: Counters, fail_closed: bool = False) -> None:
         self.limit = parse_limit(limit)
@@ -90,6 +90,14 @@ class LoginLimiter:
                     headers={"retry-after": "1"},
                 ) from None
             log.warning("%s; a login is let through without its limit", error)
+
+
+def caller_key(request: Request) -> str:
+    """Whom a request counts for: its principal, else its client's network."""
+    principal = request.principal
+    if principal is not None and principal.subject is not None:
+        return "subject:" + principal.subject
+    return "address:" + network_of(client_address(request))
 
 
 def network_of(address: str) -> str:
