@@ -25,6 +25,7 @@
 #   RATE_LIMIT=memory|redis   a rate limit on every operation, never reached, counted in
 #                      memory or in the local Redis (its database 15, emptied first)
 #   KEYS=1             every create sends an Idempotency-Key (a fresh one each)
+#   CACHE=30s          the reads keep their answers this long (`x-backsmith: {cache: ...}`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -89,6 +90,10 @@ print(json.dumps({**json.loads(sys.argv[1]), "rate-limit": "100000000/hour"}))' 
     redis-cli -h 127.0.0.1 -p 6379 -n 15 flushdb >/dev/null
     serving="$serving BACKSMITH_REDIS_URL=redis://127.0.0.1:6379/15"
   fi
+fi
+if [ -n "${CACHE:-}" ]; then
+  extension=$("$python" -c 'import json, sys
+print(json.dumps({**json.loads(sys.argv[1]), "cache": sys.argv[2]}))' "$extension" "$CACHE")
 fi
 if [ "$extension" != "{}" ]; then
   # The workload's contract with these keys in its root `x-backsmith`.

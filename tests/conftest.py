@@ -115,6 +115,17 @@ async def _pg_admin(statement: str) -> None:
         await connection.close()
 
 
+@pytest.fixture
+def pg_database(pg_url: str) -> Iterator[str]:
+    """A PostgreSQL database of the test's own, for `serve` processes to make tables in."""
+    import random
+
+    name = f"backsmith_own_{os.getpid()}_{random.randrange(1 << 30)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, dropped afterwards."""

@@ -204,17 +204,26 @@ def serve(
 
 def _check_counters(model: Model, settings: Settings) -> None:
     """Several workers counting rate limits each in their own memory would each allow the
-    whole limit: refused in production, said in development."""
+    whole limit, and would each keep cached answers a write elsewhere outdated: refused in
+    production, said in development."""
     limited = model.accounts is not None or any(
         op.policies.rate_limit is not None for op in model.operations
     )
-    if settings.workers == 1 or settings.redis_url or not limited:
+    cached = any(op.policies.cache_seconds for op in model.operations)
+    if settings.workers == 1 or settings.redis_url or not (limited or cached):
         return
-    message = (
-        f"redis_url: with {settings.workers} workers and no Redis, each worker counts rate "
-        f"and login limits alone, allowing {settings.workers} times each limit; set "
-        "BACKSMITH_REDIS_URL"
-    )
+    workers = settings.workers
+    if limited:
+        message = (
+            f"redis_url: with {workers} workers and no Redis, each worker counts rate and "
+            f"login limits alone, allowing {workers} times each limit; set BACKSMITH_REDIS_URL"
+        )
+    else:
+        message = (
+            f"redis_url: with {workers} workers and no Redis, a write drops the cached "
+            "answers of its own worker only: the others serve theirs until they expire; "
+            "set BACKSMITH_REDIS_URL"
+        )
     if settings.production:
         raise SettingError(message)
     logging.getLogger("backsmith").warning("%s", message)

@@ -45,6 +45,8 @@
         ├── IdempotencyKeyReused  BSM408  422  an Idempotency-Key sent with another request
         ├── IdempotencyKeyInUse   BSM409  409  its first request with the key still runs
         ├── RequestTimeout    BSM410  408  a body that stopped arriving
+        ├── PreconditionFailed    BSM411  412  If-Match names a version the row no longer has
+        ├── PreconditionRequired  BSM412  428  a write the contract guards sent no If-Match
         ├── Conflict          BSM510  409  a unique or foreign-key conflict
         ├── Unprocessable     BSM511  422  a write the database refuses (a missing reference)
         └── ServiceUnavailable  BSM512  503  the database is unreachable
@@ -214,6 +216,14 @@ class IdempotencyKeyInUse(Problem):
 
 class RequestTimeout(Problem):
     code, status, slug, title = "BSM410", 408, "request-timeout", "Request Timeout"
+
+
+class PreconditionFailed(Problem):
+    code, status, slug, title = "BSM411", 412, "precondition-failed", "Precondition Failed"
+
+
+class PreconditionRequired(Problem):
+    code, status, slug, title = "BSM412", 428, "precondition-required", "Precondition Required"
 
 
 class BadRequest(Problem):

@@ -92,6 +92,8 @@ def test_root_keys_that_are_settings_come_from_the_declaration() -> None:
         "schedules",
         "rate-limit",  # policies of every operation
         "idempotency",
+        "require-if-match",
+        "cache",
     }
 
 

@@ -435,7 +435,7 @@ async def test_a_guarded_operation_times_its_authenticate_step(
         private = await client.get("/orders", headers=STAFF)
         assert private.status_code == 200, private.text
         timed = [entry.split(";")[0] for entry in private.headers["server-timing"].split(", ")]
-        assert timed == ["auth", "parse", "execute", "total"]
+        assert timed == ["auth", "conditions", "parse", "execute", "total"]
         assert private.headers.get_list("cache-control") == ["no-store"]
         refused_early = await client.get("/orders")
         assert refused_early.status_code == 401

@@ -7,34 +7,15 @@ import os
 import random
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
-from conftest import PG_ADMIN_URL
 from policy_servers import KEYED, Instance, start_instances
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 PAYMENT = {"reference": "one", "amount_cents": 100}
-
-
-@pytest.fixture
-def database(pg_url: str) -> Iterator[str]:
-    """A database of the test's own: its instances make their tables in it."""
-    name = f"backsmith_keys_{os.getpid()}_{random.randrange(1 << 30)}"
-
-    async def admin(statement: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def count(url: str, sql: str) -> int:
@@ -46,9 +27,9 @@ async def count(url: str, sql: str) -> int:
 
 
 async def test_200_requests_with_one_key_over_two_instances_make_one_row(
-    database: str, instances: list[Instance], tmp_path: Path
+    pg_database: str, instances: list[Instance], tmp_path: Path
 ) -> None:
-    env = {"BACKSMITH_DATABASE_URL": database}
+    env = {"BACKSMITH_DATABASE_URL": pg_database}
     first, second = start_instances(2, KEYED, tmp_path, env, instances)
     limits = httpx.Limits(max_connections=200)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
@@ -72,14 +53,14 @@ async def test_200_requests_with_one_key_over_two_instances_make_one_row(
     made = [answer for answer in answers if answer.status_code == 201]
     assert {answer.content for answer in made} == {made[0].content}
     assert {answer.headers["location"] for answer in made} == {"/payments/1"}
-    assert await count(database, "SELECT count(*) FROM payments") == 1
+    assert await count(pg_database, "SELECT count(*) FROM payments") == 1
     assert other.status_code == 422
 
 
 async def test_a_process_killed_amid_keyed_creates_leaves_every_row_with_its_record(
-    database: str, instances: list[Instance], tmp_path: Path
+    pg_database: str, instances: list[Instance], tmp_path: Path
 ) -> None:
-    env = {"BACKSMITH_DATABASE_URL": database, "BACKSMITH_IDEMPOTENCY_LEASE_SECONDS": "2"}
+    env = {"BACKSMITH_DATABASE_URL": pg_database, "BACKSMITH_IDEMPOTENCY_LEASE_SECONDS": "2"}
     (server,) = start_instances(1, KEYED, tmp_path, env, instances)
     keys = [f"kill-{n}" for n in range(100)]
 
@@ -112,8 +93,8 @@ async def test_a_process_killed_amid_keyed_creates_leaves_every_row_with_its_rec
     acknowledged = {key for key, status in zip(keys, first, strict=True) if status == 201}
     assert len(acknowledged) >= enough and 0 in first  # killed with requests in flight
     # Every committed row has its finished record, and every finished record its row.
-    rows = await count(database, "SELECT count(*) FROM payments")
-    done = await count(database, "SELECT count(*) FROM backsmith_idempotency WHERE state='done'")
+    rows = await count(pg_database, "SELECT count(*) FROM payments")
+    done = await count(pg_database, "SELECT count(*) FROM backsmith_idempotency WHERE state='done'")
     assert rows == done >= len(acknowledged)
     (again,) = start_instances(1, KEYED, tmp_path, env, instances)
     time.sleep(2.1)  # claims left running by the killed process: their lease runs out
@@ -125,7 +106,7 @@ async def test_a_process_killed_amid_keyed_creates_leaves_every_row_with_its_rec
     assert set(retried) == {201}
     per_key = "SELECT count(*) FROM (SELECT reference FROM payments GROUP BY reference) AS r"
     assert (
-        await count(database, per_key)
-        == await count(database, "SELECT count(*) FROM payments")
+        await count(pg_database, per_key)
+        == await count(pg_database, "SELECT count(*) FROM payments")
         == len(keys)
     )  # no key made two rows, none was lost

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from backsmith.events.background import Background
+from backsmith.http.cache_plans import plan_caches
 from backsmith.http.handled import HandledPlan, handle_handled
 from backsmith.http.handlers.registry import handler_for
+from backsmith.http.handlers.versions import plan_preconditions
 from backsmith.http.kind_plans import compile_plans
 from backsmith.http.ops import ops_endpoints
 from backsmith.http.pipeline import build_chain
@@ -21,6 +23,7 @@ from backsmith.http.types import Receive, Scope, Send
 from backsmith.logic.loading import load_schedules
 from backsmith.model.servers import base_path_for, served_path
 from backsmith.model.types import Model
+from backsmith.policies.caching import RedisBroadcast
 from backsmith.policies.counters import Counters
 from backsmith.security.exposure import report_findings
 from backsmith.settings import Settings
@@ -59,6 +62,9 @@ class BacksmithApp:
         # instance, when one is set.
         self.counters = Counters(settings.redis_url)
         self.plans = compile_plans(model, settings, tables, database, self.counters)
+        plan_preconditions(self.plans)
+        # Kept answers of cached reads, dropped by writes here and, over Redis, elsewhere.
+        self.cache = plan_caches(self.plans, model, settings)
         self._tables = tables
         # Scheduled jobs imported now, so one that cannot be is a start-up error (exit 2).
         self._jobs = load_schedules(model, settings)
@@ -113,6 +119,9 @@ class BacksmithApp:
             if not background.idle:
                 background.start()
                 self.background = background
+        if self.cache is not None and self.settings.redis_url:
+            self.cache.broadcast = RedisBroadcast(self.settings.redis_url, self.cache.generations)
+            self.cache.broadcast.start()
         _settle_garbage_collector()
 
     async def shutdown(self) -> None:
@@ -123,6 +132,9 @@ class BacksmithApp:
             await self.background.stop()
             self.background = None
         await self.counters.close()
+        if self.cache is not None and self.cache.broadcast is not None:
+            await self.cache.broadcast.close()
+            self.cache.broadcast = None
         if self._database is not None:
             await self._database.close()
             self._database = None

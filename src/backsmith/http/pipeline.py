@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from backsmith.http.request import TIMINGS_KEY, Request
 from backsmith.http.response import Response
+from backsmith.policies.caching import caching
+from backsmith.policies.conditions import conditions
 from backsmith.policies.idempotency import idempotency
 from backsmith.policies.rate_limits import rate_limit
 
@@ -51,6 +53,13 @@ def authenticate(plan: Guarded, next_step: Endpoint) -> Endpoint | None:
     if not plan.guarded:  # open, and nothing depends on who calls: no credential is read
         return None
     admit = plan.guard.admit
+    if getattr(plan, "cache", None) is not None:  # the cache step says `private` instead
+
+        async def admitted(request: Request) -> Response:
+            request.principal = await admit(request)
+            return await next_step(request)
+
+        return admitted
 
     async def authenticated(request: Request) -> Response:
         principal = request.principal = await admit(request)
@@ -79,6 +88,8 @@ def parse(plan: Parses, next_step: Endpoint) -> Endpoint | None:
 STEPS: tuple[tuple[str, StepBuilder], ...] = (
     ("auth", authenticate),
     ("limit", rate_limit),
+    ("conditions", conditions),
+    ("cache", caching),
     ("parse", parse),
     ("idempotency", idempotency),
 )

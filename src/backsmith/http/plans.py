@@ -13,6 +13,8 @@ from backsmith.http.error_bodies import ErrorAnswerer
 from backsmith.http.parsing import Parser
 from backsmith.http.scoping import admits_anonymous
 from backsmith.model.types import ACCOUNT_KINDS, Kind, Model, Operation, Resource
+from backsmith.policies.caching import ReadCache, Store
+from backsmith.policies.conditions import Preconditions
 from backsmith.policies.idempotency import Records
 from backsmith.policies.rate_limits import OperationLimit
 from backsmith.security.access import Guard
@@ -27,6 +29,10 @@ class OperationPlan:
 
     limit: OperationLimit | None = None  # its rate limit, when it declares one
     idempotent: Records | None = None  # its Idempotency-Key records, when it takes keys
+    preconditions: Preconditions | None = None  # an item write's If-Match, checked on its row
+    cache: ReadCache | None = None  # a read's kept answers, when it declares a cache
+    invalidates: tuple[str, ...] = ()  # a write's tables whose kept answers it outdates
+    invalidation: Store | None = None  # where it outdates them
 
     def __init__(
         self,

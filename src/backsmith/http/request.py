@@ -29,6 +29,7 @@ TIMINGS_KEY = "backsmith.timings"
 class Request:
     __slots__ = (
         "_query",
+        "conditions",
         "parsed",
         "path_params",
         "plan",
@@ -53,6 +54,9 @@ class Request:
         # The database a step holds a transaction on for the operation's work (the
         # idempotency step), or None: the work takes a connection of its own.
         self.unit: Any = None
+        # The entity tags of an item write's If-Match (or "*"), once the conditions step
+        # has read them; None: the write is not conditional.
+        self.conditions: Any = None
 
     @property
     def timings(self) -> list[tuple[str, int]] | None:

@@ -20,14 +20,26 @@ from backsmith.contract.source import escape
 from backsmith.errors import Issue
 
 EXTENSION = "x-backsmith"
-POLICY_KEYS = ("rate-limit", "idempotency", "handler", "transition", "slo")
+POLICY_KEYS = (
+    "rate-limit",
+    "idempotency",
+    "require-if-match",
+    "cache",
+    "handler",
+    "transition",
+    "slo",
+)
 # Policy keys the request path acts on; the others are refused until it does.
-SERVED: frozenset[str] = frozenset({"handler", "transition", "rate-limit", "idempotency"})
+SERVED: frozenset[str] = frozenset(
+    {"handler", "transition", "rate-limit", "idempotency", "require-if-match", "cache"}
+)
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")
 _HANDLER = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*)$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$")
+_AGE = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$")
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600}
 _PERCENTILES = ("p95", "p99")
 
 
@@ -109,6 +121,9 @@ class Policies:
 
     rate_limit: RateLimit | None = None
     idempotency: Idempotency | None = None
+    # PUT, PATCH and DELETE without If-Match are refused (428): no blind overwrite
+    require_if_match: bool = False
+    cache_seconds: int | None = None  # a read's answers kept this long (0: not cached)
     handler: Handler | None = None
     transition: Transition | None = None
     slo: Slo | None = None
@@ -125,6 +140,10 @@ class Policies:
             parts.append(f"rate-limit {self.rate_limit.describe()}")
         if self.idempotency is not None:
             parts.append(f"idempotency {self.idempotency}")
+        if self.require_if_match:
+            parts.append("require-if-match")
+        if self.cache_seconds:
+            parts.append(f"cache {self.cache_seconds}s")
         if self.handler is not None:
             parts.append(f"handler {self.handler.describe()}")
         if self.transition is not None:
@@ -161,6 +180,8 @@ def read_policies(contract: Contract, path: str, method: str) -> tuple[Policies,
     policies = Policies(
         rate_limit=found.get("rate-limit"),
         idempotency=found.get("idempotency"),
+        require_if_match=found.get("require-if-match", False),
+        cache_seconds=found.get("cache"),
         handler=found.get("handler"),
         transition=found.get("transition"),
         slo=found.get("slo"),
@@ -207,6 +228,24 @@ def _idempotency(value: Any) -> tuple[Idempotency | None, str | None]:
     if value not in tuple(Idempotency):
         return None, f"{EXTENSION} 'idempotency' must be required or optional, not {value!r}"
     return Idempotency(value), None
+
+
+def _require_if_match(value: Any) -> tuple[bool | None, str | None]:
+    if not isinstance(value, bool):
+        return None, f"{EXTENSION} 'require-if-match' must be true or false, not {value!r}"
+    return value, None
+
+
+def _cache(value: Any) -> tuple[int | None, str | None]:
+    if value is False:
+        return 0, None  # not cached, whatever a path item or the root says
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value, None
+    found = _AGE.match(value) if isinstance(value, str) else None
+    if found is None or int(found.group(1)) < 1:
+        expected = "an age such as 30s, 5m or 1h (or false: not cached)"
+        return None, f"{EXTENSION} 'cache' must be {expected}, not {value!r}"
+    return int(found.group(1)) * _AGE_UNITS[found.group(2)], None
 
 
 def _handler(value: Any) -> tuple[Handler | None, str | None]:
@@ -256,6 +295,8 @@ def _milliseconds(duration: Any) -> float | None:
 _PARSERS: dict[str, Callable[[Any], tuple[Any, str | None]]] = {
     "rate-limit": _rate_limit,
     "idempotency": _idempotency,
+    "require-if-match": _require_if_match,
+    "cache": _cache,
     "transition": _transition,
     "handler": _handler,
     "slo": _slo,

@@ -36,6 +36,8 @@ KINDS = (
 
 RATE_LIMIT_HELP = "requests per caller, e.g. 100/minute or [10/second, 1000/hour]"
 IDEMPOTENCY_HELP = "Idempotency-Key on POST and PATCH: required, or optional (a POST's default)"
+IF_MATCH_HELP = "true: PUT, PATCH and DELETE must send If-Match (428 without it)"
+CACHE_HELP = "keep a read's answers this long, e.g. 30s, 5m or 1h; false: not cached"
 ERRORS_HELP = (
     "'problem': errors are RFC 9457 problem+json even where the contract declares its own "
     "error bodies (default 'contract')"
@@ -52,6 +54,8 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "schedules": ((dict,), 'functions run on a cron schedule, e.g. {expire: "*/5 * * * *"}'),
     "rate-limit": ((str, list), RATE_LIMIT_HELP),
     "idempotency": ((str,), IDEMPOTENCY_HELP),
+    "require-if-match": ((bool,), IF_MATCH_HELP),
+    "cache": ((str, int, bool), CACHE_HELP),
     **contract_keys(),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -124,6 +128,8 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "hooks": ((dict,), "functions around this write, e.g. {before-create: shop.hooks:price}"),
     "rate-limit": ((str, list), RATE_LIMIT_HELP),
     "idempotency": ((str,), IDEMPOTENCY_HELP),
+    "require-if-match": ((bool,), IF_MATCH_HELP),
+    "cache": ((str, int, bool), CACHE_HELP),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
 SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {

@@ -87,6 +87,7 @@ class Settings:
     login_rate_limit: str = "5/minute"
     redis_url: str = ""
     rate_limit_failure: str = "open"
+    cache_entries: int = 10000
     idempotency_hours: int = 24
     idempotency_lease_seconds: int = 60
     pool_timeout_ms: int = 5000

@@ -176,8 +176,8 @@ SETTINGS: tuple[Setting, ...] = (
         "redis_url",
         str,
         "",
-        "Redis that rate limits count in, shared by every worker and instance "
-        "(redis://host:6379/0; unset: each process counts alone)",
+        "Redis that rate limits count in and cache invalidations travel through, shared "
+        "by every worker and instance (redis://host:6379/0; unset: each process alone)",
         secret=True,
         problem=_urls_problem(("redis", "rediss")),
     ),
@@ -188,6 +188,13 @@ SETTINGS: tuple[Setting, ...] = (
         "when Redis cannot be reached: open (serve, and log a warning) or closed (answer 503)",
         "rate-limit-failure",
         choices=("open", "closed"),
+    ),
+    Setting(
+        "cache_entries",
+        int,
+        10000,
+        "answers of cached reads each process keeps at most; the oldest go first",
+        minimum=1,
     ),
     Setting(
         "idempotency_hours",

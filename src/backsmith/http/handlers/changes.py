@@ -251,7 +251,15 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
     if hooks is not None and hooks.before is not None and plan.lifecycle is not None:
         lifecycle = plan.lifecycle  # the hook may set the state itself
     audited = recorder is not None and recorder.audited  # the audit keeps the row before
-    reads = bool(patch or where or lifecycle or audited or (hooks is not None and hooks.before))
+    preconditions = plan.preconditions if request.conditions is not None else None
+    reads = bool(
+        patch
+        or where
+        or lifecycle
+        or audited
+        or preconditions
+        or (hooks is not None and hooks.before)
+    )
     several = bool(reads or children or reference_owner or hooks or not plan.shaper.flat)
     one = plan.one_statement if not several else None
     beside = one.call(subject_text(request)) if one is not None else None
@@ -262,7 +270,7 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
         if owner is not None:  # no row of the caller's: 403 if it is another's public row
             await owner.refuse_visible(conn, queries, address)
 
-    async def work(conn: Any) -> dict[str, Any] | None:
+    async def work(conn: Any) -> tuple[dict[str, Any] | None, bytes | None]:
         if reference_owner is not None:  # moving a row under another parent: one the caller owns
             await reference_owner.require_owned_reference(
                 conn, values, principal, False, plan.body_names, at
@@ -274,7 +282,9 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             )
             if current is None:
                 await missing(conn)
-                return None
+                return None, None
+            if preconditions is not None:  # If-Match, against the row now locked
+                await preconditions.check(conn, request)
             for column, value in patch.items():
                 values[column] = merge_patch(current[column], value)
         if values or replace or children:
@@ -288,7 +298,7 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
         row = await queries.update(conn, equals, values, beside)
         if row is None:
             await missing(conn)
-            return None
+            return None, None
         for writer, items in children:
             await writer.write(conn, row, items, plan.validation_status, at, True)
         item = await respond_row(plan, conn, row, subject, refetch=bool(children))
@@ -296,15 +306,17 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             await recorder.record(conn, _recorded(UPDATED, request, plan, current, row, item))
         if hooks is not None:
             await hooks.run_after(conn, request, item)
-        return item
+        # A conditional write answers the row's new tag, for the client's next If-Match.
+        tag = await preconditions.tag(conn, request) if preconditions is not None else None
+        return item, tag
 
     try:
-        item = await run_answering(database, work, transaction=several)
+        item, tag = await run_answering(database, work, transaction=several)
     except Problem as problem:
         raise _pointed(plan, problem) from None
     if item is not None and plan.urls.item:
         plan.urls.fill_item(item, request)
-    return item_response(plan.response, item)
+    return item_response(plan.response, item, [(b"etag", tag)] if tag is not None else None)
 
 
 async def handle_replace(plan: RowsPlan, database: Database, request: Request) -> Response:
@@ -329,7 +341,8 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
     shaped = answer.status != 204 and answer.media_type is not None
     queries, shaper = plan.queries, plan.shaper
     hooks, recorder = plan.write_hooks, plan.recorder
-    several = bool(where or (shaped and not shaper.flat) or hooks or recorder)
+    preconditions = plan.preconditions if request.conditions is not None else None
+    several = bool(where or (shaped and not shaper.flat) or hooks or recorder or preconditions)
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         item = None
@@ -346,6 +359,8 @@ async def handle_delete(plan: RowsPlan, database: Database, request: Request) ->
                 if owner is not None:
                     await owner.refuse_visible(conn, queries, address)
                 return None, None
+            if preconditions is not None:  # If-Match, against the row now locked
+                await preconditions.check(conn, request)
             if shaped:
                 item = (await shaper.shape(conn, [current], subject))[0]
             if hooks is not None:
