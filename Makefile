@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: lint
+	@bash scripts/test-services.sh
 	$(VENV)/bin/pytest --cov=backsmith --cov-report=term --cov-fail-under=85 -p no:cacheprovider
 
 bench: $(STAMP)

@@ -96,6 +96,27 @@ def redis_server() -> Iterator[Any]:
 
 
 @pytest.fixture
+def pgbouncer() -> Iterator[Any]:
+    """A PgBouncer of the test's own in transaction pooling (tests/policy_servers.py)."""
+    import shutil
+    import tempfile
+
+    from policy_servers import PgBouncer
+
+    binary = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("pgbouncer is required in CI (scripts/test-services.sh installs it)")
+        pytest.skip("pgbouncer is not installed (scripts/test-services.sh installs it)")
+    # Its files are read as the postgres user: not under pytest's root-only folders.
+    folder = Path(tempfile.mkdtemp(prefix="backsmith-pgbouncer-"))
+    bouncer = PgBouncer(binary, folder)
+    yield bouncer
+    bouncer.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
 def instances() -> Iterator[list[Any]]:
     """`backsmith serve` processes a test starts (tests/policy_servers.py), stopped after."""
     started: list[Any] = []

@@ -1,8 +1,10 @@
-"""Servers the policy tests start: a Redis of their own, and `backsmith serve` processes.
+"""Servers the policy tests start: a Redis and a PgBouncer of their own, and `backsmith
+serve` processes.
 
 A test that needs Redis gets a private `redis-server` on a free loopback port, keeping
 nothing on disk, so it can be stopped and started mid-test without touching the machine's
-own Redis (the `redis_server` fixture of conftest.py).
+own Redis (the `redis_server` fixture of conftest.py). One that needs PgBouncer gets one in
+transaction pooling in front of the local PostgreSQL (the `pgbouncer` fixture).
 """
 
 from __future__ import annotations
@@ -62,6 +64,51 @@ class RedisServer:
     def keys_without_expiry(self) -> list[bytes]:
         client = self.client()
         return [key for key in client.scan_iter("*") if client.ttl(key) == -1]
+
+
+class PgBouncer:
+    """A pgbouncer in transaction pooling with `server_connections` per database, in front
+    of the PostgreSQL at 127.0.0.1:5432 (trust auth), run as the postgres user."""
+
+    def __init__(self, binary: str, folder: Path, server_connections: int = 2) -> None:
+        self.port = free_port()
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o755)  # it reads its files as postgres
+        users = folder / "users.txt"
+        users.write_text('"postgres" ""\n')
+        config = folder / "pgbouncer.ini"
+        config.write_text(
+            "[databases]\n* = host=127.0.0.1 port=5432\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {users}\npool_mode = transaction\n"
+            f"default_pool_size = {server_connections}\nmax_client_conn = 500\n"
+            "ignore_startup_parameters = extra_float_digits\n"
+        )
+        for made in (users, config):
+            os.chmod(made, 0o644)
+        command = [binary, str(config)]
+        if os.geteuid() == 0:  # it will not run as root
+            command[1:1] = ["-u", "postgres"]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.stop())
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"pgbouncer did not listen on {self.port}: {self.stop()}")
+
+    def url(self, database_url: str) -> str:
+        """`database_url` (on 127.0.0.1:5432) reached through this PgBouncer instead."""
+        return database_url.replace("127.0.0.1:5432", f"127.0.0.1:{self.port}")
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.communicate(timeout=10)[0].decode(errors="replace")
 
 
 class Instance:

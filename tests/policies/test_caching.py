@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import FIXTURES, client_for, start_app, stop_app
+from conftest import BOOKSHOP, FIXTURES, ROOT, bearer, client_for, served, start_app, stop_app
 from policy_servers import Instance, start_instances
 
 from backsmith.api import load_model
@@ -140,7 +140,7 @@ async def test_a_write_on_one_instance_outdates_the_answers_kept_by_another(
 ) -> None:
     env = {
         "BACKSMITH_DATABASE_URL": pg_database,
-        "BACKSMITH_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",  # type: ignore[attr-defined]
+        "BACKSMITH_REDIS_URL": redis_server.url,  # type: ignore[attr-defined]
     }
     first, second = start_instances(2, CACHED, tmp_path, env, instances)
     async with httpx.AsyncClient(timeout=10) as client:
@@ -159,3 +159,68 @@ async def test_a_write_on_one_instance_outdates_the_answers_kept_by_another(
         while (await client.get(f"{second.base}{at}")).json()["title"] != "The Obelisk Gate":
             assert time.monotonic() < deadline, "the other instance kept an outdated answer"
             await asyncio.sleep(0.05)
+
+
+async def test_the_documented_bookshop_calls_answer_as_the_docs_say(
+    database_url: str, tmp_path: Path
+) -> None:
+    page = (ROOT / "docs" / "caching.md").read_text(encoding="utf-8")
+    shown = page.split("## Try it on the bookshop")[1]
+    declared = shown.split("Add `")[1].split("`")[0]
+    block = shown.split("```sh\n")[1].split("```")[0]
+    expected = [line[2:] for line in block.splitlines() if line.startswith("# ")]
+    spec = tmp_path / "api-spec.md"
+    text = BOOKSHOP.read_text(encoding="utf-8")
+    marker = "      operationId: getAuthor\n"
+    assert marker in text
+    spec.write_text(text.replace(marker, f"{marker}      {declared}\n"), encoding="utf-8")
+    async with served(load_model(spec), database_url) as shop:
+        assert (await shop.post("/authors", json={"name": "Octavia E. Butler"})).status_code == 201
+        answers = [await shop.get("/authors/1"), await shop.get("/authors/1")]
+    said = []
+    for answer in answers:
+        said.append(f"cache-control: {answer.headers['cache-control']}")
+        if "age" in answer.headers:
+            said.append(f"age: {answer.headers['age']}")
+    assert said == expected
+
+
+async def test_an_answer_that_depends_on_the_caller_is_kept_for_that_caller_only(
+    database_url: str, tmp_path: Path
+) -> None:
+    spec = tmp_path / "api-spec.md"
+    marker = "      operationId: getBook\n"
+    text = BOOKSHOP.read_text(encoding="utf-8").replace(
+        marker, f"{marker}      x-backsmith: {{cache: 30s}}\n"
+    )
+    spec.write_text(text, encoding="utf-8")
+    secret = "caching-test-secret-of-32-bytes-long!"
+    async with served(load_model(spec), database_url, jwt_secret=secret) as shop:
+        author = (await shop.post("/authors", json={"name": "Ursula K. Le Guin"})).json()
+        made = await shop.post(
+            "/books",
+            json={
+                "title": "Tehanu",
+                "isbn": "9780553383041",
+                "price_cents": 1,
+                "author_id": author["id"],
+            },
+        )
+        at = f"/books/{made.json()['slug']}"
+        callers = []
+        for email in ("ana@example.com", "bo@example.com"):
+            customer = await shop.post("/customers", json={"email": email, "name": "x"})
+            callers.append(bearer(secret, customer.json()["id"]))
+        ana, bo = callers
+        for caller in (ana, bo, {}):  # each keeps its own answer
+            assert (await shop.get(at, headers=caller)).json()["wishlisted"] is False
+        assert (await shop.post(f"{at}/wishlist", headers=ana)).status_code == 200
+        seen = {}
+        for name, caller in (("ana", ana), ("bo", bo), ("anonymous", {})):
+            answer = await shop.get(at, headers=caller)
+            seen[name] = (answer.json()["wishlisted"], answer.json()["wishlisted_count"])
+            control = "private, max-age=30" if caller else "max-age=30"
+            assert answer.headers.get_list("cache-control") == [control]
+        assert seen == {"ana": (True, 1), "bo": (False, 1), "anonymous": (False, 1)}
+        again = await shop.get(at, headers=bo)
+        assert "age" in again.headers and again.json()["wishlisted"] is False

@@ -96,7 +96,9 @@ class BacksmithApp:
     def engine(self) -> AsyncEngine:
         """An SQLAlchemy engine on the app's database, for callers' own work (made on use)."""
         if self._engine is None:
-            self._engine = make_engine(self.settings.database_url)
+            self._engine = make_engine(
+                self.settings.database_url, pgbouncer=self.settings.pgbouncer
+            )
         return self._engine
 
     @property
@@ -104,7 +106,12 @@ class BacksmithApp:
         """The connections requests run on."""
         if self._database is None:
             url = self.settings.database_url
-            self._database = Database.for_url(url, dialect_for(url), waits=Waits.of(self.settings))
+            self._database = Database.for_url(
+                url,
+                dialect_for(url),
+                waits=Waits.of(self.settings),
+                pgbouncer=self.settings.pgbouncer,
+            )
         return self._database
 
     async def startup(self) -> None:

@@ -92,11 +92,15 @@ def secure(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
 
 
 def always_sent(scope: Scope, response: Response) -> list[tuple[bytes, bytes]] | None:
-    """The headers the security layer chose, `no-store` not said twice."""
+    """The headers the security layer chose, `no-store` not said twice, nor over an
+    answer's own `Cache-Control` (a cached read's `private, max-age=30`)."""
     headers: list[tuple[bytes, bytes]] | None = scope.get(HEADERS_KEY)
-    if headers and headers[-1] == NO_STORE and NO_STORE in response.headers:
-        return headers[:-1]
-    return headers
+    own = (
+        headers
+        and headers[-1] == NO_STORE
+        and any(name == b"cache-control" for name, _ in response.headers)
+    )
+    return headers[:-1] if own and headers else headers
 
 
 def cors(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the pipeline lists this step: its types are only named here
 
 log = logging.getLogger("backsmith")
 READS = frozenset({Kind.READ, Kind.LIST})
+NO_STORE = (b"cache-control", b"no-store")
 
 
 class Generations:
@@ -150,6 +151,8 @@ def _cached(cache: ReadCache, next_step: Endpoint) -> Endpoint:
             response.headers.append(private if principal is not None else public)
             kept = Response(200, response.body, response.media_type, list(response.headers))
             store.put(key, Entry(now + seconds, now, before, kept))
+        elif principal is not None:  # as every answer for one caller is, when not kept
+            response.headers.append(NO_STORE)
         return response
 
     return cached
@@ -183,7 +186,9 @@ def _walk(node: Any, model: Model, found: set[str], seen: set[int]) -> None:
         found.update(t for t in (node.source, node.target, node.join) if t)
         return
     if isinstance(node, ItemShape):
-        found.add(model.resources[node.resource].table)
+        resource = model.resources.get(node.resource)
+        if resource is not None:
+            found.add(resource.table)
     if isinstance(node, tuple | list | frozenset | set):
         for item in node:
             _walk(item, model, found, seen)

@@ -88,6 +88,7 @@ class Settings:
     redis_url: str = ""
     rate_limit_failure: str = "open"
     cache_entries: int = 10000
+    pgbouncer: bool = False
     idempotency_hours: int = 24
     idempotency_lease_seconds: int = 60
     pool_timeout_ms: int = 5000

@@ -103,6 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
         "create_tables", bool, False, "create missing tables on PostgreSQL at start-up", flag=True
     ),
     Setting(
+        "pgbouncer",
+        bool,
+        False,
+        "PostgreSQL is reached through PgBouncer in transaction pooling: no prepared "
+        "statement is kept, and lock and statement timeouts are left to PgBouncer",
+    ),
+    Setting(
         "migrations",
         str,
         "",

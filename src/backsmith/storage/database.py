@@ -58,7 +58,11 @@ class Database:
 
     @staticmethod
     def for_url(
-        url: str, dialect: sa.Dialect, pool_size: int = 10, waits: Waits | None = None
+        url: str,
+        dialect: sa.Dialect,
+        pool_size: int = 10,
+        waits: Waits | None = None,
+        pgbouncer: bool = False,
     ) -> Database:
         # The drivers' modules build on this one; they are imported once, at start-up.
         from backsmith.storage.postgres import PgDatabase
@@ -69,7 +73,7 @@ class Database:
         if parsed.get_backend_name() == "sqlite":
             size = max(pool_size // 2, 1)
             return SqliteDatabase(dialect, parsed.database or "", size, waits)
-        return PgDatabase(dialect, parsed, pool_size, waits)
+        return PgDatabase(dialect, parsed, pool_size, waits, pgbouncer)
 
     begin = "BEGIN"
     retries = True  # a deadlocked or unserializable unit runs again (storage.unit)

@@ -7,6 +7,7 @@ asyncio extension (and the ORM it brings), about a sixth of a start.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +51,13 @@ def dialect_for(url: str) -> sa.Dialect:
     return made
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    """An async engine: SQLite in WAL mode, PostgreSQL with a small pool."""
+def make_engine(url: str, pool_size: int = 10, pgbouncer: bool = False) -> AsyncEngine:
+    """An async engine: SQLite in WAL mode, PostgreSQL with a small pool.
+
+    Behind PgBouncer in transaction pooling, two transactions of one client connection may
+    run on two server connections: no statement is kept prepared, and each one prepared is
+    named afresh, so none meets another client's of the same name.
+    """
     from sqlalchemy.ext.asyncio import create_async_engine
 
     full = async_url(url)
@@ -59,6 +65,17 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(full, connect_args={"timeout": 30})
         _tune_sqlite(engine.sync_engine)
         return engine
+    if pgbouncer:
+        pooled = make_url(full).update_query_dict({"prepared_statement_cache_size": "0"})
+        return create_async_engine(
+            pooled,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args={
+                "statement_cache_size": 0,
+                "prepared_statement_name_func": lambda: f"__backsmith_{uuid.uuid4().hex}__",
+            },
+        )
     return create_async_engine(full, pool_size=pool_size, max_overflow=pool_size)
 
 

@@ -128,16 +128,22 @@ class PgConnection(Connection):
 
 
 class PgDatabase(Database):
-    def __init__(self, dialect: sa.Dialect, url: Any, pool_size: int, waits: Waits) -> None:
+    def __init__(
+        self, dialect: sa.Dialect, url: Any, pool_size: int, waits: Waits, pgbouncer: bool = False
+    ) -> None:
         super().__init__(dialect)
         self._url = url
         self._waits = waits
         self.pool = Pool(pool_size, self._open, _pg_healthy, _pg_drop, waits.pool or None)
-        self._session = {
-            **PG_SESSION,
-            "lock_timeout": f"{int(waits.lock * 1000)}ms",
-            "statement_timeout": f"{int(waits.statement * 1000)}ms",
-        }
+        self._session = dict(PG_SESSION)
+        # PgBouncer passes on only the parameters it tracks (it refuses the others), and a
+        # server connection serves many clients: the timeouts are its connect_query's.
+        if not pgbouncer:
+            self._session["lock_timeout"] = f"{int(waits.lock * 1000)}ms"
+            self._session["statement_timeout"] = f"{int(waits.statement * 1000)}ms"
+        # asyncpg keeps statements prepared per connection; behind PgBouncer the server
+        # connection under it changes between transactions, so none is kept.
+        self._statements = 0 if pgbouncer else 100
 
     async def _open(self) -> Any:
         import asyncpg
@@ -151,6 +157,7 @@ class PgDatabase(Database):
                 port=url.port,
                 database=url.database,
                 server_settings=self._session,
+                statement_cache_size=self._statements,
                 timeout=self._waits.pool or 60,
             )
             await _pg_init(raw)

@@ -80,7 +80,7 @@ async def prepare_database(
             sync.dispose()
     else:
         owned = engine is None
-        engine = engine if engine is not None else make_engine(url)
+        engine = engine if engine is not None else make_engine(url, pgbouncer=settings.pgbouncer)
         create = engine.dialect.name == "sqlite" or settings.create_tables
         try:
             try:
@@ -92,7 +92,7 @@ async def prepare_database(
             except StartupError:
                 raise
             except Exception as error:
-                raise StartupError(f"cannot reach the database: {error}") from error
+                raise StartupError(f"cannot reach the database: {error}{_hint(error)}") from error
         finally:
             if owned:
                 await engine.dispose()
@@ -162,3 +162,14 @@ async def _prepare_migrated(
             status.head,
         )
     return status.revision
+
+
+def _hint(error: Exception) -> str:
+    """What to do about a refusal whose cause is not in its text."""
+    text = str(error)
+    if "prepared statement" in text and ("already exists" in text or "does not exist" in text):
+        return (
+            "\n(a pooler in transaction mode, such as PgBouncer, is between backsmith and "
+            "PostgreSQL: set BACKSMITH_PGBOUNCER=true)"
+        )
+    return ""
