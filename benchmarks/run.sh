@@ -26,6 +26,7 @@
 #                      memory or in the local Redis (its database 15, emptied first)
 #   KEYS=1             every create sends an Idempotency-Key (a fresh one each)
 #   CACHE=30s          the reads keep their answers this long (`x-backsmith: {cache: ...}`)
+#   HOT=1000           the gets read 1,000 ids, not all 100,000 (what a cache keeps)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -51,25 +52,32 @@ if [ ! -w "$bench" ]; then
   bench="$copy"
 fi
 
-# KEYS=1: every create carries an Idempotency-Key (its fresh sku), in a copy of the harness
-# whose load script adds the header; every peer gets it, only backsmith reads it.
-if [ -n "${KEYS:-}" ]; then
-  keyed="$root/benchmarks/.keyed-harness"
-  rm -rf "$keyed"
-  mkdir -p "$keyed"
-  cp -r "$bench"/. "$keyed"/
-  chmod -R u+w "$keyed"
-  "$python" - "$keyed/lib/bench.lua" <<'LUA'
+# KEYS=1 and HOT=N change the load, in a copy of the harness every peer is measured with:
+# KEYS=1 gives every create an Idempotency-Key (its fresh sku; only backsmith reads it),
+# HOT=N draws the gets from N ids instead of every seeded one (a cache's working set).
+if [ -n "${KEYS:-}" ] || [ -n "${HOT:-}" ]; then
+  patched="$root/benchmarks/.patched-harness"
+  rm -rf "$patched"
+  mkdir -p "$patched"
+  cp -r "$bench"/. "$patched"/
+  chmod -R u+w "$patched"
+  "$python" - "$patched" "${KEYS:-}" "${HOT:-}" <<'PATCH'
 import sys
-path = sys.argv[1]
-text = open(path).read()
-sent = "return wrk.format(q[1], q[2], json_headers, body)"
-keyed = ('return wrk.format(q[1], q[2], {["Content-Type"] = "application/json", '
-         '["Idempotency-Key"] = sku}, body)')
-assert sent in text, "the harness's load script changed: KEYS=1 cannot add its header"
-open(path, "w").write(text.replace(sent, keyed))
-LUA
-  bench="$keyed"
+folder, keys, hot = sys.argv[1:4]
+def patch(name, sent, changed):
+    path = f"{folder}/{name}"
+    text = open(path).read()
+    assert sent in text, f"the harness's {name} changed: cannot change the load"
+    open(path, "w").write(text.replace(sent, changed))
+if keys:
+    patch("lib/bench.lua", "return wrk.format(q[1], q[2], json_headers, body)",
+          'return wrk.format(q[1], q[2], {["Content-Type"] = "application/json", '
+          '["Idempotency-Key"] = sku}, body)')
+if hot:
+    patch("run.py", 'dump("get", [dialect.get(i) for i in ids])',
+          f'dump("get", [dialect.get(i) for i in ids[:{int(hot)}]])')
+PATCH
+  bench="$patched"
 fi
 
 # How to start a backsmith whose source is in $1/src, with this interpreter.
