@@ -216,7 +216,7 @@ class RedisBroadcast:
         self._generations = generations
         self._me = secrets.token_hex(8)  # its own messages are bumped already
         self._task: asyncio.Task[None] | None = None
-        self._warned = 0.0
+        self._warned: dict[str, float] = {}  # when each kind of trouble was last logged
 
     async def publish(self, tables: tuple[str, ...]) -> None:
         try:
@@ -257,6 +257,6 @@ class RedisBroadcast:
 
     def _warn(self, what: str, error: BaseException) -> None:
         now = time.monotonic()
-        if now - self._warned >= 10.0:
-            self._warned = now
+        if now - self._warned.get(what, -10.0) >= 10.0:
+            self._warned[what] = now
             log.warning("%s (%s); cached answers expire by their age", what, error)

@@ -99,11 +99,16 @@ class Counters:
         self.windows = cast(SlidingWindowCounterSupport, storage)
         self.limiter = SlidingWindowCounterRateLimiter(storage)
         self._blocks: dict[str, _Block] = {}
+        self._names: dict[tuple[Limit, str], str] = {}  # `limits`' key of (limit, key)
 
     async def take(self, limit: Limit, key: str) -> Count:
         """Count one hit on `key` unless its window is full."""
         now = time.monotonic()
-        name = limit.key_for(key)
+        name = self._names.get((limit, key))
+        if name is None:
+            if len(self._names) >= MAX_KEYS:
+                self._names.clear()
+            name = self._names[(limit, key)] = limit.key_for(key)
         block = self._blocks.get(name)
         if block is not None and block.units > 0 and now < block.until:
             block.units -= 1

@@ -48,7 +48,15 @@ class Limited(Protocol):
 class OperationLimit:
     """One operation's windows, compiled: their counter keys and their policy field."""
 
-    __slots__ = ("counters", "fail_closed", "policy_field", "scope", "windows")
+    __slots__ = (
+        "counters",
+        "fail_closed",
+        "policy_bytes",
+        "policy_field",
+        "prefix",
+        "scope",
+        "windows",
+    )
 
     def __init__(self, rate_limit: RateLimit, counters: Counters, fail_closed: bool) -> None:
         self.counters = counters
@@ -61,13 +69,16 @@ class OperationLimit:
         self.policy_field = ", ".join(
             f'"{name}";q={count};w={seconds}' for name, _, count, seconds in self.windows
         )
+        self.policy_bytes = self.policy_field.encode()
+        self.prefix = f"rl:{self.scope}:"
 
-    async def count(self, request: Request) -> dict[str, str]:
+    async def count(self, request: Request) -> list[tuple[bytes, bytes]]:
         """Spend one unit of every window: the fields to answer with, or 429 past one."""
-        key = f"rl:{self.scope}:{caller_key(request)}"
+        key = self.prefix + caller_key(request)
         states = []
+        take = self.counters.take
         for name, item, _, _ in self.windows:
-            counted = await self.counters.take(item, key)
+            counted = await take(item, key)
             states.append(_state(name, counted))
             if not counted.allowed:  # the longer windows are not spent
                 wait = max(1, math.ceil(counted.reset_s))
@@ -79,7 +90,10 @@ class OperationLimit:
                         "ratelimit": _state(name, counted),
                     },
                 )
-        return {"ratelimit-policy": self.policy_field, "ratelimit": ", ".join(states)}
+        return [
+            (b"ratelimit-policy", self.policy_bytes),
+            (b"ratelimit", ", ".join(states).encode()),
+        ]
 
 
 def _state(name: str, counted: Count) -> str:
@@ -119,9 +133,9 @@ def rate_limit(plan: Limited, next_step: Endpoint) -> Endpoint | None:
         try:
             response = await next_step(request)
         except Problem as problem:  # a refused request still tells what is left
-            problem.headers.update(fields)
+            problem.headers.update((k.decode(), v.decode()) for k, v in fields)
             raise
-        response.headers.extend((k.encode(), v.encode()) for k, v in fields.items())
+        response.headers += fields
         return response
 
     return limited

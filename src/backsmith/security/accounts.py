@@ -13,6 +13,7 @@ client address, and answer alike for an unknown account and a wrong password.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import ipaddress
 import logging
@@ -100,6 +101,7 @@ def caller_key(request: Request) -> str:
     return "address:" + network_of(client_address(request))
 
 
+@functools.lru_cache(maxsize=4096)  # a busy client is parsed once, not per request
 def network_of(address: str) -> str:
     """The client's address, an IPv6 one by its /64: one host holds a whole /64."""
     try:
