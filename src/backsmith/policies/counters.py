@@ -20,11 +20,15 @@ several hits at once, then hands them out itself until the block or the window e
 Blocks double while they go fast and halve while they go slowly, from one hit, and stay
 under a twentieth of what is left, so a quiet key and a key near its limit are counted
 hit by hit, exactly; units a process holds count as spent for the others, so the limit
-is never exceeded, and a block left unused when its window ends is lost to it.
+is never exceeded, and a block left unused when its window ends is lost to it. While one
+request of a process takes the next block, the others wait for it rather than each taking
+one of their own; a window found full is remembered until one more hit would fit, so a
+flood of refused requests costs the store nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -100,19 +104,41 @@ class Counters:
         self.limiter = SlidingWindowCounterRateLimiter(storage)
         self._blocks: dict[str, _Block] = {}
         self._names: dict[tuple[Limit, str], str] = {}  # `limits`' key of (limit, key)
+        self._taking: dict[str, asyncio.Future[None]] = {}  # blocks being taken, by key
 
     async def take(self, limit: Limit, key: str) -> Count:
         """Count one hit on `key` unless its window is full."""
-        now = time.monotonic()
         name = self._names.get((limit, key))
         if name is None:
             if len(self._names) >= MAX_KEYS:
                 self._names.clear()
             name = self._names[(limit, key)] = limit.key_for(key)
-        block = self._blocks.get(name)
-        if block is not None and block.units > 0 and now < block.until:
-            block.units -= 1
-            return Count(True, block.left + block.units, block.until - now)
+        while True:
+            now = time.monotonic()
+            block = self._blocks.get(name)
+            if block is not None and now < block.until:
+                if block.units > 0:
+                    block.units -= 1
+                    return Count(True, block.left + block.units, block.until - now)
+                if block.size == 0:  # the window was full: no hit fits before `until`
+                    return Count(False, 0, block.until - now)
+            taking = self._taking.get(name)
+            if taking is None:
+                break
+            # Another request of this process is taking the next block: share it, rather
+            # than each taking (and all but one losing) a block of their own.
+            await asyncio.shield(taking)
+        taken = self._taking[name] = asyncio.get_running_loop().create_future()
+        try:
+            return await self._take_block(limit, key, name, block, now)
+        finally:
+            del self._taking[name]
+            taken.set_result(None)
+
+    async def _take_block(
+        self, limit: Limit, key: str, name: str, block: _Block | None, now: float
+    ) -> Count:
+        """Take the next block of `key`'s units from the store; this hit is its first."""
         size = _next_size(block, now, limit.amount)
         try:
             allowed = await self.limiter.hit(limit, key, cost=size)
@@ -122,8 +148,8 @@ class Counters:
             remaining, reset, ends = await self._state(limit, key)
         except Exception as error:  # limits wraps every storage error; a timeout too
             raise CountersDown(f"rate-limit counters at {self.where}: {error}") from None
-        if not allowed:
-            self._blocks.pop(name, None)
+        if not allowed:  # remembered until one more hit fits, which no process changes
+            self._blocks[name] = _Block(0, 0, 0, now + reset, now)
             return Count(False, remaining, reset)
         blocks = self._blocks
         blocks.pop(name, None)  # taken again: it moves to the end, the newest
