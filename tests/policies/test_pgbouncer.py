@@ -25,13 +25,21 @@ async def test_instances_behind_pgbouncer_serve_keys_writes_and_reads(
     env = {"BACKSMITH_DATABASE_URL": pgbouncer.url(pg_database), "BACKSMITH_PGBOUNCER": "true"}
     first, second = start_instances(2, KEYED, tmp_path, env, instances)
     bases = (first.base, second.base)
-    limits = httpx.Limits(max_connections=100)
+    # An idle connection is dropped before the server's keep-alive (5 s) would close it
+    # under a request: on a slow machine the creates alone may outlast it.
+    limits = httpx.Limits(max_connections=100, keepalive_expiry=1.0)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
         async def pay(n: int) -> httpx.Response:
             payment = {"reference": f"inv-{n % 40}", "amount_cents": 100 + n % 40}
             key = {"Idempotency-Key": f"payment-{n % 40}"}
-            return await client.post(f"{bases[n % 2]}/payments", json=payment, headers=key)
+            for attempt in range(3):  # a keyed create is sent again when its answer is lost,
+                try:  # as a client would (seen once under a starved CPU: a reset connection)
+                    return await client.post(f"{bases[n % 2]}/payments", json=payment, headers=key)
+                except httpx.TransportError:
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
 
         paid = await asyncio.gather(*(pay(n) for n in range(160)))
         statuses = {answer.status_code for answer in paid}

@@ -31,7 +31,7 @@ async def test_200_requests_with_one_key_over_two_instances_make_one_row(
 ) -> None:
     env = {"BACKSMITH_DATABASE_URL": pg_database}
     first, second = start_instances(2, KEYED, tmp_path, env, instances)
-    limits = httpx.Limits(max_connections=200)
+    limits = httpx.Limits(max_connections=200, keepalive_expiry=1.0)  # under the server's 5 s
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         answers = await asyncio.gather(
             *(
