@@ -14,7 +14,7 @@ from time import perf_counter_ns
 from typing import Any, Protocol
 
 from backsmith.http.request import TIMINGS_KEY, Request
-from backsmith.http.response import Response
+from backsmith.http.response import NO_STORE, Response
 from backsmith.policies.caching import caching
 from backsmith.policies.conditions import conditions
 from backsmith.policies.idempotency import idempotency
@@ -25,9 +25,6 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 StepBuilder = Callable[[Any, Endpoint], Endpoint | None]
 # A handler: (plan, database, request) -> response.
 Handler = Callable[[Any, Any, Request], Awaitable[Response]]
-
-# A response for one caller only, however they proved who they are.
-NO_STORE = (b"cache-control", b"no-store")
 
 
 class Admits(Protocol):

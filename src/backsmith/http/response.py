@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from backsmith.http.types import Send
 
+# An answer for one caller only: no cache may keep it.
+NO_STORE = (b"cache-control", b"no-store")
+
 
 @dataclass(slots=True)
 class Response:

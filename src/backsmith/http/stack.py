@@ -16,9 +16,9 @@ from time import perf_counter_ns
 from backsmith.errors import MethodNotAllowed, NotFound, Problem, ServiceUnavailable
 from backsmith.http.cors import with_cors
 from backsmith.http.error_bodies import ErrorAnswerer, answer, server_problem
-from backsmith.http.pipeline import NO_STORE, step_durations
+from backsmith.http.pipeline import step_durations
 from backsmith.http.request import PLAN_KEY, TIMINGS_KEY, Request, raw_path
-from backsmith.http.response import Response
+from backsmith.http.response import NO_STORE, Response
 from backsmith.http.routing import Router
 from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
 from backsmith.model.error_shapes import shared_answers

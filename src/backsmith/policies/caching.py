@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from backsmith.http.request import Request
-from backsmith.http.response import Response
+from backsmith.http.response import NO_STORE, Response
 from backsmith.http.types import Scope
 from backsmith.model.hops import Hop
 from backsmith.model.types import ItemShape, Kind, Model, Operation
@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the pipeline lists this step: its types are only named here
 
 log = logging.getLogger("backsmith")
 READS = frozenset({Kind.READ, Kind.LIST})
-NO_STORE = (b"cache-control", b"no-store")
 
 
 class Generations:
