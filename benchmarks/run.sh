@@ -85,6 +85,8 @@ contract=workload/api.yaml
 # The tables backsmith keeps beside the workload's (idempotency records; the outbox) are
 # made at its start, and dropped before and after the run.
 serving="BACKSMITH_CREATE_TABLES=true"
+# A line of JSON per request, as production logs (LOG_FORMAT=console for the other format).
+serving="$serving BACKSMITH_LOG_FORMAT=${LOG_FORMAT:-json}"
 extension="{}"
 if [ -n "${OUTBOX:-}" ]; then
   extension='{"events": true}'

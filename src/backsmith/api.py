@@ -158,18 +158,25 @@ def serve(
     """Check everything a start needs, then serve the contract until stopped."""
     import uvicorn
 
-    from backsmith.http.app import create_app
-    from backsmith.logs import log_to_stderr
+    from backsmith.logs import configure_logging, log_config, resolve_format
+    from backsmith.observe.metrics import share_between_workers
 
     loaded, settings = _loaded(contract, dbml, flags)  # fail fast, with exit code 2
+    if settings.workers > 1 and settings.metrics:
+        share_between_workers()  # before the metrics are first made, in this process too
+    from backsmith.http.app import create_app
+
     if database_scheme(settings.database_url) in ("mysql", "mariadb"):
         raise SettingError(
             "database_url: serve takes sqlite:// or postgresql://; "
             "MariaDB (mysql://) is for migrate and seed only"
         )
-    # Said first, before the warnings and the preflight's log, so it is never scrolled away.
-    (announce or _to_stderr)(serving_line(contract, settings, loaded))
-    log_to_stderr(settings.log_level)  # what the preflight does (migrations applied) is logged
+    log_format = resolve_format(settings.log_format, settings.production)
+    configure_logging(settings.log_level, log_format)  # the preflight's work is logged too
+    # Said first, before the warnings and the preflight's log, so it is never scrolled away;
+    # a line of the log where the log is JSON, so that every line of it parses.
+    say = announce or (_to_log if log_format == "json" else _to_stderr)
+    say(serving_line(contract, settings, loaded))
     _check_counters(loaded, settings)
     app = create_app(loaded, settings)  # compiles every plan: refuses an unsafe production start
     revision = asyncio.run(_preflight(loaded, settings))
@@ -191,7 +198,8 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
-        access_log=False,
+        log_config=log_config(settings.log_level, log_format),  # in every worker too
+        access_log=False,  # the request layer logs each request, by its route
         server_header=False,  # the server's name and version are not told (OWASP API8)
         # X-Forwarded-For and -Proto are believed only from the proxies named
         limit_concurrency=settings.max_connections,  # past it: 503, not a server that drowns
@@ -245,6 +253,10 @@ def serving_line(contract: Contract, settings: Settings, loaded: Model | None = 
 
 def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def _to_log(line: str) -> None:
+    logging.getLogger("backsmith").info("%s", line)
 
 
 def _check_address(host: str, port: int) -> None:

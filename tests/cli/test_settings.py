@@ -94,6 +94,7 @@ def test_root_keys_that_are_settings_come_from_the_declaration() -> None:
         "idempotency",
         "require-if-match",
         "cache",
+        "slo",
     }
 
 

@@ -27,7 +27,7 @@ openapi: 3.1.0
 info: {title: Shop, version: "1"}
 x-backsmith:
   rate-limit: 100/minute
-  slo: {p95: 50ms, p99: 0.2s}
+  slo: {p95: 50ms, p99: 0.2s, rps: 500}
 paths:
   /orders:
     x-backsmith:
@@ -58,14 +58,14 @@ def test_each_operation_takes_the_nearest_level_of_each_key(tmp_path: Path) -> N
     assert create.rate_limit == RateLimit((Window(10, "minute"),), op)
     assert create.rate_limit.windows[0].seconds == 60
     assert create.idempotency == Idempotency.REQUIRED
-    assert create.slo == Slo(p95_ms=50.0, p99_ms=200.0)
+    assert create.slo == Slo(p95_ms=50.0, p99_ms=200.0, rps=500.0)
     listing, _ = read_policies(contract, "/orders", "get")
     assert listing.rate_limit == RateLimit((Window(100, "minute"),), "")  # counted at the root
     assert listing.idempotency == "optional"  # from the path item
     cancel, _ = read_policies(contract, "/orders/{id}/cancel", "post")
     assert cancel.handler == Handler("shop.hooks", "cancel_order")
     assert cancel.describe() == (
-        "rate-limit 100/minute, handler shop.hooks:cancel_order, slo p95 50ms, p99 200ms"
+        "rate-limit 100/minute, handler shop.hooks:cancel_order, slo p95 50ms, p99 200ms, 500 rps"
     )
 
 
@@ -79,7 +79,9 @@ def test_each_operation_takes_the_nearest_level_of_each_key(tmp_path: Path) -> N
         ("rate-limit", "[1/second, 5]", "or a list of them, not 5"),
         ("idempotency", "always", "'idempotency' must be required or optional, not 'always'"),
         ("handler", "shop.hooks.cancel", "'handler' must be 'module:function'"),
-        ("slo", "{p90: 10ms}", "'slo' has no percentile 'p90' (p95, p99)"),
+        ("slo", "{p90: 10ms}", "'slo' has no percentile 'p90' (p95, p99; or rps)"),
+        ("slo", "{p99: 200ms, rps: 0}", "'slo' rps must be a positive number"),
+        ("slo", "{rps: 500}", "'slo' declares no budget: give p95, p99 or both"),
         ("slo", "{p95: fast}", "'slo' p95 must be a duration such as 50ms or 1s"),
         ("slo", "{p95: 80ms, p99: 20ms}", "'slo' p99 cannot be below p95"),
     ],
@@ -105,17 +107,20 @@ def test_a_contract_without_policies_has_none(tmp_path: Path) -> None:
     assert all(op.policies is NO_POLICIES for op in model.operations)
 
 
-def test_a_later_key_is_refused_and_its_bad_value_named(
+def test_a_latency_budget_is_served_and_its_bad_value_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    api = BOOKS_API.replace(
-        "      operationId: listBooks\n",
-        "      operationId: listBooks\n      x-backsmith:\n        slo: {p90: 10ms}\n",
+    declared = (
+        "      operationId: listBooks\n      x-backsmith:\n        slo: {p99: 200ms, rps: 50}\n"
     )
+    good = BOOKS_API.replace("      operationId: listBooks\n", declared)
+    code, _, err = run(capsys, "check", write(tmp_path, "api.yaml", good))
+    assert code == 0, err
+    api = good.replace("{p99: 200ms, rps: 50}", "{p90: 10ms}")
     code, _, err = run(capsys, "check", write(tmp_path, "api.yaml", api))
     assert code == 2
-    assert "x-backsmith key 'slo' is not supported by this version" in err
-    assert "'slo' has no percentile 'p90' (p95, p99)" in err
+    assert "not supported by this version" not in err
+    assert "'slo' has no percentile 'p90' (p95, p99; or rps)" in err
 
 
 def test_a_bad_idempotency_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

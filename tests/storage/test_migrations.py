@@ -396,7 +396,7 @@ def test_serving_sqlite_applies_pending_migrations_and_reports_the_revision(
             ready = asyncio.run(serve())
     finally:
         logger.removeHandler(caplog.handler)
-    assert ready.json() == {"status": "pass", "revision": "0001"}
+    assert (ready.json()["status"], ready.json()["revision"]) == ("pass", "0001")
     assert "applied migrations: applied 0001 initial schema" in caplog.text
     assert _sync(url, runner.current) == "0001"
 

@@ -18,6 +18,8 @@ FLAGS = (
     "create_tables",
     "migrations",
     "env",
+    "log_level",
+    "log_format",
 )
 
 

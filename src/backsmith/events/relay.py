@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from backsmith.events.message import DeliveryFailed, Message
 from backsmith.events.recorder import DEAD, DELIVERED, OUTBOX_ROWS, PENDING
+from backsmith.observe.metrics import metrics, target_label
 from backsmith.storage.database import Database
 from backsmith.storage.statements import Connection
 from backsmith.storage.unit import run_unit
@@ -35,6 +36,7 @@ from backsmith.storage.unit import run_unit
 log = logging.getLogger("backsmith.events")
 _T = OUTBOX_ROWS
 MAX_BACKOFF = 3600.0  # seconds: the longest wait between two attempts
+BACKLOG_EVERY = 5.0  # seconds between two counts of the outbox's waiting events
 
 
 class Sender(Protocol):
@@ -92,12 +94,15 @@ class Relay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pass after pass until `stop` is set; a database that is down is waited for."""
-        swept = 0.0
+        swept = counted = 0.0
         while not stop.is_set():
             try:
                 if self.policy.retention and time.monotonic() - swept > self.policy.sweep_every:
                     await self.sweep()
                     swept = time.monotonic()
+                if time.monotonic() - counted > BACKLOG_EVERY:
+                    await self.count_backlog()
+                    counted = time.monotonic()
                 done = await self.run_once()
             except Exception as error:  # the database went away: try again shortly
                 log.warning("event relay: %s", error)
@@ -158,7 +163,17 @@ class Relay:
         return [dict(row) for row in rows]
 
     async def _deliver(self, row: Mapping[str, Any]) -> str | None:
-        """None when delivered, else why not."""
+        """None when delivered, else why not; timed, and counted when it fails."""
+        start = time.perf_counter()
+        failure = await self._attempt(row)
+        target = target_label(row["target"])
+        found = metrics()
+        found.delivery_duration.labels(target).observe(time.perf_counter() - start)
+        if failure is not None:
+            found.delivery_failures.labels(target).inc()
+        return failure
+
+    async def _attempt(self, row: Mapping[str, Any]) -> str | None:
         sender = self.senders[row["target"]]
         try:
             async with asyncio.timeout(self.policy.lease * 0.8):
@@ -171,6 +186,13 @@ class Relay:
             log.exception("event %s to %s", row["event_id"], row["target"])
             return f"{type(error).__name__}: {error}"
         return None
+
+    async def count_backlog(self) -> int:
+        """Events waiting for delivery, as the outbox backlog gauge shows."""
+        waiting = sa.select(sa.func.count()).select_from(_T).where(_T.c.status == PENDING)
+        count = int(await run_unit(self.database, lambda conn: _scalar(conn, waiting)))
+        metrics().outbox_backlog.set(count)
+        return count
 
     async def _settle(
         self, conn: Connection, rows: Sequence[Mapping[str, Any]], outcomes: Sequence[str | None]
@@ -220,3 +242,7 @@ class Relay:
     async def close(self) -> None:
         for sender in self.senders.values():
             await sender.close()
+
+
+async def _scalar(conn: Connection, statement: Any) -> Any:
+    return (await conn.execute(statement)).scalar_one()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import resource
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from backsmith.events.background import Background
+from backsmith.http.budgets import latency_checks
 from backsmith.http.cache_plans import plan_caches
 from backsmith.http.handled import HandledPlan, handle_handled
 from backsmith.http.handlers.registry import handler_for
@@ -17,15 +19,19 @@ from backsmith.http.handlers.versions import plan_preconditions
 from backsmith.http.kind_plans import compile_plans
 from backsmith.http.ops import ops_endpoints
 from backsmith.http.pipeline import build_chain
+from backsmith.http.readiness import Readiness, dependencies
 from backsmith.http.routing import Router
 from backsmith.http.stack import build_stack, security_headers
 from backsmith.http.types import Receive, Scope, Send
 from backsmith.logic.loading import load_schedules
 from backsmith.model.servers import base_path_for, served_path
 from backsmith.model.types import Model
+from backsmith.observe.metrics import metrics, metrics_endpoint
+from backsmith.observe.tracing import open_tracing
 from backsmith.policies.caching import RedisBroadcast
 from backsmith.policies.counters import Counters
 from backsmith.security.exposure import report_findings
+from backsmith.security.tokens import TokenVerifier
 from backsmith.settings import Settings
 from backsmith.storage.database import Database, Waits
 from backsmith.storage.engine import dialect_for, make_engine
@@ -48,6 +54,8 @@ class BacksmithApp:
         self._engine = engine
         self._owns_engine = engine is None
         self._database: Database | None = None
+        # The process's OpenTelemetry tracing; None (and nothing of it imported) when off.
+        self.tracing = open_tracing(model, settings)
         # True when whoever built the app prepared the tables already (serve's preflight).
         self.tables_ready = False
         # The migration revision the database is at, for /readyz (None: it records none).
@@ -71,12 +79,21 @@ class BacksmithApp:
         self.background: Background | None = None  # the relay and scheduled jobs, once started
         report_findings(model, self.plans, settings, log.warning)  # base path ones too
         _announce_base_path(model, settings)
+        # What /readyz checks: the database, Redis and brokers this process uses, and the
+        # operations running over their latency budget.
+        self.readiness = Readiness(
+            dependencies(model, settings, database),
+            settings.ready_timeout_seconds,
+            lambda: self.schema_revision,
+            lambda: latency_checks(self.plans.values()),
+        )
         contract_paths = set()
         timed = settings.server_timing
+        traced = self.tracing.step if self.tracing is not None else None
         for op in model.operations:
             plan = self.plans[op.operation_id]
             handler = handle_handled if isinstance(plan, HandledPlan) else handler_for(op.kind)
-            chain = build_chain(plan, handler, database, timed)
+            chain = build_chain(plan, handler, database, timed, traced)
             path = served_path(base_path_for(op.base_path, settings.base_path), op.path)
             self.router.add(path, op.method, (plan, chain))
             contract_paths.add(path)
@@ -85,11 +102,16 @@ class BacksmithApp:
             settings.docs,
             model.published_openapi,
             model.title,
-            database,
-            lambda: self.schema_revision,
+            self.readiness.report,
         ).items():
             if path not in contract_paths:  # the contract's own paths win
                 self.router.add(path, "GET", (None, endpoint))
+        if settings.metrics and settings.metrics_path not in contract_paths:
+            verifier = TokenVerifier(settings) if settings.metrics_role else None
+            verify = (lambda token: verifier.verify(token, "bearer")) if verifier else None
+            scrape = metrics_endpoint(settings, verify)
+            self.router.add(settings.metrics_path, "GET", (None, scrape))
+        self._pool_gauges: asyncio.Task[None] | None = None
         self._entry = build_stack(self.router, model, settings)
 
     @property
@@ -112,6 +134,8 @@ class BacksmithApp:
                 waits=Waits.of(self.settings),
                 pgbouncer=self.settings.pgbouncer,
             )
+            if self.tracing is not None:
+                self.tracing.trace_statements(self._database)
         return self._database
 
     async def startup(self) -> None:
@@ -129,12 +153,28 @@ class BacksmithApp:
         if self.cache is not None and self.settings.redis_url:
             self.cache.broadcast = RedisBroadcast(self.settings.redis_url, self.cache.generations)
             self.cache.broadcast.start()
+        if self.settings.metrics:
+            self._pool_gauges = asyncio.create_task(self._count_pool())
         _settle_garbage_collector()
+
+    async def _count_pool(self) -> None:
+        """The pool's connections in use and waiters, as gauges, once a second: a gauge
+        set per request would cost every request, and a scrape may reach another worker."""
+        found = metrics()
+        while True:
+            pool = self._database.pool if self._database is not None else None
+            if pool is not None:
+                found.pool_in_use.set(pool.in_use)
+                found.pool_waiting.set(pool.waiting)
+            await asyncio.sleep(1)
 
     async def shutdown(self) -> None:
         # Peak memory, so a run's footprint can be read off the log (benchmarks do).
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log.info("shutting down; peak memory %.1f MB", peak)
+        if self._pool_gauges is not None:
+            self._pool_gauges.cancel()
+            self._pool_gauges = None
         if self.background is not None:
             await self.background.stop()
             self.background = None
@@ -148,6 +188,8 @@ class BacksmithApp:
         if self._engine is not None and self._owns_engine:
             await self._engine.dispose()
             self._engine = None
+        if self.tracing is not None:  # last: the spans of everything above are sent too
+            await asyncio.to_thread(self.tracing.shutdown)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

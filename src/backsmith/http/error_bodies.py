@@ -19,7 +19,7 @@ import orjson
 from backsmith.contract.source import escape, unescape
 from backsmith.errors import Problem
 from backsmith.http.problems import PROBLEM_TYPE, problem_response
-from backsmith.http.request import PLAN_KEY, raw_path
+from backsmith.http.request import PLAN_KEY, REQUEST_ID_KEY, raw_path
 from backsmith.http.response import Response
 from backsmith.http.types import Scope
 from backsmith.model.error_shapes import (
@@ -114,12 +114,22 @@ def answer(problem: Problem, scope: Scope, shared: ErrorAnswerer) -> Response:
 _RFC9457 = ErrorAnswerer()
 
 
-def server_problem(error: BaseException, instance: str | None = None) -> Problem:
-    """A 500 that names a request id and nothing of the fault; the log keeps the rest."""
-    request_id = secrets.token_hex(8)
-    log.error("unhandled error [request %s] %s", request_id, instance, exc_info=error)
+def server_problem(error: BaseException, scope: Scope) -> Problem:
+    """A 500 that names the request's id and nothing of the fault; the log keeps the rest,
+    once: the traceback under the same id."""
+    given: bytes | None = scope.get(REQUEST_ID_KEY)
+    request_id = given.decode() if given is not None else secrets.token_hex(16)
+    instance = raw_path(scope)
+    log.error(
+        "unhandled error answering %s %s",
+        scope.get("method", ""),
+        instance,
+        exc_info=error,
+        extra={"request_id": request_id},
+    )
     detail = f"An unexpected error occurred (request id {request_id})."
-    return Problem(detail, headers={"x-request-id": request_id})
+    # The request layer sends the id with every answer; without it, the problem does.
+    return Problem(detail, headers={} if given is not None else {"x-request-id": request_id})
 
 
 class _Facts:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from backsmith.events.one_statement import OneStatement
 from backsmith.events.recorder import Emitter, Recorder, recorders
+from backsmith.http.budgets import recent_for
 from backsmith.http.handled import HandledPlan, resource_access
 from backsmith.http.plans import OperationPlan
 from backsmith.http.scoping import CallerScoping
@@ -347,6 +348,7 @@ def compile_plans(
         plan = plans[op.operation_id] = kind(model, op, settings, tables, credentials, accounts)
         plan.limit = limit_for(op.policies.rate_limit, counters, settings)
         plan.idempotent = records_for(idempotency_of(op), tables, database, settings)
+        plan.budget = recent_for(op.policies.slo)
         if isinstance(plan, HandledPlan) and bound is not None:
             plan.bound, plan.resources, plan.events = bound, resources, events
             continue

@@ -7,12 +7,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import orjson
-import sqlalchemy as sa
 
 from backsmith.errors import NotFound
+from backsmith.http.readiness import Ready
 from backsmith.http.request import Request
-from backsmith.http.response import Response
-from backsmith.storage.database import Database
+from backsmith.http.response import NO_STORE, Response
 
 HEALTH = b"application/health+json"
 OpsHandler = Callable[[Request], Awaitable[Response]]
@@ -39,10 +38,10 @@ def ops_endpoints(
     docs: bool,
     published_openapi: bytes,
     title: str,
-    database: Callable[[], Database],
-    revision: Callable[[], str | None] = lambda: None,
+    ready: Ready,
 ) -> dict[str, OpsHandler]:
-    """Path -> handler for each operational endpoint that is switched on."""
+    """Path -> handler for each operational endpoint that is switched on; `ready` makes
+    the readiness report (`http.readiness`)."""
     spec_body = published_openapi
     title = html.escape(title or "API")
 
@@ -50,13 +49,12 @@ def ops_endpoints(
         return Response(200, b'{"status":"pass"}', HEALTH)
 
     async def readyz(_: Request) -> Response:
-        try:
-            await database().run(lambda conn: conn.execute(sa.text("SELECT 1")), transaction=False)
-        except Exception as error:  # any failure to reach the database means "not ready"
-            body: dict[str, str | None] = {"status": "fail", "output": type(error).__name__}
-            return Response(503, orjson.dumps(body), HEALTH, [(b"retry-after", b"1")])
-        body = {"status": "pass", "revision": revision()}  # None: no migration recorded
-        return Response(200, orjson.dumps(body), HEALTH)
+        status, body = await ready()
+        # A report is of this moment: no cache may answer the next probe with it.
+        headers = [NO_STORE]
+        if status == 503:
+            headers.append((b"retry-after", b"1"))
+        return Response(status, orjson.dumps(body), HEALTH, headers)
 
     endpoints: dict[str, OpsHandler] = {f"{prefix}/healthz": healthz, f"{prefix}/readyz": readyz}
     if not docs:

@@ -4,7 +4,8 @@ A step is built by a function that receives the plan (as the facts it reads, nev
 plan class) and the next step, and returns the step, or None when the policy does not
 apply to the operation: an open operation has no authenticate step, a custom one no
 parse step. A new policy (a rate limit, an idempotency record) is one builder and one
-entry in `STEPS`. With timing on, every step is wrapped to record how long it took.
+entry in `STEPS`. With timing on, every step is wrapped to record how long it took;
+with tracing on, to run in a span of its own (`backsmith.observe.tracing`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 StepBuilder = Callable[[Any, Endpoint], Endpoint | None]
 # A handler: (plan, database, request) -> response.
 Handler = Callable[[Any, Any, Request], Awaitable[Response]]
+# Wraps a named step in another that does something around it (a tracing span).
+StepWrapper = Callable[[str, Endpoint], Endpoint]
 
 
 class Admits(Protocol):
@@ -103,17 +106,29 @@ def execute(plan: Any, handler: Handler, database: Callable[[], Any]) -> Endpoin
 
 
 def build_chain(
-    plan: Any, handler: Handler, database: Callable[[], Any], timed: bool = False
+    plan: Any,
+    handler: Handler,
+    database: Callable[[], Any],
+    timed: bool = False,
+    traced: StepWrapper | None = None,
 ) -> Endpoint:
-    """The operation's steps as one endpoint, first step outermost."""
-    endpoint = execute(plan, handler, database)
-    if timed:
-        endpoint = _timed("execute", endpoint)
+    """The operation's steps as one endpoint, first step outermost.
+
+    `timed`: each step records its time for Server-Timing. `traced`: each step is wrapped
+    by it as well, outside the timing (a span per step). Neither: the steps as they are.
+    """
+    endpoint = _wrapped("execute", execute(plan, handler, database), timed, traced)
     for name, build in reversed(STEPS):
         step = build(plan, endpoint)
         if step is not None:
-            endpoint = _timed(name, step) if timed else step
+            endpoint = _wrapped(name, step, timed, traced)
     return endpoint
+
+
+def _wrapped(name: str, step: Endpoint, timed: bool, traced: StepWrapper | None) -> Endpoint:
+    if timed:
+        step = _timed(name, step)
+    return step if traced is None else traced(name, step)
 
 
 def _timed(name: str, step: Endpoint) -> Endpoint:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from backsmith.http.budgets import Recent
 from backsmith.http.error_bodies import ErrorAnswerer
 from backsmith.http.parsing import Parser
 from backsmith.http.scoping import admits_anonymous
@@ -33,6 +34,7 @@ class OperationPlan:
     cache: ReadCache | None = None  # a read's kept answers, when it declares a cache
     invalidates: tuple[str, ...] = ()  # a write's tables whose kept answers it outdates
     invalidation: Store | None = None  # where it outdates them
+    budget: Recent | None = None  # its recent durations, when it declares an slo
 
     def __init__(
         self,

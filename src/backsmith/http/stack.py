@@ -14,15 +14,18 @@ from collections.abc import Callable
 from time import perf_counter_ns
 
 from backsmith.errors import MethodNotAllowed, NotFound, Problem, ServiceUnavailable
+from backsmith.http.budgets import budgets
 from backsmith.http.cors import with_cors
 from backsmith.http.error_bodies import ErrorAnswerer, answer, server_problem
 from backsmith.http.pipeline import step_durations
-from backsmith.http.request import PLAN_KEY, TIMINGS_KEY, Request, raw_path
+from backsmith.http.request import PLAN_KEY, REQUEST_KEY, ROUTE_KEY, TIMINGS_KEY, Request
 from backsmith.http.response import NO_STORE, Response
 from backsmith.http.routing import Router
 from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
 from backsmith.model.error_shapes import shared_answers
 from backsmith.model.types import Model
+from backsmith.observe.requests import observe_requests
+from backsmith.observe.tracing import tracing
 from backsmith.settings import Settings
 
 Layer = Callable[[ASGIApp, Model, Settings], ASGIApp]
@@ -62,7 +65,7 @@ def error_guard(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
                     headers={"retry-after": "1", "connection": "close"},
                 )
             elif not isinstance(error, Problem):
-                error = server_problem(error, raw_path(scope))
+                error = server_problem(error, scope)
             response = answer(error, scope, shared)
             always = always_sent(scope, response) or headers
             try:
@@ -142,9 +145,12 @@ def server_timing(timings: list[tuple[str, int]], total: int) -> bytes:
 
 # The layers outermost first; the router is the innermost app.
 LAYERS: tuple[tuple[str, Layer], ...] = (
+    ("requests", observe_requests),
     ("errors", error_guard),
     ("security-headers", secure),
     ("cors", cors),
+    ("tracing", tracing),
+    ("budgets", budgets),
     ("observe", observe),
 )
 
@@ -174,7 +180,7 @@ def routed(router: Router, shared: ErrorAnswerer) -> ASGIApp:
         except Problem as problem:
             response = answer(problem, scope, shared)
         except Exception as error:
-            response = answer(server_problem(error, raw_path(scope)), scope, shared)
+            response = answer(server_problem(error, scope), scope, shared)
         await response.send(send, head=method == "HEAD", always=always_sent(scope, response))
 
     return route
@@ -198,7 +204,9 @@ async def _dispatch(router: Router, scope: Scope, receive: Receive, method: str)
         )
     (plan, endpoint), params = found
     scope[PLAN_KEY] = plan
-    response: Response = await endpoint(Request(scope, receive, params, plan))
+    scope[ROUTE_KEY] = match.template
+    request = scope[REQUEST_KEY] = Request(scope, receive, params, plan)
+    response: Response = await endpoint(request)
     return response
 
 

@@ -31,7 +31,7 @@ POLICY_KEYS = (
 )
 # Policy keys the request path acts on; the others are refused until it does.
 SERVED: frozenset[str] = frozenset(
-    {"handler", "transition", "rate-limit", "idempotency", "require-if-match", "cache"}
+    {"handler", "transition", "rate-limit", "idempotency", "require-if-match", "cache", "slo"}
 )
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -105,14 +105,25 @@ class Transition:
 
 @dataclass(frozen=True, slots=True)
 class Slo:
-    """Latency budgets in milliseconds."""
+    """Latency budgets in milliseconds, and the rate (requests per second) they are meant
+    to hold at: `/readyz` warns when recent requests run over a budget (http.budgets)."""
 
     p95_ms: float | None = None
     p99_ms: float | None = None
+    rps: float | None = None
+
+    def budgets(self) -> list[tuple[str, float]]:
+        """(percentile, milliseconds) of each declared budget, p99 first: the one a
+        readiness warning names when both are over."""
+        found = [(name, getattr(self, f"{name}_ms")) for name in reversed(_PERCENTILES)]
+        return [(name, value) for name, value in found if value is not None]
 
     def describe(self) -> str:
         parts = [(name, getattr(self, f"{name}_ms")) for name in _PERCENTILES]
-        return ", ".join(f"{name} {value:g}ms" for name, value in parts if value is not None)
+        said = [f"{name} {value:g}ms" for name, value in parts if value is not None]
+        if self.rps is not None:
+            said.append(f"{self.rps:g} rps")
+        return ", ".join(said)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,21 +276,38 @@ def _transition(value: Any) -> tuple[Transition | None, str | None]:
 
 
 def _slo(value: Any) -> tuple[Slo | None, str | None]:
-    expected = "a mapping of p95 and p99 to durations, e.g. {p95: 50ms, p99: 200ms}"
+    expected = (
+        "a mapping of p95 and p99 to durations, and an optional rps, "
+        "e.g. {p95: 50ms, p99: 200ms, rps: 500}"
+    )
     if not isinstance(value, dict) or not value:
         return None, f"{EXTENSION} 'slo' must be {expected}"
     budgets: dict[str, float] = {}
     for name, duration in value.items():
+        if name == "rps":
+            rate = _positive(duration)
+            if rate is None:
+                return None, f"{EXTENSION} 'slo' rps must be a positive number, such as 500"
+            budgets["rps"] = rate
+            continue
         if name not in _PERCENTILES:
-            return None, f"{EXTENSION} 'slo' has no percentile '{name}' (p95, p99)"
+            return None, f"{EXTENSION} 'slo' has no percentile '{name}' (p95, p99; or rps)"
         milliseconds = _milliseconds(duration)
         if milliseconds is None:
             return None, f"{EXTENSION} 'slo' {name} must be a duration such as 50ms or 1s"
         budgets[f"{name}_ms"] = milliseconds
     slo = Slo(**budgets)
+    if slo.p95_ms is None and slo.p99_ms is None:
+        return None, f"{EXTENSION} 'slo' declares no budget: give p95, p99 or both"
     if slo.p95_ms is not None and slo.p99_ms is not None and slo.p99_ms < slo.p95_ms:
         return None, f"{EXTENSION} 'slo' p99 cannot be below p95"
     return slo, None
+
+
+def _positive(number: Any) -> float | None:
+    if isinstance(number, int | float) and not isinstance(number, bool):
+        return float(number) if 0 < number < float("inf") else None
+    return None
 
 
 def _milliseconds(duration: Any) -> float | None:

@@ -38,6 +38,10 @@ RATE_LIMIT_HELP = "requests per caller, e.g. 100/minute or [10/second, 1000/hour
 IDEMPOTENCY_HELP = "Idempotency-Key on POST and PATCH: required, or optional (a POST's default)"
 IF_MATCH_HELP = "true: PUT, PATCH and DELETE must send If-Match (428 without it)"
 CACHE_HELP = "keep a read's answers this long, e.g. 30s, 5m or 1h; false: not cached"
+SLO_HELP = (
+    "latency budgets /readyz warns past, and the rate they hold at, "
+    "e.g. {p95: 50ms, p99: 200ms, rps: 500}"
+)
 ERRORS_HELP = (
     "'problem': errors are RFC 9457 problem+json even where the contract declares its own "
     "error bodies (default 'contract')"
@@ -56,6 +60,7 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "idempotency": ((str,), IDEMPOTENCY_HELP),
     "require-if-match": ((bool,), IF_MATCH_HELP),
     "cache": ((str, int, bool), CACHE_HELP),
+    "slo": ((dict,), SLO_HELP),
     **contract_keys(),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -130,6 +135,7 @@ OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "idempotency": ((str,), IDEMPOTENCY_HELP),
     "require-if-match": ((bool,), IF_MATCH_HELP),
     "cache": ((str, int, bool), CACHE_HELP),
+    "slo": ((dict,), SLO_HELP),
 }
 PATH_ITEM_KEYS = OPERATION_KEYS
 SCHEME_KEYS: dict[str, tuple[tuple[type, ...], str]] = {

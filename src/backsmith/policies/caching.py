@@ -23,6 +23,7 @@ from backsmith.http.response import NO_STORE, Response
 from backsmith.http.types import Scope
 from backsmith.model.hops import Hop
 from backsmith.model.types import ItemShape, Kind, Model, Operation
+from backsmith.observe.metrics import metrics, operation_of
 
 if TYPE_CHECKING:  # the pipeline lists this step: its types are only named here
     from backsmith.http.pipeline import Endpoint
@@ -107,7 +108,7 @@ class Cached(Protocol):
 def caching(plan: Cached, next_step: Endpoint) -> Endpoint | None:
     """Answer a cached read from the store; after a write, drop what it made stale."""
     if plan.cache is not None:
-        return _cached(plan.cache, next_step)
+        return _cached(plan.cache, next_step, operation_of(plan))
     store = plan.invalidation
     if store is None or not plan.invalidates:
         return None
@@ -123,12 +124,14 @@ def caching(plan: Cached, next_step: Endpoint) -> Endpoint | None:
     return invalidating
 
 
-def _cached(cache: ReadCache, next_step: Endpoint) -> Endpoint:
+def _cached(cache: ReadCache, next_step: Endpoint, operation: str) -> Endpoint:
     store, tables, seconds = cache.store, cache.tables, cache.seconds
     entries, snapshot = store.entries, store.generations.snapshot
     public = (b"cache-control", cache.control)
     private = (b"cache-control", b"private, " + cache.control)
     per_caller = cache.per_caller
+    found = metrics()
+    hit, missed = found.cache_hits.labels(operation), found.cache_misses.labels(operation)
 
     async def cached(request: Request) -> Response:
         scope = request.scope
@@ -141,9 +144,11 @@ def _cached(cache: ReadCache, next_step: Endpoint) -> Endpoint:
         entry = entries.get(key)
         if entry is not None and entry.expires > now and entry.generations == snapshot(tables):
             store.hits += 1
+            hit.inc()
             kept = entry.response
             headers = [*kept.headers, (b"age", str(int(now - entry.stored)).encode())]
             return Response(kept.status, kept.body, kept.media_type, headers)
+        missed.inc()
         before = snapshot(tables)  # taken before the read: a write meanwhile outdates it
         response = await next_step(request)
         if response.status == 200:

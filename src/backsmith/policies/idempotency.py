@@ -38,6 +38,7 @@ from backsmith.errors import BadRequest, IdempotencyKeyInUse, IdempotencyKeyReus
 from backsmith.http.request import Request
 from backsmith.http.response import Response
 from backsmith.model.policies import Idempotency
+from backsmith.observe.metrics import metrics, operation_of
 from backsmith.security.accounts import caller_key
 from backsmith.storage.idempotency_table import IDEMPOTENCY_TABLE
 from backsmith.storage.unit import HeldTransaction, run_unit
@@ -378,6 +379,7 @@ def idempotency(plan: Keyed, next_step: Endpoint) -> Endpoint | None:
     if records is None:
         return None
     answerer = plan.errors
+    replays = metrics().idempotent_replays.labels(operation_of(plan))
 
     async def keyed(request: Request) -> Response:
         key = read_key(request)
@@ -385,7 +387,10 @@ def idempotency(plan: Keyed, next_step: Endpoint) -> Endpoint | None:
             if records.required:
                 raise BadRequest("This operation needs an Idempotency-Key header.")
             return await next_step(request)
-        return await records.run(request, key, answerer, next_step)
+        response = await records.run(request, key, answerer, next_step)
+        if REPLAYED in response.headers:
+            replays.inc()
+        return response
 
     return keyed
 

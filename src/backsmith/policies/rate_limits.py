@@ -28,6 +28,7 @@ from backsmith.errors import Problem, QuotaExceeded, ServiceUnavailable
 from backsmith.http.request import Request
 from backsmith.http.response import Response
 from backsmith.model.policies import RateLimit
+from backsmith.observe.metrics import metrics, operation_of
 from backsmith.policies.counters import Count, Counters, CountersDown, parse_limit
 from backsmith.security.accounts import caller_key
 
@@ -118,11 +119,20 @@ def rate_limit(plan: Limited, next_step: Endpoint) -> Endpoint | None:
     limit = plan.limit
     if limit is None:
         return None
+    found, operation = metrics(), operation_of(plan)
+    refused, unlimited = (
+        found.rate_limited.labels(operation),
+        found.rate_limit_unavailable.labels(operation),
+    )
 
     async def limited(request: Request) -> Response:
         try:
             fields = await limit.count(request)
+        except QuotaExceeded:
+            refused.inc()
+            raise
         except CountersDown as error:
+            unlimited.inc()
             if limit.fail_closed:
                 raise ServiceUnavailable(
                     "The rate-limit store cannot be reached; try again shortly.",

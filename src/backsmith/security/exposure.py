@@ -9,6 +9,7 @@ a weak HMAC secret, or with operations whose security this version cannot verify
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -143,5 +144,43 @@ def report_findings(model: Model, plans: Mapping[str, Any], settings: Settings, 
     if settings.production and refused:
         listed = "\n".join(f"  - {line}" for line in finding_lines(refused, True))
         raise ExposureRefused(f"refusing to serve in production:\n{listed}")
+    if len(findings) > SAID_ONE_BY_ONE:
+        warn("%s", summary(findings, settings.production))
+        return
     for line in finding_lines(findings, settings.production):
         warn("%s", line)
+
+
+# Up to this many findings are logged a line each, with their place in the contract; more
+# (one per open operation of a large contract) are one block that `check` details.
+SAID_ONE_BY_ONE = 3
+
+
+# An operation's finding: "POST /books (createBook) writes with no security requirement...".
+_OPERATION_FINDING = re.compile(r"^[A-Z]+ \S+ \((?P<id>[^)]+)\) (?P<what>.+)$")
+
+
+def summary(findings: list[Issue], production: bool) -> str:
+    """One block for the log: the findings alike said once, with the operations they are
+    about; `backsmith check --production` lists each with its line and fix."""
+    grouped: dict[str, list[str]] = {}
+    for finding in findings:
+        found = _OPERATION_FINDING.match(finding.message)
+        what, operation = (found["what"], found["id"]) if found else (finding.message, "")
+        grouped.setdefault(what, [])
+        if operation:
+            grouped[what].append(operation)
+    refused = sum(f.severity == PRODUCTION for f in findings)
+    head = (
+        f"{len(findings)} finding(s), {refused} of them refusing a production start"
+        if not production
+        else f"{len(findings)} warning(s)"
+    )
+    lines = [f"{head} (backsmith check --production lists each, with its line and fix):"]
+    for what, operations in grouped.items():
+        if operations:
+            shown = ", ".join(operations[:8]) + (", ..." if len(operations) > 8 else "")
+            lines.append(f"  - {what} ({len(operations)} operations: {shown})")
+        else:
+            lines.append(f"  - {what}")
+    return "\n".join(lines)

@@ -92,6 +92,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("server_timing", bool, False, "send each request's step timings in Server-Timing"),
     Setting(
+        "tracing",
+        bool,
+        False,
+        "trace requests, their steps and SQL statements with OpenTelemetry, sent over "
+        "OTLP/HTTP where the OTEL_* variables say (docs/tracing.md)",
+    ),
+    Setting(
         "datetime_precision",
         str,
         "milliseconds",
@@ -129,11 +136,50 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ops_prefix", str, "", "path prefix of /healthz, /readyz, /openapi.json and /docs"),
     Setting("docs", bool, True, "serve /docs and /openapi.json"),
     Setting(
+        "ready_timeout_seconds",
+        float,
+        2.0,
+        "longest /readyz waits for each dependency it checks (database, Redis, brokers) "
+        "before it counts that one as failed",
+        minimum=0.05,
+    ),
+    Setting(
         "log_level",
         str,
         "info",
-        "log level",
+        "log level; info logs one line per request",
+        flag=True,
         choices=("critical", "error", "warning", "info", "debug"),
+    ),
+    Setting(
+        "log_format",
+        str,
+        "auto",
+        "json (a JSON object per line), console (for reading), or auto: json in "
+        "production, console elsewhere",
+        flag=True,
+        choices=("auto", "json", "console"),
+    ),
+    Setting("metrics", bool, True, "serve Prometheus metrics at metrics_path"),
+    Setting(
+        "metrics_path",
+        str,
+        "/metrics",
+        "path of the Prometheus metrics",
+        problem=_base_path_problem,
+    ),
+    Setting(
+        "metrics_token",
+        str,
+        "",
+        "bearer token a scrape of the metrics must send (unset: none asked)",
+        secret=True,
+    ),
+    Setting(
+        "metrics_role",
+        str,
+        "",
+        "role a scrape's bearer JWT must carry (unset: none asked)",
     ),
     Setting(
         "env",

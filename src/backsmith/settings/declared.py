@@ -3,6 +3,7 @@ and how a value from any source is checked against it."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ class Setting:
     """One setting: everything every reader of it needs to know."""
 
     name: str
-    kind: type  # str, int or bool; a list of names is a str in the environment
+    kind: type  # str, int, float or bool; a list of names is a str in the environment
     default: Any
     help: str
     contract_key: str | None = None
@@ -35,8 +36,8 @@ class Setting:
     flag_name: str | None = None
     metavar: str = ""
     secret: bool = False
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
     choices: tuple[str, ...] = ()
     problem: Callable[[str], str | None] | None = None  # what is wrong with a text value
     attribute: bool = True  # False: read from the environment by one module, not in Settings
@@ -54,6 +55,8 @@ class Setting:
         """The default as a person would write it: true/false, or "unset" when empty."""
         if isinstance(self.default, bool):
             return "true" if self.default else "false"
+        if isinstance(self.default, float):
+            return f"{self.default:g}"
         return str(self.default) if self.default not in ("", None) else "unset"
 
     @property
@@ -76,6 +79,12 @@ class Setting:
             ):
                 bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
                 self._refuse(value, origin, f"must be a whole number {bounds}")
+        elif self.kind is float:
+            parsed = _number(value)
+            low = self.minimum
+            if parsed is None or (low is not None and parsed < low):
+                bounds = f" of at least {low:g}" if low is not None else ""
+                self._refuse(value, origin, f"must be a number{bounds}, such as 2 or 0.5")
         elif isinstance(value, list | tuple) and list in self.accepted_types:
             parsed = [str(item) for item in value]
         else:
@@ -93,6 +102,8 @@ class Setting:
             return "true" if value else "false"
         if value is None:
             return ""
+        if isinstance(value, float):
+            return f"{value:g}"
         if isinstance(value, list | tuple):
             value = ",".join(str(item) for item in value)
         text = str(value)
@@ -132,6 +143,16 @@ def _integer(value: Any) -> int | None:
     text = str(value).strip()
     # Only plain ASCII digits: int() would also take full-width digits, "1_000" and "+1".
     return int(text) if re.fullmatch(r"-?[0-9]+", text) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    text = str(value).strip()
+    # Plain decimals only, as for whole numbers: no "inf", "nan", "1e3" or "1_000".
+    return float(text) if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text) else None
 
 
 def database_scheme(url: str) -> str:

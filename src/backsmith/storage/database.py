@@ -80,6 +80,9 @@ class Database:
     commit = "COMMIT"
     rollback = "ROLLBACK"
     pool: Pool
+    # The class `connection` makes. Chosen once: with tracing on, start-up sets a subclass
+    # whose `run_sql` makes a span (observe.tracing), so tracing off costs no statement.
+    connection_type: type[Connection]
 
     async def run(self, work: Callable[[Connection], Awaitable[Any]], transaction: bool) -> Any:
         """`await work(conn)` on a pooled connection, in one transaction if asked.

@@ -38,6 +38,16 @@ class Pool:
         self._waiters: deque[asyncio.Future[Any]] = deque()
         self._open = 0
 
+    @property
+    def in_use(self) -> int:
+        """Connections open and handed out (metrics and /readyz read it)."""
+        return self._open - len(self._idle)
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a connection to be handed back."""
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
     async def acquire(self) -> Any:
         while True:
             if self._idle:

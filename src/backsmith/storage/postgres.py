@@ -128,6 +128,8 @@ class PgConnection(Connection):
 
 
 class PgDatabase(Database):
+    connection_type: type[PgConnection] = PgConnection
+
     def __init__(
         self, dialect: sa.Dialect, url: Any, pool_size: int, waits: Waits, pgbouncer: bool = False
     ) -> None:
@@ -169,7 +171,7 @@ class PgDatabase(Database):
         return raw
 
     def connection(self, raw: Any, transaction: bool) -> Connection:
-        return PgConnection(raw, self)
+        return self.connection_type(raw, self)
 
     def usable(self, raw: Any) -> bool:
         return not raw.is_closed()

@@ -169,6 +169,7 @@ class SqliteDatabase(Database):
     # A write takes the write lock up front: upgrading a read lock later fails at once
     # with "database is locked", whatever the busy timeout.
     begin = "BEGIN IMMEDIATE"
+    connection_type: type[SqliteConnection] = SqliteConnection
 
     def __init__(self, dialect: sa.Dialect, path: str, size: int, waits: Waits) -> None:
         super().__init__(dialect)
@@ -183,7 +184,7 @@ class SqliteDatabase(Database):
         return handle
 
     def connection(self, raw: Any, transaction: bool) -> Connection:
-        return SqliteConnection(raw, self, point_reads=not transaction)
+        return self.connection_type(raw, self, point_reads=not transaction)
 
     def usable(self, raw: Any) -> bool:
         return not raw.stopped  # a stopped connection discards its transaction on closing

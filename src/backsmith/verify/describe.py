@@ -209,6 +209,7 @@ def describe(model: Model) -> dict[str, Any]:
                 ),
                 **({"body": shape_data(op.body_shape)} if op.body_shape else {}),
                 **({"policies": op.policies.describe()} if op.policies.describe() else {}),
+                **({"slo": _budget(op)} if op.policies.slo is not None else {}),
                 **({"hooks": {m: h.describe() for m, h, _ in op.hooks}} if op.hooks else {}),
                 **({"errors": _errors(op)} if op.errors.shaped else {}),
             }
@@ -217,6 +218,14 @@ def describe(model: Model) -> dict[str, Any]:
         "events": _events(model),
         "warnings": list(model.warnings),
     }
+
+
+def _budget(op: Operation) -> dict[str, float]:
+    """The latency budget an operation declares (its own, its path item's or the root's)."""
+    slo = op.policies.slo
+    assert slo is not None
+    found = {"p95_ms": slo.p95_ms, "p99_ms": slo.p99_ms, "rps": slo.rps}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def _events(model: Model) -> dict[str, Any]:

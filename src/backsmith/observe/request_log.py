@@ -1,0 +1,156 @@
+"""One line per request: what was asked (the route, never the path with its ids), of
+which operation, by whom, answered how and how fast.
+
+Never a token, password, API key, body or query: a line is built from the route
+template, the operation id, the status, the duration and the caller's subject only. The
+line is written to standard error's buffer and flushed once per turn of the event loop,
+so a busy server makes one write for many requests instead of one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import sys
+import time
+from typing import Any, Protocol
+
+import orjson
+
+from backsmith.logs import timestamp
+
+# An incoming X-Request-ID is kept when it is short and plain, so it cannot forge log lines.
+_PLAIN_ID = re.compile(rb"[\w.:@/+=-]{1,128}")
+_REQUEST_ID = b"x-request-id"
+
+
+def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The client's X-Request-ID when it is plain, else a new random one."""
+    for name, value in headers:
+        if name == _REQUEST_ID:
+            if _PLAIN_ID.fullmatch(value):
+                return value
+            break
+    return os.urandom(16).hex().encode()
+
+
+class Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+class RequestLog:
+    """Writes the request lines, as JSON or for a console."""
+
+    def __init__(self, log_format: str, stream: Sink | None = None) -> None:
+        self._stream = stream if stream is not None else _stderr()
+        self._pending = False
+        self._second = -1
+        self._stamp = ""
+        self.line = self._json if log_format == "json" else self._console
+
+    def write(
+        self,
+        request_id: bytes,
+        method: str,
+        route: str | None,
+        operation: str | None,
+        status: int,
+        seconds: float,
+        subject: str | None,
+        trace_id: str | None,
+    ) -> None:
+        self._stream.write(
+            self.line(request_id, method, route, operation, status, seconds, subject, trace_id)
+        )
+        if not self._pending:
+            self._pending = True
+            try:
+                asyncio.get_running_loop().call_soon(self._flush)
+            except RuntimeError:  # no loop (a synchronous caller): now
+                self._flush()
+
+    def _flush(self) -> None:
+        self._pending = False
+        # Standard error closed: the lines have nowhere to go, and the request is answered.
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+    def _now(self) -> str:
+        """The time, its date and seconds formatted once a second."""
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._stamp = timestamp(second)[:-5]
+        return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
+
+    def _json(
+        self,
+        request_id: bytes,
+        method: str,
+        route: str | None,
+        operation: str | None,
+        status: int,
+        seconds: float,
+        subject: str | None,
+        trace_id: str | None,
+    ) -> bytes:
+        line: dict[str, Any] = {
+            "time": self._now(),
+            "level": "info",
+            "logger": "backsmith.requests",
+            "request_id": request_id.decode(),
+            "operation": operation,
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+        }
+        if subject is not None:
+            line["subject"] = subject
+        if trace_id is not None:
+            line["trace_id"] = trace_id
+        return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
+
+    def _console(
+        self,
+        request_id: bytes,
+        method: str,
+        route: str | None,
+        operation: str | None,
+        status: int,
+        seconds: float,
+        subject: str | None,
+        trace_id: str | None,
+    ) -> bytes:
+        parts = [f"INFO:     {method} {route or '(no route)'} {status} {seconds * 1000:.1f}ms"]
+        if operation:
+            parts.append(operation)
+        if subject is not None:
+            parts.append(f"by {subject}")
+        parts.append(f"[request {request_id.decode()}]")
+        if trace_id is not None:
+            parts.append(f"[trace {trace_id}]")
+        return (" ".join(parts) + "\n").encode()
+
+
+def _stderr() -> Sink:
+    buffer: Sink | None = getattr(sys.stderr, "buffer", None)
+    return buffer if buffer is not None else _TextBytes(sys.stderr)
+
+
+class _TextBytes:
+    """Standard error replaced by a text-only stream (an embedding application's)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, data: bytes) -> int:
+        return int(self._stream.write(data.decode()))
+
+    def flush(self) -> None:
+        self._stream.flush()

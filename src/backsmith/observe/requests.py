@@ -1,0 +1,97 @@
+"""The outermost layer: each request's id, its line in the log and its metrics.
+
+Outermost, so it sees every answer, the error guard's too, and so the id it gives a
+request is the one an unhandled error is logged with. The request id is always given
+(an incoming plain `X-Request-ID`, else a new one) and sent back; the line is written
+at log level info or lower; the metrics are counted while metrics are on.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+
+from backsmith.http.request import PLAN_KEY, REQUEST_ID_KEY, REQUEST_KEY, ROUTE_KEY, TRACE_ID_KEY
+from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
+from backsmith.logs import resolve_format
+from backsmith.model.types import Model
+from backsmith.observe.metrics import Metrics, metrics
+from backsmith.observe.request_log import RequestLog, request_id
+from backsmith.settings import Settings
+
+_LOGGED_LEVELS = ("info", "debug")
+_STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+
+def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
+    """Request ids always; the request line and the metrics as the settings say."""
+    log = (
+        RequestLog(resolve_format(settings.log_format, settings.production))
+        if settings.log_level.lower() in _LOGGED_LEVELS
+        else None
+    )
+    counted = Counted(metrics()) if settings.metrics else None
+
+    async def observed(scope: Scope, receive: Receive, send: Send) -> None:
+        start = perf_counter()
+        rid = scope[REQUEST_ID_KEY] = request_id(scope["headers"])
+        header = (b"x-request-id", rid)
+        status = 500  # what the client is told when no answer went out at all
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message["headers"], header]
+            await send(message)
+
+        if counted is not None:
+            counted.in_flight.inc()
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            seconds = perf_counter() - start
+            plan = scope.get(PLAN_KEY)
+            operation = plan.operation.operation_id if plan is not None else None
+            route = scope.get(ROUTE_KEY)
+            if counted is not None:
+                counted.in_flight.dec()
+                counted.answered(operation or route or "", status, seconds)
+            if log is not None:
+                request = scope.get(REQUEST_KEY)
+                principal = request.principal if request is not None else None
+                log.write(
+                    rid,
+                    scope["method"],
+                    route,
+                    operation,
+                    status,
+                    seconds,
+                    principal.subject if principal is not None else None,
+                    scope.get(TRACE_ID_KEY),
+                )
+
+    return observed
+
+
+class Counted:
+    """The request metrics, each operation's and status class's children found once."""
+
+    __slots__ = ("_children", "_metrics", "in_flight")
+
+    def __init__(self, found: Metrics) -> None:
+        self._metrics = found
+        self.in_flight = found.in_flight
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+    def answered(self, operation: str, status: int, seconds: float) -> None:
+        key = (operation, status // 100)
+        children = self._children.get(key)
+        if children is None:
+            label = _STATUS_CLASSES[key[1] - 1] if 1 <= key[1] <= 5 else "5xx"
+            children = self._children[key] = (
+                self._metrics.requests.labels(operation, label),
+                self._metrics.duration.labels(operation, label),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
