@@ -41,7 +41,8 @@ floor_python="$bench/.venv/bin/python"
 count_one() {  # peer op -> instructions per request
   local peer=$1 op=$2 port=$((20000 + RANDOM % 20000)) command
   case $peer in
-    backsmith) command=(env PYTHONPATH="$root/src" BACKSMITH_DATABASE_URL="$url" BACKSMITH_LOG_LEVEL=warning
+    backsmith) command=(env PYTHONPATH="$root/src" BACKSMITH_DATABASE_URL="$url" BACKSMITH_CREATE_TABLES=true
+                 BACKSMITH_LOG_FORMAT=json
                  "$python" -m backsmith serve "$bench/workload/api.yaml" --dbml "$bench/workload/schema.dbml"
                  --host 127.0.0.1 --port "$port") ;;
     floor) command=(env PYTHONPATH="$bench" DATABASE_URL="$url" POOL_SIZE=10 "$floor_python" -m uvicorn

@@ -26,7 +26,7 @@ from backsmith.http.types import Receive, Scope, Send
 from backsmith.logic.loading import load_schedules
 from backsmith.model.servers import base_path_for, served_path
 from backsmith.model.types import Model
-from backsmith.observe.metrics import metrics, metrics_endpoint
+from backsmith.observe.metrics import metrics, metrics_endpoint, publish
 from backsmith.observe.tracing import open_tracing
 from backsmith.policies.caching import RedisBroadcast
 from backsmith.policies.counters import Counters
@@ -158,14 +158,11 @@ class BacksmithApp:
         _settle_garbage_collector()
 
     async def _count_pool(self) -> None:
-        """The pool's connections in use and waiters, as gauges, once a second: a gauge
-        set per request would cost every request, and a scrape may reach another worker."""
+        """The sampled gauges (in flight, the pool), once a second, here rather than at a
+        scrape, which may reach another worker."""
         found = metrics()
         while True:
-            pool = self._database.pool if self._database is not None else None
-            if pool is not None:
-                found.pool_in_use.set(pool.in_use)
-                found.pool_waiting.set(pool.waiting)
+            publish(found, self._database.pool if self._database is not None else None)
             await asyncio.sleep(1)
 
     async def shutdown(self) -> None:

@@ -24,9 +24,11 @@ def raw_path(scope: Scope) -> str:
 # Where the router leaves the operation's plan, and the timing layer the steps' timings.
 PLAN_KEY = "backsmith.plan"
 TIMINGS_KEY = "backsmith.timings"
-# The route template the router matched, and the request it made, for the request's log line.
+# The route template the router matched, and the caller its guard admitted (a Principal, or
+# None), for the request's log line. The caller, not the Request: a Request holds the scope,
+# and a scope holding its Request would be a cycle left to the garbage collector each time.
 ROUTE_KEY = "backsmith.route"
-REQUEST_KEY = "backsmith.request"
+CALLER_KEY = "backsmith.caller"
 # The request's id (bytes), given by the outermost layer; an unhandled error is logged with it.
 REQUEST_ID_KEY = "backsmith.request_id"
 # The request's trace id, left by the tracing layer when tracing is on.

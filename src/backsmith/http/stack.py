@@ -18,7 +18,7 @@ from backsmith.http.budgets import budgets
 from backsmith.http.cors import with_cors
 from backsmith.http.error_bodies import ErrorAnswerer, answer, server_problem
 from backsmith.http.pipeline import step_durations
-from backsmith.http.request import PLAN_KEY, REQUEST_KEY, ROUTE_KEY, TIMINGS_KEY, Request
+from backsmith.http.request import CALLER_KEY, PLAN_KEY, ROUTE_KEY, TIMINGS_KEY, Request
 from backsmith.http.response import NO_STORE, Response
 from backsmith.http.routing import Router
 from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
@@ -205,8 +205,11 @@ async def _dispatch(router: Router, scope: Scope, receive: Receive, method: str)
     (plan, endpoint), params = found
     scope[PLAN_KEY] = plan
     scope[ROUTE_KEY] = match.template
-    request = scope[REQUEST_KEY] = Request(scope, receive, params, plan)
-    response: Response = await endpoint(request)
+    request = Request(scope, receive, params, plan)
+    try:
+        response: Response = await endpoint(request)
+    finally:
+        scope[CALLER_KEY] = request.principal
     return response
 
 

@@ -3,14 +3,15 @@ which operation, by whom, answered how and how fast.
 
 Never a token, password, API key, body or query: a line is built from the route
 template, the operation id, the status, the duration and the caller's subject only. The
-line is written to standard error's buffer and flushed once per turn of the event loop,
-so a busy server makes one write for many requests instead of one each.
+lines are gathered and written to standard error once per turn of the event loop (its
+file is unbuffered), so a busy server makes one write for many requests, not one each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import re
 import sys
@@ -26,14 +27,19 @@ _PLAIN_ID = re.compile(rb"[\w.:@/+=-]{1,128}")
 _REQUEST_ID = b"x-request-id"
 
 
+# A new id is this process's random half and a count: unique, and no system call each.
+_PROCESS = os.urandom(8).hex()
+_COUNT = itertools.count(1)
+
+
 def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
-    """The client's X-Request-ID when it is plain, else a new random one."""
+    """The client's X-Request-ID when it is plain, else a new one (32 hex digits)."""
     for name, value in headers:
         if name == _REQUEST_ID:
             if _PLAIN_ID.fullmatch(value):
                 return value
             break
-    return os.urandom(16).hex().encode()
+    return f"{_PROCESS}{next(_COUNT):016x}".encode()
 
 
 class Sink(Protocol):
@@ -47,7 +53,7 @@ class RequestLog:
 
     def __init__(self, log_format: str, stream: Sink | None = None) -> None:
         self._stream = stream if stream is not None else _stderr()
-        self._pending = False
+        self._pending: list[bytes] = []
         self._second = -1
         self._stamp = ""
         self.line = self._json if log_format == "json" else self._console
@@ -63,20 +69,21 @@ class RequestLog:
         subject: str | None,
         trace_id: str | None,
     ) -> None:
-        self._stream.write(
+        pending = self._pending
+        pending.append(
             self.line(request_id, method, route, operation, status, seconds, subject, trace_id)
         )
-        if not self._pending:
-            self._pending = True
+        if len(pending) == 1:  # the first line of this turn of the loop
             try:
                 asyncio.get_running_loop().call_soon(self._flush)
-            except RuntimeError:  # no loop (a synchronous caller): now
+            except RuntimeError:  # no loop (a synchronous caller): written at once
                 self._flush()
 
     def _flush(self) -> None:
-        self._pending = False
-        # Standard error closed: the lines have nowhere to go, and the request is answered.
+        lines, self._pending = self._pending, []
+        # Standard error closed: the lines have nowhere to go, and the requests are answered.
         with contextlib.suppress(OSError, ValueError):
+            self._stream.write(b"".join(lines))
             self._stream.flush()
 
     def _now(self) -> str:

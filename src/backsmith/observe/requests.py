@@ -11,7 +11,7 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-from backsmith.http.request import PLAN_KEY, REQUEST_ID_KEY, REQUEST_KEY, ROUTE_KEY, TRACE_ID_KEY
+from backsmith.http.request import CALLER_KEY, PLAN_KEY, REQUEST_ID_KEY, ROUTE_KEY, TRACE_ID_KEY
 from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
 from backsmith.logs import resolve_format
 from backsmith.model.types import Model
@@ -46,7 +46,7 @@ def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
             await send(message)
 
         if counted is not None:
-            counted.in_flight.inc()
+            counted.metrics.serving += 1
         try:
             await app(scope, receive, send_with_id)
         finally:
@@ -55,11 +55,10 @@ def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
             operation = plan.operation.operation_id if plan is not None else None
             route = scope.get(ROUTE_KEY)
             if counted is not None:
-                counted.in_flight.dec()
+                counted.metrics.serving -= 1
                 counted.answered(operation or route or "", status, seconds)
             if log is not None:
-                request = scope.get(REQUEST_KEY)
-                principal = request.principal if request is not None else None
+                principal = scope.get(CALLER_KEY)
                 log.write(
                     rid,
                     scope["method"],
@@ -77,11 +76,10 @@ def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
 class Counted:
     """The request metrics, each operation's and status class's children found once."""
 
-    __slots__ = ("_children", "_metrics", "in_flight")
+    __slots__ = ("_children", "metrics")
 
     def __init__(self, found: Metrics) -> None:
-        self._metrics = found
-        self.in_flight = found.in_flight
+        self.metrics = found
         self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     def answered(self, operation: str, status: int, seconds: float) -> None:
@@ -90,8 +88,8 @@ class Counted:
         if children is None:
             label = _STATUS_CLASSES[key[1] - 1] if 1 <= key[1] <= 5 else "5xx"
             children = self._children[key] = (
-                self._metrics.requests.labels(operation, label),
-                self._metrics.duration.labels(operation, label),
+                self.metrics.requests.labels(operation, label),
+                self.metrics.duration.labels(operation, label),
             )
         children[0].inc()
         children[1].observe(seconds)
