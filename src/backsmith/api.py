@@ -9,6 +9,7 @@ function, so that `backsmith --help` and a start of one command stay quick.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -29,6 +30,8 @@ from backsmith.settings import resolve as resolve_settings
 from backsmith.settings import setting as declared
 
 if TYPE_CHECKING:
+    from backsmith.bench.options import BenchOptions
+    from backsmith.bench.results import BenchReport
     from backsmith.storage.api_keys import StoredKey
     from backsmith.storage.migrations.folder import MigrationsFolder
 
@@ -175,7 +178,8 @@ def serve(
     configure_logging(settings.log_level, log_format)  # the preflight's work is logged too
     # Said first, before the warnings and the preflight's log, so it is never scrolled away;
     # a line of the log where the log is JSON, so that every line of it parses.
-    say = announce or (_to_log if log_format == "json" else _to_stderr)
+    to_log = functools.partial(logging.getLogger("backsmith").info, "%s")
+    say = announce or (to_log if log_format == "json" else _to_stderr)
     say(serving_line(contract, settings, loaded))
     _check_counters(loaded, settings)
     app = create_app(loaded, settings)  # compiles every plan: refuses an unsafe production start
@@ -255,8 +259,11 @@ def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _to_log(line: str) -> None:
-    logging.getLogger("backsmith").info("%s", line)
+def bench(options: BenchOptions, progress: Any = None) -> BenchReport:
+    """Measure each operation against its latency budget (docs/bench.md)."""
+    from backsmith.bench.run import run_bench
+
+    return run_bench(options, progress=progress)
 
 
 def _check_address(host: str, port: int) -> None:

@@ -25,6 +25,7 @@ COMMANDS = (
     "events",
     "audit",
     "config",
+    "bench",
 )
 
 EXIT_DONE, EXIT_REFUSED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
