@@ -190,10 +190,10 @@ async def test_an_answer_that_depends_on_the_caller_is_kept_for_that_caller_only
     database_url: str, tmp_path: Path
 ) -> None:
     spec = tmp_path / "api-spec.md"
-    marker = "      operationId: getBook\n"
-    text = BOOKSHOP.read_text(encoding="utf-8").replace(
-        marker, f"{marker}      x-backsmith: {{cache: 30s}}\n"
-    )
+    budget = "      x-backsmith: {slo: {p95: 20ms, p99: 50ms}}\n"  # getBook's, in the bookshop
+    text = BOOKSHOP.read_text(encoding="utf-8")
+    assert text.count(budget) == 1
+    text = text.replace(budget, "      x-backsmith: {slo: {p95: 20ms, p99: 50ms}, cache: 30s}\n")
     spec.write_text(text, encoding="utf-8")
     secret = "caching-test-secret-of-32-bytes-long!"
     async with served(load_model(spec), database_url, jwt_secret=secret) as shop:
