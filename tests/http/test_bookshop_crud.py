@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from conftest import served
+from conftest import client_for, served, start_app, stop_app
 
 from backsmith.model.types import Model
 
@@ -198,6 +198,28 @@ async def test_books_are_addressed_by_slug_and_a_repeated_title_gets_a_suffix(
     assert (await bookshop.delete(f"/books/{first['slug']}")).status_code == 204
     assert (await bookshop.get(f"/books/{first['slug']}")).status_code == 404
     assert (await bookshop.get(f"/books/{second['slug']}")).status_code == 200
+
+
+async def test_a_taken_isbn_is_answered_409_at_once_not_derived_again(
+    bookshop_model: Model, database_url: str
+) -> None:
+    """Only a clash on the slug derives the slug again; an isbn taken is the answer."""
+    app = await start_app(bookshop_model, database_url)
+    inserts: list[str] = []
+    app.database.listeners.append(
+        lambda sql: inserts.append(sql) if sql.lstrip().upper().startswith("INSERT") else None
+    )
+    try:
+        async with client_for(app) as client:
+            author = await _author(client)
+            book = {**BOOK, "author_id": author["id"]}
+            assert (await client.post("/books", json=book)).status_code == 201
+            inserts.clear()
+            again = await client.post("/books", json={**book, "title": "Another title"})
+    finally:
+        await stop_app(app)
+    assert again.status_code == 409, again.text
+    assert len(inserts) == 1, inserts
 
 
 async def test_a_book_embeds_its_author_and_genres(bookshop: httpx.AsyncClient) -> None:

@@ -176,8 +176,11 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
             break
         except Conflict as conflict:
             # Two creates derived the same slug at once: derive again past the winner's.
+            # A clash the database names on another column (an isbn taken) is the answer.
             attempt += 1
-            if not plan.derive or attempt > 6:
+            clashed = getattr(conflict, "column", "")
+            other = bool(clashed) and all(clashed != column for column, _ in plan.derive)
+            if not plan.derive or attempt > 6 or other:
                 raise _pointed(plan, conflict) from None
         except Problem as problem:
             raise _pointed(plan, problem) from None
