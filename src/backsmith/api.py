@@ -218,9 +218,7 @@ def _check_counters(model: Model, settings: Settings) -> None:
     """Several workers counting rate limits each in their own memory would each allow the
     whole limit, and would each keep cached answers a write elsewhere outdated: refused in
     production, said in development."""
-    limited = model.accounts is not None or any(
-        op.policies.rate_limit is not None for op in model.operations
-    )
+    limited = model.counts_callers
     cached = any(op.policies.cache_seconds for op in model.operations)
     if settings.workers == 1 or settings.redis_url or not (limited or cached):
         return

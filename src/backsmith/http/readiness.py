@@ -146,9 +146,7 @@ def dependencies(
     """What this process uses, as the model and the settings say."""
     found = [Dependency("database", "datastore", True, lambda: DatabaseProbe(database()))]
     if settings.redis_url:
-        counts = any(op.policies.rate_limit is not None for op in model.operations)
-        counts = counts or model.accounts is not None  # login limits count there too
-        closed = counts and settings.rate_limit_failure == "closed"
+        closed = model.counts_callers and settings.rate_limit_failure == "closed"
         probe = functools.partial(RedisProbe, settings.redis_url, settings.ready_timeout_seconds)
         meaning = "rate limits let requests through and cached answers expire by age"
         found.append(Dependency("redis", "datastore", closed, probe, meaning))

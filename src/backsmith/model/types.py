@@ -389,3 +389,11 @@ class Model:
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""
         return next((r for r in self.resources.values() if r.table == table), None)
+
+    @property
+    def counts_callers(self) -> bool:
+        """Whether a rate limit or the accounts' login limits count callers (in Redis when
+        one is set): what several workers must share, and what /readyz checks Redis for."""
+        return self.accounts is not None or any(
+            op.policies.rate_limit is not None for op in self.operations
+        )
