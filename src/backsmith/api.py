@@ -15,7 +15,6 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +23,11 @@ from backsmith.contract.load import load_contract
 from backsmith.contract.validate import validate_openapi
 from backsmith.errors import BacksmithError, ContractError, Issue
 from backsmith.model.build import build_model
-from backsmith.model.types import Kind, Model, Operation
+from backsmith.model.types import Kind, Model
 from backsmith.settings import Resolved, SettingError, Settings, database_scheme, load_settings
 from backsmith.settings import resolve as resolve_settings
 from backsmith.settings import setting as declared
+from backsmith.verify.reports import CheckReport, ModelDescription
 
 if TYPE_CHECKING:
     from backsmith.bench.options import BenchOptions
@@ -60,33 +60,6 @@ def _loaded(
 # ------------------------------------------------------------------------ check, model
 
 
-@dataclass(frozen=True, slots=True)
-class CheckReport:
-    """What `check` found: the model, the operations that need a handler, and everything
-    `serve` would warn about or refuse, with these settings."""
-
-    model: Model
-    crud: list[Operation]
-    needs_handler: list[Operation]
-    findings: list[Issue] = field(default_factory=list)
-    production: bool = False
-    handled: list[Operation] = field(default_factory=list)  # served by the team's functions
-
-    @property
-    def lines(self) -> list[str]:
-        """The findings as `serve` logs them."""
-        from backsmith.security.exposure import finding_lines
-
-        return finding_lines(self.findings, self.production)
-
-    @property
-    def refused(self) -> list[Issue]:
-        """What would stop a start with these settings (only in production)."""
-        from backsmith.model.findings import PRODUCTION
-
-        return [f for f in self.findings if self.production and f.severity == PRODUCTION]
-
-
 def check(
     contract: Contract,
     dbml: Contract | None = None,
@@ -110,14 +83,6 @@ def check(
     custom = [op for op in rest if op.kind == Kind.CUSTOM]
     crud = [op for op in rest if op.kind != Kind.CUSTOM]
     return CheckReport(model, crud, custom, findings, settings.production, handled)
-
-
-@dataclass(frozen=True, slots=True)
-class ModelDescription:
-    """How each operation was understood, as a table for people and as JSON data."""
-
-    table: str
-    data: dict[str, Any]
 
 
 def model(contract: Contract, dbml: Contract | None = None) -> ModelDescription:
