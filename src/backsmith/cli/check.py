@@ -34,8 +34,9 @@ def run(args: argparse.Namespace) -> int:
     production = [f for f in report.findings if f.severity == PRODUCTION]
     warned = len(report.findings) - len(production)
     not_for = "refused in production" if report.production else "not for production"
+    read_as = f" (converted from Swagger {model.converted_from})" if model.converted_from else ""
     print(
-        f"{args.contract}: OpenAPI {model.openapi_version}, "
+        f"{args.contract}: OpenAPI {model.openapi_version}{read_as}, "
         f"{_count(len(model.operations), 'operation')} ({len(report.crud)} CRUD, "
         + (f"{len(report.handled)} by handlers, " if report.handled else "")
         + f"{len(custom)} {'needs' if len(custom) == 1 else 'need'} a handler), "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,13 +17,23 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 
 
 class _ContractLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """SafeLoader that keeps timestamps as strings: contracts are JSON data."""
+    """SafeLoader that keeps timestamps as strings (contracts are JSON data) and reads
+    booleans as YAML 1.2 does, which OpenAPI and Swagger name: `on`, `off`, `yes` and `no`
+    are words (a property `on`, an enum of `yes` and `no`), only `true` and `false` are not."""
 
 
+_BOOL = "tag:yaml.org,2002:bool"
 _ContractLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", _BOOL)
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_ContractLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-"""Validate a bundled document against the OpenAPI 3.0 / 3.1 schema."""
+"""Validate a bundled document against the OpenAPI 3.0, 3.1 or 3.2 schema."""
 
 from __future__ import annotations
 
@@ -55,10 +55,14 @@ def _finite(node: Any) -> bool:
 
 
 def _check(contract: Contract) -> None:
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+    from openapi_spec_validator import (
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+        OpenAPIV32SpecValidator,
+    )
 
-    validator_cls = (
-        OpenAPIV31SpecValidator if contract.version == "3.1" else OpenAPIV30SpecValidator
+    validator_cls = {"3.1": OpenAPIV31SpecValidator, "3.2": OpenAPIV32SpecValidator}.get(
+        contract.version, OpenAPIV30SpecValidator
     )
     issues: list[Issue] = []
     structural = validator_cls.schema_validator.iter_errors(contract.document)

@@ -10,6 +10,8 @@ from backsmith.http.validation import SchemaValidator
 from backsmith.model.types import Param, ParamLocation
 
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+# What separates an array's items, by style (`form` and `simple`: a comma).
+_SEPARATORS = {"spaceDelimited": " ", "pipeDelimited": "|"}
 # The one spelling of each number, as JSON writes it; ASCII only (`int` and `float` also read
 # "+1", "0001", "1_0", " 1", and digits of every script, such as Arabic-Indic or fullwidth ones).
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)", re.ASCII)
@@ -52,12 +54,22 @@ def _nul_errors(value: Any) -> list[dict[str, Any]]:
 class ParamDecoder:
     """One parameter's decoder and validator, built at start-up."""
 
-    __slots__ = ("default", "is_array", "item_types", "param", "types", "validator", "where")
+    __slots__ = (
+        "default",
+        "is_array",
+        "item_types",
+        "param",
+        "separator",
+        "types",
+        "validator",
+        "where",
+    )
 
     def __init__(self, param: Param) -> None:
         self.param = param
         self.types = param.types
         self.is_array = "array" in self.types
+        self.separator = _SEPARATORS.get(param.style, ",")
         self.item_types = param.item_types
         self.default = param.default
         validation = param.validation
@@ -71,7 +83,7 @@ class ParamDecoder:
             if self.param.explode and self.param.location == ParamLocation.QUERY:
                 parts = raw
             else:
-                parts = [p for value in raw for p in value.split(",")] if raw != [""] else []
+                parts = [p for v in raw for p in v.split(self.separator)] if raw != [""] else []
             return [scalar(p, self.item_types) for p in parts]
         return scalar(raw[-1], self.types)
 

@@ -133,7 +133,7 @@ def why_custom(
     if statics and (last.startswith("{") or method in ("GET", "POST")) and len(segments) > 1:
         return (
             f"its schema {name} is named unlike its path ({statics[-1]}): "
-            f"declare x-backsmith {{table: <table>}} on {name}"
+            "declare x-backsmith {table: <table>} on the schema"
         )
     if "{" not in last:
         return _SINGLETON

@@ -194,6 +194,11 @@ def resource_from_object(
     }
     required = set(schema.get("required", []))
     key_name = "id" if "id" in properties else None
+    if key_name is None:  # `_id`, `ID`: the property stored as column `id` is the key
+        stored_as_id = (
+            n for n, p in properties.items() if (declared_column(p) or snake(n)) == "id"
+        )
+        key_name = next(stored_as_id, None)
     fields: list[Field] = []
     if key_name is None:
         fields.append(
@@ -247,7 +252,7 @@ def resource_from_object(
         name=resource_name,
         table=table,
         fields=tuple(fields),
-        primary_key=(key_name or "id",),
+        primary_key=("id",),  # the key's column: `id`, or the `_id` or `ID` stored as `id`
         relations=tuple(Relation((r.column,), r.target, (r.target_key,)) for r in references),
         source="schema",
         renamed_from=_renamed_from("", named),

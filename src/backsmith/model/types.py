@@ -385,6 +385,7 @@ class Model:
     # serving its column): what generated values must pass.
     field_schemas: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict)
     base_path: BasePath = field(default_factory=BasePath)  # the root `servers`: model.servers
+    converted_from: str | None = None  # "2.0": read as Swagger 2.0, served as `openapi_version`
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""
