@@ -40,8 +40,13 @@ CRASHED = "crashed"
 
 # First match wins: (category, regular expression searched in Issue.message).
 REASONS: tuple[tuple[str, str], ...] = (
-    ("Swagger 2.0", r"^Swagger \S+ documents are not supported"),
-    ("not OpenAPI 3.x", r"^expected OpenAPI 3\.0\.x or 3\.1\.x"),
+    ("not Swagger 2.0", r"^expected Swagger 2\.0, found"),
+    ("not OpenAPI 3.x", r"^expected OpenAPI 3\.0\.x, 3\.1\.x or 3\.2\.x"),
+    (
+        "Swagger 2.0 that OpenAPI 3.0 cannot say",
+        r"^an operation takes (?:one body|a body parameter)|the conversion from Swagger 2\.0",
+    ),
+    ("querystring parameter", r"is in: querystring"),
     ("no OpenAPI document", r"^no OpenAPI document found"),
     ("not a mapping", r"must be a mapping at the top"),
     ("invalid YAML/JSON", r"^not valid YAML/JSON"),
@@ -111,6 +116,7 @@ class Outcome:
     message: str = ""  # str() of the ContractError
     error: str = ""  # the traceback of an exception other than ContractError
     model: Model | None = field(default=None, compare=False, repr=False)
+    drafted: tuple[int, int] | None = None  # a prose spec's (endpoints, guesses)
 
     @property
     def crud(self) -> int:
@@ -163,7 +169,7 @@ def corpus_entries(corpus: Path = CORPUS) -> list[Entry]:
 
 
 def refusal_reason(issue: Issue) -> str:
-    """The category of one refusal issue, e.g. 'Swagger 2.0' or 'invalid OpenAPI'."""
+    """The category of one refusal issue, e.g. 'invalid OpenAPI' or 'remote $ref'."""
     for category, pattern in REASONS:
         if re.search(pattern, issue.message):
             return category
@@ -196,6 +202,10 @@ def no_resource_causes(model: Model) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+# What a start says of a prose spec it drafted ("... 7 endpoints and 4 guesses").
+_DRAFTED = re.compile(r"drafted one from the prose, (\d+) endpoints? and (\d+) guess")
+
+
 def survey_entry(entry: Entry) -> Outcome:
     """Load and map one entry; a ContractError is a refusal, any other exception a crash."""
     started = time.perf_counter()
@@ -211,8 +221,20 @@ def survey_entry(entry: Entry) -> Outcome:
     kinds = Counter(str(op.kind) for op in model.operations)
     reasons = tuple(custom_reason(op.reason) for op in model.operations if op.kind == Kind.CUSTOM)
     causes = no_resource_causes(model)
+    said = next(
+        (_DRAFTED.search(f.message) for f in model.findings if _DRAFTED.search(f.message)), None
+    )
+    drafted = (int(said[1]), int(said[2])) if said else None
     return Outcome(
-        entry, LOADED, elapsed, kinds, len(model.resources), reasons, causes, model=model
+        entry,
+        LOADED,
+        elapsed,
+        kinds,
+        len(model.resources),
+        reasons,
+        causes,
+        model=model,
+        drafted=drafted,
     )
 
 
@@ -248,6 +270,17 @@ def summarize(outcomes: Sequence[Outcome]) -> Summary:
     )
 
 
+def _prose_line(outcomes: Sequence[Outcome]) -> str:
+    drafted = [(o, o.drafted) for o in outcomes if o.drafted is not None]
+    endpoints = sum(found for _, (found, _) in drafted)
+    guesses = sum(guessed for _, (_, guessed) in drafted)
+    crud = sum(o.crud for o, _ in drafted)
+    return (
+        f"prose specs drafted: {len(drafted)}   endpoints: {endpoints}   served as CRUD: "
+        f"{crud}   guesses: {guesses}"
+    )
+
+
 def render(outcomes: Sequence[Outcome], issues: bool = False, causes: bool = False) -> str:
     """The survey as a plain-text table followed by the totals."""
     width = max((len(o.entry.label) for o in outcomes), default=10)
@@ -257,6 +290,8 @@ def render(outcomes: Sequence[Outcome], issues: bool = False, causes: bool = Fal
         if o.status == LOADED:
             ops = f"{o.crud + o.custom:>4} {o.crud:>4} {o.custom:>6}"
             note = f"{o.resources} resources"
+            if o.drafted is not None:
+                note += f"; drafted from prose: {o.drafted[0]} endpoints, {o.drafted[1]} guesses"
         else:
             ops = f"{'':>4} {'':>4} {'':>6}"
             note = ", ".join(o.reasons) if o.status == REFUSED else o.error.splitlines()[-1]
@@ -270,6 +305,7 @@ def render(outcomes: Sequence[Outcome], issues: bool = False, causes: bool = Fal
         f"operations: {s.operations}   CRUD: {s.crud}   custom: {s.custom}   "
         f"resources: {s.resources}",
         "CRUD kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(s.kinds.items()) if k != "custom"),
+        _prose_line(outcomes),
         "",
         "refusal reasons (files):",
         *(f"  {n:>4}  {reason}" for reason, n in s.refusal_reasons.most_common()),

@@ -32,6 +32,7 @@ from backsmith.verify.reports import CheckReport, ModelDescription
 if TYPE_CHECKING:
     from backsmith.bench.options import BenchOptions
     from backsmith.bench.results import BenchReport
+    from backsmith.contract.draft.write import Written
     from backsmith.storage.api_keys import StoredKey
     from backsmith.storage.migrations.folder import MigrationsFolder
 
@@ -93,6 +94,21 @@ def model(contract: Contract, dbml: Contract | None = None) -> ModelDescription:
     loaded, settings = _loaded(contract, dbml, {})
     loaded = with_handlers(loaded, settings)  # those found in a hooks module too
     return ModelDescription(render_table(loaded), describe(loaded))
+
+
+def convert(contract: Contract) -> dict[str, Any]:
+    """The OpenAPI 3.0 document a Swagger 2.0 contract is read as, checked, its other files'
+    `$ref`s bundled in; ContractError for a broken contract or one that is OpenAPI 3 already."""
+    from backsmith.contract.conversion import converted_document
+
+    return converted_document(contract)
+
+
+def draft(spec: Contract, output: Contract, dbml: Contract | None = None) -> Written:
+    """Draft a prose Markdown spec into an OpenAPI contract, a DBML model and a report."""
+    from backsmith.contract.draft.write import write_draft
+
+    return write_draft(Path(spec), Path(output), Path(dbml) if dbml else None, load_model)
 
 
 # ------------------------------------------------------------------------------ config

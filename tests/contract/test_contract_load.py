@@ -185,8 +185,8 @@ def test_markdown_without_openapi_block_names_the_file(tmp_path: Path) -> None:
         load_contract(path)
     [issue] = caught.value.issues
     assert issue.file == str(path)
-    assert "no OpenAPI document found" in issue.message
-    assert issue.render().startswith(f"{path}: error: no OpenAPI document found")
+    assert "no OpenAPI document and no endpoint found" in issue.message
+    assert issue.render().startswith(f"{path}: error: no OpenAPI document and no endpoint")
 
 
 def test_markdown_openapi_fence_with_bad_yaml_reports_the_markdown_line(tmp_path: Path) -> None:
@@ -236,6 +236,32 @@ def test_yaml_timestamps_stay_strings(tmp_path: Path) -> None:
     props = document["components"]["schemas"]["Event"]["properties"]
     assert props["day"]["example"] == "2020-01-31"
     assert props["at"]["default"] == "2020-01-31T10:00:00Z"
+
+
+def test_yaml_booleans_are_yaml_1_2_ones(tmp_path: Path) -> None:
+    """OpenAPI names YAML 1.2: `on`, `off`, `yes` and `no` are words, not booleans."""
+    path = write(
+        tmp_path,
+        "api.yaml",
+        """\
+        openapi: 3.0.3
+        info: {title: T, version: "1"}
+        paths: {}
+        components:
+          schemas:
+            Switch:
+              type: object
+              required: [on]
+              properties:
+                on: {type: boolean, default: false}
+                answer: {type: string, enum: [yes, no], default: yes, nullable: true}
+        """,
+    )
+    switch = load_contract(path).document["components"]["schemas"]["Switch"]
+    assert switch["required"] == ["on"]
+    assert switch["properties"]["on"] == {"type": "boolean", "default": False}
+    answer = switch["properties"]["answer"]
+    assert (answer["enum"], answer["default"], answer["nullable"]) == (["yes", "no"], "yes", True)
 
 
 def test_integer_response_keys_become_strings(tmp_path: Path) -> None:
@@ -310,28 +336,34 @@ def test_missing_contract_file_is_a_contract_error(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- versions
 
 
-def test_swagger_2_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+def test_swagger_versions_other_than_2_0_are_refused(tmp_path: Path) -> None:
+    """Swagger 2.0 is converted (tests/contract/test_swagger2.py); 1.2 is another format."""
     path = write(
-        tmp_path, "api.yaml", 'info: {title: T, version: "1"}\nswagger: "2.0"\npaths: {}\n'
+        tmp_path, "api.yaml", 'info: {title: T, version: "1"}\nswagger: "1.2"\npaths: {}\n'
     )
     with pytest.raises(ContractError) as caught:
         load_contract(path)
     [issue] = caught.value.issues
     assert (issue.file, issue.line, issue.pointer) == (str(path), 2, "/swagger")
-    assert "Swagger 2.0" in issue.message and "OpenAPI 3" in issue.message
+    assert issue.message == "expected Swagger 2.0, found swagger: 1.2"
 
 
 @needs_shared
-def test_swagger_2_corpus_file_is_refused() -> None:
+def test_swagger_2_corpus_file_is_read_as_openapi_3_0() -> None:
     path = CORPUS / "openapi" / "apis-guru" / "adafruit.com__default.yaml"
-    with pytest.raises(ContractError) as caught:
-        load_contract(path)
-    assert "not supported" in caught.value.issues[0].message
+    contract = load_contract(path)
+    assert (contract.version, contract.converted_from) == ("3.0", "2.0")
+    assert contract.document["openapi"] == "3.0.3"
 
 
 @pytest.mark.parametrize(
     ("header", "found"),
-    [("openapi: 4.0.0\n", "openapi: 4.0.0"), ("openapi: 2.0\n", "openapi: 2.0"), ("", "no")],
+    [
+        ("openapi: 4.0.0\n", "openapi: 4.0.0"),
+        ("openapi: 3.3.0\n", "openapi: 3.3.0"),
+        ("openapi: 2.0\n", "openapi: 2.0"),
+        ("", "no"),
+    ],
 )
 def test_other_openapi_versions_are_refused(tmp_path: Path, header: str, found: str) -> None:
     path = write(tmp_path, "api.yaml", header + 'info: {title: T, version: "1"}\npaths: {}\n')
@@ -339,7 +371,7 @@ def test_other_openapi_versions_are_refused(tmp_path: Path, header: str, found: 
         load_contract(path)
     [issue] = caught.value.issues
     assert issue.pointer == "/openapi"
-    assert "expected OpenAPI 3.0.x or 3.1.x" in issue.message
+    assert "expected OpenAPI 3.0.x, 3.1.x or 3.2.x" in issue.message
     assert found in issue.message
 
 

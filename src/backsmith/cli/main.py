@@ -17,6 +17,8 @@ from backsmith.errors import BacksmithError, ContractError, InputError
 COMMANDS = (
     "check",
     "model",
+    "convert",
+    "draft",
     "serve",
     "relay",
     "migrate",

@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backsmith.contract.draft.loading import DraftedLocated, adopt_draft, drafted_located
 from backsmith.contract.markdown import DBML_LANGS, OPENAPI_LANGS, Block, fenced_blocks
+from backsmith.contract.media_types import inline_media_types
 from backsmith.contract.refs import bundle
 from backsmith.contract.source import Located, parse_text
+from backsmith.contract.swagger2 import convert_swagger
 from backsmith.errors import ContractError, Issue
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown"})
+# OpenAPI versions read as they are (major.minor); Swagger 2.0 is converted to 3.0.
+OPENAPI_VERSIONS = frozenset({"3.0", "3.1", "3.2"})
 # Top-level OpenAPI keys a Markdown fragment block may carry without its own `openapi` key.
 _FRAGMENT_KEYS = frozenset(
     {"paths", "components", "tags", "webhooks", "security", "servers", "x-backsmith"}
@@ -40,6 +45,8 @@ class Contract:
     version: str
     positions: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     dbml: DbmlSource | None = None
+    converted_from: str | None = None  # "2.0": read as Swagger 2.0, converted to `version`
+    notes: list[Issue] = field(default_factory=list)  # said once on reading (a drafted spec)
 
     def locate(self, pointer: str) -> tuple[str, int | None]:
         """File and line of `pointer`, or of its nearest located ancestor."""
@@ -83,28 +90,32 @@ def load_contract(path: str | Path, dbml: str | Path | None = None) -> Contract:
     file = str(main_path)
     if not isinstance(document, dict):
         raise ContractError([Issue("an OpenAPI document must be a mapping at the top", file, 1)])
-    if "swagger" in document:
-        raise ContractError(
-            [
-                Issue(
-                    f"Swagger {document['swagger']} documents are not supported; convert it to "
-                    "OpenAPI 3 first (for example with swagger2openapi)",
-                    file,
-                    located.lines.get("/swagger"),
-                    "/swagger",
-                )
-            ]
-        )
+    swagger = str(document["swagger"]) if "swagger" in document else None
     raw_version = document.get("openapi")
     version = str(raw_version)[:3] if raw_version is not None else ""
-    if version not in {"3.0", "3.1"}:
+    if swagger is not None and swagger != "2.0":
+        line = located.lines.get("/swagger")
+        raise ContractError(
+            [Issue(f"expected Swagger 2.0, found swagger: {swagger}", file, line, "/swagger")]
+        )
+    if swagger is None and version not in OPENAPI_VERSIONS:
         found = "no `openapi` key" if raw_version is None else f"openapi: {raw_version}"
         raise ContractError(
-            [Issue(f"expected OpenAPI 3.0.x or 3.1.x, found {found}", file, 1, "/openapi")]
+            [Issue(f"expected OpenAPI 3.0.x, 3.1.x or 3.2.x, found {found}", file, 1, "/openapi")]
         )
     bundled, positions = bundle(located, main_path)
-    contract = Contract(file, bundled, version, positions)
+    if swagger is not None:
+        # Converted once bundled: the bundler reads each referenced file as written (a
+        # Swagger file's `#/definitions/...` resolves in that file), and the converter then
+        # sees one document whose every pointer already has its file and line to keep.
+        bundled, positions = convert_swagger(bundled, positions)
+        version = "3.0"
+    elif version == "3.2":
+        inline_media_types(bundled, positions)
+    contract = Contract(file, bundled, version, positions, converted_from=swagger)
     contract.dbml = _find_dbml(contract, main_path, dbml)
+    if isinstance(located, DraftedLocated):
+        adopt_draft(contract, located)
     return contract
 
 
@@ -127,16 +138,8 @@ def _openapi_from_markdown(text: str, file: str) -> Located:
             main = located
         elif data and set(data) <= _FRAGMENT_KEYS and ({"paths", "components"} & set(data)):
             fragments.append(located)
-    if main is None:
-        raise ContractError(
-            [
-                Issue(
-                    "no OpenAPI document found: expected a fenced ```yaml, ```json or ```openapi "
-                    "block whose top level has an `openapi` key",
-                    file,
-                )
-            ]
-        )
+    if main is None:  # a prose spec: its draft stands in for the contract
+        return drafted_located(text, file)
     for fragment in fragments:
         _merge(main, fragment)
     return main

@@ -7,6 +7,7 @@ own name (so resource names survive and recursive schemas stay finite); everythi
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -48,12 +49,15 @@ class _Bundler:
         self.new_schemas: dict[str, Any] = {}
         self.inlining: list[tuple[Path, str]] = []
         self.issues: list[Issue] = []
-        # `$id` and `$anchor` are JSON Schema 2020-12 keywords: OpenAPI 3.1 schemas only.
-        self.identifying = str(main.data.get("openapi", "")).startswith("3.1")
+        # `$id` and `$anchor` are JSON Schema 2020-12 keywords: OpenAPI 3.1 and 3.2 only.
+        self.identifying = str(main.data.get("openapi", "")).startswith(("3.1", "3.2"))
         self.identifiers: dict[Path, Identifiers] = {}
+        self.sorted_pointers: dict[Path, list[str]] = {}
         existing = main.data.get("components", {})
         schemas = existing.get("schemas", {}) if isinstance(existing, dict) else {}
         self.taken = set(schemas) if isinstance(schemas, dict) else set()
+        definitions = main.data.get("definitions")  # Swagger 2.0's, converted once bundled
+        self.taken |= set(definitions) if isinstance(definitions, dict) else set()
 
     def run(self) -> dict[str, Any]:
         main = self.files[self.main_path]
@@ -164,9 +168,17 @@ class _Bundler:
 
     def _keep_positions(self, file: Path, src: str, out: str) -> None:
         located = self.files[file]
-        for pointer, line in located.lines.items():
-            if pointer == src or pointer.startswith(src + "/"):
-                self.positions[out + pointer[len(src) :]] = (located.file, line)
+        if src in located.lines:
+            self.positions[out] = (located.file, located.lines[src])
+        # The pointers under `src` sit together in sorted order: find them, not scan them all.
+        if file not in self.sorted_pointers:
+            self.sorted_pointers[file] = sorted(located.lines)
+        pointers = self.sorted_pointers[file]
+        prefix = src + "/"
+        for pointer in pointers[bisect_left(pointers, prefix) :]:
+            if not pointer.startswith(prefix):
+                break
+            self.positions[out + pointer[len(src) :]] = (located.file, located.lines[pointer])
 
     def external(
         self, node: dict[str, Any], ref: str, file: Path, src: str, out: str, in_schema: bool

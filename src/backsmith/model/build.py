@@ -49,6 +49,7 @@ from backsmith.model.servers import operation_base_path, read_base_path
 from backsmith.model.shapes import ShapeBuilder
 from backsmith.model.table_names import table_names
 from backsmith.model.types import Model, Operation, Resource
+from backsmith.model.unserved import querystring_parameters, unserved_findings
 from backsmith.model.views import describing_schema, subset_views, view_tables
 from backsmith.model.vocabulary import METHODS, check_extensions
 
@@ -57,7 +58,7 @@ CRUD_METHODS = ("get", "post", "put", "patch", "delete")
 
 def build_model(contract: Contract) -> Model:
     """Map a loaded contract to the model, or raise ContractError."""
-    issues = check_extensions(contract)
+    issues = [*check_extensions(contract), *querystring_parameters(contract)]
     if issues:
         raise ContractError(issues)
     document = contract.document
@@ -147,9 +148,11 @@ def build_model(contract: Contract) -> Model:
         raise ContractError(unsatisfiable)
     operations = with_request_facts(document, contract.version, operations)
     findings = [
+        *contract.notes,
         *server_warnings,
         *warnings,
         *contract_findings(contract, resources, operations, schemes, accounts),
+        *unserved_findings(contract),
         *security_findings(gaps),
     ]
     info = document.get("info") or {}
@@ -175,6 +178,7 @@ def build_model(contract: Contract) -> Model:
         published_openapi=published(document),
         field_schemas=field_schemas(document, resources, operations),
         base_path=replace(base_path, warnings=tuple(server_warnings)),
+        converted_from=contract.converted_from,
     )
 
 

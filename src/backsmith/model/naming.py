@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women"}
 
 
+@functools.lru_cache(maxsize=8192)  # model building asks for the same few names many times
 def snake(name: str) -> str:
     """`OrderLine` -> `order_line`, `createdAt` -> `created_at`, `per-page` -> `per_page`."""
     return re.sub(r"[^0-9a-zA-Z]+", "_", _CAMEL.sub("_", name)).strip("_").lower()
@@ -26,6 +28,7 @@ def plural(word: str) -> str:
     return f"{prefix}{last}s"
 
 
+@functools.lru_cache(maxsize=8192)
 def singular(word: str) -> str:
     """English singular of the last word of a snake_case name."""
     for one, many in _IRREGULAR.items():
@@ -45,6 +48,7 @@ def squash(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
+@functools.lru_cache(maxsize=8192)
 def names_match(segment: str, resource: str) -> bool:
     """Whether a path segment names a resource: `book`, `books`, `order-lines` ~ `order_lines`."""
     seg = snake(segment)

@@ -42,6 +42,11 @@ SLO_HELP = (
     "latency budgets /readyz warns past, and the rate they hold at, "
     "e.g. {p95: 50ms, p99: 200ms, rps: 500}"
 )
+# What a drafted contract says of where each part came from (`backsmith draft`).
+DRAFT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "source": ((str,), "the spec line this was drafted from, e.g. 'api-spec.md:12'"),
+    "guesses": ((list,), "what drafting guessed here, for a person to review"),
+}
 ERRORS_HELP = (
     "'problem': errors are RFC 9457 problem+json even where the contract declares its own "
     "error bodies (default 'contract')"
@@ -64,6 +69,7 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     **contract_keys(),
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    **DRAFT_KEYS,
     "table": ((str,), "table that stores this schema's items"),
     "resource": ((str,), "resource name this schema describes"),
     "derive": ((dict,), "fields filled from others on create, e.g. {slug: title}"),
@@ -107,6 +113,7 @@ PARAMETER_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "column": ((str,), "the column a path parameter addresses rows by, e.g. 'slug'"),
 }
 OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    **DRAFT_KEYS,
     "resource": ((str,), "resource this operation works on"),
     "kind": (
         (str,),

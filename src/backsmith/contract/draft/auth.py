@@ -1,0 +1,88 @@
+"""How a prose spec says callers authenticate, and which endpoints it says need it.
+
+A bearer token (`Authorization: Bearer <token>`), a session cookie (`` `sid` `` beside the
+word cookie) or an API-key header (`X-Api-Key`) becomes a security scheme. Said once
+before the endpoints, it applies to all of them but those the same sentence excepts
+(`... except POST /auth/login`); said in an endpoint's section (a header line, an
+"Auth: required" fact), it applies there. With nothing said for all, an endpoint whose
+section says nothing is open.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from backsmith.contract.draft.details import BEARER_WORDS, Details
+from backsmith.contract.draft.endpoints import Endpoint, template
+from backsmith.contract.draft.mentions import ENDPOINT_IN_TEXT
+from backsmith.contract.draft.scan import FENCE, HEADING, Element
+
+BEARER, COOKIE, API_KEY = "bearerAuth", "cookieAuth", "apiKeyAuth"
+_COOKIE = re.compile(r"cookie", re.I)
+_BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+_CODE = re.compile(r"`([\w.-]+)`")
+_API_KEY_HEADER = re.compile(r"`?(X-[\w-]*(?:Api|API)[\w-]*(?:Key|Token)|X-API-KEY|Api-Key)`?")
+
+
+@dataclass(slots=True)
+class Auth:
+    """The schemes the spec states, the one stated for all endpoints, and its exceptions."""
+
+    schemes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    default: str = ""
+    default_line: int = 0
+    open: set[tuple[str, str]] = field(default_factory=set)  # (method, path) excepted
+    lines: dict[str, int] = field(default_factory=dict)  # scheme -> where it was first said
+
+    def add(self, name: str, scheme: dict[str, Any], line: int) -> None:
+        """Keep a scheme the text states, and the first line stating it."""
+        self.schemes.setdefault(name, scheme)
+        self.lines.setdefault(name, line)
+
+
+def read_auth(elements: list[Element], first: int, base: str) -> Auth:
+    """What the text before the first endpoint (elements up to `first`) says of auth."""
+    auth = Auth()
+    for element in elements[:first]:
+        texts = [element.text] if element.kind != FENCE else element.text.splitlines()
+        for text in texts:
+            if BEARER_WORDS.search(text):
+                auth.add(BEARER, dict(_BEARER_SCHEME), element.line)
+                _default(auth, BEARER, element.line)
+                for match in ENDPOINT_IN_TEXT.finditer(text):
+                    path = template(match["path"])[0]
+                    auth.open.add((match["method"], path))
+                    if base and not path.startswith(base):
+                        auth.open.add((match["method"], base.rstrip("/") + path))
+            elif _COOKIE.search(text) and element.kind != HEADING:
+                names = _CODE.findall(text)
+                if names:
+                    scheme = {"type": "apiKey", "in": "cookie", "name": names[0]}
+                    auth.add(COOKIE, scheme, element.line)
+                    _default(auth, COOKIE, element.line)
+    return auth
+
+
+def _default(auth: Auth, scheme: str, line: int) -> None:
+    if not auth.default:
+        auth.default, auth.default_line = scheme, line
+
+
+def security_of(
+    endpoint: Endpoint, details: Details, auth: Auth
+) -> list[dict[str, list[str]]] | None:
+    """The operation's `security`, or None to leave it to the document's."""
+    if details.auth == "none" or (endpoint.method, endpoint.path) in auth.open:
+        return []
+    if details.auth == "bearer":
+        auth.add(BEARER, dict(_BEARER_SCHEME), endpoint.primary.line)
+        return [{BEARER: []}]
+    header = next((h.name for h in details.headers if _API_KEY_HEADER.fullmatch(h.name)), None)
+    if header:
+        auth.add(API_KEY, {"type": "apiKey", "in": "header", "name": header}, endpoint.primary.line)
+        return [{API_KEY: []}]
+    if not auth.default:  # nothing said for all: open, unless its own section said
+        return []
+    return None
