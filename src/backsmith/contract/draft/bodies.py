@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from backsmith.contract.draft.details import Body
-from backsmith.contract.draft.schemas import Schema, SchemaMaker, by_name
+from backsmith.contract.draft.schemas import Schema, SchemaMaker, by_name, scalar_of
 from backsmith.contract.draft.tables import Field
 
 
@@ -26,6 +26,8 @@ def body_schema(
         if body.sketch.typed:
             required_all = False
     guesses = list(maker.guesses)
+    if body.sketch is not None and body.sketch.broken and not body.sketch.typed:
+        guesses.append(f"the example at line {body.line} is not clean JSON: read leniently")
     if body.fields:
         target = _holder(schema, [f.name for f in body.fields])
         if target is None:
@@ -35,13 +37,6 @@ def body_schema(
     return schema, guesses
 
 
-def fields_schema(fields: list[Field]) -> Schema:
-    """An object schema of `fields` alone."""
-    schema: Schema = {"type": "object", "properties": {}}
-    _apply(schema, fields, [])
-    return schema
-
-
 def field_schema(one: Field) -> Schema:
     """The schema of one field: what its type says, else what its name suggests."""
     schema = dict(one.schema) if one.schema else by_name(one.name)[0]
@@ -49,8 +44,11 @@ def field_schema(one: Field) -> Schema:
         schema["type"] = [schema["type"], "null"]
     if one.description:
         schema["description"] = one.description
-    if one.example not in (None, ""):
-        schema["example"] = one.example
+    example = one.example
+    if isinstance(example, str) and schema.get("type") in ("integer", "number", "boolean"):
+        example = scalar_of(example, schema["type"])  # `?page=1` shows the integer 1
+    if example not in (None, ""):
+        schema["example"] = example
     return schema
 
 

@@ -8,6 +8,8 @@ one.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from backsmith.contract.draft.resources import Resource
@@ -34,6 +36,35 @@ def column_type(schema: Schema) -> str:
     return "text"
 
 
+_COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def column_of(prop: str, schema: Schema) -> str:
+    """The column a property is stored in: the one it declares, else its snake_case name."""
+    declared = (schema.get("x-backsmith") or {}).get("column")
+    return declared if isinstance(declared, str) else snake(prop)
+
+
+def with_columns(properties: dict[str, Schema], guesses: list[str]) -> dict[str, Schema]:
+    """The properties, each with a column of its own: a name with no snake_case form
+    (`상품명`) declares `field_<digest of the name>`; a second property of one column
+    (`createdAt` beside `created_at`) is left out; both are guesses."""
+    taken: set[str] = set()
+    kept: dict[str, Schema] = {}
+    for prop, schema in properties.items():
+        column = snake(prop)
+        if not _COLUMN.fullmatch(column):  # the same name for the same member everywhere
+            column = f"field_{hashlib.sha1(prop.encode()).hexdigest()[:8]}"
+            schema = {**schema, "x-backsmith": {"column": column}}
+            guesses.append(f"{prop}: stored as column {column} (its name has no column form)")
+        if column in taken:
+            guesses.append(f"{prop}: left out, column {column} already holds another member")
+            continue
+        taken.add(column)
+        kept[prop] = schema
+    return kept
+
+
 def _key_type(schema: Schema) -> str:
     """A key column: numbered by the database, a UUID the server makes, or given."""
     if schema.get("type") == "integer":
@@ -54,13 +85,6 @@ def references(resource: Resource, by_name: dict[str, Resource], schema: Schema)
     return found
 
 
-def parent_column(resource: Resource, by_name: dict[str, Resource], schema: Schema) -> str:
-    """The column naming a nested resource's parent row, or ''."""
-    if not resource.parent:
-        return ""
-    return f"{resource.parent}_id"
-
-
 def dbml_of(resources: list[Resource], schemas: dict[str, Schema]) -> str:
     """The DBML text of the drafted resources."""
     by_name = {resource.name: resource for resource in resources}
@@ -72,7 +96,7 @@ def dbml_of(resources: list[Resource], schemas: dict[str, Schema]) -> str:
         lines = [f"Table {resource.table} {{"]
         linked = references(resource, by_name, schema)
         for prop, prop_schema in properties.items():
-            column = snake(prop)
+            column = column_of(prop, prop_schema)
             if prop == resource.key:
                 kind = _key_type(prop_schema)
                 lines.append(f"  {column} {kind}")
@@ -84,7 +108,7 @@ def dbml_of(resources: list[Resource], schemas: dict[str, Schema]) -> str:
                 refs.append(f"Ref: {resource.table}.{column} > {linked[column]}")
                 continue
             lines.append(f"  {column} {column_type(prop_schema)}")
-        parent = parent_column(resource, by_name, schema)
+        parent = f"{resource.parent}_id" if resource.parent else ""
         if parent and parent not in {snake(p) for p in properties}:
             target = by_name[resource.parent]
             key_schema = schemas[target.schema]["properties"][target.key]

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 from backsmith.contract.draft.endpoints import Endpoint
 from backsmith.contract.draft.scan import FENCE, HEADING, ITEM, TABLE, Element
 from backsmith.contract.draft.sketch import Sketch, read_sketch
 from backsmith.contract.draft.tables import Field, fields_of, item_field, read_facts
 
-_STATUS = re.compile(r"(?<![\w.:/#-])([2-5]\d\d)(?![\w.%/-]|\.\d)")
+_STATUS = re.compile(r"(?<![A-Za-z0-9_.:/#-])([2-5]\d\d)(?![A-Za-z0-9_.%/-]|\.\d)")
+_KNOWN = frozenset(str(status.value) for status in HTTPStatus)
+# What may stand right before a status: a label's colon, a parenthesis, a code mark,
+# `HTTP/1.1`, or a letter of a script that writes no spaces (`成功返回201`).
+_STATUS_LEAD = re.compile(r"(?:[:\uff1a(\uff08`]|HTTP/\d(?:\.\d)?\s|[\u2e80-\uffef])\s*$")
 _MORE_STATUSES = re.compile(r"`([2-5]\d\d)\b[^`]*`")
 _QUERY_WORD = re.compile(r"\bquery\b|쿼리|查询|查詢|クエリ|abfrage|consulta|truy vấn", re.I)
 _RESPONSE_WORD = re.compile(
@@ -36,6 +41,9 @@ _QUERY_STRING = re.compile(r"\?(?P<query>[\w.\[\]-]+=[^\s`]*)")
 _CODE_NAME = re.compile(r"`([A-Za-z_][\w.\[\]-]*)`")
 _HEADER_LINE = re.compile(r"^(?P<name>[A-Za-z][\w-]*)\s*:\s*(?P<value>\S.*)$")
 BODY_METHODS = ("POST", "PUT", "PATCH")
+_CURL_DATA = re.compile(
+    r"(?:^|\s)(?:-d|--data(?:-raw|-binary)?|--json)\s+(['\"])(?P<body>[{\[].*)\1"
+)
 
 
 @dataclass(slots=True)
@@ -72,12 +80,26 @@ class Details:
 
 
 def status_in(text: str) -> tuple[str, str] | None:
-    """The status code a line states (`201 Created`, `- 401: ...`), and the words after."""
-    match = _STATUS.search(text)
-    if match is None or len(text[: match.start()]) > 40:
-        return None
-    rest = text[match.end() :].strip(" `*_:\u2014\u2013-()")
-    return match[1], rest
+    """The status code a line states (`201 Created`, `- 401: ...`, `Response 200:`), and
+    the words after; a number elsewhere in a sentence (`up to 250 users`) is none."""
+    for match in _STATUS.finditer(text):
+        prefix = text[: match.start()]
+        if len(prefix) > 40:
+            break
+        code = match[1]
+        if code not in _KNOWN:
+            continue
+        bare = prefix.strip(" \t>*_`-")
+        rest = text[match.end() :]
+        phrase = HTTPStatus(int(code)).phrase.lower()
+        if (
+            not bare
+            or _STATUS_LEAD.search(prefix.rstrip(" *_"))
+            or _RESPONSE_WORD.fullmatch(bare.strip(" :"))
+            or rest.strip(" `*").lower().startswith(phrase)
+        ):
+            return code, rest.strip(" `*_:\u2014\u2013-()\uff08\uff09")
+    return None
 
 
 class _Reader:
@@ -113,9 +135,16 @@ class _Reader:
         text = element.text.strip()
         if element.kind == HEADING:
             self.query_mode = False
-        if BEARER_WORDS.search(text):
-            self.details.auth = "bearer"
+        if BEARER_WORDS.search(text) and not self.status:
+            self.details.auth = "bearer"  # said of the request, not in an answer's words
+        data = _CURL_DATA.search(text)
+        if data and self.has_body and self.details.request is None:
+            self.details.request = Body(element.line, read_sketch(data["body"]))  # curl -d '{...}'
+            return
         found = status_in(text)
+        named = element.kind == ITEM and not text.lstrip(" -*`")[:1].isdigit()
+        if found is not None and named and item_field(text, element.line) is not None:
+            found = None  # `- limit (integer): 500`: a field, not an answer
         if found is not None:
             self.status, rest = found
             answer = self._answer(self.status, element.line)
@@ -143,6 +172,8 @@ class _Reader:
             return
         if _REQUEST_WORD.search(text):
             self.query_mode = False
+            if len(text) <= 40 or inline:
+                self.status = ""  # `**Request**`: back to the request, whatever came before
             if inline and self.has_body and self.details.request is None:
                 sketch = read_sketch(inline["body"] or inline["bare"])
                 self.details.request = Body(element.line, sketch)

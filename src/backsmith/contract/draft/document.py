@@ -8,6 +8,7 @@ whatever it finds in the draft.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -15,6 +16,7 @@ from typing import Any
 
 from backsmith.contract.draft.auth import Auth, security_of
 from backsmith.contract.draft.bodies import body_schema, field_schema
+from backsmith.contract.draft.dbml_out import with_columns
 from backsmith.contract.draft.details import BODY_METHODS, Body, Details
 from backsmith.contract.draft.endpoints import Endpoint
 from backsmith.contract.draft.resources import Binding, Resource, rows_of
@@ -26,9 +28,6 @@ from backsmith.model.naming import snake
 
 Schema = dict[str, Any]
 _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_SIGN_IN = re.compile(
-    r"/(?:[\w-]*log-?in|sign-?in|sign-?up|register|refresh|oauth2?|token|password)(?:/|$)", re.I
-)
 
 
 @dataclass(slots=True)
@@ -92,6 +91,7 @@ class Assembler:
         if relative:
             document["servers"] = [{"url": self.base}]
         document["paths"] = paths
+        self._drop_unused_named(paths)
         components: dict[str, Any] = {}
         if self.schemas:
             components["schemas"] = self.schemas
@@ -115,15 +115,34 @@ class Assembler:
         key = properties.get(resource.key) or {}
         properties[resource.key] = _key_schema(key, resource)
         properties = {resource.key: properties.pop(resource.key), **properties}
-        schema["properties"] = properties
+        guesses = resource.guesses + maker.guesses
+        schema["properties"] = with_columns(properties, guesses)
         schema["required"] = [resource.key]
         first = min((line for _, line in resource.rows + resource.writes), default=0)
-        guesses = resource.guesses + maker.guesses
         schema["x-backsmith"] = {"source": self.source(first)}
         if guesses:
             schema["x-backsmith"]["guesses"] = sorted(set(guesses))
         self.schemas[resource.schema] = schema
         self.lines[f"/components/schemas/{escape(resource.schema)}"] = first
+
+    def _drop_unused_named(self, paths: dict[str, Any]) -> None:
+        """A heading named like a type (`### Pagination`) that nothing refers to is prose."""
+        used = json.dumps(paths) + json.dumps(
+            [self.schemas[r.schema] for r in self.resources.values()]
+        )
+        tables = {resource.schema for resource in self.resources.values()}
+        named = [name for name in self.named if name in self.schemas and name not in tables]
+        kept: set[str] = set()
+        while True:  # a kept type may refer to another
+            found = {n for n in named if f'"#/components/schemas/{n}"' in used} - kept
+            if not found:
+                break
+            kept |= found
+            used += json.dumps([self.schemas[n] for n in found])
+        for name in named:
+            if name not in kept:
+                del self.schemas[name]
+                self.lines.pop(f"/components/schemas/{escape(name)}", None)
 
     def _typed_references(self, resource: Resource) -> None:
         """A `customerId` takes the type of the customers' key it refers to."""
@@ -158,6 +177,12 @@ class Assembler:
         if endpoint.method in BODY_METHODS and details.request is not None:
             required_all = one.binding is not None and one.binding.kind == "create"
             schema, guesses = body_schema(details.request, required_all, self.names)
+            if one.binding is not None and isinstance(schema.get("properties"), dict):
+                schema["properties"] = with_columns(schema["properties"], guesses)
+                kept = [name for name in schema.get("required", []) if name in schema["properties"]]
+                schema.pop("required", None)
+                if kept:
+                    schema["required"] = kept
             sketch = details.request.sketch
             from_example = sketch is not None and not sketch.typed and not details.request.fields
             if required_all and schema.get("required") and from_example:
@@ -169,10 +194,9 @@ class Assembler:
             }
             self.lines[f"{pointer}/requestBody"] = details.request.line
         operation["responses"] = self._responses(one, pointer)
-        security = security_of(endpoint, details, self.auth)
-        if security is None and _SIGN_IN.search(endpoint.path):
-            security = []
-            one.guesses.append("open: signing in cannot need a signed-in caller")
+        security, guess = security_of(endpoint, details, self.auth)
+        if guess:
+            one.guesses.append(guess)
         if security is not None:
             operation["security"] = security
         extension: dict[str, Any] = {"source": self.source(endpoint.primary.line)}
@@ -207,8 +231,6 @@ class Assembler:
         stated = [Field(name, one.endpoint.primary.line) for name in one.endpoint.query]
         for one_query in [*one.details.query, *(q for q in stated if q.name not in written)]:
             schema = field_schema(one_query)
-            if one_query.schema is None:
-                schema = {**by_name(one_query.name)[0], **schema}
             parameter: dict[str, Any] = {"name": one_query.name, "in": "query", "schema": schema}
             if one_query.required:
                 parameter["required"] = True

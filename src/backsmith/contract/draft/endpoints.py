@@ -12,29 +12,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
 
 from backsmith.contract.draft.mentions import Mention
+from backsmith.contract.draft.paths import camel, host_of, template
 from backsmith.contract.draft.scan import HEADING, ITEM, LINE, TABLE, Element
+from backsmith.model.naming import singular, snake
 
 # How strongly a mention says where an endpoint's details are: the first wins.
-_PRIMARY = ("heading", "block", "facts", "line", "curl", "bullet", "sentence", "table")
+_PRIMARY = ("heading", "block", "facts", "line", "curl", "bullet", "sentence", "table", "index")
+# Mentions that are examples of an endpoint, never an endpoint of their own beside a template.
+_EXAMPLES = ("block", "curl", "sentence")
 _HOSTED = re.compile(r"^(?:https?://|\{\{|\$\{?\w)")
 _PLACEHOLDER = re.compile(
-    r"^(endpoint|endpoints|path|route|resource|resources|your[-_]?\w*|my[-_]?\w*|example|"
-    r"foo|bar|baz|xxx+|something|url|api[-_]?endpoint|\.\.\.|\u2026)$",
+    r"^(endpoint|endpoints|path|route|your[-_](?:endpoint|resource|path|route)|example|"
+    r"foo|bar|baz|xxx+|something|api[-_]?endpoint|\.\.\.|\u2026)$",
     re.I,
 )
+# Segments a placeholder may stand beside: `/api/endpoint`, `/v2/{resource}/...`.
+_PREFIX = re.compile(r"^(api|rest|v\d+(\.\d+)?|\{[\w-]+\})$", re.I)
 _CONCRETE = re.compile(
     r"^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z]+_\d+)$", re.I
 )
 _BASE_WORD = re.compile(r"\bbase\b|\bbasis|\bbaseurl|기본|基础|基本|cơ sở", re.I)
 # Sections about an API the service calls, not one it serves (by their heading's words).
 _OUTBOUND = re.compile(
-    r"external|outbound|third[- ]party|upstream|callback|webhook|외부|外部|第三方|extern|"
+    r"external|outbound|third[- ]party|upstream|외부|外部|第三方|extern|"
     r"externo|externa|bên ngoài|внешн",
     re.I,
 )
+_LOCAL_HOSTS = re.compile(r"^https?://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(:\d+)?$")
 _URL_OR_PATH = re.compile(r"`?(?P<target>(?:https?://[^\s`/]+)?/[^\s`]*|https?://[^\s`]+)`?")
 
 
@@ -77,32 +83,21 @@ class Endpoints:
     skipped: list[Skipped]
 
 
-def template(path: str) -> tuple[str, list[str]]:
-    """The path template of a written path, and the query parameter names it carries."""
-    path = re.sub(r"^(?:\{\{\s*\w+\s*\}\}|\$\{?\w+\}?)", "", path.strip())
-    parts = urlsplit(path) if "://" in path else None
-    query = ""
-    if parts is not None:
-        path, query = parts.path, parts.query
-    elif "?" in path:
-        path, _, query = path.partition("?")
-    path = path.split("#", 1)[0].rstrip(".:,;")
-    path = re.sub(r"/:(\w+)", r"/{\1}", path)
-    path = re.sub(r"/<(?:\w+:)?(\w+)>", r"/{\1}", path)
-    path = re.sub(r"/\[(\w+)\]", r"/{\1}", path)
-    path = re.sub(r"\{\s*(\w+)\s*\}", r"{\1}", path)
-    path = re.sub(r"/{2,}", "/", path)
-    if len(path) > 1:
-        path = path.rstrip("/")
-    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)]
-    return path or "/", names
+@dataclass(frozen=True, slots=True)
+class Base:
+    """What the spec says of where it is served: the base path and the hosts it names."""
+
+    path: str = ""
+    hosts: frozenset[str] = frozenset()
 
 
-def base_path(elements: list[Element]) -> str:
-    """The base path a spec states once (`Base URL: http://localhost:3000/api`, or a
-    heading "Base URL" over a list of URLs), or ''."""
+def base_of(elements: list[Element], before: int) -> Base:
+    """The base path a spec states before its first endpoint (`Base URL:
+    http://localhost:3000/api`, or a heading "Base URL" over a list of URLs), and the hosts
+    its base URLs name."""
     section = 0  # the level of a heading naming the base, while inside its section
-    for element in elements:
+    path, hosts = "", set()
+    for element in elements[:before]:
         if element.kind == HEADING:
             section = element.level if _BASE_WORD.search(element.text) else 0
             continue
@@ -112,25 +107,30 @@ def base_path(elements: list[Element]) -> str:
         elif element.kind == TABLE:
             texts = [" ".join(row) for row in element.rows]
         for text in texts:
-            if not (section or _BASE_WORD.search(text)):
-                continue
+            said = _BASE_WORD.search(text)
             for match in _URL_OR_PATH.finditer(text):
+                if not section and (said is None or said.start() > match.start()):
+                    continue
                 target = match["target"]
-                path = template(urlsplit(target).path if "://" in target else target)[0]
-                if path != "/":
-                    return path
-    return ""
+                if host_of(target):
+                    hosts.add(host_of(target))
+                found = template(target)[0]
+                if found != "/" and not path:
+                    path = found
+    return Base(path, frozenset(hosts))
 
 
 def gather(mentions: list[Mention], elements: list[Element]) -> Endpoints:
     """Group the mentions into endpoints, keyed by method and template."""
-    base = base_path(elements)
+    strong = [m.element for m in mentions if m.how not in ("sentence", "table", "index")]
+    stated = base_of(elements, min(strong, default=len(elements)))
+    base = stated.path
     outbound = _outbound_sections(elements)
     skipped: list[Skipped] = []
     written: list[tuple[Mention, str, list[str]]] = []
     for mention in mentions:
         path, query = template(mention.path)
-        reason = _skip_reason(path, mention, outbound)
+        reason = _skip_reason(path, mention, outbound, stated.hosts)
         if reason:
             skipped.append(Skipped(mention.method, path, mention.line, reason))
             continue
@@ -141,8 +141,9 @@ def gather(mentions: list[Mention], elements: list[Element]) -> Endpoints:
     with_base = base and 2 * sum(_under(path, base) for path in voters) >= len(voters)
     by_key: dict[tuple[str, str], Endpoint] = {}
     keys_in_order: list[tuple[str, str]] = []
+    all_paths = {p for _, p, _ in written}
     for mention, path, query in sorted(written, key=lambda w: _PRIMARY.index(w[0].how)):
-        full = _full(path, base, bool(with_base), {p for _, p, _ in written})
+        full = _full(path, base, bool(with_base), all_paths)
         key = (mention.method, full)
         if key not in by_key:
             by_key[key] = Endpoint(mention.method, full, [])
@@ -168,13 +169,13 @@ def _full(path: str, base: str, with_base: bool, all_paths: set[str]) -> str:
     return path  # written in full elsewhere: this one is outside the base
 
 
-def _skip_reason(path: str, mention: Mention, outbound: set[int]) -> str:
-    segments = [s for s in path.split("/") if s]
-    if not segments:
-        return "a method with no path"
-    if any(_PLACEHOLDER.match(s) for s in segments):
+def _skip_reason(path: str, mention: Mention, outbound: set[int], hosts: frozenset[str]) -> str:
+    literal = [s for s in path.split("/") if s and not _PREFIX.match(s)]
+    if literal and all(_PLACEHOLDER.match(s) for s in literal):
         return "a placeholder, not an endpoint"
-    if mention.element in outbound:
+    host = host_of(mention.path)
+    foreign = host and hosts and host not in hosts and not _LOCAL_HOSTS.match(host)
+    if mention.element in outbound or foreign:
         return "an API the service calls, not one it serves"
     return ""
 
@@ -214,7 +215,7 @@ def _examples_to_templates(endpoints: list[Endpoint]) -> list[Endpoint]:
         if "{" in endpoint.path or not concrete:
             kept.append(endpoint)
             continue
-        endpoint.path = "/".join("{id}" if _CONCRETE.match(s) else s for s in segments)
+        endpoint.path = _templated(segments)
         endpoint.guesses.append(f"{endpoint.path}: a template of an example with values")
         twin = next(
             (k for k in kept if (k.method, k.path) == (endpoint.method, endpoint.path)), None
@@ -224,6 +225,21 @@ def _examples_to_templates(endpoints: list[Endpoint]) -> list[Endpoint]:
         else:
             kept.append(endpoint)
     return kept
+
+
+def _templated(segments: list[str]) -> str:
+    """`/orders/42/items/7` as `/orders/{orderId}/items/{itemId}`."""
+    named: list[str] = []
+    for index, segment in enumerate(segments):
+        if not _CONCRETE.match(segment):
+            named.append(segment)
+            continue
+        before = segments[index - 1] if index and not _CONCRETE.match(segments[index - 1]) else ""
+        name = f"{camel(singular(snake(before)))}Id" if before else "id"
+        while "{" + name + "}" in named:
+            name += "2"
+        named.append("{" + name + "}")
+    return "/".join(named)
 
 
 def _fits(
@@ -237,8 +253,10 @@ def _fits(
             return False
     if concrete:
         return True
-    # A word where the template has a parameter (`/users/me`) may be an endpoint of its own:
-    # it is an example only inside the template's section.
+    # A word where the template has a parameter (`/users/me`) is an endpoint of its own
+    # unless an example (a request block, a curl command) shows it in the template's section.
+    if any(mention.how not in _EXAMPLES for mention in example.mentions):
+        return False
     first = example.primary.line
     after = [line for line in starts if line > template.primary.line and line != first]
-    return template.primary.line < first < (after[0] if after else 1 << 30)
+    return template.primary.line < first and (not after or first < after[0])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from backsmith.contract.draft.paths import HOST
 from backsmith.contract.draft.scan import FENCE, HEADING, ITEM, LINE, TABLE, Element
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -20,15 +21,20 @@ _METHOD = r"(?P<method>GET|POST|PUT|PATCH|DELETE)"
 # A path: /a/b, a URL with a host, or {{baseUrl}}/a; ends at a space, quote or backtick.
 _PATH = r"(?P<path>(?:https?://[^\s/`'\"<>)]+|\{\{\s*\w+\s*\}\}|\$\{?\w+\}?)?/[^\s`'\"|,;)\]]*)"
 # At the start of a line, or after a short label (`Endpoint: POST /users`, `请求: GET /x`).
-_LABEL = r"(?:[^:`\uff1a/]{1,24}[:\uff1a][\s*_]*)?"
+_LABEL = r"(?P<label>[^:`\uff1a/]{1,24}[:\uff1a][\s*_]*)?"
 _LEADING = re.compile(rf"^[\s>#*_`\[\d.)-]*{_LABEL}[\s*_`]*{_METHOD}[\s*_`:]+{_PATH}")
 # `**Method**: POST` and `**URL**: /users` on lines of their own, one after the other.
 _LABELLED_METHOD = re.compile(rf"^[^:`\uff1a]{{1,24}}[:\uff1a][\s*_`]*{_METHOD}[\s*_`]*$")
 _LABELLED_PATH = re.compile(rf"^[^:`\uff1a]{{1,24}}[:\uff1a][\s*_`]*{_PATH}[\s*_`]*$")
-ENDPOINT_IN_TEXT = re.compile(rf"(?<![\w/]){_METHOD}(?:[\s*_`:]+){_PATH}")
+# Letters of other scripts may touch a method (`使用GET请求`): only ASCII ones are a word.
+ENDPOINT_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9_/]){_METHOD}(?:[\s*_`:]+){_PATH}")
 _LONE_METHOD = re.compile(rf"^[\s*_`\[]*{_METHOD}[\s*_`\]]*(?:$|[:\s(\u2014\u2013-])")
 _LONE_PATH = re.compile(rf"^[\s#*_`]*{_PATH}[\s*_`]*$")
-_SENTENCE_METHOD = re.compile(rf"(?<![\w/-]){_METHOD}(?![\w/-])")
+_SENTENCE_METHOD = re.compile(rf"(?<![A-Za-z0-9_/-]){_METHOD}(?![A-Za-z0-9_/-])")
+# `- [POST /orders](#create-an-order)`: a table of contents, which points at the endpoint.
+_LINKED = re.compile(r"\[[^\]]*\]\([^)]*\)")
+# What may follow a labelled endpoint on its line and leave it the line's subject.
+_AFTER = re.compile(r"^[\s`*_.,;:)]*(?:HTTP/\d(?:\.\d)?)?[\s`*_.,;:]*(?:\([^)]*\))?[\s`*_.]*$")
 _CODE_PATH = re.compile(r"`(?P<path>(?:https?://[^\s/`]+)?/[^\s`]*)`")
 _CURL = re.compile(r"\bcurl\b(?P<args>.*)", re.S)
 _CURL_METHOD = re.compile(r"(?:-X|--request)\s*['\"]?(?P<method>[A-Za-z]+)")
@@ -97,9 +103,16 @@ def _plain(text: str) -> str:
 
 def _in_text(element: Element, index: int) -> Mention | None:
     text = _plain(element.text)
+    linked = _LINKED.search(text)
+    if linked and ENDPOINT_IN_TEXT.search(linked[0]):
+        found = ENDPOINT_IN_TEXT.search(linked[0])
+        assert found is not None
+        return Mention(found["method"], found["path"], element.line, "index", index)
     leading = _LEADING.match(text)
     if leading:
         how = "heading" if element.kind == HEADING else "line"
+        if leading["label"] and not _AFTER.match(text[leading.end() :]):
+            how = "sentence"  # `See also: GET /orders/{id} to poll it`: a reference
         return Mention(leading["method"], leading["path"], element.line, how, index)
     anywhere = ENDPOINT_IN_TEXT.search(text)
     if anywhere:  # `Create a user — POST /users`: in a heading, still the heading's endpoint
@@ -163,7 +176,7 @@ def _curl(text: str) -> tuple[str, str] | None:
     if method not in METHODS:
         return None
     target = url["url"]
-    path = re.sub(r"^(?:https?://[^/]+|\{\{\s*\w+\s*\}\}|\$\{?\w+\}?)", "", target) or "/"
+    path = target if "/" in HOST.sub("", target, count=1) else target + "/"
     return method, path
 
 

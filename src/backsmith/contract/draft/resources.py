@@ -225,16 +225,14 @@ def _key(resource: Resource) -> str:
     names: dict[str, None] = {}
     for row, _ in resource.rows:
         names.update(dict.fromkeys(row))
-    wanted = [
-        "id",
-        f"{_camel(resource.name)}Id",
-        f"{resource.name}_id",
-        *(_PARAM.match(_segments(item)[-1])[1] for item in sorted(resource.items)),  # type: ignore[index]
+    item_params = [
+        match[1] for item in sorted(resource.items) if (match := _PARAM.match(_segments(item)[-1]))
     ]
+    wanted = ["id", "_id", f"{_camel(resource.name)}Id", f"{resource.name}_id", *item_params]
     for name in wanted:
         if name in names:
             return name
-    params = [p for p in wanted[3:] if p != "id"]
+    params = [p for p in item_params if p != "id"]
     if params:
         resource.guesses.append(f"{resource.table}: keyed by `{params[0]}`, the path's parameter")
         return params[0]

@@ -9,6 +9,7 @@ the report can list it.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -212,21 +213,25 @@ class SchemaMaker:
         elif limit and schema.get("type") in ("integer", "number"):
             schema["maximum"] = int(limit[1])
         default = re.search(r"default\s*:?\s*(\S+)", value.note)
-        if default and schema.get("type"):
-            schema["default"] = _scalar(default[1].strip("\"'`"), schema["type"])
+        value_of = scalar_of(default[1].strip("\"'`"), schema.get("type")) if default else None
+        if value_of is not None and schema.get("type"):
+            schema["default"] = value_of
         return schema
 
 
-def _scalar(text: str, kind: Any) -> Any:
+def scalar_of(text: str, kind: Any) -> Any:
+    """A default written as text, as a value of its type; None when it is not one."""
     try:
         if kind == "integer":
-            return int(text)
+            number = int(text)
+            return number if -(2**63) <= number < 2**63 else None
         if kind == "number":
-            return float(text)
+            value = float(text)
+            return value if math.isfinite(value) else None
     except ValueError:
-        return text
+        return None
     if kind == "boolean":
-        return text.lower() == "true"
+        return {"true": True, "false": False}.get(text.lower())
     return text
 
 

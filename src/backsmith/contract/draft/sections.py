@@ -23,7 +23,7 @@ def section(
     index = primary.element
     anchor = elements[index]
     found: list[Element] = []
-    if primary.how == "table":
+    if primary.how in ("table", "index"):
         return found  # a table of endpoints is an index: what follows it is no one's section
     if primary.how == "facts":
         found.append(anchor)  # its rows say more than method and path (auth)

@@ -9,14 +9,17 @@ left out, and `Sketch.broken` says the text was not clean JSON.
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # Smart quotes and other look-alikes editors put into examples.
 _TRANSLATE = str.maketrans(
     {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " "}
 )
+# Bodies nest a few levels; deeper is read as unknown, so no text can exhaust the stack.
+_DEEPEST = 24
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
@@ -61,7 +64,6 @@ class SketchObject(dict[str, Any]):
         super().__init__()
         self.optional: set[str] = set()
         self.notes: dict[str, str] = {}
-        self.open = False  # `...` among the members: more may come
 
 
 @dataclass(slots=True)
@@ -71,7 +73,6 @@ class Sketch:
     value: Any
     broken: bool = False
     typed: bool = False  # types written instead of values, somewhere inside
-    notes: list[str] = field(default_factory=list)
 
 
 def read_sketch(text: str) -> Sketch | None:
@@ -115,7 +116,8 @@ class _Reader:
         self.at = start
         self.broken = False
         self.typed = False
-        self.last_comment: tuple[int, str] = (-1, "")  # the latest comment passed, and where
+        self.last_comment: tuple[int, str] = (-1, "")
+        self.depth = 0  # the latest comment passed, and where
 
     def peek(self) -> tuple[str, str]:
         self._skip_comments()
@@ -186,7 +188,7 @@ class _Reader:
             return _unquote(text)
         if kind == "number":
             self.take()
-            return float(text) if any(c in text for c in ".eE") else int(text)
+            return _number(text)
         if kind == "ellipsis":
             self.take()
             return Unknown()
@@ -229,20 +231,38 @@ class _Reader:
     def object(self) -> SketchObject:
         self.take()  # {
         result = SketchObject()
+        if self.depth >= _DEEPEST:
+            self._skip_nested("{", "}")
+            return result
+        self.depth += 1
+        try:
+            self._members(result)
+        finally:
+            self.depth -= 1
+        return result
+
+    def _skip_nested(self, opening: str, closing: str) -> None:
+        """Pass over what is nested deeper than a body is read: its members are unknown."""
+        depth = 1
+        while depth and self.at < len(self.tokens):
+            text = self.tokens[self.at][1]
+            depth += (text == opening) - (text == closing)
+            self.at += 1
+
+    def _members(self, result: SketchObject) -> None:
         while True:
             kind, text = self.peek()
             if text == "}":
                 self.take()
-                return result
+                return
             if kind == "end":
                 self.broken = True
-                return result
+                return
             if text == ",":
                 self.take()
                 continue
             if kind == "ellipsis":
                 self.take()
-                result.open = True
                 continue
             if kind not in ("string", "word", "number"):
                 self.broken = True
@@ -272,14 +292,25 @@ class _Reader:
     def array(self) -> list[Any]:
         self.take()  # [
         items: list[Any] = []
+        if self.depth >= _DEEPEST:
+            self._skip_nested("[", "]")
+            return items
+        self.depth += 1
+        try:
+            self._items(items)
+        finally:
+            self.depth -= 1
+        return items
+
+    def _items(self, items: list[Any]) -> None:
         while True:
             kind, text = self.peek()
             if text == "]":
                 self.take()
-                return items
+                return
             if kind == "end":
                 self.broken = True
-                return items
+                return
             if text == ",":
                 self.take()
                 continue
@@ -289,6 +320,19 @@ class _Reader:
                 items.append(item)
             if self.at == before:
                 self.take()
+
+
+def _number(text: str) -> Any:
+    """An example number as a value JSON keeps: a 64-bit integer, a finite float, or
+    Unknown for one no column could hold."""
+    try:
+        if not any(c in text for c in ".eE"):
+            number = int(text)
+            return number if -(2**63) <= number < 2**63 else Unknown()
+        value = float(text)
+    except ValueError:  # more digits than Python reads as an int
+        return Unknown()
+    return value if math.isfinite(value) else Unknown()
 
 
 def _unquote(text: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from backsmith.contract.draft.report import render_report
 from backsmith.contract.draft.spec import Draft, draft_spec
 from backsmith.contract.load import read_text
+from backsmith.contract.writing import render
 from backsmith.errors import ContractError, InputError, Issue
 from backsmith.model.types import Kind, Model
 
@@ -35,8 +36,6 @@ def write_draft(
 ) -> Written:
     """Draft `spec`, write its contract to `output` (its DBML and report beside it), and
     check what was written loads."""
-    from backsmith.cli.convert import render
-
     draft = draft_spec(read_text(spec, "spec"), str(spec))
     if not draft.endpoints:
         message = (
@@ -51,7 +50,7 @@ def write_draft(
     document["x-backsmith"] = {"dbml": relative, **(document.get("x-backsmith") or {})}
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(render(document), encoding="utf-8")
+        output.write_text(render(document, output.suffix.lower() == ".json"), encoding="utf-8")
         dbml_path.write_text(draft.dbml, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
