@@ -204,3 +204,15 @@ def test_any_markdown_drafts_and_checks_without_a_traceback(pieces: list[str]) -
             api.check(spec)
         except ContractError as error:  # a refusal is an answer: each issue names the file
             assert all(issue.file for issue in error.issues)
+
+
+def test_methods_as_headings_under_a_path_and_a_method_with_no_path() -> None:
+    draft = _draft(
+        "### /orders/{id}\n#### GET\nOne order.\n#### DELETE\nCancel it.\n\n"
+        "### POST\nSends a thing somewhere.\n"
+    )
+    assert _endpoints(draft) == ["GET /orders/{id}", "DELETE /orders/{id}"]
+    assert draft.endpoints[0].details.description == "One order."
+    assert [(s.method, s.path, s.reason) for s in draft.skipped] == [
+        ("POST", "", "a method with no path")
+    ]

@@ -132,7 +132,9 @@ def gather(mentions: list[Mention], elements: list[Element]) -> Endpoints:
         path, query = template(mention.path)
         reason = _skip_reason(path, mention, outbound, stated.hosts)
         if reason:
-            skipped.append(Skipped(mention.method, path, mention.line, reason))
+            skipped.append(
+                Skipped(mention.method, path if mention.path else "", mention.line, reason)
+            )
             continue
         written.append((mention, path, query))
     # A spec writes its paths in full (with the base) or short (without it); examples with
@@ -170,6 +172,8 @@ def _full(path: str, base: str, with_base: bool, all_paths: set[str]) -> str:
 
 
 def _skip_reason(path: str, mention: Mention, outbound: set[int], hosts: frozenset[str]) -> str:
+    if not mention.path:
+        return "a method with no path"
     literal = [s for s in path.split("/") if s and not _PREFIX.match(s)]
     if literal and all(_PLACEHOLDER.match(s) for s in literal):
         return "a placeholder, not an endpoint"

@@ -60,12 +60,13 @@ class Mention:
 def find_mentions(elements: list[Element]) -> list[Mention]:
     """Every endpoint mention of the spec, in reading order."""
     found: list[Mention] = []
-    last_path: tuple[str, int] | None = None  # a path standing alone, for bullets under it
+    # A path standing alone (its text, its heading level or 0), for methods written under it.
+    last_path: tuple[str, int] | None = None
     for index, element in enumerate(elements):
         if element.kind in (HEADING, LINE, ITEM):
             lone = _LONE_PATH.match(_plain(element.text))
             if lone and element.kind != ITEM:
-                last_path = (lone["path"], element.line)
+                last_path = (lone["path"], element.level if element.kind == HEADING else 0)
                 continue
             mention = _in_text(element, index)
             if mention is None and element.kind == ITEM and last_path is not None:
@@ -74,6 +75,12 @@ def find_mentions(elements: list[Element]) -> list[Mention]:
                     mention = Mention(method["method"], last_path[0], element.line, "bullet", index)
             if mention is None:
                 mention = _labelled(elements, index)
+            lone_method = _LONE_METHOD.fullmatch(_plain(element.text).strip(" #*_`"))
+            if mention is None and element.kind == HEADING and lone_method:
+                # `#### GET` under `### /orders/{id}`; alone, a method with no path
+                inside = last_path is not None and element.level > last_path[1]
+                under = last_path[0] if last_path is not None and inside else ""
+                mention = Mention(lone_method["method"], under, element.line, "heading", index)
             if mention is not None:
                 found.append(mention)
             elif element.kind == HEADING:
