@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
 from backsmith.contract.draft.resources import Resource
+from backsmith.contract.draft.schemas import Schema
 from backsmith.model.naming import snake
 
-Schema = dict[str, Any]
 _FORMATS = {"date-time": "timestamp", "date": "date", "uuid": "uuid"}
 _TYPES = {"integer": "integer", "number": "double", "boolean": "boolean"}
 

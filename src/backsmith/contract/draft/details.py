@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from backsmith.contract.draft.endpoints import Endpoint
+from backsmith.contract.draft.paths import params as path_params
 from backsmith.contract.draft.scan import FENCE, HEADING, ITEM, TABLE, Element
 from backsmith.contract.draft.sketch import Sketch, read_sketch
 from backsmith.contract.draft.tables import Field, fields_of, item_field, read_facts
@@ -274,7 +275,7 @@ class _Reader:
             found = [f for f in found if not f.location]
             if not found:
                 return
-        params = set(re.findall(r"\{(\w+)\}", self.endpoint.path))
+        params = set(path_params(self.endpoint.path))
         if params and all(f.name in params for f in found):
             self.details.path.update({f.name: f for f in found})
         elif all(_looks_like_header(f.name) for f in found):

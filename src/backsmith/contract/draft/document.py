@@ -19,14 +19,14 @@ from backsmith.contract.draft.bodies import body_schema, field_schema
 from backsmith.contract.draft.dbml_out import with_columns
 from backsmith.contract.draft.details import BODY_METHODS, Body, Details
 from backsmith.contract.draft.endpoints import Endpoint
+from backsmith.contract.draft.paths import params as path_params
 from backsmith.contract.draft.resources import Binding, Resource, rows_of
 from backsmith.contract.draft.rows import WRAPPERS, set_at
-from backsmith.contract.draft.schemas import SchemaMaker, by_name, merge
+from backsmith.contract.draft.schemas import Schema, SchemaMaker, by_name, merge
 from backsmith.contract.draft.tables import Field
 from backsmith.contract.source import escape
 from backsmith.model.naming import snake
 
-Schema = dict[str, Any]
 _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
@@ -216,7 +216,7 @@ class Assembler:
     def _parameters(self, one: Drafted) -> list[dict[str, Any]]:
         parameters = []
         resource = self.resources.get(one.binding.resource) if one.binding else None
-        for name in re.findall(r"\{(\w+)\}", one.endpoint.path):
+        for name in path_params(one.endpoint.path):
             written = one.details.path.get(name)
             if written is not None:
                 schema = field_schema(written)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from backsmith.contract.draft.mentions import Mention
-from backsmith.contract.draft.paths import camel, host_of, template
+from backsmith.contract.draft.paths import HOST, camel, host_of, template
 from backsmith.contract.draft.scan import HEADING, ITEM, LINE, TABLE, Element
 from backsmith.model.naming import singular, snake
 
@@ -22,7 +22,6 @@ from backsmith.model.naming import singular, snake
 _PRIMARY = ("heading", "block", "facts", "line", "curl", "bullet", "sentence", "table", "index")
 # Mentions that are examples of an endpoint, never an endpoint of their own beside a template.
 _EXAMPLES = ("block", "curl", "sentence")
-_HOSTED = re.compile(r"^(?:https?://|\{\{|\$\{?\w)")
 _PLACEHOLDER = re.compile(
     r"^(endpoint|endpoints|path|route|your[-_](?:endpoint|resource|path|route)|example|"
     r"foo|bar|baz|xxx+|something|api[-_]?endpoint|\.\.\.|\u2026)$",
@@ -139,7 +138,7 @@ def gather(mentions: list[Mention], elements: list[Element]) -> Endpoints:
         written.append((mention, path, query))
     # A spec writes its paths in full (with the base) or short (without it); examples with
     # a host or a `{{baseUrl}}` say nothing of that, the others vote, a tie for in full.
-    voters = [path for mention, path, _ in written if not _HOSTED.match(mention.path)]
+    voters = [path for mention, path, _ in written if not HOST.match(mention.path)]
     with_base = base and 2 * sum(_under(path, base) for path in voters) >= len(voters)
     by_key: dict[tuple[str, str], Endpoint] = {}
     keys_in_order: list[tuple[str, str]] = []

@@ -206,8 +206,8 @@ def _last(path: str) -> str:
 
 
 def _name(collection: str) -> str:
-    literal = [s for s in _segments(collection) if not _PARAM.match(s)]
-    return singular(snake(literal[-1])) if literal else ""
+    last = _last(collection)
+    return singular(snake(last)) if last else ""
 
 
 def _nest(resource: Resource, resources: dict[str, Resource]) -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from backsmith.contract.draft.sketch import Unknown
+from backsmith.model.envelopes import DATA_NAMES
 
-WRAPPERS = frozenset({"data", "result", "item", "payload", "record", "object", "entity"})
+# The keys holding one row whatever it is (`{"data": {...}}`): the model reads the same.
+WRAPPERS = DATA_NAMES
 Place = tuple[str, ...]
 
 

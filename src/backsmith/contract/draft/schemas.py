@@ -16,6 +16,7 @@ from typing import Any
 from genson import SchemaBuilder
 
 from backsmith.contract.draft.sketch import SketchObject, TypeName, Union, Unknown
+from backsmith.model.naming import singular
 
 Schema = dict[str, Any]
 
@@ -143,7 +144,7 @@ class SchemaMaker:
         if isinstance(value, SketchObject | dict):
             return self._object(value, required_all)
         if isinstance(value, list):
-            items = [self.schema(item, _singular(name)) for item in value]
+            items = [self.schema(item, singular(name)) for item in value]
             return {"type": "array", "items": merge(items)} if items else {"type": "array"}
         if isinstance(value, Union):
             return self._union(value, name)
@@ -233,10 +234,6 @@ def scalar_of(text: str, kind: Any) -> Any:
     if kind == "boolean":
         return {"true": True, "false": False}.get(text.lower())
     return text
-
-
-def _singular(name: str) -> str:
-    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
 
 
 def _describe(schema: Schema) -> str:

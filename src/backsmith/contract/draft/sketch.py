@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,20 +230,25 @@ class _Reader:
         return probe < len(self.tokens) and self.tokens[probe][1] == text
 
     def object(self) -> SketchObject:
-        self.take()  # {
         result = SketchObject()
-        if self.depth >= _DEEPEST:
-            self._skip_nested("{", "}")
-            return result
-        self.depth += 1
-        try:
-            self._members(result)
-        finally:
-            self.depth -= 1
+        self._nested("{", "}", lambda: self._members(result))
         return result
 
+    def _nested(self, opening: str, closing: str, read: Callable[[], None]) -> None:
+        """Read what the bracket at hand opens, one level deeper; past the deepest level a
+        body is read to, pass over it: its members are unknown."""
+        self.take()  # the opening bracket
+        if self.depth >= _DEEPEST:
+            self._skip_nested(opening, closing)
+            return
+        self.depth += 1
+        try:
+            read()
+        finally:
+            self.depth -= 1
+
     def _skip_nested(self, opening: str, closing: str) -> None:
-        """Pass over what is nested deeper than a body is read: its members are unknown."""
+        """Pass over the rest of a bracket, with all it holds."""
         depth = 1
         while depth and self.at < len(self.tokens):
             text = self.tokens[self.at][1]
@@ -290,16 +296,8 @@ class _Reader:
                 self.broken = True  # a missing comma: keep reading the next member
 
     def array(self) -> list[Any]:
-        self.take()  # [
         items: list[Any] = []
-        if self.depth >= _DEEPEST:
-            self._skip_nested("[", "]")
-            return items
-        self.depth += 1
-        try:
-            self._items(items)
-        finally:
-            self.depth -= 1
+        self._nested("[", "]", lambda: self._items(items))
         return items
 
     def _items(self, items: list[Any]) -> None:
