@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from backsmith.bench.pool import RowPool
-from backsmith.model.schemas import schema_types
 from backsmith.model.types import Field, FieldType, ItemShape, Member, Model, Operation, Resource
 from backsmith.storage.fake import value_for
 
@@ -60,7 +59,7 @@ def resolve(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> dict[str, Any
 def to_json(value: Any, prop: Mapping[str, Any]) -> Any:
     """A generated value as JSON carries it, in the type its property schema declares."""
     if isinstance(value, Decimal):
-        return str(value) if "string" in schema_types(prop) else float(value)
+        return str(value) if "string" in _types(prop) else float(value)
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -124,7 +123,7 @@ class BodyMaker:
         for key in ("oneOf", "anyOf"):
             if schema.get(key):
                 return self._sample(schema[key][0], defs, serial, depth + 1)
-        types = schema_types(schema) - {"null"}
+        types = _types(schema) - {"null"}
         if depth > 8:
             return None
         if "object" in types or "properties" in schema:
@@ -252,3 +251,8 @@ def _patch_member(
         rank += 0 if field.type in _PLAIN or field.type in _PLAIN_TOO else 4
         candidates.append((rank, member))
     return min(candidates, key=lambda pair: pair[0])[1] if candidates else None
+
+
+def _types(schema: Mapping[str, Any]) -> set[str]:
+    kind = schema.get("type")
+    return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()

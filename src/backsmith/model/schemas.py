@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
 from typing import Any
 
 from backsmith.contract.refs import resolve_pointer
@@ -78,7 +77,7 @@ def branch_properties(document: dict[str, Any], schema: Any, depth: int = 0) -> 
     return found
 
 
-def schema_types(schema: Mapping[str, Any]) -> set[str]:
+def schema_types(schema: dict[str, Any]) -> set[str]:
     """The JSON types a schema allows (from `type`, either form)."""
     declared = schema.get("type")
     if isinstance(declared, list):
