@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import sys
 import traceback
 from datetime import UTC, datetime
 from typing import Any
@@ -70,11 +71,25 @@ class ConsoleFormatter(logging.Formatter):
         return f"{head} [request {request_id}]{newline}{rest}"
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is written, not when logging was
+    configured: a stream swapped since (a test's capture, an embedding tool's redirect) and
+    since closed is never written to."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """The base class sets a stream when made; the current one is always used."""
+
+
 def log_config(level: str, log_format: str) -> dict[str, Any]:
     """The `logging.config.dictConfig` of the app's and the server's loggers; the server
     applies it in each of its worker processes too."""
     formatter = JsonFormatter if log_format == "json" else ConsoleFormatter
-    handler = {"class": "logging.StreamHandler", "formatter": "line", "stream": "ext://sys.stderr"}
+    handler = {"class": f"{__name__}.{StderrHandler.__qualname__}", "formatter": "line"}
     logger = {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
     return {
         "version": 1,
