@@ -73,6 +73,7 @@ def check(
     from backsmith.logic.loading import with_handlers
     from backsmith.security.exposure import startup_findings
     from backsmith.storage.tables import build_metadata
+    from backsmith.verify.lint.run import lint
 
     model = load_model(contract, dbml)
     settings = load_settings(model.options, environ, **flags)
@@ -83,7 +84,8 @@ def check(
     rest = [op for op in model.operations if not op.policies.serves]
     custom = [op for op in rest if op.kind == Kind.CUSTOM]
     crud = [op for op in rest if op.kind != Kind.CUSTOM]
-    return CheckReport(model, crud, custom, findings, settings.production, handled)
+    reviewed = lint(model, settings)
+    return CheckReport(model, crud, custom, findings, settings.production, handled, reviewed)
 
 
 def model(contract: Contract, dbml: Contract | None = None) -> ModelDescription:

@@ -141,14 +141,16 @@ class Issue:
     pointer: str = ""
     severity: str = "error"
     fix: str = ""  # what to change, when the message alone does not say it
+    rule: str = ""  # a lint rule's stable id, which configuration can turn off
 
     def render(self) -> str:
         where = self.file or "<contract>"
         if self.line is not None:
             where = f"{where}:{self.line}"
+        rule = f" [{self.rule}]" if self.rule else ""
         pointer = f" at #{self.pointer}" if self.pointer else ""
         fix = f"; fix: {self.fix}" if self.fix else ""
-        return f"{where}: {self.severity}{pointer}: {self.message}{fix}"
+        return f"{where}: {self.severity}{rule}{pointer}: {self.message}{fix}"
 
 
 class ContractError(BacksmithError):

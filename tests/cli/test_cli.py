@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -149,9 +150,13 @@ def test_check_bookshop(capsys: pytest.CaptureFixture[str]) -> None:
     assert "8 resources, 0 warnings" in summary
     assert handlers == []  # cancelOrder is a transition the contract declares
     # What serve warns about, said before it does: the bookshop as shipped is open to writes.
-    lines = err.splitlines()
-    assert summary.endswith(f", {len(lines)} not for production")
-    assert all(": not for production at #/" in line and "; fix: " in line for line in lines)
+    lines = [line for line in err.splitlines() if ": not for production at #/" in line]
+    assert f", {len(lines)} not for production; lint: 0 errors, " in summary
+    assert all("; fix: " in line for line in lines)
+    # The lint's findings follow, each with its rule id; the contract turns two rules off.
+    lint = err.splitlines()[len(lines) :]
+    assert lint and all(re.match(r"^\S+:\d+: warning \[[a-z0-9-]+\] at #/", line) for line in lint)
+    assert summary.endswith(f"lint: 0 errors, {len(lint)} warnings, 51 turned off")
 
 
 def test_check_broken_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -391,7 +396,7 @@ def test_dbml_and_openapi_disagreements_are_warnings(
         BOOKS_DBML.replace("  subtitle text\n", "  subtitle text [not null]\n"),
     )
     code, out, err = run(capsys, "check", path, "--dbml", dbml)
-    assert code == 0
+    assert code == 1  # lint: its writes ask for no credentials (an error)
     assert "1 resource, 3 warnings" in out
     # The open write serve warns about is said too, as not for production.
     warnings = [line for line in err.splitlines() if ": warning at " in line]
@@ -420,7 +425,7 @@ def test_required_property_over_a_nullable_column_is_a_warning(
     path = write(tmp_path, "api.yaml", BOOKS_API)
     dbml = write(tmp_path, "schema.dbml", BOOKS_DBML.replace("[not null]", ""))
     code, out, err = run(capsys, "check", path, "--dbml", dbml)
-    assert code == 0
+    assert code == 1  # lint: its writes ask for no credentials (an error)
     assert "1 warning" in out
     assert "Book.title is required and not nullable but column books.title allows NULL" in err
 
@@ -429,7 +434,7 @@ def test_matching_dbml_has_no_warnings(tmp_path: Path, capsys: pytest.CaptureFix
     path = write(tmp_path, "api.yaml", BOOKS_API)
     dbml = write(tmp_path, "schema.dbml", BOOKS_DBML)
     code, out, err = run(capsys, "check", path, "--dbml", dbml)
-    assert code == 0
+    assert code == 1  # lint: its writes ask for no credentials (an error)
     assert "0 warnings" in out
     assert not [line for line in err.splitlines() if ": warning at " in line], err
 

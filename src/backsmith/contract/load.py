@@ -11,7 +11,7 @@ from backsmith.contract.draft.loading import DraftedLocated, adopt_draft, drafte
 from backsmith.contract.markdown import DBML_LANGS, OPENAPI_LANGS, Block, fenced_blocks
 from backsmith.contract.media_types import inline_media_types
 from backsmith.contract.refs import bundle
-from backsmith.contract.source import Located, parse_text
+from backsmith.contract.source import Located, nearest_position, parse_text
 from backsmith.contract.swagger2 import convert_swagger
 from backsmith.errors import ContractError, Issue
 
@@ -50,13 +50,7 @@ class Contract:
 
     def locate(self, pointer: str) -> tuple[str, int | None]:
         """File and line of `pointer`, or of its nearest located ancestor."""
-        probe = pointer
-        while True:
-            if probe in self.positions:
-                return self.positions[probe]
-            if not probe:
-                return self.path, None
-            probe = probe.rsplit("/", 1)[0]
+        return nearest_position(self.positions, pointer, self.path)
 
     def issue(self, message: str, pointer: str, severity: str = "error", fix: str = "") -> Issue:
         """An Issue at `pointer`, with its file and line filled in."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,18 @@ def escape(token: str) -> str:
 def unescape(token: str) -> str:
     """Undo `escape`."""
     return token.replace("~1", "/").replace("~0", "~")
+
+
+def nearest_position(
+    positions: Mapping[str, tuple[str, int | None]], pointer: str, file: str
+) -> tuple[str, int | None]:
+    """File and line of `pointer`, or of its nearest located ancestor (`file` at the root)."""
+    probe = pointer
+    while probe not in positions:
+        if not probe:
+            return file, None
+        probe = probe.rsplit("/", 1)[0]
+    return positions[probe]
 
 
 def parse_text(text: str, file: str, first_line: int = 1) -> Located:

@@ -43,7 +43,8 @@ class Access:
     @property
     def anonymous(self) -> bool:
         """Whether a caller with no credentials is admitted by the requirements."""
-        return self.requirements is None or any(not r for r in self.requirements)
+        requirements = self.requirements  # `security: []` (none) or an empty alternative
+        return requirements is None or not requirements or any(not r for r in requirements)
 
     @property
     def secured(self) -> bool:

@@ -179,6 +179,7 @@ def build_model(contract: Contract) -> Model:
         field_schemas=field_schemas(document, resources, operations),
         base_path=replace(base_path, warnings=tuple(server_warnings)),
         converted_from=contract.converted_from,
+        positions=contract.positions,
     )
 
 

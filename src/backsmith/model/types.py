@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The closed sets are part of the model's vocabulary: importable from here as well.
+from backsmith.contract.source import nearest_position
 from backsmith.errors import Issue  # findings are contract issues
 from backsmith.model.access_types import (
     API_KEY,
@@ -386,6 +387,13 @@ class Model:
     field_schemas: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict)
     base_path: BasePath = field(default_factory=BasePath)  # the root `servers`: model.servers
     converted_from: str | None = None  # "2.0": read as Swagger 2.0, served as `openapi_version`
+    # File and line of every pointer of `document` that was read from a file, for findings
+    # about any part of the contract (lint): see `locate`.
+    positions: Mapping[str, tuple[str, int | None]] = field(default_factory=dict)
+
+    def locate(self, pointer: str) -> tuple[str, int | None]:
+        """File and line of `pointer`, or of its nearest located ancestor."""
+        return nearest_position(self.positions, pointer, self.path)
 
     def resource_for_table(self, table: str) -> Resource | None:
         """The resource stored in `table`."""

@@ -47,6 +47,7 @@ DRAFT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "source": ((str,), "the spec line this was drafted from, e.g. 'api-spec.md:12'"),
     "guesses": ((list,), "what drafting guessed here, for a person to review"),
 }
+LINT_IGNORE_HELP = "lint rules `check` turns off here and inside, e.g. [no-4xx-response]"
 ERRORS_HELP = (
     "'problem': errors are RFC 9457 problem+json even where the contract declares its own "
     "error bodies (default 'contract')"
@@ -70,6 +71,7 @@ ROOT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     **DRAFT_KEYS,
+    "lint-ignore": ((str, list), LINT_IGNORE_HELP),
     "table": ((str,), "table that stores this schema's items"),
     "resource": ((str,), "resource name this schema describes"),
     "derive": ((dict,), "fields filled from others on create, e.g. {slug: title}"),
@@ -99,6 +101,7 @@ SCHEMA_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     ),
 }
 PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "lint-ignore": ((str, list), LINT_IGNORE_HELP),
     "column": ((str,), "column this property is stored in"),
     "embed": ((str,), "relation path this property is filled from, e.g. 'genres.name'"),
     "sort": ((str, list), "order of an embedded array, e.g. 'name' or '-created_at'"),
@@ -109,11 +112,13 @@ PROPERTY_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "renamed-from": ((str,), "the column's earlier name: migrations rename it, keeping values"),
 }
 PARAMETER_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "lint-ignore": ((str, list), LINT_IGNORE_HELP),
     "filter": ((str,), "what the parameter filters on, e.g. 'author.handle'"),
     "column": ((str,), "the column a path parameter addresses rows by, e.g. 'slug'"),
 }
 OPERATION_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     **DRAFT_KEYS,
+    "lint-ignore": ((str, list), LINT_IGNORE_HELP),
     "resource": ((str,), "resource this operation works on"),
     "kind": (
         (str,),

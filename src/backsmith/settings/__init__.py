@@ -116,6 +116,7 @@ class Settings:
     event_attempts: int = 8
     event_retention_days: int = 7
     event_backoff_ms: int = 1000
+    lint_ignore: Any = ""  # a list in the contract, comma-separated in the environment
 
     @property
     def production(self) -> bool:
@@ -139,6 +140,7 @@ class Settings:
         values["admin_roles"] = ",".join(sorted(self.admin_role_names))
         values["cors_origins"] = ",".join(sorted(names(self.cors_origins)))
         values["webhooks"] = ",".join(self.webhook_urls)
+        values["lint_ignore"] = ",".join(sorted(names(self.lint_ignore)))
         return {
             setting(name).env: str(value) for name, value in values.items() if value is not None
         }

@@ -382,6 +382,14 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting(
+        "lint_ignore",
+        str,
+        "",
+        "lint rules `check` turns off for the whole contract, comma-separated ids",
+        "lint-ignore",
+        contract_types=(str, list),
+    ),
+    Setting(
         "contract",
         str,
         "",

@@ -7,6 +7,7 @@ from typing import Any
 
 from backsmith.errors import Issue
 from backsmith.model.types import Model, Operation
+from backsmith.verify.lint.run import LintReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class CheckReport:
     findings: list[Issue] = field(default_factory=list)
     production: bool = False
     handled: list[Operation] = field(default_factory=list)  # served by the team's functions
+    lint: LintReport = field(default_factory=lambda: LintReport([]))  # the contract's pitfalls
 
     @property
     def lines(self) -> list[str]:
