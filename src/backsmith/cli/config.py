@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from backsmith.cli.arguments import add_setting_flags, setting_flags
-from backsmith.settings import SETTINGS, Setting
+from backsmith.settings import SETTINGS
+from backsmith.settings.markdown import settings_table
 
 NAME = "config"
 HELP = "show each setting's value and where it came from"
@@ -38,25 +39,3 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     return 0
-
-
-def _default(declared: Setting) -> str:
-    text = declared.default_text
-    return text if text == "unset" else f"`{text}`"
-
-
-def settings_table() -> str:
-    """Every declared setting as the README's Markdown table."""
-    lines = [
-        "| setting | environment | flag | root `x-backsmith` key | default | what it does |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for declared in SETTINGS:
-        flag = f"`{declared.option}`" if declared.flag else ""
-        key = f"`{declared.contract_key}`" if declared.contract_key else ""
-        help_text = declared.help + (" (environment only)" if not declared.attribute else "")
-        lines.append(
-            f"| {declared.name} | `{declared.env}` | {flag} | {key} | {_default(declared)} "
-            f"| {help_text} |"
-        )
-    return "\n".join(lines)

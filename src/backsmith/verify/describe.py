@@ -124,23 +124,37 @@ def _notes(op: Operation) -> str:
     return "; ".join(parts)
 
 
+def requirements_text(op: Operation) -> str:
+    """The security requirements one operation declares (`bearerAuth or apiKey`), `public`
+    for an empty list, `anyone` for an empty choice; empty when the contract says nothing."""
+    requirements = op.access.requirements
+    if requirements is None:
+        return ""
+    choices = [
+        " + ".join(f"{name}[{' '.join(scopes)}]" if scopes else name for name, scopes in r)
+        or "anyone"
+        for r in requirements
+    ]
+    return " or ".join(choices) if choices else "public"
+
+
+def owner_text(model: Model, op: Operation) -> str:
+    """The owner rule that scopes the operation's rows (`customer_id`), or empty."""
+    resource = model.resources.get(op.resource) if op.resource else None
+    owner = model.owners.get(resource.table) if resource is not None else None
+    if owner is None or op.kind in (Kind.CUSTOM, Kind.LINK, Kind.UNLINK):
+        return ""
+    return owner.declared + (" (public read)" if owner.public else "")
+
+
 def access_note(model: Model, op: Operation) -> str:
     """Who may call, as `backsmith model` says it: requirements, roles, owner."""
     access = op.access
-    parts = []
-    if access.requirements is not None:
-        choices = [
-            " + ".join(f"{name}[{' '.join(scopes)}]" if scopes else name for name, scopes in r)
-            or "anyone"
-            for r in access.requirements
-        ]
-        parts.append(" or ".join(choices) if choices else "public")
+    parts = [requirements_text(op)] if access.requirements is not None else []
     if access.roles:
         parts.append("roles " + ", ".join(access.roles))
-    resource = model.resources.get(op.resource) if op.resource else None
-    owner = model.owners.get(resource.table) if resource is not None else None
-    if owner is not None and op.kind not in (Kind.CUSTOM, Kind.LINK, Kind.UNLINK):
-        parts.append(f"owner {owner.declared}" + (" (public read)" if owner.public else ""))
+    if owner_text(model, op):
+        parts.append(f"owner {owner_text(model, op)}")
     if access.public:
         parts.append("public on purpose")
     return "access: " + ", ".join(parts) if parts else ""
@@ -201,7 +215,7 @@ def describe(model: Model) -> dict[str, Any]:
                 "table": model.resources[op.resource].table if op.resource else None,
                 "notes": _notes(op),
                 **({"access": access_note(model, op)} if access_note(model, op) else {}),
-                **({"reason": op.reason} if _needs_handler(op) else {}),
+                **({"reason": op.reason} if needs_handler(op) else {}),
                 **(
                     {"response": shape_data(op.response.shape)}
                     if op.response and op.response.shape
@@ -254,7 +268,8 @@ def event_lines(model: Model) -> list[str]:
     return lines
 
 
-def _needs_handler(op: Operation) -> bool:
+def needs_handler(op: Operation) -> bool:
+    """A custom operation nothing serves: it answers 501 until a handler does."""
     return op.kind == Kind.CUSTOM and not op.policies.serves
 
 
@@ -284,7 +299,7 @@ def render_table(model: Model) -> str:
         + row[-1]
         for row in rows
     ]
-    custom = sum(1 for op in model.operations if _needs_handler(op))
+    custom = sum(1 for op in model.operations if needs_handler(op))
     title = f"{model.title} {model.version}".strip()
     served = f", served under {model.base_path.describe()}" if model.base_path.path else ""
     lines.insert(0, f"{title}: {len(model.operations)} operations, {custom} need a handler{served}")
