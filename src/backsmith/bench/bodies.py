@@ -172,8 +172,13 @@ class BodyMaker:
             prop = resolve(properties.get(member.name, {}), defs)
             if member.source == "column" and resource is not None:
                 field = resource.field(member.column or member.name)
-                if field is None or field.column in skip or field.server_set or field.read_only:
-                    continue
+                server_set = field is not None and (field.server_set or field.read_only)
+                if (
+                    field is None
+                    or field.column in skip
+                    or (server_set and member.name not in required)
+                ):
+                    continue  # a value the server sets, unless the body must carry one
                 state = getattr(lifecycle, "column", None)
                 if member.name not in required and state == field.column:
                     continue  # a new row starts in the state the rule gives it
@@ -191,6 +196,9 @@ class BodyMaker:
                 ]
             elif member.name in required:
                 item[member.name] = self.sample(prop, defs, serial)
+        for name in sorted(required - set(item) - {m.name for m in shape.members}):
+            # Required by the schema, though no column holds it (a view's extra property).
+            item[name] = self.sample(resolve(properties.get(name, {}), defs), defs, serial)
         return item
 
     def _value(

@@ -49,20 +49,28 @@ def caller_for(model: Model, op: Operation, minting: Minting, pool: RowPool) -> 
     """The credentials `op` needs; none for an open operation."""
     if not op.access.secured:
         return Caller()
+    roles = sorted({*minting.admin_roles, *op.access.roles})
+    return token_caller(model, op, minting, subject_for(model, op, pool), roles)
+
+
+def token_caller(
+    model: Model, op: Operation, minting: Minting, subject: str, roles: list[str]
+) -> Caller:
+    """`op`'s credentials for `subject` holding `roles` (an open operation's too: a caller
+    who sends a token is that caller)."""
     scheme, scopes = _jwt_scheme(model, op)
     if scheme is None:
         kinds = ", ".join(sorted({model.schemes[s].kind for s in _schemes_of(op)})) or "none"
-        return Caller(reason=f"secured by schemes the bench cannot sign for ({kinds})")
+        return Caller(reason=f"secured by schemes no token can be minted for ({kinds})")
     if not minting.secret:
         return Caller(reason=f"secured ({scheme.name}): give --jwt-secret to mint its tokens")
-    roles = sorted({*minting.admin_roles, *op.access.roles})
-    token = mint(minting, subject_for(model, op, pool), roles, scopes)
+    token = mint(minting, subject, roles, scopes)
     value = f"{scheme.prefix} {token}" if scheme.prefix else token
     if scheme.location == ParamLocation.HEADER:
         return Caller(header=(scheme.parameter, value))
     if scheme.location == ParamLocation.COOKIE:
         return Caller(header=("cookie", f"{scheme.parameter}={token}"))
-    return Caller(reason=f"its token goes in the {scheme.location} (bench sends headers only)")
+    return Caller(reason=f"its token goes in the {scheme.location} (only headers are sent)")
 
 
 def mint(minting: Minting, subject: str, roles: list[str], scopes: tuple[str, ...] = ()) -> str:
@@ -96,8 +104,12 @@ def _jwt_scheme(model: Model, op: Operation) -> tuple[Scheme | None, tuple[str, 
     alternatives = [alt for alt in op.access.requirements or () if alt]
     for alternative in alternatives:
         schemes = [model.schemes.get(name) for name, _ in alternative]
-        if len(alternative) == 1 and schemes[0] is not None and schemes[0].kind in jwt_kinds:
-            return schemes[0], tuple(alternative[0][1])
+        # Several schemes read from one header (two oauth2 flows) take the same token.
+        places = {(s.kind, s.location, s.parameter, s.prefix) for s in schemes if s is not None}
+        found = schemes[0]
+        if found is not None and found.kind in jwt_kinds and len(places) == 1 and all(schemes):
+            scopes = dict.fromkeys(scope for _, needed in alternative for scope in needed)
+            return found, tuple(scopes)
     if not alternatives:  # roles only (x-backsmith roles): any bearer scheme carries them
         for scheme in model.schemes.values():
             if scheme.kind in jwt_kinds:

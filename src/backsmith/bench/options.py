@@ -97,15 +97,7 @@ def check(options: BenchOptions) -> None:
         raise InputError(f"--url {options.url}: must be an http:// URL of a running service")
     if options.url is not None and options.url.startswith("https://"):
         raise InputError(f"--url {options.url}: the generators speak plain HTTP/1.1 only")
-    if options.url is not None and options.database_url is not None:
-        raise InputError("--database-url: only without --url (it names where scratch data goes)")
-    if options.database_url is not None and not options.database_url.startswith(
-        ("postgresql://", "postgresql+asyncpg://", "postgres://")
-    ):
-        raise InputError(
-            f"--database-url {options.database_url}: must be a postgresql:// server URL "
-            "(SQLite scratch files are the default)"
-        )
+    check_database_url(options.url, options.database_url)
     if options.generator == "wrk" and options.open_loop:
         raise InputError("--generator wrk: wrk runs fixed concurrency only; drop --rate")
     if options.generator == "wrk" and options.duration != int(options.duration):
@@ -114,3 +106,16 @@ def check(options: BenchOptions) -> None:
         )
     if options.generator == "wrk" and options.mix:
         raise InputError("--generator wrk: a --mix run needs the built-in generator")
+
+
+def check_database_url(url: str | None, database_url: str | None) -> None:
+    """A scratch database's server: PostgreSQL, and only for a service started here."""
+    if url is not None and database_url is not None:
+        raise InputError("--database-url: only without --url (it names where scratch data goes)")
+    if database_url is not None and not database_url.startswith(
+        ("postgresql://", "postgresql+asyncpg://", "postgres://")
+    ):
+        raise InputError(
+            f"--database-url {database_url}: must be a postgresql:// server URL "
+            "(SQLite scratch files are the default)"
+        )

@@ -73,8 +73,8 @@ def from_lists(model: Model, fetch: Callable[[Operation, str], Any]) -> RowPool:
                 answer = fetch(op, path + _limit_query(op))
             except Exception:  # a list that fails leaves its rows unknown; reads say so later
                 continue
-            for item in _items(op, answer):
-                row = {**_columns(resource, item), **scope}
+            for item in list_items(op, answer):
+                row = {**row_of(resource, item), **scope}
                 pool.rows.setdefault(resource.table, []).append(row)
     return pool
 
@@ -110,7 +110,8 @@ def _limit_query(op: Operation) -> str:
     return ""
 
 
-def _items(op: Operation, answer: Any) -> list[Mapping[str, Any]]:
+def list_items(op: Operation, answer: Any) -> list[Mapping[str, Any]]:
+    """The rows of a list operation's answer, out of its envelope."""
     envelope = op.response.envelope if op.response is not None else None
     if envelope is not None and envelope.wrapper and isinstance(answer, dict):
         answer = answer.get(envelope.wrapper)
@@ -121,7 +122,8 @@ def _items(op: Operation, answer: Any) -> list[Mapping[str, Any]]:
     return [item for item in answer if isinstance(item, dict)]
 
 
-def _columns(resource: Resource, item: Mapping[str, Any]) -> dict[str, Any]:
+def row_of(resource: Resource, item: Mapping[str, Any]) -> dict[str, Any]:
+    """An answered item keyed by column (its properties through the resource's fields)."""
     row = {}
     for name, value in item.items():
         found = resource.field(name)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from backsmith.bench.bodies import BodyMaker, NoBody
+from backsmith.bench.bodies import BodyMaker, NoBody, designed
 from backsmith.bench.callers import Caller, Minting, caller_for
 from backsmith.bench.pool import RowPool, path_text
 from backsmith.model.policies import Idempotency, idempotency_of
@@ -120,7 +120,7 @@ def plan_requests(
     plan = Plan()
     bodies = BodyMaker(model, pool)
     chosen = [op for op in model.operations if not choice.ops or op.operation_id in choice.ops]
-    chosen.sort(key=_order_key(model))
+    chosen.sort(key=order_key(model))
     for index, op in enumerate(chosen):
         group = GROUPS.get(op.kind, "custom")
         if choice.groups and group not in choice.groups:
@@ -142,7 +142,7 @@ def plan_requests(
     return plan
 
 
-def _order_key(model: Model) -> Callable[[Operation], tuple[int, int]]:
+def order_key(model: Model) -> Callable[[Operation], tuple[int, int]]:
     """Reads first, writes next, deletes last and children before parents: a delete then
     finds its rows still there, neither removed with a parent nor held by a child."""
     from backsmith.storage.tables import build_metadata
@@ -183,14 +183,14 @@ def _maker(
 ) -> tuple[Callable[[int], bytes], int | None] | str:
     """How the operation's requests are made and how many cycle, or why it has none."""
     resource = model.resources.get(op.resource or "")
-    address = _address(op, resource)
+    address = row_address(op, resource)
     if isinstance(address, str):
         return address
     rows: list[dict[str, Any]] = [{}]
     if address:
         assert resource is not None
         rows = pool.having(resource.table, [column for _, column in address])[:DISTINCT]
-        rows = rows or _parent_rows(resource, address, pool)
+        rows = rows or parent_rows(resource, address, pool)
         if not rows:
             return f"no stored rows of {resource.table} to address it with"
     distinct: int | None = None if op.kind == Kind.CREATE else DISTINCT
@@ -200,8 +200,8 @@ def _maker(
 
     def make(number: int) -> bytes:
         row = rows[number % len(rows)]
-        body = _body(op, bodies, serial + number, skip)
-        target = where[1] + _target(op, address, row, pool, resource)
+        body = body_for(op, bodies, serial + number, skip)
+        target = where[1] + request_target(op, address, row, pool, resource)
         return _raw(op, where[0], target, body, caller)
 
     try:
@@ -211,7 +211,7 @@ def _maker(
     return make, distinct
 
 
-def _address(op: Operation, resource: Resource | None) -> list[tuple[str, str]] | str:
+def row_address(op: Operation, resource: Resource | None) -> list[tuple[str, str]] | str:
     """(path parameter, column of the operation's table) for every path parameter."""
     found = []
     keyed = dict(op.policies.transition.key) if op.policies.transition is not None else {}
@@ -221,15 +221,16 @@ def _address(op: Operation, resource: Resource | None) -> list[tuple[str, str]] 
         if column is None and resource is not None:
             named = resource.field(keyed.get(param.name, param.name))
             column = named.column if named is not None else None
-            if column is None and len(path_params) == 1:
+            if column is None and len(path_params) == 1 and param.role != ParamRole.SCOPE:
                 column = resource.key.column  # /orders/{orderId}/pay: the item's own key
         if column is None or resource is None:
-            return f"path parameter {param.name}: the bench cannot tell which row it names"
+            where = op.resource or "its table"
+            return f"path parameter {param.name}: no column of {where} is known to hold it"
         found.append((param.name, column))
     return found
 
 
-def _parent_rows(
+def parent_rows(
     resource: Resource, address: list[tuple[str, str]], pool: RowPool
 ) -> list[dict[str, Any]]:
     """Rows made of parents' keys, for an operation under a parent with no children yet
@@ -248,7 +249,7 @@ def _parent_rows(
     return [{c: keys[i % len(keys)] for c, keys in parents} for i in range(min(longest, DISTINCT))]
 
 
-def _target(
+def request_target(
     op: Operation,
     address: list[tuple[str, str]],
     row: dict[str, Any],
@@ -267,12 +268,12 @@ def _target(
             stored = pool.having(resource.table, [param.column])
             value = stored[0][param.column] if stored else None
         if value is None:
-            value = _param_value(param.validation or {})
+            value = param_value(param.validation or {})
         query[param.name] = path_text(value)
     return path + ("?" + urlencode(query) if query else "")
 
 
-def _param_value(schema: Mapping[str, Any]) -> Any:
+def param_value(schema: Mapping[str, Any]) -> Any:
     """A value the parameter's validation schema (the model's, for requests) accepts."""
     for key in ("default", "example"):
         if key in schema:
@@ -281,11 +282,11 @@ def _param_value(schema: Mapping[str, Any]) -> Any:
         return schema["enum"][0]
     kind = schema.get("type")
     if kind in ("integer", "number"):
-        return schema.get("minimum", 1)
+        return designed(schema).get("minimum", 1)  # not int64's bound, a count's first value
     return True if kind == "boolean" else "bench"
 
 
-def _body(op: Operation, bodies: BodyMaker, serial: int, skip: frozenset[str]) -> Any:
+def body_for(op: Operation, bodies: BodyMaker, serial: int, skip: frozenset[str]) -> Any:
     if op.body_validation is None:
         return None
     if op.kind in (Kind.UPDATE,):

@@ -46,7 +46,7 @@ def run_bench(options: BenchOptions, progress: IO[str] | None = None) -> BenchRe
     """
     check(options)
     started = time.monotonic()
-    model = _model(options)
+    model = served_model(options)
     choice = _choice(model, options)
     out = options.out or Path("bench-results") / datetime.now().strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -97,7 +97,9 @@ def run_bench(options: BenchOptions, progress: IO[str] | None = None) -> BenchRe
     return report
 
 
-def _model(options: BenchOptions) -> Model:
+def served_model(options: BenchOptions) -> Model:
+    """The contract's model with the handlers its hooks module serves (with --url, only
+    the declared ones when that module cannot be loaded here)."""
     from backsmith.api import load_model
     from backsmith.logic.loading import with_handlers
     from backsmith.settings import load_settings

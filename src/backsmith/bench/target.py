@@ -114,8 +114,9 @@ def seed(options: BenchOptions, target: Target, model: Model) -> RowPool:
     return from_database(model, target.database_url)
 
 
-def remote_service(model: Model, options: BenchOptions) -> Target:
-    """A running service at --url; tokens only when --jwt-secret is given."""
+def remote_service(model: Model, options: BenchOptions, healthz: bool = True) -> Target:
+    """A running service at --url; tokens only when --jwt-secret is given. With `healthz`,
+    its /healthz must answer first (a hand-written backend may have none)."""
     from backsmith.settings import load_settings
 
     assert options.url is not None
@@ -127,7 +128,8 @@ def remote_service(model: Model, options: BenchOptions) -> Target:
     minting = _minting(settings, options.jwt_secret)
     target = Target(parts.hostname, port, parts.path.rstrip("/"), minting)
     target.ops_prefix = settings.ops_prefix
-    _wait_healthy(target, seconds=5)
+    if healthz:
+        _wait_healthy(target, seconds=5)
     return target
 
 
@@ -187,13 +189,14 @@ def _create_postgres(server_url: str, target: Target) -> str:
     name = f"backsmith_bench_{secrets.token_hex(4)}"
     target.scratch_name = name
     admin_dsn = admin.render_as_string(hide_password=False)
-    _postgres(admin_dsn, f'CREATE DATABASE "{name}"')
+    postgres_statement(admin_dsn, f'CREATE DATABASE "{name}"')
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    target.cleanups.append(lambda: _postgres(admin_dsn, drop))
+    target.cleanups.append(lambda: postgres_statement(admin_dsn, drop))
     return admin.set(database=name).render_as_string(hide_password=False)
 
 
-def _postgres(dsn: str, statement: str) -> None:
+def postgres_statement(dsn: str, statement: str) -> None:
+    """Run one statement (CREATE or DROP DATABASE) on the server `dsn` names."""
     import asyncpg
 
     async def run() -> None:

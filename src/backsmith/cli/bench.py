@@ -8,6 +8,7 @@ from pathlib import Path
 
 from backsmith import api
 from backsmith.cli.arguments import add_contract
+from backsmith.cli.service_options import add_target, whole
 from backsmith.errors import InputError
 
 NAME = "bench"
@@ -21,14 +22,7 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_contract(parser)
-    target = parser.add_argument_group("target")
-    target.add_argument("--url", metavar="URL", help="a running service (default: start one)")
-    target.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="a PostgreSQL server to make the scratch database on (default: SQLite file)",
-    )
-    target.add_argument("--jwt-secret", metavar="SECRET", help="with --url: mint tokens with it")
+    target = add_target(parser)
     target.add_argument("--rows", metavar="N", default="200", help="rows seeded per resource (200)")
     chosen = parser.add_argument_group("operations")
     chosen.add_argument("--ops", metavar="A,B", help="only these operationIds")
@@ -61,10 +55,10 @@ def run(args: argparse.Namespace) -> int:
         url=args.url,
         database_url=args.database_url,
         jwt_secret=args.jwt_secret,
-        rows=_whole("--rows", args.rows),
+        rows=whole("--rows", args.rows),
         ops=parse_ops(args.ops),
         mix=parse_mix(args.mix),
-        connections=_whole("--connections", args.connections),
+        connections=whole("--connections", args.connections),
         duration=_number("--duration", args.duration),
         warmup=_number("--warmup", args.warmup),
         rate=_number("--rate", args.rate) if args.rate is not None else None,
@@ -76,13 +70,6 @@ def run(args: argparse.Namespace) -> int:
     print(table(report))
     print(f"files: {report.out}/results.json, latency.png, report.html")
     return report.exit_code
-
-
-def _whole(option: str, text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError(f"{option} {text}: must be a whole number") from None
 
 
 def _number(option: str, text: str) -> float:
