@@ -22,6 +22,13 @@ from backsmith import __version__
 from backsmith.contract.load import load_contract
 from backsmith.contract.validate import validate_openapi
 from backsmith.errors import BacksmithError, ContractError, Issue
+
+# The checklist around the code (diff, test, docs, init, build) lives beside this module.
+from backsmith.handover import build as build
+from backsmith.handover import diff as diff
+from backsmith.handover import docs as docs
+from backsmith.handover import init as init
+from backsmith.handover import test as test
 from backsmith.model.build import build_model
 from backsmith.model.types import Kind, Model
 from backsmith.settings import Resolved, SettingError, Settings, database_scheme, load_settings

@@ -26,8 +26,13 @@ COMMANDS = (
     "keys",
     "events",
     "audit",
+    "diff",
+    "docs",
+    "init",
+    "test",
     "config",
     "bench",
+    "build",
 )
 
 EXIT_DONE, EXIT_REFUSED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -36,7 +41,9 @@ EXIT_CODES = {
     EXIT_DONE: "done",
     EXIT_REFUSED: "the database or the server refused (a migration failed, `migrate check` "
     "found differences, a destructive plan without `--allow-destructive`, `serve` could "
-    "not start: no database, missing tables, the port taken)",
+    "not start: no database, missing tables, the port taken), or a check found what it "
+    "looks for (`check` a lint error, `diff` a breaking change, `test` a failing check, "
+    "`bench` a missed budget, `build` a required item that does not hold)",
     EXIT_UNUSABLE: "the contract, the migrations, the fixtures or a setting are unusable, "
     "with a message naming the file or the setting, or a production start is refused "
     '(see "Security")',

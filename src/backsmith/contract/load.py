@@ -76,6 +76,14 @@ def load_document(path: Path) -> Located:
     return parse_text(text, str(path))
 
 
+def is_prose_spec(path: str | Path) -> bool:
+    """Whether `path` is a Markdown spec with no OpenAPI in it: one read as its draft."""
+    main_path = Path(path)
+    if main_path.suffix.lower() not in MARKDOWN_SUFFIXES:
+        return False
+    return isinstance(load_document(main_path), DraftedLocated)
+
+
 def load_contract(path: str | Path, dbml: str | Path | None = None) -> Contract:
     """Read the contract at `path` (and DBML at `dbml`, if given) or raise ContractError."""
     main_path = Path(path)
