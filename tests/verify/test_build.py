@@ -201,3 +201,20 @@ def test_the_readmes_new_project_builds_done_as_written(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "shop" / "build-report" / "done.json").read_text())
     assert report["done"] is True, report["verdict"]
     assert "DONE: " in done.stdout
+
+
+def test_a_stub_handler_answering_501_is_not_implemented(tmp_path: Path) -> None:
+    """`init` writes a stub raising 501 for each operation that needs code: until it is
+    written, the endpoint is not implemented, whatever names it."""
+    stub = (
+        "from backsmith.logic import Problem\n\n\n"
+        "def publish_note(ctx):\n"
+        '    raise Problem(501, "Not Implemented", "publish_note is not written yet")\n'
+    )
+    code, report = build(tmp_path, NOTES.replace("components:", PUBLISH, 1), stub, "stubbed")
+    assert code == 1
+    endpoints = items(report)["endpoints"]
+    assert endpoints["status"] == "fail" and endpoints["evidence"].startswith("3 of 4 implemented")
+    assert endpoints["details"] == [
+        "publishNote (POST /notes/{id}/publish) answers 501: its handler is not written yet"
+    ]

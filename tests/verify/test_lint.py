@@ -300,3 +300,24 @@ def test_the_bookshop_has_no_lint_error(capsys: pytest.CaptureFixture[str]) -> N
         "write-without-security",
         "public-without-rate-limit",
     }
+
+
+def test_an_open_sign_in_is_no_unguarded_write(tmp_path: Path) -> None:
+    """POST /sessions, /login, /token...: callers reach them before they have credentials."""
+    document = copy.deepcopy(BASE)
+    document["paths"]["/sessions"] = {
+        "post": {
+            "operationId": "signIn",
+            "security": [],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"200": {"description": "a token"}, "401": {"description": "no"}},
+        }
+    }
+    document["paths"]["/sessions/{id}/extend"] = copy.deepcopy(document["paths"]["/sessions"])
+    extend = document["paths"]["/sessions/{id}/extend"]["post"]
+    extend["operationId"] = "extendSession"
+    extend["parameters"] = [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    ]
+    found = [f for f in lint_of(tmp_path, document) if f.rule == "write-without-security"]
+    assert [f.pointer for f in found] == ["/paths/~1sessions~1{id}~1extend/post"]

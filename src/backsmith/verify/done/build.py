@@ -72,7 +72,6 @@ def build(options: BuildOptions, progress: IO[str] | None = None) -> DoneReport:
     report.items += [
         contract_items.lint_item(checked),
         contract_items.draft_item(options.contract, drafted),
-        contract_items.endpoints_item(checked),
     ]
 
     say.step("migrate", "plan, then up, down and up again on a scratch database")
@@ -93,8 +92,10 @@ def build(options: BuildOptions, progress: IO[str] | None = None) -> DoneReport:
     try:
         tested = run_suite(suite, stream)
     except BacksmithError as error:
+        report.items.insert(2, contract_items.endpoints_item(checked))
         report.items += [_unrun(key, title, error) for key, title in _SUITE_ITEMS]
     else:
+        report.items.insert(2, contract_items.endpoints_item(checked, tested))
         report.items += [*suite_items.policy_items(tested), suite_items.tests_item(tested)]
         suite_notes = suite_items.logged_exceptions(tested)
         report.files["tests"] = str(out / "test-results.json")

@@ -9,6 +9,7 @@ from pathlib import Path
 from backsmith.model.types import ACCOUNT_KINDS
 from backsmith.verify.done.items import Item, judged, not_applicable, passed
 from backsmith.verify.reports import CheckReport
+from backsmith.verify.suite.results import SuiteReport
 
 
 def lint_item(report: CheckReport) -> Item:
@@ -43,22 +44,39 @@ def draft_item(spec: str, drafted: tuple[int, int, Path] | None) -> Item:
     )
 
 
-def endpoints_item(report: CheckReport) -> Item:
-    """n of m operations served, by what; any that would answer 501 listed."""
+def endpoints_item(report: CheckReport, tested: SuiteReport | None = None) -> Item:
+    """n of m operations served, by what; any that would answer 501 listed, and any whose
+    handler answered 501 to the contract tests (a stub not written yet)."""
     total = len(report.model.operations)
+    stubs = _answered_501(tested) if tested is not None else set()
     kinds: Counter[str] = Counter()
     for op in report.crud:
         kinds["built-in accounts" if op.kind in ACCOUNT_KINDS else "CRUD"] += 1
     for op in report.handled:
-        served_by = "transition" if op.policies.transition is not None else "handler"
-        kinds[served_by] += 1
-    missing = report.needs_handler
+        if op.operation_id not in stubs:
+            served_by = "transition" if op.policies.transition is not None else "handler"
+            kinds[served_by] += 1
+    missing = list(report.needs_handler)
+    missing += [op for op in report.handled if op.operation_id in stubs]
     served = total - len(missing)
     by = ", ".join(f"{count} {name}" for name, count in kinds.most_common())
     evidence = f"{served} of {total} implemented ({by or 'none'}); {len(missing)} answering 501"
     details = [
-        f"{op.operation_id} ({op.method} {op.path}) answers 501: {op.reason}; serve it with a "
-        "handler (docs/handlers.md)"
+        f"{op.operation_id} ({op.method} {op.path}) answers 501: "
+        + (
+            "its handler is not written yet"
+            if op.operation_id in stubs
+            else f"{op.reason}; serve it with a handler (docs/handlers.md)"
+        )
         for op in missing
     ]
     return judged("endpoints", "Every endpoint implemented", not missing, evidence, *details)
+
+
+def _answered_501(tested: SuiteReport) -> set[str]:
+    """The operations whose valid request the contract tests saw answered 501."""
+    return {
+        result.operation_id
+        for result in tested.operations
+        if (happy := result.verdicts.get("happy")) is not None and happy.status == 501
+    }

@@ -19,6 +19,20 @@ _OWNERISH = re.compile(
 )
 
 
+# The last segment of a path callers reach before they have credentials: signing in or up,
+# asking for a token, resetting a password. Open on purpose, by what they are.
+_BEFORE_CREDENTIALS = re.compile(
+    r"^(?:log-?in|sign-?in|sign-?up|register|registrations?|tokens?|sessions?|refresh"
+    r"|(?:forgot|reset)-?password|password-?reset|verify|confirm|oauth2?|authorize|auth)$",
+    re.IGNORECASE,
+)
+
+
+def _before_credentials(path: str) -> bool:
+    segments = [part for part in path.split("/") if part and not part.startswith("{")]
+    return bool(segments) and bool(_BEFORE_CREDENTIALS.match(segments[-1]))
+
+
 @rule(
     "write-without-security",
     ERROR,
@@ -29,6 +43,8 @@ def write_without_security(review: Review) -> Iterator[Hit]:
     for op in review.served():
         if op.method not in WRITES or op.kind in ACCOUNT_KINDS or op.access.public:
             continue
+        if op.method == "POST" and _before_credentials(op.path):
+            continue  # sign-in, sign-up, token: open by what they are
         if not op.access.secured:
             yield Hit(
                 op.pointer,

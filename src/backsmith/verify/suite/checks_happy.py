@@ -76,6 +76,9 @@ def judge(
                 f"declared {answer.status}: a custom operation's preconditions are its own, "
                 "beyond what the contract says"
             )
+        if custom and answer.status == 501 and op.policies.serves:
+            reason = "its handler answers 501 Not Implemented: not written yet"
+            return failed(reason, request.line, answer.status)
         if custom and answer.status == 501:
             return not_applicable("answers 501 Not Implemented: no code serves it yet")
         success = ", ".join(expected.success) or "2xx"
