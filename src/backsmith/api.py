@@ -24,6 +24,7 @@ from backsmith.contract.validate import validate_openapi
 from backsmith.errors import BacksmithError, ContractError, Issue
 
 # The checklist around the code (diff, test, docs, init, build) lives beside this module.
+from backsmith.handover import breaking_since as breaking_since
 from backsmith.handover import build as build
 from backsmith.handover import diff as diff
 from backsmith.handover import docs as docs

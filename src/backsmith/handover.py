@@ -74,3 +74,25 @@ def diff(
     from backsmith.verify.diff import diff_contracts
 
     return diff_contracts(load_model(old, old_dbml), load_model(new, new_dbml))
+
+
+def breaking_since(
+    contract: Contract, dbml: Contract | None = None, revision: str = "HEAD"
+) -> DiffReport | None:
+    """The changes from the contract as git holds it at `revision` to the contract as it is
+    now (what `migrate plan` plans from); None when git holds no earlier version, or the
+    contract's folder has not changed since."""
+    from backsmith.api import load_model
+    from backsmith.verify.diff import diff_contracts
+    from backsmith.verify.diff.released import changed_since, contract_at
+
+    if not changed_since(contract, revision):
+        return None
+    with contract_at(contract, revision) as earlier:
+        if earlier is None:
+            return None
+        old_dbml = None
+        if dbml is not None:  # the same file, as it was then, when it sits beside the contract
+            beside = Path(dbml).resolve().parent == Path(contract).resolve().parent
+            old_dbml = earlier.parent / Path(dbml).name if beside else None
+        return diff_contracts(load_model(earlier, old_dbml), load_model(contract, dbml))

@@ -103,7 +103,7 @@ def test_a_folder_named_in_the_contract_is_beside_the_contract(
     shop: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = shop.read_text(encoding="utf-8").replace(
-        "info:", "x-backsmith: {migrations: db/revisions}\ninfo:", 1
+        "x-backsmith:\n  lint-ignore:", "x-backsmith:\n  migrations: db/revisions\n  lint-ignore:", 1
     )
     shop.write_text(text, encoding="utf-8")
     code, out, _ = run(capsys, "migrate", "plan", shop, "-m", "initial schema")

@@ -761,3 +761,24 @@ def test_schema_errors_point_at_the_schema_in_the_document(tmp_path: Path, versi
         assert exists(load_contract(path).document, issue.pointer), issue.render()
         assert issue.pointer.startswith("/components/schemas/Book"), issue.render()
         assert issue.line is not None and issue.line >= 7, issue.render()
+
+
+def test_a_key_written_twice_is_an_error_naming_both_lines(tmp_path: Path) -> None:
+    """docs/check.md: a second root x-backsmith would silently lose the first."""
+    path = tmp_path / "api.yaml"
+    path.write_text(
+        'openapi: 3.1.0\ninfo: {title: a, version: "1"}\nx-backsmith: {a: 1}\npaths: {}\n'
+        "x-backsmith: {b: 2}\n"
+    )
+    with pytest.raises(ContractError) as raised:
+        load_contract(path)
+    assert [issue.render() for issue in raised.value.issues] == [
+        f"{path}:5: error: the key 'x-backsmith' is written twice in one mapping (first at "
+        "line 3): YAML keeps one; merge the two"
+    ]
+    merged = tmp_path / "merged.yaml"  # a merge's keys may be overridden: no error
+    merged.write_text(
+        'openapi: 3.1.0\ninfo: &info {title: a, version: "1"}\nx-info:\n  <<: *info\n'
+        '  version: "2"\npaths: {}\n'
+    )
+    assert load_contract(merged).document["x-info"] == {"title": "a", "version": "2"}

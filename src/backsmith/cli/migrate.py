@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from backsmith import api
 
     flags = setting_flags(args, "migrations", "database_url")
+    if args.action == "plan":  # said first: a refused plan comes from the same change
+        _say_if_breaking(args.contract, args.dbml)
     outcome = api.migrate(
         args.action,
         args.contract,
@@ -114,3 +117,32 @@ def _print_status(status: Any, folder: Any) -> None:
         for difference in status.differences:
             print(f"  {difference}")
     print(f"migrations: {folder}")
+
+
+def _say_if_breaking(contract: str | None, dbml: str | None) -> None:
+    """One line on stderr when the contract's change since the last commit breaks its
+    clients (the change this plan comes from); silent outside git or with no change."""
+    from backsmith import api
+    from backsmith.errors import BacksmithError
+    from backsmith.settings import setting
+    from backsmith.verify.diff import Level
+
+    contract = contract or os.environ.get(setting("contract").env)
+    if not contract:
+        return
+    try:
+        report = api.breaking_since(contract, dbml)
+    except BacksmithError as error:  # the committed contract is unreadable: say so, go on
+        print(f"the contract at HEAD cannot be compared: {error}", file=sys.stderr)
+        return
+    breaking = [c for c in report.changes if c.level == Level.BREAKING] if report else []
+    if report is None or not breaking:
+        return
+    rules = sorted({change.rule for change in breaking})
+    shown = ", ".join(rules[:4]) + (", ..." if len(rules) > 4 else "")
+    announced = "; info.version's major was raised" if report.major_raised else ""
+    print(
+        f"this contract change breaks clients of the contract at HEAD: {len(breaking)} "
+        f"breaking change(s) ({shown}){announced}; `backsmith diff` lists them",
+        file=sys.stderr,
+    )

@@ -86,6 +86,8 @@ def parse_text(text: str, file: str, first_line: int = 1) -> Located:
             return Located(None, file)
         lines: dict[str, int] = {}
         data = _build(loader, node, "", lines, first_line - 1)
+    except _Duplicate as duplicate:
+        raise ContractError([Issue(duplicate.message, file, duplicate.line)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + first_line if mark is not None else None
@@ -99,6 +101,7 @@ def parse_text(text: str, file: str, first_line: int = 1) -> Located:
 def _build(loader: Any, node: yaml.Node, pointer: str, lines: dict[str, int], offset: int) -> Any:
     lines[pointer] = node.start_mark.line + 1 + offset
     if isinstance(node, yaml.MappingNode):
+        _refuse_duplicates(loader, node, offset)
         loader.flatten_mapping(node)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -113,3 +116,28 @@ def _build(loader: Any, node: yaml.Node, pointer: str, lines: dict[str, int], of
             for index, item in enumerate(node.value)
         ]
     return loader.construct_object(node, deep=True)
+
+
+class _Duplicate(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+def _refuse_duplicates(loader: Any, node: yaml.MappingNode, offset: int) -> None:
+    """A key written twice in one mapping: YAML forbids it, and a parser keeping only the
+    last would drop the first's value unseen (a second root `x-backsmith`). Keys a merge
+    (`<<`) brings in may be overridden: only the mapping's own keys are compared."""
+    seen: dict[str, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = str(loader.construct_object(key_node, deep=True))
+        line = key_node.start_mark.line + 1 + offset
+        if key in seen:
+            message = (
+                f"the key '{key}' is written twice in one mapping (first at line "
+                f"{seen[key]}): YAML keeps one; merge the two"
+            )
+            raise _Duplicate(message, line)
+        seen[key] = line

@@ -8,35 +8,30 @@ DBML and `$ref`ed files come along); with neither, the item does not apply.
 
 from __future__ import annotations
 
-import subprocess
-import tarfile
-import tempfile
-from io import BytesIO
 from pathlib import Path
 
 from backsmith import api
 from backsmith.errors import BacksmithError
 from backsmith.model.types import Model
 from backsmith.verify.diff import Level, diff_contracts
+from backsmith.verify.diff.released import contract_at, last_tag
 from backsmith.verify.done.items import Item, failed, judged, not_applicable, passed
 from backsmith.verify.service_docs.write import render_service_docs, write_service_docs
 
 DIFF = "No breaking change for clients"
-GIT_SECONDS = 10
 
 
 def diff_item(model: Model, baseline: str | None, contract: str) -> Item:
     if baseline is not None:
         return _compared(model, baseline, baseline)
-    released = _last_tag(Path(contract))
-    if released is None:
+    tag = last_tag(contract)
+    if tag is None:
         why = "no released contract to compare with: pass --baseline FILE, or tag a release"
         return not_applicable("diff", DIFF, why)
-    tag, relative = released
-    with tempfile.TemporaryDirectory(prefix="backsmith-baseline-") as folder:
-        if not _export(Path(contract).parent, tag, Path(folder)):
+    with contract_at(contract, tag) as released:
+        if released is None:
             return not_applicable("diff", DIFF, f"the contract was not in the repository at {tag}")
-        return _compared(model, str(Path(folder) / relative), f"{contract} at {tag}")
+        return _compared(model, str(released), f"{contract} at {tag}")
 
 
 def _compared(model: Model, old_path: str, named: str) -> Item:
@@ -54,44 +49,6 @@ def _compared(model: Model, old_path: str, named: str) -> Item:
         evidence += "; the major version was raised, announcing them"
     details = [change.render() for change in report.changes if change.level == Level.BREAKING]
     return judged("diff", DIFF, not report.refused, evidence, *details[:30])
-
-
-def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=folder, capture_output=True, timeout=GIT_SECONDS, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done if done.returncode == 0 else None
-
-
-def _last_tag(contract: Path) -> tuple[str, Path] | None:
-    """The newest tag of the repository holding `contract`, and the contract's path
-    relative to its folder (what `_export` writes out)."""
-    folder = contract.resolve().parent
-    tag = _git(folder, "describe", "--tags", "--abbrev=0")
-    if tag is None:
-        return None
-    return tag.stdout.decode().strip(), Path(contract.name)
-
-
-def _export(folder: Path, tag: str, into: Path) -> bool:
-    """The contract's folder as it was at `tag`, written into `into`."""
-    prefix = _git(folder.resolve(), "rev-parse", "--show-prefix")
-    if prefix is None:
-        return False
-    inside = prefix.stdout.decode().strip() or "."
-    archive = _git(folder.resolve(), "archive", "--format=tar", tag, "--", inside)
-    if archive is None:
-        return False
-    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
-        tar.extractall(into, filter="data")
-    exported = into / inside
-    if exported != into:
-        for path in exported.iterdir():
-            path.rename(into / path.name)
-    return True
 
 
 def docs_item(model: Model, out: Path, dbml: str | None) -> tuple[Item, Path | None]:
