@@ -200,3 +200,49 @@ def test_generated_rows_load_again_and_again(database_url: str) -> None:
         assert "wishlists: 20 generated" in report and "book_genres: 20 generated" in report
     assert _count(url, "wishlists") == 60
     _references_hold(url)
+
+
+def test_generated_uuid_keys_in_string_columns_seed(database_url: str, tmp_path: Path) -> None:
+    """An id the schema types as a plain string, made by the server as a UUID (Google
+    Tasks' task lists): seeded as text, which a string column binds on SQLite too."""
+    contract = write_file(
+        tmp_path,
+        "api.yaml",
+        """\
+        openapi: 3.1.0
+        info: {title: Lists, version: "1"}
+        paths:
+          /lists:
+            post:
+              operationId: createList
+              requestBody:
+                content: {application/json: {schema: {$ref: "#/components/schemas/List"}}}
+              responses:
+                "201":
+                  description: made
+                  content: {application/json: {schema: {$ref: "#/components/schemas/List"}}}
+          /lists/{id}:
+            get:
+              operationId: getList
+              parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+              responses:
+                "200":
+                  description: one
+                  content: {application/json: {schema: {$ref: "#/components/schemas/List"}}}
+        components:
+          schemas:
+            List:
+              type: object
+              properties:
+                id: {type: string, readOnly: true}
+                title: {type: string}
+        """,
+    )
+    model = load_model(contract)
+    assert model.resources["lists"].field("id").type == "string"
+    url = _fresh_url(database_url)
+    settings = load_settings({}, environ={}, database_url=url, create_tables=True)
+    asyncio.run(prepare_database(build_metadata(model), settings))
+    report = asyncio.run(seed_database(model, url, fake=3))
+    assert "lists: 3 generated" in report
+    assert _count(url, "lists") == 3

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from backsmith.model.types import Generated, Resource
+from backsmith.model.types import FieldType, Generated, Resource
 from backsmith.storage.ids import uuid7_text
 
 
@@ -27,7 +27,10 @@ class Stamps:
         if creating:
             values.update(dict.fromkeys(self.created, now))
             for field in self.ids:
-                values[field.column] = self._new_id()
+                new = self._new_id()
+                # A string column holding UUIDs (an id the schema types as a plain string)
+                # takes text: only a uuid column's type binds a UUID object.
+                values[field.column] = new if field.type == FieldType.UUID else str(new)
         return values
 
 
