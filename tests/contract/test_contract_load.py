@@ -782,3 +782,14 @@ def test_a_key_written_twice_is_an_error_naming_both_lines(tmp_path: Path) -> No
         '  version: "2"\npaths: {}\n'
     )
     assert load_contract(merged).document["x-info"] == {"title": "a", "version": "2"}
+
+
+def test_a_merged_mapping_used_twice_is_no_duplicate_and_a_looping_anchor_is_refused() -> None:
+    text = (
+        "x-base: &base {description: base, content: {}}\n"
+        "responses:\n  '200': &ok {<<: *base, description: x}\n  '404': *ok\n"
+    )
+    assert parse_text(text, "a.yaml").data["responses"]["404"]["description"] == "x"
+    with pytest.raises(ContractError) as raised:
+        parse_text("x: &a {k: *a}\n", "loop.yaml")
+    assert raised.value.issues[0].render().startswith("loop.yaml: error: an anchor is used")

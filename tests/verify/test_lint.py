@@ -278,7 +278,7 @@ def test_check_formats_json_and_sarif(tmp_path: Path, capsys: pytest.CaptureFixt
     result = next(r for r in run["results"] if r["ruleId"] == "write-without-security")
     assert result["level"] == "error"
     physical = result["locations"][0]["physicalLocation"]
-    assert physical["artifactLocation"]["uri"] == str(path)
+    assert physical["artifactLocation"]["uri"] == path.as_uri()  # an absolute path's URI
     assert physical["region"]["startLine"] == data["lint"][0]["line"]
 
 
@@ -321,3 +321,37 @@ def test_an_open_sign_in_is_no_unguarded_write(tmp_path: Path) -> None:
     ]
     found = [f for f in lint_of(tmp_path, document) if f.rule == "write-without-security"]
     assert [f.pointer for f in found] == ["/paths/~1sessions~1{id}~1extend/post"]
+
+
+def test_what_the_review_found_stays_fixed(tmp_path: Path) -> None:
+    """A row with an owner is guarded; a token made for a row is not a sign-in; a page cap
+    at the root caps every list; an inline typo is said; an operation's lint-ignore covers a
+    finding placed in the component it uses; placeholders of passwords are no secrets."""
+    document = copy.deepcopy(BASE)
+    del document["security"]  # Note keeps its owner: its writes need the owner's token
+    document["paths"]["/notes/{id}/tokens"] = {
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "post": {
+            "operationId": "makeToken",
+            "responses": {"201": {"description": "a token"}, "404": {"description": "no"}},
+        },
+    }
+    document["x-backsmith"]["max-page-size"] = 50
+    del document["paths"]["/notes"]["get"]["parameters"][0]["schema"]["maximum"]
+    document["components"]["schemas"]["Note"]["properties"]["id"] = {"type": "integer"}
+    document["paths"]["/notes"]["post"]["x-backsmith"] = {
+        "lint-ignore": ["id-in-request-body", "no-4xx-respons"]
+    }
+    document["info"]["description"] = (
+        "Local: postgresql://app:${DB_PASSWORD}@db/app, amqp://guest:guest@localhost; "
+        "see https://api.todoist.com/rest/v2"
+    )
+    found = lint_of(tmp_path, document)
+    rules = sorted(f.rule for f in found)
+    assert rules == ["lint-ignore-unknown", "write-without-security"], [f.render() for f in found]
+    write = next(f for f in found if f.rule == "write-without-security")
+    assert write.pointer == "/paths/~1notes~1{id}~1tokens/post"
+    typo = next(f for f in found if f.rule == "lint-ignore-unknown")
+    assert typo.pointer == "/paths/~1notes/post/x-backsmith/lint-ignore" and typo.line

@@ -52,13 +52,18 @@ def git(folder: Path, *args: str) -> None:
     )
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "api.yaml").write_text(CONTRACT)
+@pytest.fixture(params=[".", "services/notes"], ids=["at-the-root", "in-a-subfolder"])
+def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A repository holding the contract at its root or in a folder of its own, beside a
+    link git keeps (never followed out of the export)."""
+    folder = tmp_path / request.param
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "api.yaml").write_text(CONTRACT)
+    (folder / "hostname").symlink_to("/etc/hostname")
     git(tmp_path, "init", "-q")
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-qm", "first")
-    return tmp_path / "api.yaml"
+    return folder / "api.yaml"
 
 
 def plan(contract: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -94,7 +99,7 @@ def test_a_safe_change_or_a_raised_major_version_is_said_so(
 def test_build_compares_with_the_newest_tag(project: Path) -> None:
     from backsmith.api import load_model
 
-    git(project.parent, "tag", "v1.0.0")
+    git(project.parent, "tag", "v1.0.0")  # from the contract's folder, as build runs it
     project.write_text(REQUIRED)
     item = diff_item(load_model(project), None, str(project))
     assert item.status == "fail" and "at v1.0.0 (1.0.0 → 1.0.0): 1 breaking" in item.evidence

@@ -131,6 +131,10 @@ def _say_if_breaking(contract: str | None, dbml: str | None) -> None:
     if not contract:
         return
     try:
+        api.load_model(contract, dbml)
+    except BacksmithError:
+        return  # the plan itself says what is wrong with the contract
+    try:
         report = api.breaking_since(contract, dbml)
     except BacksmithError as error:  # the committed contract is unreadable: say so, go on
         print(f"the contract at HEAD cannot be compared: {error}", file=sys.stderr)

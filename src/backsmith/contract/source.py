@@ -22,6 +22,10 @@ class _ContractLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     booleans as YAML 1.2 does, which OpenAPI and Swagger name: `on`, `off`, `yes` and `no`
     are words (a property `on`, an enum of `yes` and `no`), only `true` and `false` are not."""
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.checked: set[int] = set()  # mappings whose keys were compared for duplicates
+
 
 _BOOL = "tag:yaml.org,2002:bool"
 _ContractLoader.yaml_implicit_resolvers = {
@@ -88,6 +92,9 @@ def parse_text(text: str, file: str, first_line: int = 1) -> Located:
         data = _build(loader, node, "", lines, first_line - 1)
     except _Duplicate as duplicate:
         raise ContractError([Issue(duplicate.message, file, duplicate.line)]) from None
+    except RecursionError:  # `x: &a {k: *a}`: an anchor inside itself never ends
+        message = "an anchor is used inside itself (`&a` ... `*a`): the value would never end"
+        raise ContractError([Issue(message, file)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + first_line if mark is not None else None
@@ -101,13 +108,13 @@ def parse_text(text: str, file: str, first_line: int = 1) -> Located:
 def _build(loader: Any, node: yaml.Node, pointer: str, lines: dict[str, int], offset: int) -> Any:
     lines[pointer] = node.start_mark.line + 1 + offset
     if isinstance(node, yaml.MappingNode):
-        _refuse_duplicates(loader, node, offset)
+        if id(node) not in loader.checked:  # a mapping met again through an alias is merged
+            loader.checked.add(id(node))
+            _refuse_duplicates(loader, node, offset)
         loader.flatten_mapping(node)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            # YAML lets `200:` be an integer; OpenAPI keys are strings.
-            key = str(key).lower() if isinstance(key, bool) else str(key)
+            key = _key(loader, key_node)
             result[key] = _build(loader, value_node, f"{pointer}/{escape(key)}", lines, offset)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -116,6 +123,13 @@ def _build(loader: Any, node: yaml.Node, pointer: str, lines: dict[str, int], of
             for index, item in enumerate(node.value)
         ]
     return loader.construct_object(node, deep=True)
+
+
+def _key(loader: Any, key_node: yaml.Node) -> str:
+    """A mapping key as OpenAPI has it: text (YAML lets `200:` be an integer, `true:` a
+    boolean)."""
+    key = loader.construct_object(key_node, deep=True)
+    return str(key).lower() if isinstance(key, bool) else str(key)
 
 
 class _Duplicate(Exception):
@@ -132,7 +146,7 @@ def _refuse_duplicates(loader: Any, node: yaml.MappingNode, offset: int) -> None
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue
-        key = str(loader.construct_object(key_node, deep=True))
+        key = _key(loader, key_node)
         line = key_node.start_mark.line + 1 + offset
         if key in seen:
             message = (

@@ -15,8 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 GIT_SECONDS = 10
+# tarfile's own guard where this Python has it (3.11.4 on); the members are checked anyway.
+_SAFE: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
 def _git(folder: Path, *args: str) -> bytes | None:
@@ -53,14 +56,23 @@ def contract_at(contract: str | Path, revision: str) -> Iterator[Path | None]:
 
 
 def _export(folder: Path, revision: str, into: Path, name: str) -> Path | None:
-    prefix = _git(folder, "rev-parse", "--show-prefix")
-    if prefix is None:
-        return None
-    inside = prefix.decode().strip() or "."
-    archive = _git(folder, "archive", "--format=tar", revision, "--", inside)
+    """`folder` as `revision` held it, written into `into`; run from the folder, git names
+    the archive's paths relative to it. Links and paths leaving the folder are skipped."""
+    archive = _git(folder, "archive", "--format=tar", revision, "--", ".")
     if archive is None:
         return None
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    exported = into / inside / name
+    try:
+        with tarfile.open(fileobj=BytesIO(archive)) as tar:
+            members = [member for member in tar.getmembers() if _plain(member)]
+            tar.extractall(into, members=members, **_SAFE)
+    except (tarfile.TarError, OSError):
+        return None
+    exported = into / name
     return exported if exported.is_file() else None
+
+
+def _plain(member: tarfile.TarInfo) -> bool:
+    """A file or folder that stays inside the export: no link, no absolute or `..` path."""
+    path = Path(member.name)
+    inside = not path.is_absolute() and ".." not in path.parts
+    return inside and (member.isfile() or member.isdir())

@@ -4,7 +4,7 @@ budgets, and no unhandled exception logged by any service the build started."""
 from __future__ import annotations
 
 from backsmith.bench.results import MET, MISSED, BenchReport
-from backsmith.verify.done.items import Item, judged, not_applicable
+from backsmith.verify.done.items import Item, failed, judged, not_applicable
 
 LATENCY = "P95/P99 within budgets"
 
@@ -28,11 +28,17 @@ def latency_item(report: BenchReport) -> Item:
     return judged("latency", LATENCY, not missed, evidence, *details)
 
 
-def exceptions_item(bench: BenchReport | None, suite_notes: list[str]) -> Item:
-    """None of the services build started logged an unhandled exception."""
-    found = list(suite_notes)
+def exceptions_item(bench: BenchReport | None, suite_notes: list[str] | None) -> Item:
+    """None of the services build started logged an unhandled exception; `suite_notes` is
+    None when the contract tests' service never ran, `bench` None when the benchmark's."""
+    title = "No unhandled exceptions in the logs"
+    read = [
+        name for name, ran in (("tests'", suite_notes), ("benchmark's", bench)) if ran is not None
+    ]
+    if not read:
+        return failed("exceptions", title, "no service ran: no log could be read")
+    found = list(suite_notes or [])
     if bench is not None and bench.exceptions:
         found.append(f"the benchmark's service: {bench.exceptions_line}")
-    checked = "the contract tests' and the benchmark's service logs" if bench else "test logs"
-    evidence = f"{len(found)} found in {checked}"
-    return judged("exceptions", "No unhandled exceptions in the logs", not found, evidence, *found)
+    evidence = f"{len(found)} found in the {' and the '.join(read)} service logs"
+    return judged("exceptions", title, not found, evidence, *found)

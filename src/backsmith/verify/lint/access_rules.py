@@ -20,16 +20,20 @@ _OWNERISH = re.compile(
 
 
 # The last segment of a path callers reach before they have credentials: signing in or up,
-# asking for a token, resetting a password. Open on purpose, by what they are.
+# asking for a token, resetting a password (`/login`, `/auth/sign-in`, `/v1/login_user`).
+# Only collection-level paths: `/users/{id}/tokens` makes a token for a row, and is guarded.
 _BEFORE_CREDENTIALS = re.compile(
-    r"^(?:log-?in|sign-?in|sign-?up|register|registrations?|tokens?|sessions?|refresh"
-    r"|(?:forgot|reset)-?password|password-?reset|verify|confirm|oauth2?|authorize|auth)$",
+    r"^(?:log[-_]?in|sign[-_]?in|sign[-_]?up|register|registrations?|tokens?|sessions?"
+    r"|refresh(?:[-_]?tokens?)?|(?:forgot|reset)[-_]?password|password[-_]?resets?|auth)"
+    r"(?:[-_](?:user|account|customer|member)s?)?$",
     re.IGNORECASE,
 )
 
 
 def _before_credentials(path: str) -> bool:
-    segments = [part for part in path.split("/") if part and not part.startswith("{")]
+    if "{" in path:
+        return False
+    segments = [part for part in path.split("/") if part]
     return bool(segments) and bool(_BEFORE_CREDENTIALS.match(segments[-1]))
 
 
@@ -45,7 +49,9 @@ def write_without_security(review: Review) -> Iterator[Hit]:
             continue
         if op.method == "POST" and _before_credentials(op.path):
             continue  # sign-in, sign-up, token: open by what they are
-        if not op.access.secured:
+        resource = review.model.resources.get(op.resource or "")
+        owned = resource is not None and resource.table in review.model.owners
+        if not op.access.secured and not owned:  # an owned row's write needs its owner
             yield Hit(
                 op.pointer,
                 f"{operation_name(op)} changes data and asks for no credentials: "

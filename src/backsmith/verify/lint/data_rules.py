@@ -25,6 +25,8 @@ _QUERIED = frozenset({ParamRole.FILTER, ParamRole.SORT, ParamRole.ORDER})
 )
 def list_without_page_cap(review: Review) -> Iterator[Hit]:
     cap = review.settings.max_page_size
+    if "max-page-size" in review.model.options:  # the root's cap is every list's
+        return
     for op in review.served():
         if op.kind != Kind.LIST or op.max_page_size is not None:
             continue

@@ -8,12 +8,15 @@ under two ids of its own, so one upload shows everything `check` found.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from backsmith import __version__
 from backsmith.errors import Issue
 from backsmith.model.findings import PRODUCTION
 from backsmith.verify.lint.rules import ERROR, INFO, RULES, WARNING
+from backsmith.verify.lint.run import UNKNOWN_RULE
 from backsmith.verify.reports import CheckReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -22,6 +25,7 @@ _LEVELS = {ERROR: "error", WARNING: "warning", INFO: "note", PRODUCTION: "warnin
 SERVE_RULES = {
     "serve-warning": "what serve logs as a warning when it starts",
     "not-for-production": "what a production start refuses",
+    UNKNOWN_RULE: "a lint-ignore id that names no lint rule",
 }
 
 
@@ -83,16 +87,25 @@ def as_sarif(report: CheckReport) -> dict[str, Any]:
 
 
 def _result(issue: Issue) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": issue.file or "contract"}}
-    if issue.line is not None:
-        physical["region"] = {"startLine": issue.line}
     message = f"{issue.message}; fix: {issue.fix}" if issue.fix else issue.message
-    location: dict[str, Any] = {"physicalLocation": physical}
-    if issue.pointer:
-        location["logicalLocations"] = [{"fullyQualifiedName": f"#{issue.pointer}"}]
-    return {
+    result: dict[str, Any] = {
         "ruleId": issue.rule or _serve_rule(issue),
         "level": _LEVELS.get(issue.severity, "warning"),
         "message": {"text": message},
-        "locations": [location],
     }
+    if issue.file and not issue.file.startswith("$"):  # a setting's finding has no file
+        physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(issue.file)}}
+        if issue.line is not None:
+            physical["region"] = {"startLine": issue.line}
+        location: dict[str, Any] = {"physicalLocation": physical}
+        if issue.pointer:
+            location["logicalLocations"] = [{"fullyQualifiedName": f"#{issue.pointer}"}]
+        result["locations"] = [location]
+    return result
+
+
+def artifact_uri(file: str) -> str:
+    """A file as SARIF's URI reference: relative paths as they are, percent-encoded;
+    absolute ones as `file://` URIs."""
+    path = Path(file)
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix())

@@ -25,6 +25,7 @@ class Hit:
 
     pointer: str
     message: str
+    scope: str = ""  # the operation it is about, when `pointer` is in a shared component
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ def id_in_request_body(review: Review) -> Iterator[Hit]:
                     site.pointer,
                     f"{operation_name(op)} takes '{site.name}', the key of {resource.table} "
                     "rows, in its body, where nothing says clients may not set it",
+                    scope=op.pointer,
                 )
 
 

@@ -19,10 +19,14 @@ _SECRETS = (
     ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
     ("a webhook signing secret", re.compile(r"\bwhsec_[A-Za-z0-9+/=]{24,}")),
-    ("a password in a URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@")),
+    ("a password in a URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]{3,}@")),
 )
-# URLs' passwords that are obviously not one.
-_FAKE_PASSWORD = re.compile(r"://[^/\s:@]+:(?:password|pass|secret|\*+|x+|<[^>]*>|\{[^}]*\})@")
+# URLs' passwords that are obviously not one: a placeholder, a variable, a local default.
+_FAKE_PASSWORD = re.compile(
+    r"://[^/\s:@]*:(?:password|pass|secret|\*+|x+|<[^>]*>|\{[^}]*\}|\$\{?\w+\}?"
+    r"|guest|postgres|root|admin|user|test|example|changeme)@",
+    re.IGNORECASE,
+)
 
 
 @rule(
@@ -58,7 +62,7 @@ def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
 
 _PLACEHOLDER_VERSIONS = frozenset({"", "0.0.0", "x.y.z", "string", "version", "todo", "tbd"})
 _PLACEHOLDER_HOST = re.compile(
-    r"(?:^|[/.@])(?:example\.(?:com|org|net)|your[-_.]|my[-_]?api\.)|todo|changeme|<[^>]+>"
+    r"(?:^|[/.@])(?:example\.(?:com|org|net)|your[-_.]|my[-_]?api\.)|\btodo\b|changeme|<[^>]+>"
     r"|\{\{",
     re.IGNORECASE,
 )
