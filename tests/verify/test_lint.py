@@ -355,3 +355,19 @@ def test_what_the_review_found_stays_fixed(tmp_path: Path) -> None:
     assert write.pointer == "/paths/~1notes~1{id}~1tokens/post"
     typo = next(f for f in found if f.rule == "lint-ignore-unknown")
     assert typo.pointer == "/paths/~1notes/post/x-backsmith/lint-ignore" and typo.line
+
+
+def test_bodies_declared_once_under_components_are_reviewed(tmp_path: Path) -> None:
+    document = copy.deepcopy(BASE)
+    document["components"]["requestBodies"] = {
+        "Invite": {
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"email": {"type": "string"}}}
+                }
+            }
+        }
+    }
+    found = [f for f in lint_of(tmp_path, document) if f.rule == "pii-unmarked"]
+    pointer = "/components/requestBodies/Invite/content/application~1json/schema/properties/email"
+    assert [f.pointer for f in found] == [pointer]

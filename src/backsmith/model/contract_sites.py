@@ -72,9 +72,17 @@ def every_property(document: dict[str, Any]) -> Iterator[PropertySite]:
     component schemas, then the inline schemas of request and response bodies."""
     seen: set[str] = set()
     roots: list[tuple[Any, str]] = []
-    schemas = (document.get("components") or {}).get("schemas") or {}
+    components = document.get("components") or {}
+    schemas = components.get("schemas") or {}
     for name, schema in schemas.items() if isinstance(schemas, dict) else ():
         roots.append((schema, f"/components/schemas/{escape(str(name))}"))
+    for part in ("requestBodies", "responses"):  # bodies declared once, used by reference
+        bodies = components.get(part) or {}
+        for name, body in bodies.items() if isinstance(bodies, dict) else ():
+            where = f"/components/{part}/{escape(str(name))}"
+            schema, pointer = _json_schema(body, where)
+            if schema is not None:
+                roots.append((schema, pointer))
     for pointer, operation in operations(document):
         roots += [(schema, where) for where, schema in _body_schemas(operation, pointer)]
     for schema, pointer in roots:
