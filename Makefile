@@ -33,9 +33,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Two pytest-xdist workers, each test file on one of them (its module fixtures start once);
+# tests marked runs_alone (latency measurements) wait until nothing else runs.
 test: lint
 	@bash scripts/test-services.sh
-	$(VENV)/bin/pytest --cov=backsmith --cov-report=term --cov-fail-under=85 -p no:cacheprovider
+	$(VENV)/bin/pytest -n 2 --dist loadfile --cov=backsmith --cov-report=term --cov-fail-under=85 -p no:cacheprovider
 
 bench: $(STAMP)
 	bash benchmarks/run.sh

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import taking_turns
 
 from backsmith.api import load_model
 from backsmith.contract.source import parse_text
@@ -50,6 +51,19 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared folder
 os.environ["BACKSMITH_CACHE_DIR"] = ""
 PG_ADMIN_URL = os.environ.get("BACKSMITH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 MARIADB_ADMIN = os.environ.get("BACKSMITH_TEST_MARIADB", "root@127.0.0.1:3306")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", taking_turns.DESCRIPTION)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    """Under pytest-xdist, a test marked `runs_alone` runs while no other does (its setup
+    and teardown too); tests/taking_turns.py says how."""
+    alone = item.get_closest_marker(taking_turns.MARKER) is not None
+    with taking_turns.turn(taking_turns.run_folder(item.config), alone):
+        return (yield)
 
 
 @pytest.fixture
@@ -83,7 +97,8 @@ def redis_server() -> Iterator[Any]:
     """A Redis of the test's own on loopback (tests/policy_servers.py), stopped afterwards."""
     import shutil
 
-    from policy_servers import RedisServer, free_port
+    from loopback_ports import free_port
+    from policy_servers import RedisServer
 
     if shutil.which("redis-server") is None:
         if os.environ.get("CI"):

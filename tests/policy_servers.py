@@ -19,14 +19,9 @@ from pathlib import Path
 
 import httpx
 import redis
+from loopback_ports import free_port
 
 LIMITED = Path(__file__).resolve().parent / "fixtures" / "policies" / "limited.yaml"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisServer:

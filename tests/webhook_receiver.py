@@ -12,11 +12,11 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import time
 from typing import Any
 
 import uvicorn
+from loopback_ports import free_port
 
 SECRET = "whsec_" + base64.b64encode(b"a-test-secret-of-thirty-two-byte").decode()
 
@@ -30,12 +30,6 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
     expected = hmac.new(key, f"{message_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
     given = [part.split(",", 1)[1] for part in headers["webhook-signature"].split(" ")]
     return any(hmac.compare_digest(base64.b64encode(expected).decode(), g) for g in given)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Receiver:

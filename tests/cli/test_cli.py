@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 from conftest import BOOKSHOP, CORPUS, needs_shared
 from conftest import write_file as write
+from loopback_ports import free_port
 
 from backsmith import __version__
 from backsmith.cli import main
@@ -93,13 +93,6 @@ Table books {
   shelf varchar(16)
 }
 """
-
-
-def free_port() -> int:
-    """A port nothing listens on now: serve checks its address before it starts."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:

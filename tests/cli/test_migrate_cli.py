@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
 from conftest import BOOKSHOP, write_file
+from loopback_ports import free_port
 
 from backsmith.cli import main
 from backsmith.storage.migrations.folder import MigrationsFolder
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
@@ -102,8 +96,9 @@ def test_a_broken_migrations_folder_is_exit_2(
 def test_a_folder_named_in_the_contract_is_beside_the_contract(
     shop: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    root = "x-backsmith:\n  lint-ignore:"  # the bookshop's root options
     text = shop.read_text(encoding="utf-8").replace(
-        "x-backsmith:\n  lint-ignore:", "x-backsmith:\n  migrations: db/revisions\n  lint-ignore:", 1
+        root, "x-backsmith:\n  migrations: db/revisions\n  lint-ignore:", 1
     )
     shop.write_text(text, encoding="utf-8")
     code, out, _ = run(capsys, "migrate", "plan", shop, "-m", "initial schema")

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import BOOKSHOP
+from loopback_ports import free_port
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 TOUR = README[README.index("## A short tour") : README.index("## Commands")]
@@ -30,12 +30,6 @@ pytestmark = pytest.mark.skipif(
     not shutil.which("curl") or not (VENV / "bin" / "python").exists(),
     reason="the tour needs curl and a virtualenv",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -86,7 +80,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     first, events, second = re.findall(r"```sh\n(.*?)```", TOUR, re.DOTALL)
     (tmp_path / ".venv").symlink_to(VENV)  # the tour's .venv/bin/python and backsmith
     contract = "examples/bookshop/api-spec.md"
-    port = _free_port()
+    port = free_port()
     with _serving(tmp_path, port) as address:
         script = first.replace("localhost:8000", address).replace(contract, str(BOOKSHOP))
         out = _bash(script + 'echo "::$CUSTOMER_ID::$BOOK_ID"\n', tmp_path)
@@ -107,7 +101,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     assert receive.startswith(".venv/bin/python examples/bookshop/receiver.py "), receive
     webhooks = re.fullmatch(r"BACKSMITH_WEBHOOKS=(\S+) make serve\s+# first terminal", serve)
     assert webhooks and webhooks.group(1) == "http://127.0.0.1:9000/hooks", serve
-    hook_port = _free_port()
+    hook_port = free_port()
     receiver = subprocess.Popen(
         [sys.executable, str(BOOKSHOP.parent / "receiver.py"), str(hook_port)],
         stdout=subprocess.PIPE,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,19 +14,14 @@ import httpx
 import jwt
 import pytest
 from conftest import BOOKSHOP
+from loopback_ports import free_port
 
 SECRET = "change-me-to-32-or-more-random-bytes"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKSMITH_")}
     env["BACKSMITH_JWT_SECRET"] = SECRET  # as the README's wishlist tour serves it
     process = subprocess.Popen(

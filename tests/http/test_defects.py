@@ -21,6 +21,7 @@ import httpx
 import orjson
 import pytest
 from conftest import BOOKSHOP, served
+from loopback_ports import free_port
 
 from backsmith.model.types import Model
 
@@ -199,12 +200,6 @@ async def test_a_nul_in_a_string_parameter_is_a_validation_problem(
 
 
 # ------------------------------------------------- errors the server raises itself
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # uvicorn's protocol where httptools is installed (as `backsmith serve` runs), and its
 # pure-Python one, served the same way through the app factory.
 H11 = (
@@ -224,7 +219,7 @@ def served_port(
 ) -> Iterator[tuple[str, int]]:
     """The bookshop served in a process of its own on a free port, on SQLite."""
     folder: Path = tmp_path_factory.mktemp("serve")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKSMITH_")}
     env["BACKSMITH_CONTRACT"] = str(BOOKSHOP)  # read by the factory the h11 server runs
     log = (folder / "server.log").open("wb")  # a file, not a pipe no one reads while serving

@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ROOT, client_for, served, start_app, stop_app, write_file
-from policy_servers import free_port
 
 from backsmith.api import load_model
 from backsmith.http.app import BacksmithApp
@@ -129,8 +128,11 @@ async def silent() -> AsyncIterator[int]:
 
 @pytest.fixture
 def closed_port() -> Iterator[int]:
-    """A loopback port nothing listens on."""
-    yield free_port()
+    """A loopback port nothing listens on: bound here and never listened on, so it refuses
+    connections, and no other test process can take it while this test counts on that."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
 
 
 async def hold_every_connection(app: BacksmithApp) -> list[Any]:

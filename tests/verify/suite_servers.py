@@ -6,7 +6,6 @@ notes service that validates nothing. Each is served by uvicorn in a thread on 1
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -17,6 +16,7 @@ import jwt
 import uvicorn
 import yaml
 from conftest import FIXTURES, NO_MIGRATIONS
+from loopback_ports import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -41,9 +41,7 @@ class Served:
     """`with Served(app) as url:` serves `app` on a free loopback port until the block ends."""
 
     def __init__(self, app: App) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -15,6 +15,7 @@ from typing import Any
 from backsmith.contract.refs import resolve_pointer
 from backsmith.contract.source import escape
 from backsmith.model.schemas import deref
+from backsmith.model.types import Model, Operation
 
 _MAX_DEPTH = 16
 _BRANCHES = ("allOf", "oneOf", "anyOf")
@@ -156,3 +157,14 @@ def _json_schema(body: Any, pointer: str) -> tuple[Any, str]:
         if "json" in str(media) and isinstance(value, dict) and "schema" in value:
             return value["schema"], f"{pointer}/content/{escape(str(media))}/schema"
     return None, pointer
+
+
+# What an operation's x-backsmith declares to be served from a table conventions missed.
+_DECLARING = frozenset({"resource", "kind", "link", "where", "envelope"})
+
+
+def served_by_declaration(model: Model, op: Operation) -> bool:
+    """Whether the operation is CRUD because its `x-backsmith` says what it works on."""
+    operation = at(model.document, op.pointer)
+    extension = operation.get("x-backsmith") if isinstance(operation, dict) else None
+    return isinstance(extension, dict) and bool(_DECLARING & extension.keys())

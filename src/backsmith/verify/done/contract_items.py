@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from backsmith.model.contract_sites import at
-from backsmith.model.types import ACCOUNT_KINDS, Operation
+from backsmith.model.contract_sites import served_by_declaration
+from backsmith.model.types import ACCOUNT_KINDS
 from backsmith.verify.done.items import Item, judged, not_applicable, passed
 from backsmith.verify.reports import CheckReport
 from backsmith.verify.suite.results import SuiteReport
@@ -55,7 +55,7 @@ def endpoints_item(report: CheckReport, tested: SuiteReport | None = None) -> It
         if op.kind in ACCOUNT_KINDS:
             kinds["built-in accounts"] += 1
         else:
-            kinds["by declaration" if _declared(report, op) else "CRUD"] += 1
+            kinds["by declaration" if served_by_declaration(report.model, op) else "CRUD"] += 1
     for op in report.handled:
         if op.operation_id not in stubs:
             served_by = "transition" if op.policies.transition is not None else "handler"
@@ -84,14 +84,3 @@ def _answered_501(tested: SuiteReport) -> set[str]:
         for result in tested.operations
         if (happy := result.verdicts.get("happy")) is not None and happy.status == 501
     }
-
-
-# What an operation's x-backsmith declares to be served from a table conventions missed.
-_DECLARING = frozenset({"resource", "kind", "link", "where", "envelope"})
-
-
-def _declared(report: CheckReport, op: Operation) -> bool:
-    """Whether the operation is CRUD because its `x-backsmith` says what it works on."""
-    operation = at(report.model.document, op.pointer)
-    extension = operation.get("x-backsmith") if isinstance(operation, dict) else None
-    return isinstance(extension, dict) and bool(_DECLARING & extension.keys())
