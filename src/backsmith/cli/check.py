@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from backsmith.cli.arguments import add_contract, add_setting_flags, setting_flags
 from backsmith.errors import InputError
 from backsmith.model.findings import PRODUCTION
-from backsmith.verify.lint.run import LintReport
+
+if TYPE_CHECKING:
+    from backsmith.verify.lint.run import LintReport
 
 NAME = "check"
 HELP = "read, validate and lint the contract, and say what serve will warn about or refuse"
