@@ -92,14 +92,17 @@ def _held(url: str, engine: sa.Engine) -> Iterator[None]:
             yield
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        name = str(_LOCK_KEY)
-        got = conn.exec_driver_sql(f"SELECT GET_LOCK('{name}', {_LOCK_WAIT})").scalar()
+        # MariaDB's named locks are the server's, not a database's (PostgreSQL's advisory
+        # locks are the database's): the name carries the database, so migrations of two
+        # databases on one server do not wait for each other. At most 64 characters.
+        name = f"backsmith-migrate:{make_url(url).database or ''}"[:64]
+        got = conn.exec_driver_sql("SELECT GET_LOCK(%s, %s)", (name, _LOCK_WAIT)).scalar()
         if got != 1:
             raise MigrationFailed("another migration run holds the lock; try again later")
         try:
             yield
         finally:
-            conn.exec_driver_sql(f"SELECT RELEASE_LOCK('{name}')")
+            conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name,))
 
 
 async def _on_postgres(url: str, work: Callable[[sa.Connection], T], lock: bool) -> T:
