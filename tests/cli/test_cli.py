@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runs import BOOKS_API, BOOKS_DBML, run
 from conftest import BOOKSHOP, CORPUS, needs_shared
 from conftest import write_file as write
 from loopback_ports import free_port
@@ -25,81 +26,6 @@ from backsmith import __version__
 from backsmith.cli import main
 
 PETSTORE = CORPUS / "openapi" / "petstore3.yaml"
-
-BOOKS_API = """\
-openapi: 3.1.0
-info: {title: Shop, version: "1"}
-paths:
-  /books:
-    get:
-      operationId: listBooks
-      parameters:
-        - {name: genre, in: query, schema: {type: string}}
-      responses:
-        "200":
-          description: ok
-          content:
-            application/json:
-              schema:
-                type: array
-                items: {$ref: "#/components/schemas/Book"}
-    post:
-      operationId: createBook
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: "#/components/schemas/Book"}
-      responses:
-        "201":
-          description: created
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Book"}
-  /books/{id}:
-    get:
-      operationId: getBook
-      parameters:
-        - {name: id, in: path, required: true, schema: {type: integer}}
-      responses:
-        "200":
-          description: ok
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Book"}
-components:
-  schemas:
-    Book:
-      type: object
-      required: [title]
-      properties:
-        id: {type: integer, readOnly: true}
-        title: {type: string}
-        subtitle: {type: [string, "null"]}
-        genre: {type: string, enum: [fantasy, poetry]}
-"""
-
-BOOKS_DBML = """\
-Enum genre {
-  fantasy
-  poetry
-}
-
-Table books {
-  id integer [pk, increment]
-  title varchar(200) [not null]
-  subtitle text
-  genre genre [not null, default: 'fantasy']
-  shelf varchar(16)
-}
-"""
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit code, stdout, stderr)."""
-    code = main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rows(table: str) -> dict[str, list[str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_runs import run
 from conftest import CORPUS, FIXTURES, write_file
-from test_cli import run
 
 from backsmith.api import load_model
 from backsmith.errors import ContractError

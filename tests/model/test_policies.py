@@ -6,7 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_cli import BOOKS_API, run, write
+from cli_runs import BOOKS_API, run
+from conftest import write_file as write
 
 from backsmith.api import load_model
 from backsmith.contract.load import load_contract

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from test_cli import write
+from conftest import write_file as write
 
 from backsmith.api import load_model
 from backsmith.contract.load import load_contract

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_runs import run
 from conftest import FIXTURES
 from conftest import write_file as write
-from test_cli import run
 
 from backsmith.api import load_model
 from backsmith.errors import ContractError
