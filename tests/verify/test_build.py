@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BOOKSHOP, ROOT
+from conftest import BOOKSHOP, PG_ADMIN_URL, ROOT
 
 from backsmith.cli.main import main
 
@@ -219,3 +219,34 @@ def test_a_stub_handler_answering_501_is_not_implemented(tmp_path: Path) -> None
     assert endpoints["details"] == [
         "publishNote (POST /notes/{id}/publish) answers 501: its handler is not written yet"
     ]
+
+
+@pytest.mark.postgres
+def test_a_build_on_postgresql_makes_its_scratch_databases_there_and_drops_them(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """`--database-url` names a server: the migrations' scratch database, the tests' and the
+    benchmark's are made on it, and none is left after."""
+    import asyncio
+
+    import asyncpg
+
+    async def databases() -> set[str]:
+        connection = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            rows = await connection.fetch("SELECT datname FROM pg_database")
+        finally:
+            await connection.close()
+        return {row["datname"] for row in rows if row["datname"].startswith("backsmith_b")}
+
+    before = asyncio.run(databases())
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "api.yaml").write_text(NOTES.replace("x-backsmith: {hooks: notes_hooks}\n", ""))
+    out = tmp_path / "report"
+    argv = ["build", str(folder / "api.yaml"), "--out", str(out), "--database-url", PG_ADMIN_URL]
+    assert main([*argv, *QUICK]) == 0
+    found = items(json.loads((out / "done.json").read_text()))
+    assert found["migrations"]["status"] == "pass" and found["tests"]["status"] == "pass"
+    assert not (out / "scratch").exists()  # no SQLite file: the server held them
+    assert asyncio.run(databases()) == before
