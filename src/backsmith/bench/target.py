@@ -180,19 +180,26 @@ def _scratch_database(
 
 def _create_postgres(server_url: str, target: Target) -> str:
     """A new database on the server of `server_url`; dropped by target.stop()."""
+    url, target.scratch_name, drop = scratch_postgres(server_url, "backsmith_bench")
+    target.cleanups.append(drop)
+    return url
+
+
+def scratch_postgres(server_url: str, prefix: str) -> tuple[str, str, Callable[[], None]]:
+    """A new database on the server of `server_url`, named `prefix` and a random suffix:
+    its URL, its name, and what drops it."""
     from sqlalchemy.engine import make_url
 
     try:
         admin = make_url(server_url).set(drivername="postgresql")
     except Exception as error:
         raise InputError(f"--database-url {server_url}: not a database URL: {error}") from None
-    name = f"backsmith_bench_{secrets.token_hex(4)}"
-    target.scratch_name = name
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin_dsn = admin.render_as_string(hide_password=False)
     postgres_statement(admin_dsn, f'CREATE DATABASE "{name}"')
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    target.cleanups.append(lambda: postgres_statement(admin_dsn, drop))
-    return admin.set(database=name).render_as_string(hide_password=False)
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    return url, name, lambda: postgres_statement(admin_dsn, drop)
 
 
 def postgres_statement(dsn: str, statement: str) -> None:

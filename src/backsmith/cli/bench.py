@@ -8,8 +8,7 @@ from pathlib import Path
 
 from backsmith import api
 from backsmith.cli.arguments import add_contract
-from backsmith.cli.service_options import add_target, whole
-from backsmith.errors import InputError
+from backsmith.cli.service_options import add_target, number, whole
 
 NAME = "bench"
 HELP = "measure each operation against its latency budget"
@@ -59,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
         ops=parse_ops(args.ops),
         mix=parse_mix(args.mix),
         connections=whole("--connections", args.connections),
-        duration=_number("--duration", args.duration),
-        warmup=_number("--warmup", args.warmup),
-        rate=_number("--rate", args.rate) if args.rate is not None else None,
+        duration=number("--duration", args.duration),
+        warmup=number("--warmup", args.warmup),
+        rate=number("--rate", args.rate) if args.rate is not None else None,
         include_deletes=args.include_deletes,
         out=Path(args.out) if args.out else None,
         generator=args.generator,
@@ -70,10 +69,3 @@ def run(args: argparse.Namespace) -> int:
     print(table(report))
     print(f"files: {report.out}/results.json, latency.png, report.html")
     return report.exit_code
-
-
-def _number(option: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(f"{option} {text}: must be a number") from None

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from backsmith.cli.arguments import add_contract
-from backsmith.errors import InputError
+from backsmith.cli.service_options import number, whole
 
 NAME = "build"
 HELP = "check, draft, migrate, serve, test, bench, diff and document: a Definition-of-Done report"
@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
         database_url=args.database_url,
         migrations=args.migrations,
         baseline=args.baseline,
-        bench_seconds=_number("--bench-seconds", args.bench_seconds),
-        examples=int(_number("--examples", args.examples, whole=True)),
+        bench_seconds=number("--bench-seconds", args.bench_seconds),
+        examples=whole("--examples", args.examples),
     )
     report = api.build(options, progress=sys.stderr)
     width = max(len(item.title) for item in report.items)
@@ -66,11 +66,3 @@ def run(args: argparse.Namespace) -> int:
     print(report.verdict())
     print(f"report: {report.files.get('done.md', '')} (also .json, .html)")
     return report.exit_code
-
-
-def _number(option: str, text: str, whole: bool = False) -> float:
-    try:
-        return float(int(text)) if whole else float(text)
-    except ValueError:
-        kind = "a whole number" if whole else "a number"
-        raise InputError(f"{option} {text}: must be {kind}") from None

@@ -1,5 +1,5 @@
-"""Options the commands that run against a service share (`bench`, `test`): where the
-service is, and whole numbers parsed so that a bad one is one line and exit 2."""
+"""Options the commands that run against a service share (`bench`, `test`, `build`): where
+the service is, and numbers parsed so that a bad one is one line and exit 2."""
 
 from __future__ import annotations
 
@@ -27,3 +27,11 @@ def whole(option: str, text: str) -> int:
         return int(text)
     except ValueError:
         raise InputError(f"{option} {text}: must be a whole number") from None
+
+
+def number(option: str, text: str) -> float:
+    """`text` as a number, or InputError naming `option`."""
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{option} {text}: must be a number") from None

@@ -69,7 +69,9 @@ def refused_filters(contract: Contract, operations: list[Operation]) -> list[Iss
         for param in op.params:
             if param.role != ParamRole.REFUSED:
                 continue
-            pointer = _parameter_pointer(contract.document, op, param.name, str(param.location))
+            pointer = declared_parameter_pointer(
+                contract.document, op, param.name, str(param.location)
+            )
             declared = param.declared is not None
             message = (
                 f"{op.operation_id} cannot filter by query parameter '{param.name}': "
@@ -86,7 +88,11 @@ def refused_filters(contract: Contract, operations: list[Operation]) -> list[Iss
     return found
 
 
-def _parameter_pointer(document: dict[str, Any], op: Operation, name: str, where: str) -> str:
+def declared_parameter_pointer(
+    document: dict[str, Any], op: Operation, name: str, where: str
+) -> str:
+    """Where the parameter `name` in `where` is declared: the operation's list, then its
+    path item's (a `$ref`ed one where it is used); the operation itself when neither."""
     item = (document.get("paths") or {}).get(op.path) or {}
     operation = item.get(op.method.lower()) or {}
     holders = (

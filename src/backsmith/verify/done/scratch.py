@@ -3,20 +3,18 @@ databases on the PostgreSQL server `--database-url` names, dropped when the buil
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from backsmith.bench.target import postgres_statement
-from backsmith.errors import InputError
+from backsmith.bench.target import scratch_postgres
 
 
 class Scratch:
     def __init__(self, out: Path, server_url: str | None) -> None:
         self.folder = out / "scratch"
         self.server_url = server_url
-        self.made: list[str] = []
-        self.admin = ""
+        self.drops: list[Callable[[], None]] = []
 
     def __enter__(self) -> Scratch:
         return self
@@ -27,8 +25,8 @@ class Scratch:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        for name in self.made:
-            postgres_statement(self.admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for drop in self.drops:
+            drop()
 
     def database(self, purpose: str) -> str:
         """The URL of a new, empty database for `purpose`."""
@@ -38,14 +36,6 @@ class Scratch:
             for leftover in self.folder.glob(f"{purpose}.db*"):  # -wal, -shm too
                 leftover.unlink()
             return f"sqlite:///{path.resolve()}"
-        from sqlalchemy.engine import make_url
-
-        try:
-            server = make_url(self.server_url).set(drivername="postgresql")
-        except Exception as error:
-            raise InputError(f"--database-url {self.server_url}: not a URL: {error}") from None
-        self.admin = server.render_as_string(hide_password=False)
-        name = f"backsmith_build_{purpose}_{secrets.token_hex(4)}"
-        postgres_statement(self.admin, f'CREATE DATABASE "{name}"')
-        self.made.append(name)
-        return server.set(database=name).render_as_string(hide_password=False)
+        url, _, drop = scratch_postgres(self.server_url, f"backsmith_build_{purpose}")
+        self.drops.append(drop)
+        return url

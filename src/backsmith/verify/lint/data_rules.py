@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from backsmith.contract.source import escape
-from backsmith.model.contract_sites import at
+from backsmith.model.findings import declared_parameter_pointer
 from backsmith.model.types import Kind, ParamRole, Resource
 from backsmith.verify.lint.rules import WARNING, Hit, Review, operation_name, rule
 
@@ -60,25 +60,17 @@ def unindexed_query(review: Review) -> Iterator[Hit]:
         resource = model.resources.get(op.resource or "")
         if op.kind != Kind.LIST or resource is None or resource.source != "dbml":
             continue
-        for index, param in enumerate(op.params):
+        for param in op.params:
             if param.role not in _QUERIED or param.hops or param.column is None:
                 continue
             if not _leads_an_index(resource, (param.column,)):
                 yield Hit(
-                    _parameter_pointer(review, op.pointer, param.name, index),
+                    declared_parameter_pointer(
+                        review.document, op, param.name, str(param.location)
+                    ),
                     f"{operation_name(op)} filters or sorts by {resource.table}.{param.column}"
                     ", which no index leads: each request scans the table",
                 )
-
-
-def _parameter_pointer(review: Review, op_pointer: str, name: str, index: int) -> str:
-    """Where a parameter is declared: in the operation's list when it is there by name."""
-    operation = at(review.document, op_pointer)
-    declared = operation.get("parameters") if isinstance(operation, dict) else None
-    for position, param in enumerate(declared if isinstance(declared, list) else []):
-        if isinstance(param, dict) and param.get("name") == name:
-            return f"{op_pointer}/parameters/{position}"
-    return op_pointer
 
 
 @rule(

@@ -14,6 +14,7 @@ from backsmith.model.contract_sites import (
     request_properties,
     response_statuses,
 )
+from backsmith.model.naming import snake
 from backsmith.model.types import Kind
 from backsmith.verify.lint.rules import WARNING, Hit, Review, operation_name, rule
 
@@ -86,10 +87,6 @@ _EMAIL_NAME = re.compile(r"(?:^|_)e_?mail(?:_address)?$")
 _PHONE_NAME = re.compile(r"(?:^|_)(?:phone|mobile|telephone|cell)(?:_number)?$")
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-
-
 @rule(
     "pii-unmarked",
     WARNING,
@@ -98,7 +95,7 @@ def _snake(name: str) -> str:
 )
 def pii_unmarked(review: Review) -> Iterator[Hit]:
     for site in every_property(review.document):
-        name, schema = _snake(site.name), site.schema
+        name, schema = snake(site.name), site.schema
         if not _is_string(schema):
             continue
         if _SECRET_NAME.search(name) and not schema.get("writeOnly"):
@@ -142,7 +139,7 @@ def date_time_without_offset(review: Review) -> Iterator[Hit]:
                     f"'{site.name}' is a date-time, but its example {naive[0]!r} has no offset: "
                     "clients copying it send local times the server reads as UTC",
                 )
-        elif not {"format", "pattern"} & schema.keys() and _TIME_NAME.search(_snake(site.name)):
+        elif not {"format", "pattern"} & schema.keys() and _TIME_NAME.search(snake(site.name)):
             yield Hit(
                 site.pointer,
                 f"'{site.name}' looks like a point in time but is a plain string: "
