@@ -30,6 +30,8 @@ if ! "${psql[@]}" -d "$database" -c "select 1 from products limit 1" >/dev/null 
   "${psql[@]}" -d "$database" -v n=100000 -f "$bench/workload/seed.sql"
   "${psql[@]}" -d "$database" -c "VACUUM ANALYZE products"
 fi
+# Rows an earlier run created go first: the gets read ids taken below.
+"${psql[@]}" -d "$database" -c "DELETE FROM products WHERE sku LIKE 'COUNT-%'" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "${psql[@]}" -d "$database" -Atc "SELECT id FROM products ORDER BY id LIMIT 2000" >"$work/ids"
@@ -69,7 +71,6 @@ count_one() {  # peer op -> instructions per request
   echo "$op $peer $((total / count)) instructions/request  answers $seen"
 }
 
-"${psql[@]}" -d "$database" -c "DELETE FROM products WHERE sku LIKE 'COUNT-%'" >/dev/null
 for op in ${ops//,/ }; do
   for peer in $peers; do
     count_one "$peer" "$op"

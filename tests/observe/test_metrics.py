@@ -7,6 +7,7 @@ value moved between two scrapes, never its value.
 
 from __future__ import annotations
 
+import bisect
 import time
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,7 @@ def test_two_workers_answer_one_total(tmp_path: Path, instances: list[Any]) -> N
     for _ in range(40):  # a new connection each: the kernel spreads them over the workers
         with httpx.Client(base_url=instance.base) as client:
             assert client.get("/authors").status_code == 200
+    time.sleep(1.2)  # each worker adds its answers to the shared files once a second
     totals = set()
     for _ in range(6):
         with httpx.Client(base_url=instance.base) as client:
@@ -209,3 +211,27 @@ def test_two_workers_answer_one_total(tmp_path: Path, instances: list[Any]) -> N
     instance.stop()
     # The server and each of its two workers counted into a file of their own.
     assert len(list(shared.glob("counter_*.db"))) >= 3
+
+
+def test_answers_counted_in_plain_numbers_fold_into_what_observe_would_show() -> None:
+    """The request layer counts answers as numbers and folds them into prometheus-client's
+    histogram; the samples must be those of observing each answer."""
+    from prometheus_client import CollectorRegistry, Histogram
+
+    from backsmith.observe.metrics import _BOUNDS, LATENCY_BUCKETS, _add_observations
+
+    seen = [0.0004, 0.001, 0.0011, 0.02, 0.02, 0.7, 3.0, 12.0]
+    observed = Histogram("a", "a", buckets=LATENCY_BUCKETS, registry=CollectorRegistry())
+    folded = Histogram("a", "a", buckets=LATENCY_BUCKETS, registry=CollectorRegistry())
+    for seconds in seen:
+        observed.observe(seconds)
+    buckets = [0] * len(_BOUNDS)
+    for seconds in seen:
+        buckets[bisect.bisect_left(_BOUNDS, seconds)] += 1
+    _add_observations(folded, sum(seen), buckets)
+
+    def samples(histogram: Histogram) -> list[tuple[str, dict[str, str], float]]:
+        every = [s for m in histogram.collect() for s in m.samples]
+        return [(s.name, s.labels, s.value) for s in every if not s.name.endswith("_created")]
+
+    assert samples(folded) == samples(observed)

@@ -27,6 +27,7 @@ from backsmith.logic.loading import load_schedules
 from backsmith.model.servers import base_path_for, served_path
 from backsmith.model.types import Model
 from backsmith.observe.metrics import metrics, metrics_endpoint, publish
+from backsmith.observe.request_log import flush_request_logs
 from backsmith.observe.tracing import open_tracing
 from backsmith.policies.caching import RedisBroadcast
 from backsmith.policies.counters import Counters
@@ -167,11 +168,13 @@ class BacksmithApp:
 
     async def shutdown(self) -> None:
         # Peak memory, so a run's footprint can be read off the log (benchmarks do).
+        flush_request_logs()  # the last requests' lines, before the lines of the stop
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log.info("shutting down; peak memory %.1f MB", peak)
         if self._pool_gauges is not None:
             self._pool_gauges.cancel()
             self._pool_gauges = None
+            metrics().fold()  # the last second's answers, into a worker's file before it ends
         if self.background is not None:
             await self.background.stop()
             self.background = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import h11
 import orjson
@@ -74,6 +74,8 @@ class ProblemH11Protocol(H11Protocol):
 ProblemHTTPProtocol: type[asyncio.Protocol]
 try:
     from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+    from backsmith.http.one_write import OneWriteCycle
 except ImportError:  # pragma: no cover - httptools is optional for uvicorn
     ProblemHTTPProtocol = ProblemH11Protocol
 else:
@@ -81,7 +83,8 @@ else:
     class ProblemHttpToolsProtocol(HttpToolsProtocol):
         """The protocol uvicorn picks where httptools is installed (its `auto`)."""
 
-        head_timer: asyncio.TimerHandle | None = None
+        # When the head of the request now arriving began (the loop's clock), else None.
+        head_since: float | None = None
 
         def send_400_response(self, msg: str) -> None:
             self._refuse(400, UNPARSABLE)
@@ -97,33 +100,72 @@ else:
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
-            self._time_head()
+            self.head_since = self.loop.time()
+            HeadWatch.of(self.loop).add(self)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            if self.head_timer is None:  # the next request on a kept-alive connection
-                self._time_head()
+            if self.head_since is None:  # the next request on a kept-alive connection
+                self.head_since = self.loop.time()
 
         def on_headers_complete(self) -> None:
-            self._untime_head()
+            self.head_since = None
             super().on_headers_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._untime_head()
+            self.head_since = None
+            HeadWatch.of(self.loop).discard(self)
             super().connection_lost(exc)
 
-        def _time_head(self) -> None:
-            self.head_timer = self.loop.call_later(read_timeout(), self._head_too_slow)
-
-        def _untime_head(self) -> None:
-            if self.head_timer is not None:
-                self.head_timer.cancel()
-                self.head_timer = None
-
-        def _head_too_slow(self) -> None:
-            self.head_timer = None
+        def head_too_slow(self) -> None:
+            self.head_since = None
             if not self.transport.is_closing():
                 self._refuse(408, SLOW_HEAD)
+
+    class HeadWatch:
+        """The open connections of one event loop, looked at a few times each timeout for
+        a head that began longer than `read_timeout_seconds` ago.
+
+        A timer per request would be made and cancelled on every request of a busy
+        connection; here a request only notes the time its head began.
+        """
+
+        _watches: ClassVar[dict[asyncio.AbstractEventLoop, HeadWatch]] = {}
+
+        def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+            self.loop = loop
+            self.timeout = read_timeout()
+            self.connections: set[ProblemHttpToolsProtocol] = set()
+            self.timer: asyncio.TimerHandle | None = None
+
+        @classmethod
+        def of(cls, loop: asyncio.AbstractEventLoop) -> HeadWatch:
+            watch = cls._watches.get(loop)
+            if watch is None:
+                watch = cls._watches[loop] = cls(loop)
+            return watch
+
+        def add(self, connection: ProblemHttpToolsProtocol) -> None:
+            self.connections.add(connection)
+            if self.timer is None:
+                self.timer = self.loop.call_later(self.period, self.look)
+
+        def discard(self, connection: ProblemHttpToolsProtocol) -> None:
+            self.connections.discard(connection)
+
+        @property
+        def period(self) -> float:
+            return min(1.0, self.timeout / 4)
+
+        def look(self) -> None:
+            self.timer = None
+            late = self.loop.time() - self.timeout
+            for connection in [c for c in self.connections if (c.head_since or late) < late]:
+                connection.head_too_slow()
+            if self.connections:
+                self.timer = self.loop.call_later(self.period, self.look)
+            else:  # looked at again by the next connection (a loop of a test may be gone)
+                del self._watches[self.loop]
 
     ProblemHTTPProtocol = ProblemHttpToolsProtocol
 
@@ -149,9 +191,10 @@ async def overloaded(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": OVERLOADED})
 
 
-def _answer_overload_as_problems() -> None:
+def _adapt_uvicorn() -> None:
     """uvicorn's protocols answer past their connection cap with their module's
-    `service_unavailable`, in text/plain; ours answer in problem+json."""
+    `service_unavailable`, in text/plain; ours answer in problem+json. Its httptools
+    protocol makes a `RequestResponseCycle` per request; ours is `OneWriteCycle`."""
     from uvicorn.protocols.http import h11_impl
 
     h11_impl.service_unavailable = overloaded  # type: ignore[attr-defined]
@@ -160,6 +203,7 @@ def _answer_overload_as_problems() -> None:
     except ImportError:  # pragma: no cover - httptools is optional for uvicorn
         return
     httptools_impl.service_unavailable = overloaded  # type: ignore[attr-defined]
+    httptools_impl.RequestResponseCycle = OneWriteCycle  # type: ignore[misc]
 
 
-_answer_overload_as_problems()
+_adapt_uvicorn()

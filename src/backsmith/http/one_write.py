@@ -1,0 +1,135 @@
+"""An answer's head and body leave in one write to the socket, not two.
+
+uvicorn writes the status line and headers when the app sends `http.response.start`, and
+the body when it sends `http.response.body`: two system calls for every answer, and with
+Nagle off (as uvicorn sets it) two packets for the client to read. Here the usual answer,
+one body of a declared length, is written whole when its body comes: the head is built as
+uvicorn builds it (the same checks of names and values, each done once over all headers)
+and held until then. Anything else (no length, chunks, HEAD, an access log, a client
+gone, writes paused) is uvicorn's own `send`, with the held head written first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    RequestResponseCycle,
+)
+
+_CONTENT_LENGTH = b"content-length"
+# Headers whose presence uvicorn's own `send` acts on: an answer with one goes that way.
+_UVICORN_READS = frozenset({b"transfer-encoding", b"connection"})
+
+
+class _Prefixed:
+    """Stands for the transport while uvicorn sends the body: the held head goes first."""
+
+    __slots__ = ("head", "transport")
+
+    def __init__(self, transport: Any, head: bytes) -> None:
+        self.transport = transport
+        self.head = head
+
+    def write(self, data: bytes) -> None:
+        head, self.head = self.head, b""
+        self.transport.write(head + data if head else data)
+
+    def flush(self) -> None:
+        if self.head:
+            self.transport.write(self.head)
+            self.head = b""
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+
+class OneWriteCycle(RequestResponseCycle):
+    """uvicorn's request-response cycle, writing each answer's head with its body."""
+
+    _held = b""
+
+    async def send(self, message: Any) -> None:
+        if self.response_started:
+            if self._held:
+                await self._send_body(message)
+            else:
+                await super().send(message)
+        elif not self._hold_head(message):
+            await super().send(message)
+
+    def _hold_head(self, message: Any) -> bool:
+        """Builds and keeps the head of an answer of a declared length; False if the
+        answer is not of that kind (nothing is changed then)."""
+        if (
+            message["type"] != "http.response.start"
+            or self.access_log
+            or self.disconnected
+            or self.flow.write_paused
+            or self.scope["method"] == "HEAD"
+        ):
+            return False
+        headers = [*self.default_headers, *message.get("headers", ())]
+        length = None
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == _CONTENT_LENGTH:
+                length = value
+            elif lowered in _UVICORN_READS:
+                return False
+        if length is None or not length.isdigit():
+            return False
+        # The checks uvicorn makes of each name and value, made once over all of them: a
+        # tab may stand in a value, never in a name, so it keeps the values apart.
+        if HEADER_RE.search(b"".join(name for name, _ in headers)) or HEADER_VALUE_RE.search(
+            b"\t".join(value for _, value in headers)
+        ):
+            return False  # uvicorn's `send` raises its own error for it
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        self.expected_content_length = int(length)
+        self.chunked_encoding = False
+        content = [STATUS_LINE[message["status"]]]
+        for name, value in headers:
+            content.extend((name, b": ", value, b"\r\n"))
+        if not self.keep_alive:
+            content.append(b"connection: close\r\n")
+        content.append(b"\r\n")
+        self._held = b"".join(content)
+        return True
+
+    async def _send_body(self, message: Any) -> None:
+        head, self._held = self._held, b""
+        body = message.get("body", b"")
+        if (
+            message["type"] != "http.response.body"
+            or message.get("more_body", False)
+            or len(body) != self.expected_content_length
+            or self.disconnected
+            or self.flow.write_paused
+        ):
+            await self._send_after(head, message)
+            return
+        self.expected_content_length = 0
+        self.transport.write(head + body)
+        self.response_complete = True
+        self.message_event.set()
+        if not self.keep_alive:
+            self.transport.close()
+        self.on_response()
+
+    async def _send_after(self, head: bytes, message: Any) -> None:
+        """uvicorn's `send` of the body, the held head written before its first bytes."""
+        transport = self.transport
+        prefixed = _Prefixed(transport, head)
+        self.transport = prefixed  # type: ignore[assignment]
+        try:
+            await super().send(message)
+        finally:
+            self.transport = transport
+            if not self.disconnected:
+                prefixed.flush()  # the body wrote nothing: the head still goes out
