@@ -16,7 +16,8 @@ class Pool:
     """Up to `size` connections, opened when first needed, handed to waiters in turn.
 
     Smaller than the drivers' own pools on purpose: acquiring an idle connection is a list
-    pop, releasing one a list append, with no task or timer per request.
+    pop, releasing one a list append, with no task or timer per request, not even for a
+    request that waits.
     """
 
     def __init__(
@@ -35,7 +36,11 @@ class Pool:
         self._healthy = healthy
         self._closer = closer
         self._idle: list[Any] = []
-        self._waiters: deque[asyncio.Future[Any]] = deque()
+        # Each waiter with the loop time it gives up at, oldest first; `_expire` looks at
+        # them a few times each timeout, so waiting sets no timer of its own.
+        self._waiters: deque[tuple[float, asyncio.Future[Any]]] = deque()
+        self._expiry: asyncio.TimerHandle | None = None
+        self._expiry_loop: asyncio.AbstractEventLoop | None = None
         self._open = 0
 
     @property
@@ -46,7 +51,7 @@ class Pool:
     @property
     def waiting(self) -> int:
         """Requests waiting for a connection to be handed back."""
-        return sum(1 for waiter in self._waiters if not waiter.done())
+        return sum(1 for _, waiter in self._waiters if not waiter.done())
 
     async def acquire(self) -> Any:
         while True:
@@ -59,22 +64,40 @@ class Pool:
                 except BaseException:
                     self._open -= 1
                     raise
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            loop = asyncio.get_running_loop()
+            waiter = loop.create_future()
+            timeout = self.timeout
+            self._waiters.append((loop.time() + timeout if timeout is not None else 0.0, waiter))
+            if timeout is not None and (self._expiry is None or self._expiry_loop is not loop):
+                self._expiry = loop.call_later(self._period(timeout), self._expire, loop)
+                self._expiry_loop = loop
             try:
-                async with asyncio.timeout(self.timeout):
-                    connection = await waiter
-            except (asyncio.CancelledError, TimeoutError) as error:
+                connection = await waiter
+            except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
                     self.release(waiter.result())
-                if isinstance(error, TimeoutError):
-                    raise PoolTimeout(
-                        f"no database connection free within {self.timeout} s"
-                    ) from None
                 raise
             if connection is not None:
                 return connection
             # None: a connection was dropped, so there is room to open another.
+
+    @staticmethod
+    def _period(timeout: float) -> float:
+        return min(0.25, max(timeout / 4, 0.01))
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Waiters past their time are told so (503 upstream); served ones are forgotten."""
+        self._expiry = None
+        now = loop.time()
+        waiters = self._waiters
+        while waiters and (waiters[0][1].done() or 0.0 < waiters[0][0] <= now):
+            _, waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(
+                    PoolTimeout(f"no database connection free within {self.timeout} s")
+                )
+        if waiters and self.timeout is not None:
+            self._expiry = loop.call_later(self._period(self.timeout), self._expire, loop)
 
     def release(self, connection: Any) -> None:
         if not self._healthy(connection):
@@ -82,7 +105,7 @@ class Pool:
             self._closer(connection)
             connection = None
         while self._waiters:
-            waiter = self._waiters.popleft()
+            _, waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(connection)
                 return
