@@ -33,6 +33,9 @@ CALLER_KEY = "backsmith.caller"
 REQUEST_ID_KEY = "backsmith.request_id"
 # The request's trace id, left by the tracing layer when tracing is on.
 TRACE_ID_KEY = "backsmith.trace_id"
+# Set by the server when it watches the body's arrival itself (`http/server.py`): the
+# body is then read with no timer of the app's.
+BODY_WATCHED_KEY = "backsmith.body_watched"
 
 
 class Request:
@@ -111,15 +114,20 @@ class Request:
                 raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
         chunks: list[bytes] = []
         size = 0
+        if self.scope.get(BODY_WATCHED_KEY):
+            timeout = None
         while True:
-            try:
-                async with asyncio.timeout(timeout):
-                    message: dict[str, Any] = dict(await self.receive())
-            except TimeoutError:
-                raise RequestTimeout(
-                    f"The body stopped arriving for {timeout:g} s; the connection is closed.",
-                    headers={"connection": "close"},
-                ) from None
+            if timeout is None:
+                message: dict[str, Any] = dict(await self.receive())
+            else:
+                try:
+                    async with asyncio.timeout(timeout):
+                        message = dict(await self.receive())
+                except TimeoutError:
+                    raise RequestTimeout(
+                        f"The body stopped arriving for {timeout:g} s; the connection is closed.",
+                        headers={"connection": "close"},
+                    ) from None
             if message["type"] == "http.disconnect":
                 raise BadRequest("The client went away before the body was read.")
             chunk = message.get("body", b"")

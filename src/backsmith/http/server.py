@@ -25,6 +25,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from backsmith.errors import BadRequest, Problem, RequestTimeout, ServiceUnavailable
 from backsmith.http.problems import PROBLEM_TYPE
+from backsmith.http.request import BODY_WATCHED_KEY
 from backsmith.http.stack import security_headers
 
 
@@ -45,6 +46,9 @@ def _problem(error: type[Problem], detail: str) -> bytes:
 UNPARSABLE = _problem(BadRequest, "The request is not valid HTTP/1.1; the connection is closed.")
 SLOW_HEAD = _problem(
     RequestTimeout, "The request's head did not arrive in time; the connection is closed."
+)
+SLOW_BODY = _problem(
+    RequestTimeout, "The request's body stopped arriving; the connection is closed."
 )
 OVERLOADED = _problem(
     ServiceUnavailable, "The server has as many connections as it takes; try again shortly."
@@ -83,8 +87,10 @@ else:
     class ProblemHttpToolsProtocol(HttpToolsProtocol):
         """The protocol uvicorn picks where httptools is installed (its `auto`)."""
 
-        # When the head of the request now arriving began (the loop's clock), else None.
+        # When the head of the request now arriving began (the loop's clock), else None;
+        # when its body last made progress, until it is complete.
         head_since: float | None = None
+        body_since: float | None = None
 
         def send_400_response(self, msg: str) -> None:
             self._refuse(400, UNPARSABLE)
@@ -101,7 +107,7 @@ else:
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self.head_since = self.loop.time()
-            HeadWatch.of(self.loop).add(self)
+            ReadWatch.of(self.loop).add(self)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
@@ -111,10 +117,23 @@ else:
         def on_headers_complete(self) -> None:
             self.head_since = None
             super().on_headers_complete()
+            # The app reads the body with no timer of its own: this connection's last
+            # progress is noted here, and the watch answers 408 when it stalls.
+            if not self.parser.should_upgrade():
+                self.body_since = self.loop.time()
+                self.scope[BODY_WATCHED_KEY] = True  # type: ignore[literal-required]
+
+        def on_body(self, body: bytes) -> None:
+            self.body_since = self.loop.time()
+            super().on_body(body)
+
+        def on_message_complete(self) -> None:
+            self.body_since = None
+            super().on_message_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self.head_since = None
-            HeadWatch.of(self.loop).discard(self)
+            self.head_since = self.body_since = None
+            ReadWatch.of(self.loop).discard(self)
             super().connection_lost(exc)
 
         def head_too_slow(self) -> None:
@@ -122,15 +141,30 @@ else:
             if not self.transport.is_closing():
                 self._refuse(408, SLOW_HEAD)
 
-    class HeadWatch:
+        def body_too_slow(self) -> None:
+            """A body that stopped arriving: 408 and the connection closed, unless an answer
+            has begun (then only closed). The app reading it is told the client is gone."""
+            self.body_since = None
+            cycle = self.cycle
+            if self.transport.is_closing() or cycle is None:
+                return
+            cycle.disconnected = True  # the app's answer, if any comes, is not written
+            cycle.message_event.set()
+            if cycle.response_started:
+                self.transport.close()
+            else:
+                self._refuse(408, SLOW_BODY)
+
+    class ReadWatch:
         """The open connections of one event loop, looked at a few times each timeout for
-        a head that began longer than `read_timeout_seconds` ago.
+        a head that began, or a body that last moved, longer than `read_timeout_seconds`
+        ago.
 
         A timer per request would be made and cancelled on every request of a busy
-        connection; here a request only notes the time its head began.
+        connection; here a request only notes the time its head began and its body moved.
         """
 
-        _watches: ClassVar[dict[asyncio.AbstractEventLoop, HeadWatch]] = {}
+        _watches: ClassVar[dict[asyncio.AbstractEventLoop, ReadWatch]] = {}
 
         def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
             self.loop = loop
@@ -139,7 +173,7 @@ else:
             self.timer: asyncio.TimerHandle | None = None
 
         @classmethod
-        def of(cls, loop: asyncio.AbstractEventLoop) -> HeadWatch:
+        def of(cls, loop: asyncio.AbstractEventLoop) -> ReadWatch:
             watch = cls._watches.get(loop)
             if watch is None:
                 watch = cls._watches[loop] = cls(loop)
@@ -162,6 +196,9 @@ else:
             late = self.loop.time() - self.timeout
             for connection in [c for c in self.connections if (c.head_since or late) < late]:
                 connection.head_too_slow()
+            for connection in [c for c in self.connections if (c.body_since or late) < late]:
+                if not connection.flow.read_paused:  # the app is behind, not the client
+                    connection.body_too_slow()
             if self.connections:
                 self.timer = self.loop.call_later(self.period, self.look)
             else:  # looked at again by the next connection (a loop of a test may be gone)
