@@ -16,7 +16,7 @@ from backsmith.bench.pool import path_text, row_of
 from backsmith.model.types import Kind, Operation, Resource
 from backsmith.verify.suite.answers import nonconformity
 from backsmith.verify.suite.cases import Suite, answered_item, creator, stored_rows, valid_request
-from backsmith.verify.suite.client import Answer
+from backsmith.verify.suite.client import Answer, Request
 from backsmith.verify.suite.paging import pages
 from backsmith.verify.suite.results import Verdict, failed, not_applicable, passed
 
@@ -114,11 +114,7 @@ def run_flow(suite: Suite, flow: Flow) -> dict[str, Verdict]:
 
 def _create(suite: Suite, flow: Flow) -> tuple[dict[str, Any], Mapping[str, Any]]:
     """The created row (keyed by column) and the item the create sent."""
-    request = valid_request(suite, flow.create)
-    if isinstance(request, str):
-        raise Stop(flow.create, not_applicable(request))
-    answer = suite.send(request)
-    _require(suite, flow.create, answer, request.line, "create")
+    request, answer = _sent(suite, flow.create, None, "create")
     item = answered_item(flow.create, answer.json())
     if not isinstance(item, dict):
         raise Stop(flow.create, failed("create answered no item", request.line, answer.status))
@@ -130,11 +126,7 @@ def _create(suite: Suite, flow: Flow) -> tuple[dict[str, Any], Mapping[str, Any]
 def _read_shows(
     suite: Suite, flow: Flow, row: dict[str, Any], sent: Mapping[str, Any], after: str = "create"
 ) -> None:
-    request = valid_request(suite, flow.read, row)
-    if isinstance(request, str):
-        raise Stop(flow.read, not_applicable(request))
-    answer = suite.send(request)
-    _require(suite, flow.read, answer, request.line, f"read after {after}")
+    request, answer = _sent(suite, flow.read, row, f"read after {after}")
     item = answered_item(flow.read, answer.json())
     properties = _plain_properties(flow.create if after == "create" else flow.update)
     for name, value in sent.items():
@@ -145,9 +137,7 @@ def _read_shows(
 
 def _listed(suite: Suite, flow: Flow, row: dict[str, Any]) -> None:
     assert flow.listing is not None
-    request = valid_request(suite, flow.listing, row)
-    if isinstance(request, str):
-        raise Stop(flow.listing, not_applicable(request))
+    request = _request(suite, flow.listing, row)
     key = flow.resource.key
     wanted = path_text(row.get(key.column))
     for answer, items in pages(flow.listing, request, suite.send):
@@ -160,11 +150,7 @@ def _listed(suite: Suite, flow: Flow, row: dict[str, Any]) -> None:
 
 def _update(suite: Suite, flow: Flow, row: dict[str, Any]) -> None:
     assert flow.update is not None
-    request = valid_request(suite, flow.update, row)
-    if isinstance(request, str):
-        raise Stop(flow.update, not_applicable(request))
-    answer = suite.send(request)
-    _require(suite, flow.update, answer, request.line, "update")
+    request, answer = _sent(suite, flow.update, row, "update")
     item = answered_item(flow.update, answer.json())
     if isinstance(item, dict):
         row.update(row_of(flow.resource, item))  # a replace may change a slug the path names
@@ -173,17 +159,31 @@ def _update(suite: Suite, flow: Flow, row: dict[str, Any]) -> None:
 
 def _delete(suite: Suite, flow: Flow, row: dict[str, Any]) -> None:
     assert flow.delete is not None
-    request = valid_request(suite, flow.delete, row)
-    if isinstance(request, str):
-        raise Stop(flow.delete, not_applicable(request))
-    answer = suite.send(request)
-    _require(suite, flow.delete, answer, request.line, "delete")
+    _sent(suite, flow.delete, row, "delete")
     read = valid_request(suite, flow.read, row)
     assert not isinstance(read, str)
     gone = suite.send(read)
     if gone.status != 404:
         reason = f"read after delete answered {gone.status}, expected 404"
         raise Stop(flow.delete, failed(reason, read.line, gone.status))
+
+
+def _request(suite: Suite, op: Operation, row: dict[str, Any] | None) -> Request:
+    """The step's request on `row`; the step is not applicable when none can be made."""
+    request = valid_request(suite, op, row)
+    if isinstance(request, str):
+        raise Stop(op, not_applicable(request))
+    return request
+
+
+def _sent(
+    suite: Suite, op: Operation, row: dict[str, Any] | None, step: str
+) -> tuple[Request, Answer]:
+    """The step's request sent, its answer a success the contract declares."""
+    request = _request(suite, op, row)
+    answer = suite.send(request)
+    _require(suite, op, answer, request.line, step)
+    return request, answer
 
 
 def _require(suite: Suite, op: Operation, answer: Answer, line: str, step: str) -> None:
