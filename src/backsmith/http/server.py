@@ -194,10 +194,11 @@ else:
         def look(self) -> None:
             self.timer = None
             late = self.loop.time() - self.timeout
-            for connection in [c for c in self.connections if (c.head_since or late) < late]:
-                connection.head_too_slow()
-            for connection in [c for c in self.connections if (c.body_since or late) < late]:
-                if not connection.flow.read_paused:  # the app is behind, not the client
+            # A paused read is the app behind, not the client. A copy: closing discards.
+            for connection in list(self.connections):
+                if (connection.head_since or late) < late:
+                    connection.head_too_slow()
+                elif (connection.body_since or late) < late and not connection.flow.read_paused:
                     connection.body_too_slow()
             if self.connections:
                 self.timer = self.loop.call_later(self.period, self.look)

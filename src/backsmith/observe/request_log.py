@@ -70,7 +70,7 @@ class RequestLog:
         self._stream = stream if stream is not None else _stderr()
         self._pending: list[bytes] = []
         self._second = -1
-        self._stamp = ""
+        self._stamp = b""
         self.line = self._json if log_format == "json" else self._console
         self._timer: asyncio.TimerHandle | None = None
         self._middles: dict[tuple[str, str | None, str | None], bytes] = {}
@@ -112,14 +112,14 @@ class RequestLog:
             self._stream.write(b"".join(lines))
             self._stream.flush()
 
-    def _now(self) -> str:
+    def _now(self) -> bytes:
         """The time, its date and seconds formatted once a second."""
         now = time.time()
         second = int(now)
         if second != self._second:
             self._second = second
-            self._stamp = timestamp(second)[:-5]
-        return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
+            self._stamp = timestamp(second)[:-5].encode()
+        return b"%s.%03dZ" % (self._stamp, int((now - second) * 1000))
 
     def _json(
         self,
@@ -146,7 +146,7 @@ class RequestLog:
             if trace_id is not None:
                 extra["trace_id"] = trace_id
             tail = b"," + orjson.dumps(extra)[1:] + b"\n"
-        return _LINE % (self._now().encode(), request_id, middle, status, seconds * 1000, tail)
+        return _LINE % (self._now(), request_id, middle, status, seconds * 1000, tail)
 
     def _console(
         self,
