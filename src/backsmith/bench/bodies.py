@@ -59,7 +59,7 @@ def resolve(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> dict[str, Any
 def to_json(value: Any, prop: Mapping[str, Any]) -> Any:
     """A generated value as JSON carries it, in the type its property schema declares."""
     if isinstance(value, Decimal):
-        return str(value) if "string" in _types(prop) else float(value)
+        return str(value) if "string" in json_types(prop) else float(value)
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -123,7 +123,7 @@ class BodyMaker:
         for key in ("oneOf", "anyOf"):
             if schema.get(key):
                 return self._sample(schema[key][0], defs, serial, depth + 1)
-        types = _types(schema) - {"null"}
+        types = json_types(schema) - {"null"}
         if depth > 8:
             return None
         if "object" in types or "properties" in schema:
@@ -261,6 +261,7 @@ def _patch_member(
     return min(candidates, key=lambda pair: pair[0])[1] if candidates else None
 
 
-def _types(schema: Mapping[str, Any]) -> set[str]:
+def json_types(schema: Mapping[str, Any]) -> set[str]:
+    """The JSON types a (resolved) schema allows, from `type` in either form."""
     kind = schema.get("type")
     return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from backsmith.bench.bodies import body_schema, designed, resolve
+from backsmith.bench.bodies import body_schema, designed, json_types, resolve
 from backsmith.http.validation import SchemaValidator
 from backsmith.model.types import Operation, Param, ParamLocation
 from backsmith.verify.suite.cases import Suite, unsupported, valid_request, with_path_param
@@ -160,9 +160,7 @@ def _out_of_range(prop: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 def _types(prop: Mapping[str, Any]) -> set[str]:
-    kind = prop.get("type")
-    found = set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
-    return found - {"null"}
+    return json_types(prop) - {"null"}
 
 
 def _wrong_value(types: set[str]) -> Any:
