@@ -205,6 +205,20 @@ class RowsPlan(TablePlan):
         self.response = self.operation.response
         self.urls = AnswerUrls(self.operation, self.location_of, self.location)
 
+    def creates_alone(self) -> bool:
+        """Whether its create is one INSERT ... RETURNING whatever the body: no parent to
+        find or link, no children, derived values, hooks, events or parent's owner first."""
+        owner = self.owners.rows
+        return not (
+            self.parents
+            or self.derive
+            or self.children
+            or self.write_hooks
+            or self.recorder
+            or (owner is not None and owner.owner.hops)
+            or not self.shaper.flat
+        )
+
 
 class LinkPlan(TablePlan):
     """Add or remove one row of a join table between a parent row and a target."""
@@ -371,4 +385,9 @@ def compile_plans(
                 settings,
                 events,
             )
+        keyed = plan.idempotent
+        alone = isinstance(plan, RowsPlan) and op.kind == Kind.CREATE and plan.creates_alone()
+        if keyed is not None and one_statement and alone:
+            # Its record is written by the create's own INSERT (policies.keyed_writes).
+            keyed.creates_in = plan.queries.table
     return plans

@@ -42,6 +42,7 @@ class Request:
     __slots__ = (
         "_query",
         "conditions",
+        "keyed",
         "parsed",
         "path_params",
         "plan",
@@ -66,6 +67,9 @@ class Request:
         # The database a step holds a transaction on for the operation's work (the
         # idempotency step), or None: the work takes a connection of its own.
         self.unit: Any = None
+        # The idempotency record a create's one INSERT writes beside its row, or replays
+        # from (policies.keyed_writes), when the idempotency step offers one; else None.
+        self.keyed: Any = None
         # The entity tags of an item write's If-Match (or "*"), once the conditions step
         # has read them; None: the write is not conditional.
         self.conditions: Any = None

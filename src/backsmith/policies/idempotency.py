@@ -39,6 +39,8 @@ from backsmith.http.request import Request
 from backsmith.http.response import Response
 from backsmith.model.policies import Idempotency
 from backsmith.observe.metrics import metrics, operation_of
+from backsmith.policies.idempotency_statements import DONE, RecordStatements
+from backsmith.policies.keyed_writes import KeyedWrite, kept_row, read_kept_row
 from backsmith.security.accounts import caller_key
 from backsmith.storage.idempotency_table import IDEMPOTENCY_TABLE
 from backsmith.storage.unit import HeldTransaction, run_unit
@@ -52,7 +54,6 @@ HEADER = b"idempotency-key"
 REPLAYED = (b"idempotent-replayed", b"true")
 MAX_KEY = 255
 SWEEP_EVERY_S = 600.0
-RUNNING, DONE = "running", "done"
 CLAIMED, BUSY = "claimed", "busy"  # what a claim found besides a stored answer
 
 
@@ -120,15 +121,32 @@ class Records:
         self.database = database  # a provider: the database is opened at start-up
         self.retention = retention
         self.lease = lease
-        self._statements = _Statements(table)
+        self._statements = RecordStatements(table)
+        # PostgreSQL, a create that is one INSERT: its table, where the record is written
+        # by that INSERT (policies.keyed_writes); set once plans are built.
+        self.creates_in: sa.Table | None = None
 
     async def run(self, request: Request, key: str, answerer: Any, work: Endpoint) -> Response:
         database = self.database()
-        caller, printed = caller_of(request), fingerprint(request)
-        lease = secrets.token_hex(16)
-        stored = await self._claim(database, caller, key, printed, lease)
-        if stored is not None:
-            return stored
+        now = datetime.now(UTC)
+        caller = caller_of(request)
+        values = {
+            "caller": caller,
+            "key": key,
+            "fingerprint": fingerprint(request),
+            "lease": secrets.token_hex(16),
+            "now": now,
+            "until": now + self.lease,
+        }
+        self._sweep_now_and_then(database, now)
+        if database.dialect.name == "postgresql":
+            if self.creates_in is not None:
+                return await self._run_beside(database, request, values, answerer, work)
+            values["lock"] = _lock_of(caller, key)
+            return await self._run_locked(database, request, values, answerer, work)
+        found = await self._claim(database, values)
+        if found is not CLAIMED:
+            return await self._answer(found, request, values, work)
         held = HeldTransaction(database)
         conn = await held.open()
         request.unit = held.units
@@ -141,113 +159,182 @@ class Records:
                 await held.rollback()  # a refusal wrote nothing: its answer is stored alone
                 response = answerer.response(problem, request.raw_path)
                 assert isinstance(response, Response)
-                await self._store(database, None, caller, key, lease, response)
+                await run_unit(database, lambda c: self._store(c, values, response))
                 return response
             if response.status >= 500:  # not stored: the client may try again
                 await held.rollback()
-                await self._let_go(database, caller, key, lease)
+                await self._let_go(database, values)
                 return response
-            await self._store(database, conn, caller, key, lease, response)
+            await self._store(conn, values, response)
             await held.commit()
             return response
         except BaseException:
             await held.rollback()
-            await self._let_go(database, caller, key, lease)
+            await self._let_go(database, values)
             raise
         finally:
             held.release()
             request.unit = None
 
-    async def _claim(
-        self, database: Any, caller: str, key: str, printed: str, lease: str
-    ) -> Response | None:
-        """Claim the key for this request (None), or the answer it already has."""
-        now = datetime.now(UTC)
-        values = {
-            "caller": caller,
-            "key": key,
-            "fingerprint": printed,
-            "lease": lease,
-            "now": now,
-            "until": now + self.lease,
-        }
+    async def _run_locked(
+        self,
+        database: Any,
+        request: Request,
+        values: dict[str, Any],
+        answerer: Any,
+        work: Endpoint,
+    ) -> Response:
+        """PostgreSQL: the claim, the work and its answer in one transaction, one COMMIT.
+
+        The claim is never committed alone. While the request runs, its transaction holds
+        the key's advisory lock (another request with the key finds it taken: 409) and its
+        record, uncommitted; a process that dies takes both with it, so no claim is left
+        behind to wait out. A refusal's work is undone and its answer stored on its own.
+        """
         statements = self._statements
-        self._sweep_now_and_then(database, now)
+        held = HeldTransaction(database)
+        conn = await held.open()
+        try:
+            got, claimed = (await conn.execute(statements.claim_locked(conn), values)).one()
+            found = CLAIMED if claimed else BUSY if not got else await self._settle(conn, values)
+            if found is not CLAIMED:
+                await held.rollback()
+                return await self._answer(found, request, values, work)
+            request.unit = held.units
+            try:
+                response = await work(request)
+            except Problem as problem:
+                if problem.status >= 500:
+                    raise
+                await held.rollback()
+                response = answerer.response(problem, request.raw_path)
+                assert isinstance(response, Response)
+                answer = {**values, **_answer_values(response)}
+                await run_unit(database, lambda c: c.execute(statements.keep(c), answer))
+                return response
+            if response.status >= 500:  # not stored: the client may try again
+                await held.rollback()
+                return response
+            await self._store(conn, values, response)
+            await held.commit()
+            return response
+        except BaseException:
+            await held.rollback()
+            raise
+        finally:
+            held.release()
+            request.unit = None
+
+    async def _run_beside(
+        self,
+        database: Any,
+        request: Request,
+        values: dict[str, Any],
+        answerer: Any,
+        work: Endpoint,
+        again: bool = True,
+    ) -> Response:
+        """PostgreSQL, a create that is one INSERT: its record is written by that INSERT.
+
+        A refusal wrote nothing; the key's record, where one stands, then answers instead
+        (a first request's, whose record key or row's unique column refused this one).
+        """
+        request.keyed = KeyedWrite(self.table, values)
+        try:
+            return await work(request)
+        except Problem as problem:
+            if problem.status >= 500:
+                raise
+            refusal = problem
+        finally:
+            request.keyed = None
+        statements, now = self._statements, values["now"]
+        found = await run_unit(database, lambda c: _first(c, statements.read(c), values))
+        if found is None:  # refused on its own: kept as any first answer is
+            response = answerer.response(refusal, request.raw_path)
+            assert isinstance(response, Response)
+            answer = {**values, **_answer_values(response)}
+            await run_unit(database, lambda c: c.execute(statements.keep(c), answer))
+            return response
+        lapsed = _aware(found["locked_until"]) <= now and found["state"] != DONE
+        if _aware(found["created_at"]) < now - self.retention or lapsed:
+            if not again:
+                raise refusal
+            await run_unit(database, lambda c: c.execute(statements.forget(c), values))
+            return await self._run_beside(database, request, values, answerer, work, False)
+        if found["fingerprint"] != values["fingerprint"]:
+            raise _reused()
+        return await self._answer(found if found["state"] == DONE else BUSY, request, values, work)
+
+    async def _claim(self, database: Any, values: dict[str, Any]) -> Any:
+        """Claim the key for this request, committed (CLAIMED), or what its record says."""
+        statements = self._statements
 
         async def first(conn: Connection) -> bool:
             return bool((await conn.execute(statements.claim(conn), values)).all())
 
-        async def claim(conn: Connection) -> Any:
-            row = (await conn.execute(statements.read(conn), values)).first()
-            expired = row is not None and _aware(row["created_at"]) < now - self.retention
-            if row is None or expired:  # let go, swept, or past its retention: a new request
-                if expired:
-                    await conn.execute(statements.forget(conn), values)
-                return (
-                    CLAIMED if (await conn.execute(statements.claim(conn), values)).all() else BUSY
-                )
-            if row["fingerprint"] != printed:
-                raise IdempotencyKeyReused(
-                    "This Idempotency-Key was sent with another request; use a new key."
-                )
-            if row["state"] == DONE:
-                return row
-            if _aware(row["locked_until"]) > now:
-                return BUSY
-            taken = await conn.execute(statements.take_over(conn), values)
-            return CLAIMED if taken.rowcount == 1 else BUSY
-
         # A new key (the usual case) is one statement; a key seen before, a transaction.
         if await run_unit(database, first):
-            return None
-        found = await run_unit(database, claim, transaction=True)
-        if found == CLAIMED:
-            return None
+            return CLAIMED
+        return await run_unit(database, lambda c: self._settle(c, values), transaction=True)
+
+    async def _answer(
+        self, found: Any, request: Request, values: dict[str, Any], work: Endpoint
+    ) -> Response:
+        """What a key's record answers: 409 while its request runs, else its answer again;
+        a record that keeps its create's row is answered as the create answers the row."""
         if found == BUSY:
             raise IdempotencyKeyInUse(
                 "A request with this Idempotency-Key is still being processed; retry shortly.",
                 headers={"retry-after": "1"},
             )
-        return _replayed(found)
+        kept = kept_row(found)
+        if kept is None:
+            return _replayed(found)
+        table = self.creates_in
+        if table is None:  # kept by a create this service no longer makes in one INSERT
+            raise _reused()
+        row = await run_unit(self.database(), lambda c: read_kept_row(c, table, kept))
+        request.keyed = KeyedWrite(self.table, values, row)
+        try:
+            response = await work(request)
+        finally:
+            request.keyed = None
+        response.headers.append(REPLAYED)
+        return response
 
-    async def _store(
-        self,
-        database: Any,
-        conn: Connection | None,
-        caller: str,
-        key: str,
-        lease: str,
-        response: Response,
-    ) -> None:
-        """Complete the claim with the answer: in the held transaction, or alone."""
-        media = response.media_type.decode("latin-1") if response.media_type else None
-        head = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in response.headers]
-        values = {
-            "caller": caller,
-            "key": key,
-            "lease": lease,
-            "status": response.status,
-            "head": orjson.dumps({"media": media, "headers": head}).decode(),
-            "body": response.body,
-        }
+    async def _settle(self, conn: Connection, values: dict[str, Any]) -> Any:
+        """A key that has a record: CLAIMED anew, BUSY, or its record to replay; 422 if reused."""
+        statements, now = self._statements, values["now"]
+        row = (await conn.execute(statements.read(conn), values)).first()
+        expired = row is not None and _aware(row["created_at"]) < now - self.retention
+        if row is None or expired:  # let go, swept, or past its retention: a new request
+            if expired:
+                await conn.execute(statements.forget(conn), values)
+            return CLAIMED if (await conn.execute(statements.claim(conn), values)).all() else BUSY
+        if row["fingerprint"] != values["fingerprint"]:
+            raise _reused()
+        if row["state"] == DONE:
+            return row
+        if _aware(row["locked_until"]) > now:
+            return BUSY
+        taken = await conn.execute(statements.take_over(conn), values)
+        return CLAIMED if taken.rowcount == 1 else BUSY
 
-        async def store(connection: Connection) -> None:
-            done = await connection.execute(self._statements.complete(connection), values)
-            if done.rowcount != 1:  # taken over after our lease ran out: we lost it
-                raise IdempotencyKeyInUse(
-                    "This request outran its Idempotency-Key's lease and another took it "
-                    "over; its work was undone.",
-                    headers={"retry-after": "1"},
-                )
+    async def _store(self, conn: Connection, values: dict[str, Any], response: Response) -> None:
+        """Complete the claim with the answer."""
+        done = await conn.execute(
+            self._statements.complete(conn), {**values, **_answer_values(response)}
+        )
+        if done.rowcount != 1:  # taken over after our lease ran out: we lost it
+            raise IdempotencyKeyInUse(
+                "This request outran its Idempotency-Key's lease and another took it "
+                "over; its work was undone.",
+                headers={"retry-after": "1"},
+            )
 
-        if conn is not None:
-            await store(conn)
-        else:
-            await run_unit(database, store)
-
-    async def _let_go(self, database: Any, caller: str, key: str, lease: str) -> None:
+    async def _let_go(self, database: Any, values: dict[str, Any]) -> None:
         """Free a claim whose request failed, so a retry runs anew."""
-        values = {"caller": caller, "key": key, "lease": lease}
         try:
             await run_unit(database, lambda c: c.execute(self._statements.let_go(c), values))
         except Exception as error:  # its lease runs out all the same
@@ -276,6 +363,33 @@ class Records:
             log.warning("idempotency records could not be swept: %s", error)
 
 
+def _lock_of(caller: str, key: str) -> int:
+    """The key's advisory lock: 64 bits of its digest, as PostgreSQL's signed bigint."""
+    digest = hashlib.sha256(f"backsmith-idempotency\0{caller}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _answer_values(response: Response) -> dict[str, Any]:
+    """An answer as its record keeps it: status, head (media type and headers) and body."""
+    media = response.media_type.decode("latin-1") if response.media_type else None
+    head = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in response.headers]
+    return {
+        "status": response.status,
+        "head": orjson.dumps({"media": media, "headers": head}).decode(),
+        "body": response.body,
+    }
+
+
+def _reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(
+        "This Idempotency-Key was sent with another request; use a new key."
+    )
+
+
+async def _first(conn: Connection, statement: Any, values: dict[str, Any]) -> Any:
+    return (await conn.execute(statement, values)).first()
+
+
 def _replayed(row: Any) -> Response:
     head = orjson.loads(row["head"])
     media = head["media"].encode("latin-1") if head["media"] is not None else None
@@ -285,92 +399,6 @@ def _replayed(row: Any) -> Response:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-class _Statements:
-    """The records' statements, compiled once per dialect."""
-
-    def __init__(self, table: sa.Table) -> None:
-        self.table = table
-        c = table.c
-        self._mine = (c.caller == sa.bindparam("caller"), c.key == sa.bindparam("key"))
-
-    def claim(self, conn: Connection) -> Any:
-        def build() -> Any:
-            from sqlalchemy.dialects import postgresql, sqlite
-
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            values = {
-                "caller": sa.bindparam("caller"),
-                "key": sa.bindparam("key"),
-                "fingerprint": sa.bindparam("fingerprint"),
-                "state": RUNNING,
-                "lease": sa.bindparam("lease"),
-                "locked_until": sa.bindparam("until"),
-                "created_at": sa.bindparam("now"),
-            }
-            statement = insert(self.table).values(values).on_conflict_do_nothing()
-            return statement.returning(self.table.c.key)
-
-        return conn.compiled((IDEMPOTENCY_TABLE, "claim"), build)
-
-    def read(self, conn: Connection) -> Any:
-        return conn.compiled(
-            (IDEMPOTENCY_TABLE, "read"), lambda: sa.select(self.table).where(*self._mine)
-        )
-
-    def forget(self, conn: Connection) -> Any:
-        return conn.compiled(
-            (IDEMPOTENCY_TABLE, "forget"), lambda: sa.delete(self.table).where(*self._mine)
-        )
-
-    def take_over(self, conn: Connection) -> Any:
-        c = self.table.c
-
-        def build() -> Any:
-            lapsed = (c.state == RUNNING, c.locked_until <= sa.bindparam("now"))
-            again: dict[str, Any] = {
-                "lease": sa.bindparam("lease"),
-                "locked_until": sa.bindparam("until"),
-            }
-            return sa.update(self.table).where(*self._mine, *lapsed).values(again)
-
-        return conn.compiled((IDEMPOTENCY_TABLE, "take_over"), build)
-
-    def complete(self, conn: Connection) -> Any:
-        c = self.table.c
-
-        def build() -> Any:
-            answer = {
-                "state": DONE,
-                "status": sa.bindparam("status"),
-                "head": sa.bindparam("head"),
-                "body": sa.bindparam("body"),
-            }
-            owned = (c.state == RUNNING, c.lease == sa.bindparam("lease"))
-            return sa.update(self.table).where(*self._mine, *owned).values(answer)
-
-        return conn.compiled((IDEMPOTENCY_TABLE, "complete"), build)
-
-    def let_go(self, conn: Connection) -> Any:
-        c = self.table.c
-
-        def build() -> Any:
-            owned = (c.state == RUNNING, c.lease == sa.bindparam("lease"))
-            return sa.delete(self.table).where(*self._mine, *owned)
-
-        return conn.compiled((IDEMPOTENCY_TABLE, "let_go"), build)
-
-    def sweep(self, conn: Connection) -> Any:
-        c = self.table.c
-
-        def build() -> Any:
-            old = sa.select(c.caller, c.key).where(c.created_at < sa.bindparam("before"))
-            batch = old.limit(1000).subquery()
-            keys = sa.tuple_(c.caller, c.key).in_(sa.select(batch.c.caller, batch.c.key))
-            return sa.delete(self.table).where(keys)
-
-        return conn.compiled((IDEMPOTENCY_TABLE, "sweep"), build)
 
 
 def idempotency(plan: Keyed, next_step: Endpoint) -> Endpoint | None:

@@ -260,7 +260,7 @@ SETTINGS: tuple[Setting, ...] = (
         "idempotency_lease_seconds",
         int,
         60,
-        "seconds a request holds its Idempotency-Key before a retry may take it over",
+        "seconds a request holds its Idempotency-Key before a retry may take it over (SQLite)",
         minimum=1,
     ),
     Setting(

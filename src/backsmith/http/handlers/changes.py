@@ -130,9 +130,16 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
         plan.parents or plan.derive or children or checks_reference or hooks or not plan.shaper.flat
     )
     one = plan.one_statement if not several else None
-    beside = one.call(subject_text(request)) if one is not None else None
+    beside: Any = one.call(subject_text(request)) if one is not None else None
     if recorder is not None and one is None:
         several = True
+    keyed = request.keyed  # an idempotency record for this INSERT to write, or to replay
+    if keyed is not None:  # offered only where the create is one INSERT (creates_alone)
+        assert not several and beside is None, "a keyed write offered to a create of several"
+        if keyed.replayed is not None:
+            item = await respond_row(plan, None, keyed.replayed, subject, refetch=False)
+            return _created(plan, request, keyed.replayed, item)
+        beside = keyed.answering(plan.response.status)
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         parent = await require_parents(plan, conn, parsed, request) if plan.parents else None
@@ -184,6 +191,10 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
                 raise _pointed(plan, conflict) from None
         except Problem as problem:
             raise _pointed(plan, problem) from None
+    return _created(plan, request, row, item)
+
+
+def _created(plan: RowsPlan, request: Request, row: Any, item: dict[str, Any] | None) -> Response:
     answer = plan.response
     headers = location(plan.location_of(row))
     if item is not None and plan.urls.item:

@@ -1,0 +1,90 @@
+"""A keyed create that is one INSERT writes its record in that INSERT (PostgreSQL), and a
+replay answers the row it kept byte for byte, whatever kinds of value the row holds.
+
+SQLite runs the claim-and-transaction path; both must answer the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from conftest import FIXTURES, client_for, start_app, stop_app
+
+from backsmith.api import load_model
+from backsmith.policies.keyed_writes import KEPT_ROW
+
+pytestmark = pytest.mark.anyio
+
+KINDS = FIXTURES / "policies" / "keyed_kinds.yaml"
+ORDER: dict[str, Any] = {
+    "reference": "ord-1",
+    "total": 12.5,
+    "weight": 0.1 + 0.2,  # a double no shorter decimal names: kept to its last bit
+    "due": "2026-12-24",
+    "tags": ["gift", "ünïcode"],
+    "extra": {"z": 1, "a": [1.25, None, {"n": "x"}], "m": "\u00e9"},
+    "note": None,
+}
+
+
+def key(value: str) -> dict[str, str]:
+    return {"Idempotency-Key": value}
+
+
+@asynccontextmanager
+async def served(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    app = await start_app(load_model(KINDS), database_url)
+    try:
+        async with client_for(app) as client:
+            yield client, app
+    finally:
+        await stop_app(app)
+
+
+async def heads(app: Any) -> list[str]:
+    async with app.engine.connect() as conn:
+        found = await conn.execute(sa.text("SELECT head FROM backsmith_idempotency ORDER BY key"))
+        return [row[0] for row in found]
+
+
+async def test_a_replay_answers_the_kept_row_byte_for_byte(database_url: str) -> None:
+    async with served(database_url) as (client, app):
+        first = await client.post("/orders", json=ORDER, headers=key("o-1"))
+        again = await client.post("/orders", json=ORDER, headers=key("o-1"))
+        other = await client.post("/orders", json={**ORDER, "total": 1}, headers=key("o-1"))
+        read = await client.get(first.headers["location"])
+        kept = await heads(app)
+    assert first.status_code == again.status_code == 201, first.text
+    assert again.content == first.content and "idempotent-replayed" not in first.headers
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert other.status_code == 422  # the key sent again with another body
+    assert read.json() == first.json() and first.json()["weight"] == 0.1 + 0.2
+    if database_url.startswith("postgresql"):
+        assert kept == [KEPT_ROW]  # the record keeps the row its INSERT wrote
+    else:
+        assert len(kept) == 1 and kept[0] != KEPT_ROW
+
+
+async def test_racing_requests_with_one_key_make_one_row_and_one_answer(
+    database_url: str,
+) -> None:
+    async with served(database_url) as (client, app):
+        answers = await asyncio.gather(
+            *(client.post("/orders", json=ORDER, headers=key("race")) for _ in range(20))
+        )
+        made = {a.content for a in answers if a.status_code == 201}
+        statuses = {a.status_code for a in answers}
+        assert statuses <= {201, 409}, [a.text for a in answers if a.status_code != 201]
+        assert len(made) == 1
+        listed = await client.post("/orders", json={**ORDER, "reference": "b"}, headers=key("b"))
+        assert listed.status_code == 201
+        assert len(await heads(app)) == 2
+        async with app.engine.connect() as conn:  # the race made one row, not twenty
+            assert (await conn.execute(sa.text("SELECT count(*) FROM orders"))).scalar() == 2
