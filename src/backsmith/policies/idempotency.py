@@ -148,33 +148,7 @@ class Records:
         if found is not CLAIMED:
             return await self._answer(found, request, values, work)
         held = HeldTransaction(database)
-        conn = await held.open()
-        request.unit = held.units
-        try:
-            try:
-                response = await work(request)
-            except Problem as problem:
-                if problem.status >= 500:
-                    raise
-                await held.rollback()  # a refusal wrote nothing: its answer is stored alone
-                response = answerer.response(problem, request.raw_path)
-                assert isinstance(response, Response)
-                await run_unit(database, lambda c: self._store(c, values, response))
-                return response
-            if response.status >= 500:  # not stored: the client may try again
-                await held.rollback()
-                await self._let_go(database, values)
-                return response
-            await self._store(conn, values, response)
-            await held.commit()
-            return response
-        except BaseException:
-            await held.rollback()
-            await self._let_go(database, values)
-            raise
-        finally:
-            held.release()
-            request.unit = None
+        return await self._held(held, await held.open(), request, values, answerer, work, False)
 
     async def _run_locked(
         self,
@@ -191,35 +165,60 @@ class Records:
         record, uncommitted; a process that dies takes both with it, so no claim is left
         behind to wait out. A refusal's work is undone and its answer stored on its own.
         """
-        statements = self._statements
         held = HeldTransaction(database)
         conn = await held.open()
         try:
-            got, claimed = (await conn.execute(statements.claim_locked(conn), values)).one()
+            claim = self._statements.claim_locked(conn)
+            got, claimed = (await conn.execute(claim, values)).one()
             found = CLAIMED if claimed else BUSY if not got else await self._settle(conn, values)
-            if found is not CLAIMED:
-                await held.rollback()
-                return await self._answer(found, request, values, work)
-            request.unit = held.units
+        except BaseException:
+            await held.rollback()
+            raise
+        if found is not CLAIMED:
+            await held.rollback()
+            return await self._answer(found, request, values, work)
+        return await self._held(held, conn, request, values, answerer, work, True)
+
+    async def _held(
+        self,
+        held: HeldTransaction,
+        conn: Connection,
+        request: Request,
+        values: dict[str, Any],
+        answerer: Any,
+        work: Endpoint,
+        locked: bool,
+    ) -> Response:
+        """The work in the transaction held for it, its answer completing the claim there.
+
+        A refusal is undone and its answer stored on its own; a 5xx or a failure is undone,
+        and a claim committed on its own (not `locked` in the transaction) is let go.
+        """
+        database = held.database
+        request.unit = held.units
+        try:
             try:
                 response = await work(request)
             except Problem as problem:
                 if problem.status >= 500:
                     raise
-                await held.rollback()
+                await held.rollback()  # a refusal wrote nothing: its answer is stored alone
                 response = answerer.response(problem, request.raw_path)
                 assert isinstance(response, Response)
-                answer = {**values, **_answer_values(response)}
-                await run_unit(database, lambda c: c.execute(statements.keep(c), answer))
+                await run_unit(database, lambda c: self._store(c, values, response, locked))
                 return response
             if response.status >= 500:  # not stored: the client may try again
                 await held.rollback()
+                if not locked:
+                    await self._let_go(database, values)
                 return response
             await self._store(conn, values, response)
             await held.commit()
             return response
         except BaseException:
             await held.rollback()
+            if not locked:
+                await self._let_go(database, values)
             raise
         finally:
             held.release()
@@ -253,8 +252,7 @@ class Records:
         if found is None:  # refused on its own: kept as any first answer is
             response = answerer.response(refusal, request.raw_path)
             assert isinstance(response, Response)
-            answer = {**values, **_answer_values(response)}
-            await run_unit(database, lambda c: c.execute(statements.keep(c), answer))
+            await run_unit(database, lambda c: self._store(c, values, response, True))
             return response
         lapsed = _aware(found["locked_until"]) <= now and found["state"] != DONE
         if _aware(found["created_at"]) < now - self.retention or lapsed:
@@ -321,11 +319,16 @@ class Records:
         taken = await conn.execute(statements.take_over(conn), values)
         return CLAIMED if taken.rowcount == 1 else BUSY
 
-    async def _store(self, conn: Connection, values: dict[str, Any], response: Response) -> None:
-        """Complete the claim with the answer."""
-        done = await conn.execute(
-            self._statements.complete(conn), {**values, **_answer_values(response)}
-        )
+    async def _store(
+        self, conn: Connection, values: dict[str, Any], response: Response, alone: bool = False
+    ) -> None:
+        """Complete the claim with the answer; `alone`: write the whole record, no claim
+        having been committed (a refusal whose claim was undone with its work)."""
+        answer = {**values, **_answer_values(response)}
+        if alone:
+            await conn.execute(self._statements.keep(conn), answer)
+            return
+        done = await conn.execute(self._statements.complete(conn), answer)
         if done.rowcount != 1:  # taken over after our lease ran out: we lost it
             raise IdempotencyKeyInUse(
                 "This request outran its Idempotency-Key's lease and another took it "
