@@ -4,10 +4,17 @@ Following the IETF httpapi draft (draft-ietf-httpapi-idempotency-key-header-06),
 payment APIs use it. A POST honours the key unless the contract says otherwise, and
 `x-backsmith: {idempotency: required}` refuses a POST or PATCH without one (400).
 
-A key is scoped to its caller (the principal, else the client's address). The first
-request with it claims a record (`running`, with a lease) and runs its work inside a
-transaction held open around it; its answer is written into the record by that same
-transaction, so the write and its record commit together or not at all. Then:
+A key is scoped to its caller (the principal, else the client's address). A request's
+write and its key's record commit together or not at all, one of three ways:
+
+- PostgreSQL, a create that is one INSERT: the INSERT writes the record, which keeps the
+  row; a replay answers that row as the create does (`_run_beside`, policies.keyed_writes);
+- PostgreSQL, any other operation: the claim is made under the key's advisory lock inside
+  the transaction held around the work, and the answer completes it (`_run_locked`);
+- SQLite: the claim (`running`, with a lease) is committed alone first, then the work and
+  the answer run in a held transaction.
+
+Then:
 
 - the same key and the same request (method, path, query and body): the stored answer
   is sent again, status, headers and body byte for byte, touching no data;
@@ -15,8 +22,8 @@ transaction, so the write and its record commit together or not at all. Then:
 - the same key while the first still runs: 409, with `Retry-After`;
 - a 4xx answer is stored like any other; a 5xx is not, and its claim is let go, so the
   client may retry;
-- a claim whose process died is taken over once its lease has run out; the late first
-  attempt, should it wake, finds its claim gone and rolls back.
+- a claim whose process died (SQLite) is taken over once its lease has run out; the late
+  first attempt, should it wake, finds its claim gone and rolls back.
 
 Records are kept `idempotency_hours` (24 by default) and swept by age.
 """
@@ -137,6 +144,7 @@ class Records:
             "lease": secrets.token_hex(16),
             "now": now,
             "until": now + self.lease,
+            "before": now - self.retention,  # older records are past their retention
         }
         self._sweep_now_and_then(database, now)
         if database.dialect.name == "postgresql":
@@ -249,6 +257,8 @@ class Records:
             request.keyed = None
         statements, now = self._statements, values["now"]
         found = await run_unit(database, lambda c: _first(c, statements.read(c), values))
+        if found is None and again:  # the record that refused it may have just been swept
+            return await self._run_beside(database, request, values, answerer, work, False)
         if found is None:  # refused on its own: kept as any first answer is
             response = answerer.response(refusal, request.raw_path)
             assert isinstance(response, Response)

@@ -97,9 +97,16 @@ class RecordStatements:
         )
 
     def forget(self, conn: Connection) -> Any:
-        return conn.compiled(
-            (IDEMPOTENCY_TABLE, "forget"), lambda: sa.delete(self.table).where(*self._mine)
-        )
+        """Delete a record past its retention, or a claim whose lease ran out: only while it
+        still is one, so a record another request has just written in its place stays."""
+        c = self.table.c
+
+        def build() -> Any:
+            past = c.created_at < sa.bindparam("before")
+            lapsed = sa.and_(c.state != DONE, c.locked_until <= sa.bindparam("now"))
+            return sa.delete(self.table).where(*self._mine, sa.or_(past, lapsed))
+
+        return conn.compiled((IDEMPOTENCY_TABLE, "forget"), build)
 
     def take_over(self, conn: Connection) -> Any:
         c = self.table.c

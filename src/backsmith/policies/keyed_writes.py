@@ -6,7 +6,7 @@ INSERT ... RETURNING (no parents, children, derived values, hooks or events) wri
 record in that same statement, which PostgreSQL runs atomically:
 
     WITH changed AS (INSERT INTO orders ... RETURNING *),
-         kept AS (INSERT INTO backsmith_idempotency (...) SELECT ..., to_jsonb(changed) ...)
+         kept AS (INSERT INTO backsmith_idempotency (...) SELECT ..., to_jsonb(changed.*) ...)
     SELECT * FROM changed
 
 The record keeps the row, not the answer's bytes. A replay reads the row back in the
@@ -60,7 +60,7 @@ class KeyedWrite:
 
     def around(self, write: Any) -> Any:
         changed = write.cte("changed")
-        row = sa.cast(sa.func.to_jsonb(sa.literal_column("changed")), sa.Text)
+        row = sa.cast(sa.func.to_jsonb(sa.literal_column("changed.*")), sa.Text)
         now = sa.bindparam("i_now", type_=self.table.c.created_at.type)
         kept = sa.select(
             sa.bindparam("i_caller", type_=sa.String),
