@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import FIXTURES, client_for, start_app, stop_app
+from conftest import BOOKSHOP, FIXTURES, client_for, start_app, stop_app
 
 from backsmith.api import load_model
 from backsmith.policies.keyed_writes import KEPT_ROW
@@ -38,8 +38,10 @@ def key(value: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def served(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    app = await start_app(load_model(KINDS), database_url)
+async def served(
+    database_url: str, contract: Any = KINDS
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    app = await start_app(load_model(contract), database_url)
     try:
         async with client_for(app) as client:
             yield client, app
@@ -88,3 +90,22 @@ async def test_racing_requests_with_one_key_make_one_row_and_one_answer(
         assert len(await heads(app)) == 2
         async with app.engine.connect() as conn:  # the race made one row, not twenty
             assert (await conn.execute(sa.text("SELECT count(*) FROM orders"))).scalar() == 2
+
+
+async def test_a_refusal_of_a_create_of_one_insert_is_kept_and_answered_again(
+    database_url: str,
+) -> None:
+    customer = {"email": "ann@example.com", "name": "Ann"}
+    async with served(database_url, BOOKSHOP) as (client, _):
+        made = await client.post("/customers", json=customer, headers=key("c-1"))
+        clash = await client.post("/customers", json=customer, headers=key("c-2"))
+        # The email is free again; the key's refusal is answered all the same.
+        assert (await client.delete(made.headers["location"])).status_code == 204
+        clash_again = await client.post("/customers", json=customer, headers=key("c-2"))
+        made_again = await client.post("/customers", json=customer, headers=key("c-1"))
+        listed = (await client.get("/customers")).json()["items"]
+    assert made.status_code == 201 and clash.status_code == 409
+    assert clash_again.status_code == 409 and clash_again.content == clash.content
+    assert clash_again.headers["idempotent-replayed"] == "true"
+    assert made_again.status_code == 201 and made_again.content == made.content
+    assert listed == []  # neither answer again wrote a row
