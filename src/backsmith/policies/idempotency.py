@@ -46,7 +46,7 @@ from backsmith.http.request import Request
 from backsmith.http.response import Response
 from backsmith.model.policies import Idempotency
 from backsmith.observe.metrics import metrics, operation_of
-from backsmith.policies.idempotency_statements import DONE, RecordStatements
+from backsmith.policies.idempotency_statements import DONE, RecordStatements, lock_of
 from backsmith.policies.keyed_writes import KeyedWrite, kept_row, read_kept_row
 from backsmith.security.accounts import caller_key
 from backsmith.storage.idempotency_table import IDEMPOTENCY_TABLE
@@ -81,7 +81,8 @@ def read_key(request: Request) -> str | None:
     text: str = found[0].decode("latin-1").strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    if not text or len(text) > MAX_KEY or not all(0x20 < ord(c) < 0x7F for c in text):
+    visible = text.isascii() and text.isprintable() and " " not in text  # 0x21 to 0x7e
+    if not text or len(text) > MAX_KEY or not visible:
         raise BadRequest(
             f"The Idempotency-Key must be 1 to {MAX_KEY} visible ASCII characters, "
             'such as a UUID (sent bare or as an RFC 8941 string, "...").'
@@ -92,11 +93,14 @@ def read_key(request: Request) -> str | None:
 def fingerprint(request: Request) -> str:
     """What makes two requests the same one: method, path, query and the body's value."""
     body = request.parsed.body if request.parsed is not None else None
-    digest = hashlib.sha256(request.scope["method"].encode())
-    for part in (request.raw_path.encode(), request.scope.get("query_string", b"")):
-        digest.update(b"\0" + part)
-    digest.update(b"\0" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS))
-    return digest.hexdigest()
+    scope = request.scope
+    parts = (
+        scope["method"].encode(),
+        request.raw_path.encode(),
+        scope.get("query_string", b""),
+        orjson.dumps(body, option=orjson.OPT_SORT_KEYS),
+    )
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def caller_of(request: Request) -> str:
@@ -137,20 +141,22 @@ class Records:
         database = self.database()
         now = datetime.now(UTC)
         caller = caller_of(request)
+        postgres = database.dialect.name == "postgresql"
+        beside = postgres and self.creates_in is not None
         values = {
             "caller": caller,
             "key": key,
             "fingerprint": fingerprint(request),
-            "lease": secrets.token_hex(16),
+            "lease": "" if beside else secrets.token_hex(16),  # a claim never left running
             "now": now,
             "until": now + self.lease,
             "before": now - self.retention,  # older records are past their retention
         }
         self._sweep_now_and_then(database, now)
-        if database.dialect.name == "postgresql":
-            if self.creates_in is not None:
+        if postgres:
+            if beside:
                 return await self._run_beside(database, request, values, answerer, work)
-            values["lock"] = _lock_of(caller, key)
+            values["lock"] = lock_of(caller, key)
             return await self._run_locked(database, request, values, answerer, work)
         found = await self._claim(database, values)
         if found is not CLAIMED:
@@ -374,12 +380,6 @@ class Records:
                     return
         except Exception as error:
             log.warning("idempotency records could not be swept: %s", error)
-
-
-def _lock_of(caller: str, key: str) -> int:
-    """The key's advisory lock: 64 bits of its digest, as PostgreSQL's signed bigint."""
-    digest = hashlib.sha256(f"backsmith-idempotency\0{caller}\0{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _answer_values(response: Response) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -12,6 +13,12 @@ if TYPE_CHECKING:
     from backsmith.storage.statements import Connection
 
 RUNNING, DONE = "running", "done"
+
+
+def lock_of(caller: str, key: str) -> int:
+    """The key's advisory lock: 64 bits of its digest, as PostgreSQL's signed bigint."""
+    digest = hashlib.sha256(f"backsmith-idempotency\0{caller}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _claimed() -> dict[str, Any]:
