@@ -46,7 +46,14 @@ from backsmith.http.request import Request
 from backsmith.http.response import Response
 from backsmith.model.policies import Idempotency
 from backsmith.observe.metrics import metrics, operation_of
-from backsmith.policies.idempotency_statements import DONE, RecordStatements, lock_of
+from backsmith.policies.idempotency_statements import (
+    DONE,
+    REPLAYED,
+    RecordStatements,
+    answer_values,
+    lock_of,
+    replayed,
+)
 from backsmith.policies.keyed_writes import KeyedWrite, kept_row, read_kept_row
 from backsmith.security.accounts import caller_key
 from backsmith.storage.idempotency_table import IDEMPOTENCY_TABLE
@@ -58,10 +65,10 @@ if TYPE_CHECKING:  # the pipeline lists this step: its types are only named here
 
 log = logging.getLogger("backsmith")
 HEADER = b"idempotency-key"
-REPLAYED = (b"idempotent-replayed", b"true")
 MAX_KEY = 255
 SWEEP_EVERY_S = 600.0
 CLAIMED, BUSY = "claimed", "busy"  # what a claim found besides a stored answer
+EXPIRED, LAPSED = "expired", "lapsed"  # a record that no longer holds its key
 
 
 class Keyed(Protocol):
@@ -261,7 +268,7 @@ class Records:
             refusal = problem
         finally:
             request.keyed = None
-        statements, now = self._statements, values["now"]
+        statements = self._statements
         found = await run_unit(database, lambda c: _first(c, statements.read(c), values))
         if found is None and again:  # the record that refused it may have just been swept
             return await self._run_beside(database, request, values, answerer, work, False)
@@ -270,15 +277,13 @@ class Records:
             assert isinstance(response, Response)
             await run_unit(database, lambda c: self._store(c, values, response, True))
             return response
-        lapsed = _aware(found["locked_until"]) <= now and found["state"] != DONE
-        if _aware(found["created_at"]) < now - self.retention or lapsed:
+        judged = _judged(found, values)
+        if judged is EXPIRED or judged is LAPSED:
             if not again:
                 raise refusal
             await run_unit(database, lambda c: c.execute(statements.forget(c), values))
             return await self._run_beside(database, request, values, answerer, work, False)
-        if found["fingerprint"] != values["fingerprint"]:
-            raise _reused()
-        return await self._answer(found if found["state"] == DONE else BUSY, request, values, work)
+        return await self._answer(judged, request, values, work)
 
     async def _claim(self, database: Any, values: dict[str, Any]) -> Any:
         """Claim the key for this request, committed (CLAIMED), or what its record says."""
@@ -304,7 +309,7 @@ class Records:
             )
         kept = kept_row(found)
         if kept is None:
-            return _replayed(found)
+            return replayed(found)
         table = self.creates_in
         if table is None:  # kept by a create this service no longer makes in one INSERT
             raise _reused()
@@ -319,28 +324,24 @@ class Records:
 
     async def _settle(self, conn: Connection, values: dict[str, Any]) -> Any:
         """A key that has a record: CLAIMED anew, BUSY, or its record to replay; 422 if reused."""
-        statements, now = self._statements, values["now"]
+        statements = self._statements
         row = (await conn.execute(statements.read(conn), values)).first()
-        expired = row is not None and _aware(row["created_at"]) < now - self.retention
-        if row is None or expired:  # let go, swept, or past its retention: a new request
-            if expired:
-                await conn.execute(statements.forget(conn), values)
-            return CLAIMED if (await conn.execute(statements.claim(conn), values)).all() else BUSY
-        if row["fingerprint"] != values["fingerprint"]:
-            raise _reused()
-        if row["state"] == DONE:
-            return row
-        if _aware(row["locked_until"]) > now:
-            return BUSY
-        taken = await conn.execute(statements.take_over(conn), values)
-        return CLAIMED if taken.rowcount == 1 else BUSY
+        judged = _judged(row, values) if row is not None else None
+        if judged is LAPSED:
+            taken = await conn.execute(statements.take_over(conn), values)
+            return CLAIMED if taken.rowcount == 1 else BUSY
+        if judged is not None and judged is not EXPIRED:
+            return judged
+        if judged is EXPIRED:  # else let go or swept: a new request all the same
+            await conn.execute(statements.forget(conn), values)
+        return CLAIMED if (await conn.execute(statements.claim(conn), values)).all() else BUSY
 
     async def _store(
         self, conn: Connection, values: dict[str, Any], response: Response, alone: bool = False
     ) -> None:
         """Complete the claim with the answer; `alone`: write the whole record, no claim
         having been committed (a refusal whose claim was undone with its work)."""
-        answer = {**values, **_answer_values(response)}
+        answer = {**values, **answer_values(response)}
         if alone:
             await conn.execute(self._statements.keep(conn), answer)
             return
@@ -382,17 +383,6 @@ class Records:
             log.warning("idempotency records could not be swept: %s", error)
 
 
-def _answer_values(response: Response) -> dict[str, Any]:
-    """An answer as its record keeps it: status, head (media type and headers) and body."""
-    media = response.media_type.decode("latin-1") if response.media_type else None
-    head = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in response.headers]
-    return {
-        "status": response.status,
-        "head": orjson.dumps({"media": media, "headers": head}).decode(),
-        "body": response.body,
-    }
-
-
 def _reused() -> IdempotencyKeyReused:
     return IdempotencyKeyReused(
         "This Idempotency-Key was sent with another request; use a new key."
@@ -403,11 +393,18 @@ async def _first(conn: Connection, statement: Any, values: dict[str, Any]) -> An
     return (await conn.execute(statement, values)).first()
 
 
-def _replayed(row: Any) -> Response:
-    head = orjson.loads(row["head"])
-    media = head["media"].encode("latin-1") if head["media"] is not None else None
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in head["headers"]]
-    return Response(row["status"], bytes(row["body"] or b""), media, [*headers, REPLAYED])
+def _judged(record: Any, values: dict[str, Any]) -> Any:
+    """What a key's record says of a request with the key: EXPIRED (past its retention: a
+    new request), the record itself (done: its answer again), BUSY (its request still
+    runs) or LAPSED (a claim whose lease ran out: its process died); 422 if the record is
+    another request's."""
+    if _aware(record["created_at"]) < values["before"]:
+        return EXPIRED
+    if record["fingerprint"] != values["fingerprint"]:
+        raise _reused()
+    if record["state"] == DONE:
+        return record
+    return BUSY if _aware(record["locked_until"]) > values["now"] else LAPSED
 
 
 def _aware(value: datetime) -> datetime:

@@ -1,18 +1,22 @@
-"""The statements of the idempotency records, compiled once per dialect."""
+"""The statements of the idempotency records, compiled once per dialect, and the form a
+record keeps an answer in."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import sqlalchemy as sa
 
+from backsmith.http.response import Response
 from backsmith.storage.idempotency_table import IDEMPOTENCY_TABLE
 
 if TYPE_CHECKING:
     from backsmith.storage.statements import Connection
 
 RUNNING, DONE = "running", "done"
+REPLAYED = (b"idempotent-replayed", b"true")  # the header of an answer sent again
 
 
 def lock_of(caller: str, key: str) -> int:
@@ -157,3 +161,21 @@ class RecordStatements:
             return sa.delete(self.table).where(keys)
 
         return conn.compiled((IDEMPOTENCY_TABLE, "sweep"), build)
+
+
+def answer_values(response: Response) -> dict[str, Any]:
+    """An answer as its record keeps it: status, head (media type and headers) and body."""
+    media = response.media_type.decode("latin-1") if response.media_type else None
+    head = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in response.headers]
+    return {
+        "status": response.status,
+        "head": orjson.dumps({"media": media, "headers": head}).decode(),
+        "body": response.body,
+    }
+
+
+def replayed(row: Any) -> Response:
+    head = orjson.loads(row["head"])
+    media = head["media"].encode("latin-1") if head["media"] is not None else None
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in head["headers"]]
+    return Response(row["status"], bytes(row["body"] or b""), media, [*headers, REPLAYED])
