@@ -57,7 +57,8 @@ from backsmith.security.ownership import Owners, rule
 from backsmith.security.tokens import TokenVerifier
 from backsmith.settings import Settings, database_scheme
 from backsmith.storage.api_keys import KEYS_TABLE
-from backsmith.storage.queries import Ordering, TableQueries, order_keys
+from backsmith.storage.ordering import Ordering, order_keys
+from backsmith.storage.queries import TableQueries
 
 
 @dataclass(frozen=True, slots=True)

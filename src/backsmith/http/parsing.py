@@ -20,7 +20,7 @@ from backsmith.http.request import Request
 from backsmith.http.validation import SchemaValidator
 from backsmith.model.types import Field, FieldType, Kind, Model, Operation, Param, Resource
 from backsmith.settings import Settings
-from backsmith.storage.queries import from_json
+from backsmith.storage.values import from_json
 
 MERGE_PATCH = "application/merge-patch+json"
 

@@ -20,8 +20,8 @@ from backsmith.logic.loading import Bound
 from backsmith.logic.rows import ResourceAccess
 from backsmith.model.types import Field, Resource
 from backsmith.settings import Settings
-from backsmith.storage.queries import from_json
 from backsmith.storage.statements import Connection
+from backsmith.storage.values import from_json
 
 
 class WriteHooks:

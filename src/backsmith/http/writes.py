@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from backsmith.errors import Problem, ValidationFailed
 from backsmith.model.types import Field, Generated, Hop, ItemShape, Model, Resource
 from backsmith.storage.database import Connection, DatabaseError
-from backsmith.storage.queries import TableQueries, from_json
-from backsmith.storage.values import Stamps, slugify
+from backsmith.storage.queries import TableQueries
+from backsmith.storage.values import Stamps, from_json, slugify
 
 
 def client_sets(field: Field) -> bool:

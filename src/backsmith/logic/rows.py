@@ -23,9 +23,10 @@ from backsmith.model.lifecycles import Lifecycle
 from backsmith.model.types import Field, Model, Resource
 from backsmith.security.ownership import Ownership, rule
 from backsmith.security.tokens import Principal
-from backsmith.storage.queries import TableQueries, from_json, order_keys
+from backsmith.storage.ordering import order_keys
+from backsmith.storage.queries import TableQueries
 from backsmith.storage.statements import Connection
-from backsmith.storage.values import Stamps
+from backsmith.storage.values import Stamps, from_json
 
 Row = dict[str, Any]
 # Named here: inside `Rows`, whose helper is called `list`, the builtin is out of reach.

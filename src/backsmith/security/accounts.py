@@ -35,8 +35,9 @@ from backsmith.security.tokens import Principal
 from backsmith.settings import Settings
 from backsmith.storage import sessions
 from backsmith.storage.api_keys import digest
-from backsmith.storage.queries import TableQueries, from_json
+from backsmith.storage.queries import TableQueries
 from backsmith.storage.related import caller_value
+from backsmith.storage.values import from_json
 
 log = logging.getLogger("backsmith")
 

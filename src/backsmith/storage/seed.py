@@ -26,9 +26,8 @@ from backsmith.model.resources import derived_columns
 from backsmith.model.types import Model, Resource
 from backsmith.storage.ids import uuid7
 from backsmith.storage.migrations.runner import on_connection
-from backsmith.storage.queries import from_json
 from backsmith.storage.tables import build_metadata
-from backsmith.storage.values import Stamps, slugify
+from backsmith.storage.values import Stamps, from_json, slugify
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 

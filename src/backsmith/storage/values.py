@@ -1,14 +1,16 @@
-"""Values the server sets itself: timestamps, generated ids, and slugs derived from text."""
+"""Values as columns store them: those the server sets itself, and validated JSON values."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-from backsmith.model.types import FieldType, Generated, Resource
+from backsmith.model.types import Field, FieldType, Generated, Resource
 from backsmith.storage.ids import uuid7_text
 
 
@@ -39,3 +41,33 @@ def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug or "item"
+
+
+# Kinds whose validated JSON value is already what the column stores: most body fields.
+_AS_GIVEN = frozenset(
+    {FieldType.STRING, FieldType.NUMBER, FieldType.BOOLEAN, FieldType.ENUM}
+    | {FieldType.JSON, FieldType.ARRAY, FieldType.BINARY}
+)
+
+
+def from_json(field: Field, value: Any) -> Any:
+    """A validated JSON value as the Python value its column stores."""
+    kind = field.type
+    if kind in _AS_GIVEN or value is None:
+        return value
+    if kind == FieldType.UUID:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    if kind == FieldType.DATETIME:
+        parsed = datetime.fromisoformat(str(value).replace("z", "Z"))
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if kind == FieldType.DATE:
+        return date.fromisoformat(str(value))
+    if kind == FieldType.DECIMAL:
+        return Decimal(str(value))
+    if kind == FieldType.INTEGER:
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ValueError(f"not an integer: {value!r}")
+    return value

@@ -27,7 +27,7 @@ from backsmith.http.shaping import dumps
 from backsmith.http.writes import column_values, derive
 from backsmith.model.types import FieldType, Kind
 from backsmith.storage.database import Database
-from backsmith.storage.queries import from_json
+from backsmith.storage.values import from_json
 
 
 def _require_object(plan: RowsPlan, body: Any) -> dict[str, Any]:

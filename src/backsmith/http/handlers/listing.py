@@ -22,7 +22,7 @@ from backsmith.http.shaping import dumps
 from backsmith.http.urls import moves
 from backsmith.model.types import Field, FieldType
 from backsmith.storage.database import Database
-from backsmith.storage.queries import Ordering, decode_cursor, encode_cursor, order_keys
+from backsmith.storage.ordering import Ordering, decode_cursor, encode_cursor, order_keys
 
 _UNSORTABLE = (FieldType.JSON, FieldType.ARRAY, FieldType.BINARY)
 _MAX_OFFSET = 2**62  # past any table; keeps OFFSET inside every database's integer range
