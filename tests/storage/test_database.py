@@ -17,9 +17,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from backsmith.model.types import Field, FieldType, Resource
 from backsmith.storage.columns import UtcDateTime
 from backsmith.storage.database import Database, DatabaseError, Result
 from backsmith.storage.engine import async_url
+from backsmith.storage.ordering import order_keys
 from backsmith.storage.queries import TableQueries
 
 pytestmark = pytest.mark.anyio
@@ -39,6 +41,17 @@ STAMPS = sa.Table(
     METADATA,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("at", UtcDateTime()),
+)
+
+
+_STAMPS_RESOURCE = Resource(
+    "stamps",
+    "stamps",
+    (
+        Field("id", "id", FieldType.INTEGER, nullable=False, primary_key=True),
+        Field("at", "at", FieldType.DATETIME),
+    ),
+    ("id",),
 )
 
 
@@ -139,6 +152,34 @@ async def test_zoned_timestamps_read_back_in_utc(database_url: str) -> None:
         assert all(at.utcoffset() == timedelta(0) for at in found.values())
         if database_url.startswith("postgresql"):
             assert found[4] == datetime.max.replace(tzinfo=UTC)
+    finally:
+        await db.close()
+
+
+async def test_rows_read_for_an_answer_hold_date_times_as_rfc3339_text(database_url: str) -> None:
+    db = await open_database(database_url)
+    queries = TableQueries(STAMPS)
+    at = datetime(2026, 1, 2, 3, 4, 5, 250000, tzinfo=UTC)
+    try:
+
+        async def write(conn: Any) -> None:
+            await conn.execute(sa.insert(STAMPS).values(id=1, at=at))
+            if database_url.startswith("postgresql"):
+                await conn.execute(sa.text("INSERT INTO stamps VALUES (2, '-infinity')"))
+
+        await db.run(write, transaction=True)
+        one = await db.run(lambda c: queries.fetch_one(c, {"id": 1}, answered=True), False)
+        order = order_keys(STAMPS, _STAMPS_RESOURCE, ["-at"])
+        page = await db.run(lambda c: queries.page(c, {}, order, 5, answered=True), False)
+        plain = await db.run(lambda c: queries.fetch_one(c, {"id": 1}), False)
+        assert plain is not None and plain["at"] == at
+        assert one is not None
+        if database_url.startswith("postgresql"):
+            assert one["at"] == page[0]["at"] == "2026-01-02T03:04:05.250000Z"
+            # outside years 1 to 9999: PostgreSQL's own text, which the shaper reads slowly
+            assert page[1]["at"] == "-infinity"
+        else:  # SQLite's rows hold datetimes either way
+            assert one["at"] == page[0]["at"] == at
     finally:
         await db.close()
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from backsmith.model.types import Computed, Field, FieldType, ItemShape, Member, Model
 from backsmith.storage.database import Connection
+from backsmith.storage.postgres import read_pg_timestamp
 from backsmith.storage.queries import TableQueries
 from backsmith.storage.related import (
     caller_column,
@@ -185,7 +186,7 @@ class Shaper:
         """The item for a row just written: read again by key with its computed values."""
         key = {column.name: row[column.name] for column in self.table.primary_key.columns}
         fresh = await self._queries.fetch_one(
-            conn, key, extras=self.extras(subject), params=self.bound(subject)
+            conn, key, extras=self.extras(subject), params=self.bound(subject), answered=True
         )
         assert fresh is not None
         return (await self.shape(conn, [fresh], subject))[0]
@@ -277,7 +278,9 @@ def stamp_writer(precision: str) -> Callable[[datetime], str]:
     # microseconds are 0 (cut to seconds under OPT_OMIT_MICROSECONDS).
     option, _, end, padding = stamp_form(precision)
 
-    def write(value: datetime) -> str:
+    def write(value: datetime | str) -> str:
+        if isinstance(value, str):  # PostgreSQL's text of it, in a form not cut directly
+            value = read_pg_timestamp(value)
         # Rows come in UTC (the drivers' decoders see to it); a naive value is UTC too.
         if value.tzinfo is not UTC and value.utcoffset():
             value = value.astimezone(UTC)
@@ -292,16 +295,25 @@ def stamp_writer(precision: str) -> Callable[[datetime], str]:
 def _stamp_source(value: str, writer: str, form: StampForm) -> str:
     """`writer(value)` written out inline for a UTC value, the only kind rows hold.
 
-    A page of 20 rows with two date-times each saves 40 calls. orjson's text of a UTC value
-    has one of two lengths, with microseconds or whole seconds; any other (an offset) is
-    left to the writer.
+    A page of 20 rows with two date-times each saves 40 calls. Where the row was read for
+    an answer, the value is text, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (`TableQueries`), cut to
+    the answer's digits; otherwise a datetime, whose orjson text has one of two lengths,
+    with microseconds or whole seconds. Any other form (an offset, infinity) is left to
+    the writer.
     """
-    text = f"(t := J({value}, None, {form.option}))"
+    digits = form.end - 21 if form.length != _WHOLE_SECONDS else 0
+    text = "s" if digits == 6 else f"s[:{20 + digits if digits else 19}] + 'Z'"
+    cut = f"(t := J(s, None, {form.option}))"
     if form.length == _WHOLE_SECONDS:
-        return f"(t[1:20].decode() + 'Z' if len{text} == 22 else {writer}({value}))"
+        stamp = f"(t[1:20].decode() + 'Z' if len{cut} == 22 else {writer}(s))"
+    else:
+        stamp = (
+            f"(t[1:{form.end}].decode() + 'Z' if (n := len{cut}) == {form.length} "
+            f"else t[1:20].decode() + {form.padding!r} if n == 22 else {writer}(s))"
+        )
     return (
-        f"(t[1:{form.end}].decode() + 'Z' if (n := len{text}) == {form.length} "
-        f"else t[1:20].decode() + {form.padding!r} if n == 22 else {writer}({value}))"
+        f"({text} if (s := {value}).__class__ is str and len(s) == 27 "
+        f"else {writer}(s) if s.__class__ is str else {stamp})"
     )
 
 

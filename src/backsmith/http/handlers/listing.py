@@ -120,7 +120,7 @@ async def handle_list(plan: RowsPlan, database: Database, request: Request) -> R
     async def work(conn: Any) -> tuple[list[Any], list[Any], int | None]:
         extras = shaper.extras(subject)
         rows = await queries.page(
-            conn, equals, order, limit + 1, after, offset, extras, where, params
+            conn, equals, order, limit + 1, after, offset, extras, where, params, answered=True
         )
         if not rows:
             await require_parents(plan, conn, parsed, request)

@@ -32,7 +32,7 @@ def reader(plan: RowsPlan, request: Request) -> Callable[[Any], Awaitable[Item |
 
     async def work(conn: Any) -> Item | None:
         row = await queries.fetch_one(
-            conn, equals, extras=shaper.extras(subject), where=where, params=params
+            conn, equals, extras=shaper.extras(subject), where=where, params=params, answered=True
         )
         return None if row is None else (await shaper.shape(conn, [row], subject))[0]
 
