@@ -1,8 +1,8 @@
 """Date-times read for an answer are cut from text, and answer as a write's do.
 
 On PostgreSQL a row read for an answer (a get, a list page, a write read again) selects its
-date-times as RFC 3339 text, which the shaper cuts to the answer's digits; a write's
-RETURNING row holds datetimes, which it writes out. Both must give the same text for every
+date-times as the database's text of them, which the shaper cuts to the answer's form; a
+write's RETURNING row holds datetimes, which it writes out. Both must give the same text for every
 instant, at every precision, and on SQLite, whose rows always hold datetimes. The values
 below are the edges of each form: whole seconds, fractions PostgreSQL would shorten, the
 first and last instants a datetime holds, an offset, and infinity.

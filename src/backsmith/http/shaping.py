@@ -296,13 +296,21 @@ def _stamp_source(value: str, writer: str, form: StampForm) -> str:
     """`writer(value)` written out inline for a UTC value, the only kind rows hold.
 
     A page of 20 rows with two date-times each saves 40 calls. Where the row was read for
-    an answer, the value is text, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (`TableQueries`), cut to
-    the answer's digits; otherwise a datetime, whose orjson text has one of two lengths,
-    with microseconds or whole seconds. Any other form (an offset, infinity) is left to
-    the writer.
+    an answer on PostgreSQL, the value is the database's text of it (`TableQueries`):
+    `YYYY-MM-DD HH:MM:SS[.ffffff]+00`, the fraction without its trailing zeros, so its
+    length says how many digits it has. Otherwise it is a datetime, whose orjson text has
+    one of two lengths, with microseconds or whole seconds. Any other form (an offset, a
+    year past 9999, infinity) is left to the writer.
     """
     digits = form.end - 21 if form.length != _WHOLE_SECONDS else 0
-    text = "s" if digits == 6 else f"s[:{20 + digits if digits else 19}] + 'Z'"
+    if digits:
+        end, zeros = 20 + digits, "0" * digits
+        text = (
+            f"(r[:{end}] + 'Z' if (n := len(r := s.replace(' ', 'T'))) == 29 "
+            f"else r[:19] + '.{zeros}Z' if n == 22 else (r[:-3] + '{zeros}')[:{end}] + 'Z')"
+        )
+    else:
+        text = "s.replace(' ', 'T')[:19] + 'Z'"
     cut = f"(t := J(s, None, {form.option}))"
     if form.length == _WHOLE_SECONDS:
         stamp = f"(t[1:20].decode() + 'Z' if len{cut} == 22 else {writer}(s))"
@@ -312,7 +320,7 @@ def _stamp_source(value: str, writer: str, form: StampForm) -> str:
             f"else t[1:20].decode() + {form.padding!r} if n == 22 else {writer}(s))"
         )
     return (
-        f"({text} if (s := {value}).__class__ is str and len(s) == 27 "
+        f"({text} if (s := {value}).__class__ is str and s[-3:] == '+00' and s[10] == ' ' "
         f"else {writer}(s) if s.__class__ is str else {stamp})"
     )
 
