@@ -156,7 +156,9 @@ async def test_zoned_timestamps_read_back_in_utc(database_url: str) -> None:
         await db.close()
 
 
-async def test_rows_read_for_an_answer_hold_date_times_as_postgresql_text(database_url: str) -> None:
+async def test_rows_read_for_an_answer_hold_date_times_as_postgresql_text(
+    database_url: str,
+) -> None:
     db = await open_database(database_url)
     queries = TableQueries(STAMPS)
     at = datetime(2026, 1, 2, 3, 4, 5, 250000, tzinfo=UTC)
