@@ -302,6 +302,13 @@ async def test_a_tampered_cursor_is_refused(bookshop: httpx.AsyncClient) -> None
         {"signature": signature},
     ):
         _assert_cursor_problem(await bookshop.get("/books", params={"cursor": _cursor(payload)}))
+    # A key in another form of the same UUID (capitals, braces) is read as that UUID.
+    for key in (book_id.upper(), "{" + book_id + "}"):
+        again = await bookshop.get(
+            "/books", params={"cursor": _cursor([signature, created_at, key])}
+        )
+        assert again.status_code == 200, again.text
+        assert again.json() == (await bookshop.get("/books", params={"cursor": cursor})).json()
 
 
 # ------------------------------------------------------------- Link header

@@ -63,7 +63,7 @@ class AnswerUrls:
             if pair and (name := _query_name(pair)) in self.declared and name != moved
         ]
         if move is not None:
-            kept.append(f"{quote_plus(move[0])}={quote_plus(move[1])}")
+            kept.append(f"{_quoted(move[0])}={_quoted(move[1])}")
         url = f"{request.raw_path}?{'&'.join(kept)}" if kept else request.raw_path
         return origin(request) + url if absolute else url
 
@@ -159,6 +159,14 @@ def moves(
         forward = (name, str(offset + limit)) if more else None
         return forward, ((name, str(max(offset - limit, 0))) if offset > 0 else None)
     return None, None
+
+
+# What a query string may carry as it is: a cursor (base64url), a page number, a name.
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _quoted(value: str) -> str:
+    return value if _PLAIN_QUERY.fullmatch(value) else quote_plus(value)
 
 
 def _query_name(pair: str) -> str:

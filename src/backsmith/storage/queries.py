@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from backsmith.storage.columns import UtcDateTime
 from backsmith.storage.database import Connection, Result, Row
-from backsmith.storage.ordering import OrderKey, after_condition
+from backsmith.storage.ordering import Ordering, after_condition
 from backsmith.storage.statements import Beside
 
 
@@ -137,7 +137,7 @@ class TableQueries:
         self,
         conn: Connection,
         equals: Mapping[str, Any],
-        order: Sequence[OrderKey],
+        order: Ordering,
         limit: int,
         after: Sequence[Any] | None = None,
         offset: int = 0,
@@ -164,8 +164,7 @@ class TableQueries:
                 statement = statement.offset(sa.bindparam("page_offset", type_=sa.BigInteger()))
             return statement
 
-        terms = tuple((id(k.column), k.descending) for k in order)
-        key = ("page", shape, terms, nulls, bool(offset), _stable(extras), answered)
+        key = ("page", shape, order.terms, nulls, bool(offset), _stable(extras), answered)
         values = {**_equal_params(equals), **(params or {}), "page_limit": limit}
         if offset:
             values["page_offset"] = offset
