@@ -126,3 +126,22 @@ async def test_an_infinite_date_time_reads_as_the_datetime_it_decodes_to(
     read = (await client.get(f"/things/{made['id']}")).json()
     assert read["seen_at"] == expected
     assert (await _listed(client))[made["id"]]["seen_at"] == expected
+
+
+async def test_embedded_rows_answer_their_date_times_as_their_writes_did(
+    database_url: str,
+) -> None:
+    boards = load_model(FIXTURES / "stamps" / "api.yaml", FIXTURES / "stamps" / "schema.dbml")
+    async with served(boards, database_url) as client:
+        board = (await client.post("/boards", json={"name": "ideas"})).json()
+        notes = []
+        for sent in SENT:
+            body = {"board_id": board["id"], "body": "note", "seen_at": sent}
+            made = await client.post("/notes", json=body)
+            assert made.status_code == 201, made.text
+            notes.append(made.json())
+        embedded = (await client.get(f"/boards/{board['id']}")).json()
+        assert embedded["created_at"] == board["created_at"]
+        assert {n["id"]: n for n in embedded["notes"]} == {n["id"]: n for n in notes}
+        for item in (await client.get("/notes")).json()["items"]:
+            assert item["board"] == board

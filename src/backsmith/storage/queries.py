@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from backsmith.storage.columns import UtcDateTime
+from backsmith.storage.columns import answer_columns
 from backsmith.storage.database import Connection, Result, Row
 from backsmith.storage.ordering import Ordering, after_condition
 from backsmith.storage.statements import Beside
@@ -28,11 +28,6 @@ def _equal_params(equals: Mapping[str, Any]) -> dict[str, Any]:
         for column, value in equals.items()
         if value is not None
     }
-
-
-def _zoned(column: sa.Column[Any]) -> bool:
-    kind = column.type
-    return isinstance(kind, UtcDateTime) or (isinstance(kind, sa.DateTime) and bool(kind.timezone))
 
 
 def _stable(parts: Sequence[Any]) -> tuple[int, ...]:
@@ -60,13 +55,7 @@ class TableQueries:
         ]
         self._keys += [frozenset(c.name for c in i.columns) for i in table.indexes if i.unique]
         self._points: dict[tuple[tuple[str, int], ...], bool] = {}
-        # A date-time selected as PostgreSQL's text of it, which the driver hands over as it
-        # comes: the answer is cut from that text (`backsmith.http.shaping`), at half the
-        # cost of decoding it into a datetime and writing that out again, and the database
-        # writes the same text either way. Only for rows that go straight into an answer.
-        self._answer_columns = [
-            sa.cast(c, sa.Text).label(c.name) if _zoned(c) else c for c in table.c
-        ]
+        self._answer_columns = answer_columns(table)
 
     def _selected(self, dialect: str, answered: bool) -> Sequence[Any]:
         if answered and dialect == "postgresql":

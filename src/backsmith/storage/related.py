@@ -14,6 +14,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from backsmith.model.types import Computed, Hop
+from backsmith.storage.columns import answer_columns
 from backsmith.storage.database import Connection
 
 PARENT = "__bs_parent"  # the label carrying a related row's parent key in a batched load
@@ -160,9 +161,12 @@ async def load_related(
     if not keys:
         return [], {}
 
+    answered = conn.dialect.name == "postgresql"  # the rows only become answers
+
     def build() -> Any:
         target = tables[hop.target]
-        picked: list[Any] = [target.c[only]] if only else [target, *extras]
+        whole = answer_columns(target) if answered else [target]
+        picked: list[Any] = [target.c[only]] if only else [*whole, *extras]
         terms = [target.c[t[1:]].desc() if t.startswith("-") else target.c[t].asc() for t in order]
         ordering = [*terms, *target.primary_key.columns]
         batch: sa.BindParameter[Any] = sa.bindparam("parents", expanding=True)
