@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from uuid import UUID
+
+# A UUID in its canonical text form (lower-case hex, hyphenated): how rows hold UUIDs and
+# what both databases bind; `UUID()` would also take capitals, braces or no hyphens.
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def uuid7_text() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +16,7 @@ import orjson
 import sqlalchemy as sa
 
 from backsmith.model.types import Field, FieldType, Resource
+from backsmith.storage.ids import CANONICAL_UUID
 from backsmith.storage.values import from_json
 
 
@@ -117,13 +117,10 @@ def decode_cursor(order: Ordering, cursor: str) -> tuple[Any, ...] | None:
         return None
 
 
-# A UUID as rows hold it and both databases bind it: no `UUID` is made for a cursor's key,
-# which cost more than the rest of reading the cursor. Any other form is parsed.
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
 def _after(field: Field, value: Any) -> Any:
-    if field.type == FieldType.UUID and isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+    # A UUID already in the form rows hold and both databases bind stays text: making a
+    # `UUID` cost more than the rest of reading the cursor. Any other form is parsed.
+    if field.type == FieldType.UUID and isinstance(value, str) and CANONICAL_UUID.fullmatch(value):
         return value
     return from_json(field, value)
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from backsmith.model.types import Computed, Hop
 from backsmith.storage.columns import answer_columns
 from backsmith.storage.database import Connection
+from backsmith.storage.ids import CANONICAL_UUID
 
 PARENT = "__bs_parent"  # the label carrying a related row's parent key in a batched load
 
@@ -119,7 +120,6 @@ def caller_column(tables: Mapping[str, sa.Table], computed: Computed) -> sa.Colu
 
 
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,18})")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def caller_value(column: Any, subject: Any) -> Any:
@@ -136,7 +136,7 @@ def caller_value(column: Any, subject: Any) -> Any:
     if python_type is int:
         return int(text) if _INTEGER.fullmatch(text) else None
     if python_type is UUID:
-        return UUID(text) if _UUID.fullmatch(text) else None
+        return UUID(text) if CANONICAL_UUID.fullmatch(text) else None
     return subject
 
 
