@@ -21,6 +21,11 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 
 _CONTENT_LENGTH = b"content-length"
+# uvicorn's two patterns as byte tables: each byte a name or value may not hold becomes a
+# NUL, every other byte a letter. One `translate` and one `in` over all names (values)
+# check what a regex search did, at a fraction of the cost (it ran on every answer).
+_NAME_CHECK = bytes(0 if HEADER_RE.match(bytes([b])) else 0x61 for b in range(256))
+_VALUE_CHECK = bytes(0 if HEADER_VALUE_RE.match(bytes([b])) else 0x61 for b in range(256))
 # Headers whose presence uvicorn's own `send` acts on: an answer with one goes that way.
 _UVICORN_READS = frozenset({b"transfer-encoding", b"connection"})
 
@@ -85,9 +90,9 @@ class OneWriteCycle(RequestResponseCycle):
             return False
         # The checks uvicorn makes of each name and value, made once over all of them: a
         # tab may stand in a value, never in a name, so it keeps the values apart.
-        if HEADER_RE.search(b"".join(name for name, _ in headers)) or HEADER_VALUE_RE.search(
-            b"\t".join(value for _, value in headers)
-        ):
+        if b"\0" in b"".join([name for name, _ in headers]).translate(
+            _NAME_CHECK
+        ) or b"\0" in b"\t".join([value for _, value in headers]).translate(_VALUE_CHECK):
             return False  # uvicorn's `send` raises its own error for it
         self.response_started = True
         self.waiting_for_100_continue = False
