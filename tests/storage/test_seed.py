@@ -246,3 +246,52 @@ def test_generated_uuid_keys_in_string_columns_seed(database_url: str, tmp_path:
     report = asyncio.run(seed_database(model, url, fake=3))
     assert "lists: 3 generated" in report
     assert _count(url, "lists") == 3
+
+
+def test_fixtures_give_uuid_keys_in_any_spelling(database_url: str, tmp_path: Path) -> None:
+    """A fixture's UUID key, canonical or in capitals, is stored once under its canonical
+    text, and a second load finds both rows already there."""
+    contract = write_file(
+        tmp_path,
+        "api.yaml",
+        """\
+        openapi: 3.1.0
+        info: {title: Notes, version: "1"}
+        paths:
+          /notes/{id}:
+            get:
+              operationId: getNote
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string, format: uuid}}
+              responses:
+                "200":
+                  description: one
+                  content: {application/json: {schema: {$ref: "#/components/schemas/Note"}}}
+        components:
+          schemas:
+            Note:
+              type: object
+              properties:
+                id: {type: string, format: uuid}
+                text: {type: string}
+        """,
+    )
+    fixtures = tmp_path / "fixtures"
+    write_file(
+        fixtures,
+        "notes.yaml",
+        """\
+        - {id: 0190a8a6-1111-7000-8000-000000000001, text: canonical}
+        - {id: 0190A8A6-2222-7000-8000-00000000000F, text: capitals}
+        """,
+    )
+    model = load_model(contract)
+    assert model.resources["notes"].field("id").type == "uuid"
+    url = _fresh_url(database_url)
+    settings = load_settings({}, environ={}, database_url=url, create_tables=True)
+    asyncio.run(prepare_database(build_metadata(model), settings))
+    first = asyncio.run(seed_database(model, url, fixtures=str(fixtures)))
+    again = asyncio.run(seed_database(model, url, fixtures=str(fixtures)))
+    assert any("2 inserted" in line for line in first), first
+    assert any("0 inserted" in line for line in again), again
+    assert _count(url, "notes") == 2

@@ -15,8 +15,7 @@ from uuid import UUID
 import orjson
 import sqlalchemy as sa
 
-from backsmith.model.types import Field, FieldType, Resource
-from backsmith.storage.ids import CANONICAL_UUID
+from backsmith.model.types import Field, Resource
 from backsmith.storage.values import from_json
 
 
@@ -112,17 +111,9 @@ def decode_cursor(order: Ordering, cursor: str) -> tuple[Any, ...] | None:
     if data[0] != order.signature:
         return None
     try:
-        return tuple(_after(k.field, v) for k, v in zip(order, data[1:], strict=True))
+        return tuple(from_json(k.field, v) for k, v in zip(order, data[1:], strict=True))
     except (TypeError, ValueError, ArithmeticError):
         return None
-
-
-def _after(field: Field, value: Any) -> Any:
-    # A UUID already in the form rows hold and both databases bind stays text: making a
-    # `UUID` cost more than the rest of reading the cursor. Any other form is parsed.
-    if field.type == FieldType.UUID and isinstance(value, str) and CANONICAL_UUID.fullmatch(value):
-        return value
-    return from_json(field, value)
 
 
 def _plain(value: Any) -> Any:

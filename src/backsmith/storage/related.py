@@ -135,8 +135,8 @@ def caller_value(column: Any, subject: Any) -> Any:
     # and UUID() capitals, braces or no hyphens, so that two subjects could name one row.
     if python_type is int:
         return int(text) if _INTEGER.fullmatch(text) else None
-    if python_type is UUID:
-        return UUID(text) if CANONICAL_UUID.fullmatch(text) else None
+    if python_type is UUID:  # kept as text: the form rows hold and values compare in
+        return text if CANONICAL_UUID.fullmatch(text) else None
     return subject
 
 

@@ -12,6 +12,7 @@ reported with its file, its index and its field.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import yaml
 from backsmith.errors import InputError
 from backsmith.model.naming import snake
 from backsmith.model.resources import derived_columns
-from backsmith.model.types import Model, Resource
+from backsmith.model.types import Field, FieldType, Model, Resource
 from backsmith.storage.ids import uuid7
 from backsmith.storage.migrations.runner import on_connection
 from backsmith.storage.tables import build_metadata
@@ -150,7 +151,7 @@ class _Loader:
                 ok = False
                 continue
             try:
-                values[field.column] = from_json(field, value)
+                values[field.column] = _bound(field, value)
             except (TypeError, ValueError, ArithmeticError):
                 self.problems.append(f"{where}: field {key!r}: not a valid {field.type}: {value!r}")
                 ok = False
@@ -186,7 +187,7 @@ class _Loader:
         keys = [f for f in target.fields if f.primary_key or f.unique]
         for field in sorted(keys, key=lambda f: f.primary_key):  # natural keys first
             try:
-                typed = from_json(field, value)
+                typed = _bound(field, value)
             except (TypeError, ValueError, ArithmeticError):
                 continue
             found = self.conn.execute(
@@ -258,3 +259,12 @@ async def seed_database(
         return report
 
     return await on_connection(url, work, foreign_keys=True)
+
+
+def _bound(field: Field, value: Any) -> Any:
+    """A record's value as SQLAlchemy's own bindings take it: a UUID as a `UUID` (they
+    store its hex on SQLite and MariaDB), where requests bind the canonical text."""
+    typed = from_json(field, value)
+    if field.type == FieldType.UUID and isinstance(typed, str):
+        return uuid.UUID(typed)
+    return typed

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from backsmith.model.types import Field, FieldType, Generated, Resource
-from backsmith.storage.ids import uuid7_text
+from backsmith.storage.ids import CANONICAL_UUID, uuid7_text
 
 
 class Stamps:
@@ -56,7 +56,12 @@ def from_json(field: Field, value: Any) -> Any:
     if kind in _AS_GIVEN or value is None:
         return value
     if kind == FieldType.UUID:
-        return value if isinstance(value, UUID) else UUID(str(value))
+        # The canonical text: the form rows hold and both databases bind. Text already in
+        # that form is kept (a `UUID` made and written out again cost a read by id about
+        # 2% of its CPU); capitals, braces or no hyphens are read and written canonically.
+        if isinstance(value, str) and CANONICAL_UUID.fullmatch(value):
+            return value
+        return str(value if isinstance(value, UUID) else UUID(str(value)))
     if kind == FieldType.DATETIME:
         parsed = datetime.fromisoformat(str(value).replace("z", "Z"))
         return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
