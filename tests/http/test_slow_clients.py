@@ -73,6 +73,30 @@ async def test_a_body_that_stops_arriving_is_a_408(
     assert b"connection: close" in answer.lower() and b'"code":"BSM410"' in answer
 
 
+async def test_a_kept_alive_connection_is_closed_after_five_idle_seconds(
+    instances: list[Instance], tmp_path: Path
+) -> None:
+    """uvicorn's keep-alive (5 s between requests), kept by the read watch: a connection
+    that asks again within it is answered on the same socket, one left idle is closed."""
+    server = started(tmp_path)
+    instances.append(server)
+    request = b"POST /reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    request += b'Content-Length: 14\r\n\r\n{"seconds": 0}'
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.sendall(request)
+    sock.settimeout(5)
+    first = sock.recv(65536)
+    time.sleep(2)
+    sock.sendall(request)
+    second = sock.recv(65536)
+    idle_from = time.monotonic()
+    rest = answer_of(sock, 9)  # until the server closes it
+    idle = time.monotonic() - idle_from
+    sock.close()
+    assert first.startswith(b"HTTP/1.1 200 ") and second.startswith(b"HTTP/1.1 200 "), second
+    assert rest == b"" and 4.9 < idle < 7.5, (rest, idle)
+
+
 async def test_past_max_connections_a_worker_answers_503_problems(
     instances: list[Instance], tmp_path: Path
 ) -> None:

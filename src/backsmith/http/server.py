@@ -10,7 +10,8 @@ uvicorn also waits for ever for a request's head on a new connection (its keep-a
 timer runs only between requests), so a thousand clients that connect and send a byte now
 and then would hold the server. The httptools protocol gives each request's head
 `read_timeout_seconds` from its first byte (or from the connection), then answers 408 and
-closes.
+closes. The keep-alive wait between requests is kept by the same watch: uvicorn made and
+cancelled a timer for it on every request.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ else:
         # when its body last made progress, until it is complete.
         head_since: float | None = None
         body_since: float | None = None
+        # When the last answer went out, while no next request has begun: a connection
+        # idle for uvicorn's `timeout_keep_alive` is closed, as uvicorn's timer did.
+        idle_since: float | None = None
 
         def send_400_response(self, msg: str) -> None:
             self._refuse(400, UNPARSABLE)
@@ -111,6 +115,7 @@ else:
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
+            self.idle_since = None
             if self.head_since is None:  # the next request on a kept-alive connection
                 self.head_since = self.loop.time()
 
@@ -131,10 +136,27 @@ else:
             self.body_since = None
             super().on_message_complete()
 
+        def on_response_complete(self) -> None:
+            """uvicorn's, with the keep-alive wait noted for the watch instead of timed."""
+            self.server_state.total_requests += 1
+            if self.transport.is_closing():
+                return
+            self.flow.resume_reading()
+            if self.pipeline:  # a request that arrived meanwhile starts now
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+            else:
+                self.idle_since = self.loop.time()
+
         def connection_lost(self, exc: Exception | None) -> None:
-            self.head_since = self.body_since = None
+            self.head_since = self.body_since = self.idle_since = None
             ReadWatch.of(self.loop).discard(self)
             super().connection_lost(exc)
+
+        def kept_too_long(self) -> None:
+            self.idle_since = None
+            if not self.transport.is_closing():
+                self.transport.close()
 
         def head_too_slow(self) -> None:
             self.head_since = None
@@ -158,7 +180,8 @@ else:
     class ReadWatch:
         """The open connections of one event loop, looked at a few times each timeout for
         a head that began, or a body that last moved, longer than `read_timeout_seconds`
-        ago.
+        ago, and for a connection idle between requests for longer than its keep-alive
+        (closed up to a period late: uvicorn's 5 s may be up to 6).
 
         A timer per request would be made and cancelled on every request of a busy
         connection; here a request only notes the time its head began and its body moved.
@@ -193,13 +216,18 @@ else:
 
         def look(self) -> None:
             self.timer = None
-            late = self.loop.time() - self.timeout
+            now = self.loop.time()
+            late = now - self.timeout
             # A paused read is the app behind, not the client. A copy: closing discards.
             for connection in list(self.connections):
                 if (connection.head_since or late) < late:
                     connection.head_too_slow()
                 elif (connection.body_since or late) < late and not connection.flow.read_paused:
                     connection.body_too_slow()
+                elif (idle := connection.idle_since) is not None and (
+                    idle < now - connection.timeout_keep_alive
+                ):
+                    connection.kept_too_long()
             if self.connections:
                 self.timer = self.loop.call_later(self.period, self.look)
             else:  # looked at again by the next connection (a loop of a test may be gone)
