@@ -7,6 +7,7 @@ always shaped; `LinkPlan` a link between two rows; `AccountOperationPlan` an acc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,12 @@ class Parent:
 
 
 _PATH_SAFE = "!$&'()*+,;=:@"  # RFC 3986 path characters a key keeps as they are
+# A key of letters, digits and `-._~` (a number, a UUID, most slugs) is its own path text.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _in_path(key: str) -> str:
+    return key if _PLAIN_PATH.fullmatch(key) else quote(key, safe=_PATH_SAFE)
 
 
 class TablePlan(OperationPlan):
@@ -187,7 +194,7 @@ class TablePlan(OperationPlan):
             return None
         path = self.location_template
         for name, column in self.location:
-            value = quote(str(row[column]), safe=_PATH_SAFE) if column in row else ""
+            value = _in_path(str(row[column])) if column in row else ""
             path = path.replace(f"{{{name}}}", value)
         return path
 
