@@ -57,9 +57,19 @@ _PG_INFINITY = {
 PG_SESSION = {"DateStyle": "ISO", "TimeZone": "UTC"}
 
 
+# The last date-time written out and its text: a create binds one instant twice (its
+# created and updated stamps), and the text costs about a microsecond to make.
+_last_stamp: list[Any] = [None, ""]
+
+
 def _timestamptz_in(value: datetime | str) -> str:
+    last = _last_stamp
+    if value is last[0]:
+        return str(last[1])
     if isinstance(value, datetime):
-        return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
+        text = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
+        last[0], last[1] = value, text
+        return text
     return str(value)
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from backsmith.storage.codecs import Processor, sqlite_decoder, sqlite_uuid_in
+from backsmith.storage.columns import UtcDateTime
 
 Row = dict[str, Any]
 
@@ -117,6 +118,10 @@ def _result_types(statement: Any) -> list[Any] | None:
 def _bind_processor(kind: Any, dialect: sa.Dialect) -> Processor | None:
     if dialect.name == "sqlite" and isinstance(kind, sa.Uuid):
         return sqlite_uuid_in
+    if dialect.name == "postgresql" and isinstance(kind, UtcDateTime):
+        # The connection's codec writes any offset, and a naive value as UTC, which is
+        # all the type's own processor does (it moves an instant to UTC for SQLite).
+        return None
     return kind.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
 
 
