@@ -24,9 +24,32 @@ def uuid7() -> UUID:
     return UUID(int=_uuid7_int())
 
 
+class _Random:
+    """The operating system's random bytes, read 4 KiB at a time: one system call per
+    409 keys instead of one per key. A forked process starts with none of its parent's."""
+
+    def __init__(self) -> None:
+        self.pool = b""
+        self.at = 0
+
+    def take(self, size: int) -> bytes:
+        at = self.at
+        if at + size > len(self.pool):
+            self.pool, at = os.urandom(4096), 0
+        self.at = at + size
+        return self.pool[at : at + size]
+
+    def forget(self) -> None:
+        self.pool, self.at = b"", 0
+
+
+_random = _Random()
+os.register_at_fork(after_in_child=_random.forget)
+
+
 def _uuid7_int() -> int:
     """48-bit Unix milliseconds, version and variant bits, 74 random bits."""
     millis = time.time_ns() // 1_000_000
-    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(_random.take(10), "big")
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     return (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
