@@ -122,7 +122,14 @@ def _bind_processor(kind: Any, dialect: sa.Dialect) -> Processor | None:
         # The connection's codec writes any offset, and a naive value as UTC, which is
         # all the type's own processor does (it moves an instant to UTC for SQLite).
         return None
-    return kind.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+    impl = kind.dialect_impl(dialect)
+    if (
+        dialect.name == "postgresql"
+        and isinstance(impl, sa.ARRAY)
+        and impl.item_type.dialect_impl(dialect).bind_processor(dialect) is None
+    ):
+        return None  # its processor only copies the list, which asyncpg takes as it is
+    return impl.bind_processor(dialect)  # type: ignore[no-any-return]
 
 
 def _result_processor(kind: Any, dialect: sa.Dialect) -> Processor | None:
