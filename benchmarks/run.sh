@@ -122,28 +122,16 @@ serve_command() {
     "--dbml workload/schema.dbml --host 127.0.0.1 --port {port}"
 }
 
-# The baseline peer: the release at BASELINE_REF, exported into its own folder (never a
-# worktree of this repository) and compiled once, run on the same interpreter.
+# The baseline peer: the release at BASELINE_REF (benchmarks/baseline.sh exports it).
 # The default is the release named in benchmarks/baseline.ref (moved forward at each release).
 baseline_ref=${BASELINE_REF:-none}
 peers=${PEERS:-"backsmith baseline raw_asyncpg platformatic fastapi_sqlalchemy"}
 if [ "$baseline_ref" = none ]; then
   peers=$(echo "$peers" | tr ' ' '\n' | grep -vx baseline | tr '\n' ' ')
 else
-  sha=$(git rev-parse --short=12 "$baseline_ref^{commit}")
-  [ "$sha" = "$(git rev-parse --short=12 HEAD)" ] && echo "note: the baseline $baseline_ref is HEAD itself" >&2
-  baseline="$root/benchmarks/.baseline/$sha"
-  if [ ! -f "$baseline/.complete" ]; then
-    rm -rf "$baseline"
-    mkdir -p "$baseline"
-    git archive "$sha" src pyproject.toml | tar -x -C "$baseline"
-    "$python" -m compileall -q "$baseline/src"
-    touch "$baseline/.complete"
-  fi
-  if ! git diff --quiet "$sha" HEAD -- pyproject.toml; then
-    echo "note: pyproject.toml differs from $baseline_ref; the baseline runs on this checkout's dependencies" >&2
-  fi
-  echo "baseline: $baseline_ref ($sha) from $baseline" >&2
+  # shellcheck source=benchmarks/baseline.sh
+  . "$root/benchmarks/baseline.sh"
+  baseline=$(baseline_folder "$baseline_ref" "$python")
   export BENCH_BASELINE_CMD
   BENCH_BASELINE_CMD="$(serve_command "$baseline")"
 fi
