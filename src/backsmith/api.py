@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backsmith import __version__
+from backsmith.contract.cache import fill_apart
 from backsmith.contract.load import load_contract
 from backsmith.contract.validate import validate_openapi
 from backsmith.errors import BacksmithError, ContractError, Issue
@@ -155,6 +156,8 @@ def serve(
     from backsmith.logs import configure_logging, log_config, resolve_format
     from backsmith.observe.metrics import share_between_workers
 
+    # A first start checks the contract in a child process: the server keeps none of it.
+    fill_apart()
     loaded, settings = _loaded(contract, dbml, flags)  # fail fast, with exit code 2
     if settings.workers > 1 and settings.metrics:
         share_between_workers()  # before the metrics are first made, in this process too

@@ -6,6 +6,9 @@ Broken input is never remembered, so it is always checked and reported in full.
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +158,59 @@ def test_documents_with_non_finite_numbers_are_always_checked(store: Path, tmp_p
     with contextlib.suppress(ContractError):  # whatever the verdict, it is not remembered
         load_model(contract)
     assert not store.exists() or list(store.iterdir()) == []
+
+
+FILLED_APART = """
+import sys
+from backsmith.contract.cache import fill_apart
+from backsmith.api import load_model
+from backsmith.errors import ContractError
+fill_apart()
+try:
+    model = load_model(sys.argv[1])
+    print("loaded", len(model.operations))
+except ContractError as error:
+    print("refused", error)
+print("validator imported", "openapi_spec_validator" in sys.modules)
+print("parser imported", "pydbml" in sys.modules)
+"""
+
+
+def _filled_apart(contract: Path, store: Path) -> str:
+    """A new process, as `serve` is, loading `contract` with a cold store filled apart."""
+    env = {**os.environ, "BACKSMITH_CACHE_DIR": str(store.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", FILLED_APART, str(contract)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_serve_fills_a_cold_store_in_a_child_and_keeps_none_of_its_libraries(
+    store: Path,
+) -> None:
+    said = _filled_apart(BOOKSHOP, store)
+    assert "loaded" in said and "validator imported False" in said, said
+    assert "parser imported False" in said, said
+    assert len(list(store.iterdir())) == 1  # what the child found, remembered
+    assert len(list((store.parent / "dbml").iterdir())) == 1
+    again = _filled_apart(BOOKSHOP, store)  # warm: no child, the same model
+    assert again.splitlines()[0] == said.splitlines()[0]
+
+
+def test_a_broken_contract_filled_apart_is_reported_by_the_server_itself(
+    store: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "api.yaml"
+    broken.write_text(BROKEN)
+    said = _filled_apart(broken, store)
+    assert "refused" in said and "version" in said, said
+    assert not store.exists() or list(store.iterdir()) == []
+    bad_dbml = tmp_path / "spec.md"
+    bad_dbml.write_text(BOOKSHOP.read_text().replace("Table authors {", "Table authors {{", 1))
+    said = _filled_apart(bad_dbml, store)
+    assert "refused" in said and "DBML syntax error" in said, said

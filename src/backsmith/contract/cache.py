@@ -8,12 +8,17 @@ and the libraries' versions). Only successes are kept, so a broken contract is a
 checked, and reported, in full. The store is private to its user: a folder someone else
 owns or can write to is not read, since a planted marker would skip validation.
 `BACKSMITH_CACHE_DIR` moves the store (default `~/.cache/backsmith`); empty turns it off.
+
+`serve` fills a cold store in a forked child (`fill_apart`): the server then reads what
+the child remembered and never imports the validator or the parser, nor keeps the memory
+they took (about 35 MB of a worker's peak, on every first start of a new version).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -109,3 +114,30 @@ def remember(kind: str, name: str, value: bytes = b"") -> None:
         partial.replace(folder / name)  # whole or not at all, with several starting at once
     except OSError:
         pass
+
+
+_apart = False  # set by `serve`, whose process lives on after the contract is read
+
+
+def fill_apart(enabled: bool = True) -> None:
+    """Whether a cold store is filled in a forked child from now on (see the module)."""
+    global _apart
+    _apart = enabled
+
+
+def filled_apart(fill: Callable[[], object]) -> bool:
+    """Run `fill` (which does the work and remembers it) in a forked child; True when it
+    succeeded. False, with nothing done, where filling apart is off or impossible, or when
+    the child failed: the caller then does the work itself, and reports what went wrong."""
+    if not _apart or _root() is None or not hasattr(os, "fork"):
+        return False
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's lines run in the child
+        code = 1
+        try:
+            fill()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(status) == 0

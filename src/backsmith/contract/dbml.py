@@ -138,12 +138,23 @@ def parse_dbml(source: DbmlSource) -> DbmlModel:
     import and parse are the largest part of starting on a model that has not changed.
     """
     name = cache.digest(source.text.encode(), source.file.encode(), b"%d" % source.first_line)
+    remembered = _recalled(name)
+    if remembered is None and cache.filled_apart(lambda: _parse_and_remember(source, name)):
+        remembered = _recalled(name)  # None where the store could not be written
+    return remembered if remembered is not None else _parse_and_remember(source, name)
+
+
+def _recalled(name: str) -> DbmlModel | None:
     remembered = cache.recall("dbml", name)
     if remembered is not None:
         try:
             return _from_json(orjson.loads(remembered))
         except (ValueError, TypeError, KeyError):  # cut short or damaged: parse afresh
             pass
+    return None
+
+
+def _parse_and_remember(source: DbmlSource, name: str) -> DbmlModel:
     model = _parse(source)
     with contextlib.suppress(TypeError):  # a default JSON cannot hold: parse every time
         cache.remember("dbml", name, orjson.dumps(asdict(model)))

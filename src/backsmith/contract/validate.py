@@ -40,6 +40,12 @@ def validate_openapi(contract: Contract) -> None:
     name = cache.digest(contract.version.encode(), body)
     if cache.recall("validated", name) is not None:
         return
+    if cache.filled_apart(lambda: _check_and_remember(contract, name)):
+        return  # valid: a child checked it (and remembered it, where it could)
+    _check_and_remember(contract, name)
+
+
+def _check_and_remember(contract: Contract, name: str) -> None:
     _check(contract)
     cache.remember("validated", name)
 
