@@ -18,7 +18,7 @@ from schemathesis import checks
 
 from backsmith.api import load_model
 from backsmith.http.app import create_app
-from backsmith.model.types import Kind
+from backsmith.model.types import Kind, Model
 from backsmith.settings import load_settings
 from backsmith.storage.migrations.runner import on_connection
 from backsmith.storage.schema import prepare_database
@@ -28,9 +28,9 @@ from backsmith.storage.tables import build_metadata
 MODEL = load_model(BOOKSHOP)
 
 
-def _empty_database(url: str) -> None:
+def _empty_database(url: str, model: Model = MODEL) -> None:
     settings = load_settings({}, environ={}, database_url=url, create_tables=True)
-    asyncio.run(prepare_database(build_metadata(MODEL), settings))
+    asyncio.run(prepare_database(build_metadata(model), settings))
 
 
 def _count(url: str, table: str) -> int:
@@ -41,12 +41,13 @@ def _count(url: str, table: str) -> int:
     )
 
 
-def _fresh_url(database_url: str) -> str:
+def _fresh_url(database_url: str, model: Model = MODEL) -> str:
+    """An empty database with `model`'s tables (the bookshop's unless told)."""
     if database_url.startswith("postgresql"):
         from test_migrations import _reset_postgres
 
         _reset_postgres(database_url)
-    _empty_database(database_url)
+    _empty_database(database_url, model)
     return database_url
 
 
@@ -240,9 +241,7 @@ def test_generated_uuid_keys_in_string_columns_seed(database_url: str, tmp_path:
     )
     model = load_model(contract)
     assert model.resources["lists"].field("id").type == "string"
-    url = _fresh_url(database_url)
-    settings = load_settings({}, environ={}, database_url=url, create_tables=True)
-    asyncio.run(prepare_database(build_metadata(model), settings))
+    url = _fresh_url(database_url, model)
     report = asyncio.run(seed_database(model, url, fake=3))
     assert "lists: 3 generated" in report
     assert _count(url, "lists") == 3
@@ -287,9 +286,7 @@ def test_fixtures_give_uuid_keys_in_any_spelling(database_url: str, tmp_path: Pa
     )
     model = load_model(contract)
     assert model.resources["notes"].field("id").type == "uuid"
-    url = _fresh_url(database_url)
-    settings = load_settings({}, environ={}, database_url=url, create_tables=True)
-    asyncio.run(prepare_database(build_metadata(model), settings))
+    url = _fresh_url(database_url, model)
     first = asyncio.run(seed_database(model, url, fixtures=str(fixtures)))
     again = asyncio.run(seed_database(model, url, fixtures=str(fixtures)))
     assert any("2 inserted" in line for line in first), first

@@ -7,11 +7,9 @@ always shaped; `LinkPlan` a link between two rows; `AccountOperationPlan` an acc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -22,7 +20,7 @@ from backsmith.http.handled import HandledPlan, resource_access
 from backsmith.http.plans import OperationPlan
 from backsmith.http.scoping import CallerScoping
 from backsmith.http.shaping import Shaper
-from backsmith.http.urls import AnswerUrls
+from backsmith.http.urls import AnswerUrls, in_path
 from backsmith.http.write_hooks import WriteHooks
 from backsmith.http.writes import (
     Children,
@@ -70,15 +68,6 @@ class Parent:
     queries: TableQueries  # over the parent's table
     column: str  # the parent's column the parameter addresses
     hops: tuple[Hop, ...]  # from the operation's rows to the parent's, the innermost first
-
-
-_PATH_SAFE = "!$&'()*+,;=:@"  # RFC 3986 path characters a key keeps as they are
-# A key of letters, digits and `-._~` (a number, a UUID, most slugs) is its own path text.
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~-]*")
-
-
-def _in_path(key: str) -> str:
-    return key if _PLAIN_PATH.fullmatch(key) else quote(key, safe=_PATH_SAFE)
 
 
 class TablePlan(OperationPlan):
@@ -194,7 +183,7 @@ class TablePlan(OperationPlan):
             return None
         path = self.location_template
         for name, column in self.location:
-            value = _in_path(str(row[column])) if column in row else ""
+            value = in_path(str(row[column])) if column in row else ""
             path = path.replace(f"{{{name}}}", value)
         return path
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 from backsmith.http.request import Request
 from backsmith.model.places import place_keys
@@ -161,12 +161,19 @@ def moves(
     return None, None
 
 
-# What a query string may carry as it is: a cursor (base64url), a page number, a name.
-_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_.~-]*")
+# RFC 3986's unreserved characters: text of only these (a cursor in base64url, a number,
+# a UUID, most slugs) stands in a path or a query string as it is, with no quoting.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+_PATH_SAFE = "!$&'()*+,;=:@"  # RFC 3986 path characters a key keeps as they are
 
 
 def _quoted(value: str) -> str:
-    return value if _PLAIN_QUERY.fullmatch(value) else quote_plus(value)
+    return value if _UNRESERVED.fullmatch(value) else quote_plus(value)
+
+
+def in_path(key: str) -> str:
+    """A key as one segment of a path (`Location: /books/{slug}`)."""
+    return key if _UNRESERVED.fullmatch(key) else quote(key, safe=_PATH_SAFE)
 
 
 def _query_name(pair: str) -> str:

@@ -59,16 +59,16 @@ PG_SESSION = {"DateStyle": "ISO", "TimeZone": "UTC"}
 
 # The last date-time written out and its text: a create binds one instant twice (its
 # created and updated stamps), and the text costs about a microsecond to make.
-_last_stamp: list[Any] = [None, ""]
+_last_stamp: tuple[datetime | None, str] = (None, "")
 
 
 def _timestamptz_in(value: datetime | str) -> str:
-    last = _last_stamp
-    if value is last[0]:
-        return str(last[1])
+    global _last_stamp
+    if value is _last_stamp[0]:
+        return _last_stamp[1]
     if isinstance(value, datetime):
         text = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
-        last[0], last[1] = value, text
+        _last_stamp = (value, text)
         return text
     return str(value)
 
