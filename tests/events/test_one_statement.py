@@ -70,3 +70,27 @@ async def test_the_event_is_the_answer_on_either_path(
         assert "subtitle" not in json.loads(rows[2]["data"])  # left out when null, as answered
     finally:
         await stop_app(app)
+
+
+async def test_an_item_of_members_always_there_keeps_the_answers_order(
+    database_url: str,
+) -> None:
+    """Where no member is ever left out, SQL writes the event's data member by member in
+    the answer's own order (json, not jsonb, which sorts its keys)."""
+    app = await start_app(load_model(FIXTURES / "events" / "tallies.yaml"), database_url, **TARGETS)
+    try:
+        async with client_for(app) as client:
+            given = {"name": "it's 100%", "count": 3, "note": None, "tags": ["a", "b'c"]}
+            answers = [await created(client, "/tallies", given)]
+            second = {"name": "b", "count": 0, "note": "n", "tags": []}
+            answers.append(await created(client, "/tallies", second))
+        rows = await outbox(app)
+        assert len(rows) == 4 and rows[0]["type"] == "tally.created"
+        for answer, row in zip(answers, rows[::2], strict=True):
+            data = json.loads(row["data"])
+            assert data == answer and list(data) == list(answer)
+        assert answers[0]["note"] is None and answers[1]["tags"] == []
+        one_statement = app.plans["createTally"].one_statement  # type: ignore[attr-defined]
+        assert (one_statement is not None) == database_url.startswith("postgresql")
+    finally:
+        await stop_app(app)

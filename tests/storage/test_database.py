@@ -23,6 +23,7 @@ from backsmith.storage.database import Database, DatabaseError, Result
 from backsmith.storage.engine import async_url
 from backsmith.storage.ordering import order_keys
 from backsmith.storage.queries import TableQueries
+from backsmith.storage.statements import constant
 
 pytestmark = pytest.mark.anyio
 
@@ -350,3 +351,23 @@ async def test_closing_with_requests_running_answers_them(tmp_path: Path) -> Non
         await asyncio.wait_for(running, 5)
     assert refused.value.kind == "unavailable"
     assert _visible_rows(tmp_path / "closing.db") == 0  # the half-done transaction is gone
+
+
+async def test_constants_written_into_a_statement_read_back_as_given(database_url: str) -> None:
+    db = await open_database(database_url)
+    texts = ["it's", "a%b:c", "back\\slash", "", "ünï 'twice' ''"]
+    try:
+
+        async def read(conn: Any) -> Any:
+            columns = [constant(t).label(f"t{i}") for i, t in enumerate(texts)]
+            statement = sa.select(*columns, constant(-7).label("n"), constant(0).label("z"))
+            return (await conn.execute(statement)).one()
+
+        row = await db.run(read, transaction=False)
+        assert [row[f"t{i}"] for i in range(len(texts))] == texts
+        assert (row["n"], row["z"]) == (-7, 0)
+    finally:
+        await db.close()
+    for wrong in (True, 1.5, None, "nul\0"):
+        with pytest.raises((TypeError, ValueError)):
+            constant(wrong)  # type: ignore[arg-type]

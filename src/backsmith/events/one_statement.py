@@ -20,11 +20,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 
 from backsmith.events.recorder import OUTBOX_ROWS, PENDING, Recorder
 from backsmith.http.shaping import Shaper
 from backsmith.storage.ids import uuid7_text
+from backsmith.storage.statements import constant
 
 # to_char's patterns for each precision, as `http.shaping.stamp_writer` writes date-times
 _STAMPS = {
@@ -59,7 +60,7 @@ class OneStatement:
         self.recorder = recorder
         self.event_type = event_type
         self.members = members
-        self.stamp = _STAMPS.get(precision.strip().lower(), _STAMPS["milliseconds"])
+        self.stamp = constant(_STAMPS.get(precision.strip().lower(), _STAMPS["milliseconds"]))
         self.operation = operation
         self.json_columns = json_columns  # their JSON null reads as None, as NULL does
         assert recorder.outbox is not None
@@ -93,16 +94,16 @@ class OneStatement:
         rows = [
             sa.select(
                 sa.bindparam("e_id", type_=sa.String),
-                sa.literal(target),
-                sa.literal(self.event_type),
-                sa.literal(self.recorder.resource.table),
+                constant(target),
+                constant(self.event_type),
+                constant(self.recorder.resource.table),
                 key,
                 sa.bindparam("e_subject", type_=sa.String),
-                sa.literal(self.operation),
+                constant(self.operation),
                 data,
                 now,
-                sa.literal(PENDING),
-                sa.literal(0),
+                constant(PENDING),
+                constant(0),
                 now,
             ).select_from(changed)
             for target in self.targets
@@ -126,8 +127,13 @@ class OneStatement:
         return sa.select(changed).add_cte(recorded)
 
     def _item(self, changed: Any) -> Any:
-        """The row as the operation answers it, written by SQL: jsonb of every member, and
-        of each that is left out when it is null, only where it is not."""
+        """The row as the operation answers it, written by SQL: an object of every member,
+        and of each that is left out when it is null, only where it is not.
+
+        `json_build_object` where every member is always there: it writes the members in
+        the answer's order as it goes, where `jsonb` builds a value, sorts its keys and
+        writes it out again (about a tenth of PostgreSQL's CPU for the whole create).
+        """
         always: list[Any] = []
         optional: list[Any] = []
         for name, column, null_shown, how, nullable in self.members:
@@ -136,16 +142,19 @@ class OneStatement:
             if how == "text":
                 written = sa.cast(value, sa.Text)
             elif how == "stamp":
-                written = sa.func.to_char(sa.func.timezone("UTC", value), self.stamp)
+                written = sa.func.to_char(sa.func.timezone(constant("UTC"), value), self.stamp)
             if null_shown or not nullable:
-                always += [sa.literal(name), written]
+                always += [constant(name), written]
             else:
-                pair = sa.func.jsonb_build_object(sa.literal(name), written, type_=JSONB)
-                empty = sa.cast(sa.literal("{}"), JSONB)
+                pair = sa.func.jsonb_build_object(constant(name), written, type_=JSONB)
+                empty = sa.cast(constant("{}"), JSONB)
                 missing = value.is_(None)
                 if column in self.json_columns:
-                    missing = sa.or_(missing, sa.func.jsonb_typeof(sa.cast(value, JSONB)) == "null")
+                    kind = sa.func.jsonb_typeof(sa.cast(value, JSONB))
+                    missing = sa.or_(missing, kind == constant("null"))
                 optional.append(sa.case((missing, empty), else_=pair))
+        if not optional:
+            return sa.func.json_build_object(*always, type_=JSON)
         item: Any = sa.func.jsonb_build_object(*always, type_=JSONB)
         for part in optional:
             item = item.op("||")(part)

@@ -6,7 +6,7 @@ INSERT ... RETURNING (no parents, children, derived values, hooks or events) wri
 record in that same statement, which PostgreSQL runs atomically:
 
     WITH changed AS (INSERT INTO orders ... RETURNING *),
-         kept AS (INSERT INTO backsmith_idempotency (...) SELECT ..., to_jsonb(changed.*) ...)
+         kept AS (INSERT INTO backsmith_idempotency (...) SELECT ..., row_to_json(changed.*) ...)
     SELECT * FROM changed
 
 The record keeps the row, not the answer's bytes. A replay reads the row back in the
@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from backsmith.policies.idempotency_statements import DONE
 from backsmith.storage.idempotency_table import IDEMPOTENCY_TABLE
+from backsmith.storage.statements import constant
 
 if TYPE_CHECKING:
     from backsmith.storage.statements import Connection, Row
@@ -60,19 +61,20 @@ class KeyedWrite:
 
     def around(self, write: Any) -> Any:
         changed = write.cte("changed")
-        row = sa.cast(sa.func.to_jsonb(sa.literal_column("changed.*")), sa.Text)
+        # json, not jsonb: written as it is built, not built, sorted and written again
+        row = sa.cast(sa.func.row_to_json(sa.literal_column("changed.*")), sa.Text)
         now = sa.bindparam("i_now", type_=self.table.c.created_at.type)
         kept = sa.select(
             sa.bindparam("i_caller", type_=sa.String),
             sa.bindparam("i_key", type_=sa.String),
             sa.bindparam("i_fingerprint", type_=sa.String),
-            sa.literal(DONE),
+            constant(DONE),
             sa.bindparam("i_lease", type_=sa.String),
             now,
             now,
             sa.bindparam("i_status", type_=sa.Integer),
-            sa.literal(KEPT_ROW),
-            sa.func.convert_to(row, "UTF8"),
+            constant(KEPT_ROW),
+            sa.func.convert_to(row, constant("UTF8")),
         ).select_from(changed)
         columns = ["caller", "key", "fingerprint", "state", "lease", "locked_until"]
         columns += ["created_at", "status", "head", "body"]

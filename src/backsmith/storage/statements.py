@@ -33,6 +33,23 @@ class DatabaseError(Exception):
         self.at = ""
 
 
+def constant(value: str | int) -> sa.ColumnElement[Any]:
+    """A value written into a statement's SQL, not bound: the same for every request.
+
+    Each bound parameter is encoded by the driver and parsed by the server on every run; a
+    statement compiled once per operation (an event's type, its target) need not carry its
+    constants as parameters. Text is quoted as SQL's standard strings are (PostgreSQL's
+    `standard_conforming_strings`, on since 9.1, and SQLite's).
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"not a text or integer constant: {value!r}")
+    if isinstance(value, int):
+        return sa.literal_column(str(value), sa.Integer)
+    if "\0" in value:
+        raise ValueError("a NUL cannot stand in SQL text")
+    return sa.literal_column("'" + value.replace("'", "''") + "'", sa.String)
+
+
 class Statement:
     """One statement compiled for one dialect: SQL text, parameter order, value processors."""
 
