@@ -47,8 +47,9 @@ class UtcDateTime(sa.TypeDecorator[object]):
         return value
 
 
-def answer_columns(table: sa.Table) -> list[sa.ColumnElement[Any]]:
-    """The table's columns, each date-time and UUID selected as PostgreSQL's text of it.
+def answer_columns(table: sa.Table | sa.CTE) -> list[sa.ColumnElement[Any]]:
+    """The table's columns (or a write's, in a CTE), each date-time and UUID selected as
+    PostgreSQL's text of it.
 
     The driver hands the text over as it comes and the answer is cut from it
     (`backsmith.http.shaping`), at half the cost of decoding it into a datetime and writing
@@ -62,7 +63,7 @@ def answer_columns(table: sa.Table) -> list[sa.ColumnElement[Any]]:
     ]
 
 
-def _zoned(column: sa.Column[Any]) -> bool:
+def _zoned(column: sa.ColumnElement[Any]) -> bool:
     kind = column.type
     return isinstance(kind, UtcDateTime) or (isinstance(kind, sa.DateTime) and bool(kind.timezone))
 

@@ -184,19 +184,36 @@ class TableQueries:
         return {c: sa.bindparam(f"v_{c}", type_=self.table.c[c].type) for c in columns}
 
     async def insert(
-        self, conn: Connection, values: Mapping[str, Any], beside: Beside | None = None
+        self,
+        conn: Connection,
+        values: Mapping[str, Any],
+        beside: Beside | None = None,
+        answered: bool = False,
     ) -> Row:
+        """The new row; `answered`: it only becomes an answer (see `fetch_one`)."""
         columns = tuple(values)
+        text = answered and conn.dialect.name == "postgresql"
 
         def build() -> Any:
-            write = sa.insert(self.table).values(self._values(columns)).returning(*self.table.c)
-            return write if beside is None else beside.around(write)
+            write = sa.insert(self.table).values(self._values(columns))
+            return self._returning(write, beside, text)
 
         bound = {f"v_{c}": v for c, v in values.items()}
-        key: tuple[Any, ...] = ("insert", columns)
+        key: tuple[Any, ...] = ("insert", columns, text)
         if beside is not None:
             key, bound = (*key, beside.key), {**bound, **beside.params}
         return (await self._run(conn, key, build, bound, False)).one()
+
+    def _returning(self, write: Any, beside: Beside | None, text: bool) -> Any:
+        """`write ... RETURNING` the row, with the statement `beside` makes of it, and with
+        date-times and UUIDs as PostgreSQL's text where `text`."""
+        if beside is None:
+            return write.returning(*(self._answer_columns if text else self.table.c))
+        around = beside.around(write.returning(*self.table.c))
+        if text:  # the write's own CTE is typed: what `beside` keeps is read back typed
+            (changed,) = around.get_final_froms()
+            around = around.with_only_columns(*answer_columns(changed))
+        return around
 
     async def update(
         self,
@@ -204,22 +221,20 @@ class TableQueries:
         equals: Mapping[str, Any],
         values: Mapping[str, Any],
         beside: Beside | None = None,
+        answered: bool = False,
     ) -> Row | None:
+        """The changed row, or None; `answered`: it only becomes an answer."""
         if not values:
-            return await self.fetch_one(conn, equals)
+            return await self.fetch_one(conn, equals, answered=answered)
         shape, columns = _shape(equals), tuple(values)
+        text = answered and conn.dialect.name == "postgresql"
 
         def build() -> Any:
-            write = (
-                sa.update(self.table)
-                .where(*self.where(shape))
-                .values(self._values(columns))
-                .returning(*self.table.c)
-            )
-            return write if beside is None else beside.around(write)
+            write = sa.update(self.table).where(*self.where(shape)).values(self._values(columns))
+            return self._returning(write, beside, text)
 
         bound = {**_equal_params(equals), **{f"v_{c}": v for c, v in values.items()}}
-        key: tuple[Any, ...] = ("update", shape, columns)
+        key: tuple[Any, ...] = ("update", shape, columns, text)
         if beside is not None:
             key, bound = (*key, beside.key), {**bound, **beside.params}
         return (await self._run(conn, key, build, bound, False)).first()

@@ -157,7 +157,7 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
             await derive(conn, queries.table, plan.derive, values, attempt)
         if hooks is not None:  # the team's before-create may change what is written
             values = await hooks.run_before(conn, request, values)
-        row = await queries.insert(conn, values, beside)
+        row = await queries.insert(conn, values, beside, answered=not several)
         if plan.numbered is not None and plan.numbered in given:
             await queries.follow_sequence(conn, plan.numbered)
         if parent is not None and hop is not None and plan.parent_join is not None:
@@ -309,7 +309,7 @@ async def _change(plan: RowsPlan, database: Database, request: Request, replace:
             values.update(changed)
         if lifecycle is not None and current is not None and lifecycle.column in values:
             lifecycle.check(current[lifecycle.column], values[lifecycle.column])
-        row = await queries.update(conn, equals, values, beside)
+        row = await queries.update(conn, equals, values, beside, answered=not several)
         if row is None:
             await missing(conn)
             return None, None
