@@ -26,7 +26,9 @@ def screen_body(raw: bytes, max_depth: int) -> list[dict[str, Any]]:
     """
     cap = min(max_depth, DEEPEST_VALIDATED)
     deep = raw.count(b"[") + raw.count(b"{") > cap  # nesting needs as many brackets
-    if not deep and _NUL_ESCAPE not in raw:
+    # `find`, not `in`: `bytes in bytes` first tries to read its operand as a number and
+    # drops the TypeError that raises, which costs more than the search.
+    if not deep and raw.find(_NUL_ESCAPE) < 0:
         return []
     try:
         body = orjson.loads(raw)
@@ -35,7 +37,7 @@ def screen_body(raw: bytes, max_depth: int) -> list[dict[str, Any]]:
         return [_too_deep(cap)] if deep and "depth" in str(error) else []
     if deep and nested_deeper_than(body, cap):
         return [_too_deep(cap)]
-    return nul_errors(body) if _NUL_ESCAPE in raw else []
+    return nul_errors(body) if raw.find(_NUL_ESCAPE) >= 0 else []
 
 
 def screen_value(body: Any, max_depth: int) -> list[dict[str, Any]]:

@@ -67,7 +67,12 @@ def _timestamptz_in(value: datetime | str) -> str:
     if value is _last_stamp[0]:
         return _last_stamp[1]
     if isinstance(value, datetime):
-        text = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
+        # orjson's RFC 3339 text, a naive value written as UTC: a fifth of the instructions
+        # of `isoformat`, which builds its text with a printf-style format.
+        try:
+            text = orjson.dumps(value, option=orjson.OPT_NAIVE_UTC)[1:-1].decode()
+        except orjson.JSONEncodeError:  # a tzinfo orjson does not know
+            text = value.isoformat()
         _last_stamp = (value, text)
         return text
     return str(value)
