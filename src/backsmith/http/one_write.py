@@ -92,9 +92,9 @@ class OneWriteCycle(RequestResponseCycle):
         # tab may stand in a value, never in a name, so it keeps the values apart. (`0 in`
         # looks for the byte; `b"\0" in` would first raise and drop a TypeError, trying
         # to read b"\0" as a number: a third of the cost of the check.)
-        if 0 in b"".join([name for name, _ in headers]).translate(
-            _NAME_CHECK
-        ) or 0 in b"\t".join([value for _, value in headers]).translate(_VALUE_CHECK):
+        if 0 in b"".join([name for name, _ in headers]).translate(_NAME_CHECK) or 0 in b"\t".join(
+            [value for _, value in headers]
+        ).translate(_VALUE_CHECK):
             return False  # uvicorn's `send` raises its own error for it
         self.response_started = True
         self.waiting_for_100_continue = False
