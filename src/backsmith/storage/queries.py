@@ -56,6 +56,9 @@ class TableQueries:
         self._keys += [frozenset(c.name for c in i.columns) for i in table.indexes if i.unique]
         self._points: dict[tuple[tuple[str, int], ...], bool] = {}
         self._answer_columns = answer_columns(table)
+        # Each written column's parameter name, made once: not a new string (to hash) per
+        # column of every write.
+        self._written = {c.name: f"v_{c.name}" for c in table.c}
 
     def _selected(self, dialect: str, answered: bool) -> Sequence[Any]:
         if answered and dialect == "postgresql":
@@ -181,7 +184,7 @@ class TableQueries:
         return int(result.scalar_one())
 
     def _values(self, columns: Sequence[str]) -> dict[str, Any]:
-        return {c: sa.bindparam(f"v_{c}", type_=self.table.c[c].type) for c in columns}
+        return {c: sa.bindparam(self._written[c], type_=self.table.c[c].type) for c in columns}
 
     async def insert(
         self,
@@ -198,7 +201,7 @@ class TableQueries:
             write = sa.insert(self.table).values(self._values(columns))
             return self._returning(write, beside, text)
 
-        bound = {f"v_{c}": v for c, v in values.items()}
+        bound = {self._written[c]: v for c, v in values.items()}
         key: tuple[Any, ...] = ("insert", columns, text)
         if beside is not None:
             key, bound = (*key, beside.key), {**bound, **beside.params}
@@ -233,7 +236,7 @@ class TableQueries:
             write = sa.update(self.table).where(*self.where(shape)).values(self._values(columns))
             return self._returning(write, beside, text)
 
-        bound = {**_equal_params(equals), **{f"v_{c}": v for c, v in values.items()}}
+        bound = {**_equal_params(equals), **{self._written[c]: v for c, v in values.items()}}
         key: tuple[Any, ...] = ("update", shape, columns, text)
         if beside is not None:
             key, bound = (*key, beside.key), {**bound, **beside.params}
@@ -261,7 +264,7 @@ class TableQueries:
                 return sqlite.insert(self.table).values(bound).on_conflict_do_nothing()
             return sa.insert(self.table).values(bound).prefix_with("IGNORE")
 
-        bound = {f"v_{c}": v for c, v in values.items()}
+        bound = {self._written[c]: v for c, v in values.items()}
         await self._run(conn, ("insert-ignore", columns), build, bound, False)
 
     async def delete_all(self, conn: Connection, equals: Mapping[str, Any]) -> int:
