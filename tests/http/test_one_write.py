@@ -115,3 +115,24 @@ async def test_a_wrong_length_or_header_is_refused_as_uvicorn_refuses_it() -> No
     with pytest.raises(RuntimeError, match="Invalid HTTP header value"):
         await forged.send(start((b"content-length", b"0"), (b"location", b"/a\r\nx: y")))
     assert transport.writes == []
+
+
+async def test_names_in_capitals_or_a_connection_header_go_uvicorns_way() -> None:
+    """uvicorn writes names lowered and acts on `connection`: such answers are its own."""
+    capitals, transport, finished = cycle()
+    await capitals.send(start((b"Content-Length", b"2"), (b"X-Trace", b"a")))
+    assert transport.writes == [
+        b"HTTP/1.1 200 OK\r\nserver: test\r\ncontent-length: 2\r\nx-trace: a\r\n\r\n"
+    ]  # the head at once, lowered, as uvicorn writes it
+    await capitals.send({"type": "http.response.body", "body": b"{}"})
+    assert transport.writes[1:] == [b"{}"] and finished == [1]
+
+    closing, transport, _ = cycle()
+    await closing.send(start((b"content-length", b"0"), (b"connection", b"close")))
+    await closing.send({"type": "http.response.body", "body": b""})
+    assert transport.writes[0].endswith(b"connection: close\r\n\r\n") and transport.closed
+
+    bad_name, transport, _ = cycle()
+    with pytest.raises(RuntimeError, match="Invalid HTTP header name"):
+        await bad_name.send(start((b"content-length", b"0"), (b"a b", b"c")))
+    assert transport.writes == []

@@ -27,7 +27,7 @@ _CONTENT_LENGTH = b"content-length"
 _NAME_CHECK = bytes(0 if HEADER_RE.match(bytes([b])) else 0x61 for b in range(256))
 _VALUE_CHECK = bytes(0 if HEADER_VALUE_RE.match(bytes([b])) else 0x61 for b in range(256))
 # Headers whose presence uvicorn's own `send` acts on: an answer with one goes that way.
-_UVICORN_READS = frozenset({b"transfer-encoding", b"connection"})
+_TRANSFER_ENCODING, _CONNECTION = b"transfer-encoding", b"connection"
 
 
 class _Prefixed:
@@ -79,22 +79,22 @@ class OneWriteCycle(RequestResponseCycle):
         ):
             return False
         headers = [*self.default_headers, *message.get("headers", ())]
-        length = None
-        for name, value in headers:
-            lowered = name.lower()
-            if lowered == _CONTENT_LENGTH:
-                length = value
-            elif lowered in _UVICORN_READS:
-                return False
-        if length is None or not length.isdigit():
+        # The checks uvicorn makes of each name and value, made once over all of them. Names
+        # in lower case only (as the app's own are): uvicorn's `send` writes names lowered,
+        # and takes any other. A tab may stand in a value, never in a name, so it keeps the
+        # values apart. (`0 in` looks for the byte; `b"\0" in` would first raise and drop a
+        # TypeError, trying to read b"\0" as a number.)
+        names = [name for name, _ in headers]
+        joined = b"".join(names)
+        if not joined.islower() or 0 in joined.translate(_NAME_CHECK):
             return False
-        # The checks uvicorn makes of each name and value, made once over all of them: a
-        # tab may stand in a value, never in a name, so it keeps the values apart. (`0 in`
-        # looks for the byte; `b"\0" in` would first raise and drop a TypeError, trying
-        # to read b"\0" as a number: a third of the cost of the check.)
-        if 0 in b"".join([name for name, _ in headers]).translate(_NAME_CHECK) or 0 in b"\t".join(
-            [value for _, value in headers]
-        ).translate(_VALUE_CHECK):
+        try:
+            length = headers[names.index(_CONTENT_LENGTH)][1]
+        except ValueError:
+            return False
+        if _TRANSFER_ENCODING in names or _CONNECTION in names or not length.isdigit():
+            return False
+        if 0 in b"\t".join([value for _, value in headers]).translate(_VALUE_CHECK):
             return False  # uvicorn's `send` raises its own error for it
         self.response_started = True
         self.waiting_for_100_continue = False
@@ -102,7 +102,7 @@ class OneWriteCycle(RequestResponseCycle):
         self.chunked_encoding = False
         content = [STATUS_LINE[message["status"]]]
         for name, value in headers:
-            content.extend((name, b": ", value, b"\r\n"))
+            content += (name, b": ", value, b"\r\n")
         if not self.keep_alive:
             content.append(b"connection: close\r\n")
         content.append(b"\r\n")

@@ -87,11 +87,18 @@ def secure(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
     private = [*public, NO_STORE]
 
     async def secured(scope: Scope, receive: Receive, send: Send) -> None:
-        credentialed = any(name in _CREDENTIALS for name, _ in scope["headers"])
-        scope[HEADERS_KEY] = private if credentialed else public
+        scope[HEADERS_KEY] = private if _credentialed(scope["headers"]) else public
         await app(scope, receive, send)
 
     return secured
+
+
+def _credentialed(headers: list[tuple[bytes, bytes]]) -> bool:
+    # A loop, not `any()` over a generator: less than half its cost, on every request.
+    for name, _ in headers:  # noqa: SIM110
+        if name in _CREDENTIALS:
+            return True
+    return False
 
 
 def always_sent(scope: Scope, response: Response) -> list[tuple[bytes, bytes]] | None:
