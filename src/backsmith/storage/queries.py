@@ -213,7 +213,7 @@ class TableQueries:
         if beside is None:
             return write.returning(*(self._answer_columns if text else self.table.c))
         around = beside.around(write.returning(*self.table.c))
-        if text:  # the write's own CTE is typed: what `beside` keeps is read back typed
+        if text:  # only the answer's columns: `beside` writes from the CTE's typed ones
             (changed,) = around.get_final_froms()
             around = around.with_only_columns(*answer_columns(changed))
         return around
