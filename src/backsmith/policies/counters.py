@@ -59,7 +59,7 @@ class CountersDown(Exception):
     """The shared counters cannot be reached (Redis down, or too slow)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs three times as much to make
 class Count:
     """A hit's outcome: whether it was counted, what is left and when more returns."""
 
@@ -103,16 +103,20 @@ class Counters:
         self.windows = cast(SlidingWindowCounterSupport, storage)
         self.limiter = SlidingWindowCounterRateLimiter(storage)
         self._blocks: dict[str, _Block] = {}
-        self._names: dict[tuple[Limit, str], str] = {}  # `limits`' key of (limit, key)
+        # `limits`' key of (limit, key), by the limit's id: a limit hashes in Python, on
+        # every hit. The limits are kept here, so no id is another's while it is used.
+        self._names: dict[tuple[int, str], str] = {}
+        self._limits: dict[int, Limit] = {}
         self._taking: dict[str, asyncio.Future[None]] = {}  # blocks being taken, by key
 
     async def take(self, limit: Limit, key: str) -> Count:
         """Count one hit on `key` unless its window is full."""
-        name = self._names.get((limit, key))
+        name = self._names.get((id(limit), key))
         if name is None:
             if len(self._names) >= MAX_KEYS:
                 self._names.clear()
-            name = self._names[(limit, key)] = limit.key_for(key)
+            self._limits[id(limit)] = limit
+            name = self._names[(id(limit), key)] = limit.key_for(key)
         while True:
             now = time.monotonic()
             block = self._blocks.get(name)
