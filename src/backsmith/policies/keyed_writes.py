@@ -48,8 +48,6 @@ class KeyedWrite:
             "i_caller": values["caller"],
             "i_key": values["key"],
             "i_fingerprint": values["fingerprint"],
-            "i_lease": values["lease"],
-            "i_now": values["now"],
             "i_status": None,
         }
         self.replayed = replayed
@@ -63,13 +61,16 @@ class KeyedWrite:
         changed = write.cte("changed")
         # json, not jsonb: written as it is built, not built, sorted and written again
         row = sa.cast(sa.func.row_to_json(sa.literal_column("changed.*")), sa.Text)
-        now = sa.bindparam("i_now", type_=self.table.c.created_at.type)
+        # The database's clock: a parameter less to encode on every keyed create (records
+        # are kept a day, far past any skew between its clock and this process's). A record
+        # written here is done: its lease is empty and its lock already over.
+        now = sa.func.now()
         kept = sa.select(
             sa.bindparam("i_caller", type_=sa.String),
             sa.bindparam("i_key", type_=sa.String),
             sa.bindparam("i_fingerprint", type_=sa.String),
             constant(DONE),
-            sa.bindparam("i_lease", type_=sa.String),
+            constant(""),
             now,
             now,
             sa.bindparam("i_status", type_=sa.Integer),
