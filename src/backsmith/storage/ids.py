@@ -29,7 +29,7 @@ def uuid7_text() -> str:
 
 def uuid7() -> UUID:
     """A UUIDv7 as a `UUID`, for writes that go through SQLAlchemy's own bindings."""
-    return UUID(int=_uuid7_int())
+    return UUID(uuid7_text())
 
 
 class _Random:
@@ -53,11 +53,3 @@ class _Random:
 
 _random = _Random()
 os.register_at_fork(after_in_child=_random.forget)
-
-
-def _uuid7_int() -> int:
-    """48-bit Unix milliseconds, version and variant bits, 74 random bits."""
-    millis = time.time_ns() // 1_000_000
-    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(_random.take(10), "big")
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    return (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
