@@ -8,6 +8,7 @@ and PostgreSQL through the app; errors the HTTP server raises itself run through
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -308,3 +309,39 @@ def test_the_server_still_answers_well_formed_requests(served_port: tuple[str, i
     )
     assert (status, headers["content-type"]) == (200, "application/health+json")
     assert orjson.loads(body)["status"] == "pass"
+
+
+def test_pipelined_requests_are_answered_in_order(served_port: tuple[str, int]) -> None:
+    """Two requests sent at once: the second waits for the first's answer, then its own."""
+    two = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\n" + CLOSE
+    with socket.create_connection(("127.0.0.1", served_port[1]), timeout=10) as sock:
+        sock.sendall(two)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", received) == [b"200", b"404"]
+
+
+def test_a_percent_encoded_path_and_an_http_1_0_request(served_port: tuple[str, int]) -> None:
+    """The path is read decoded; an HTTP/1.0 request is answered and its connection closed
+    (`exchange` reads until the server closes)."""
+    status, headers, body = exchange(served_port[1], b"GET /health%7A HTTP/1.0\r\n\r\n")
+    assert (status, headers["content-type"]) == (200, "application/health+json")
+    assert int(headers["content-length"]) == len(body)
+
+
+def test_a_client_that_expects_100_continue_is_told_to_send(served_port: tuple[str, int]) -> None:
+    body = b'{"name": "Ursula"}'
+    head = (
+        b"POST /authors HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    )
+    with socket.create_connection(("127.0.0.1", served_port[1]), timeout=10) as sock:
+        sock.sendall(head)
+        first = sock.recv(65536)
+        assert first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(body)
+        received = first
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 " in received

@@ -136,3 +136,33 @@ async def test_names_in_capitals_or_a_connection_header_go_uvicorns_way() -> Non
     with pytest.raises(RuntimeError, match="Invalid HTTP header name"):
         await bad_name.send(start((b"content-length", b"0"), (b"a b", b"c")))
     assert transport.writes == []
+
+
+async def test_a_value_with_a_control_byte_is_refused_and_a_tab_is_not() -> None:
+    """Only the CR LF between lines may stand in the head: a lone CR or LF, or a NUL, in
+    a value goes uvicorn's way, which refuses it."""
+    for value in (b"a\rb", b"a\nb", b"a\0b"):
+        forged, transport, _ = cycle()
+        with pytest.raises(RuntimeError, match="Invalid HTTP header value"):
+            await forged.send(start((b"content-length", b"0"), (b"x-a", value)))
+        assert transport.writes == []
+    tabbed, transport, finished = cycle()
+    await tabbed.send(start((b"x-a", b"a\tb"), (b"content-length", b"0")))
+    assert transport.writes == []  # held for its body
+    await tabbed.send({"type": "http.response.body", "body": b""})
+    assert transport.writes == [
+        b"HTTP/1.1 200 OK\r\nserver: test\r\nx-a: a\tb\r\ncontent-length: 0\r\n\r\n"
+    ]
+    assert finished == [1]
+
+
+async def test_the_servers_own_lines_follow_the_list_it_makes_each_second() -> None:
+    first, transport, _ = cycle()
+    await first.send(start((b"content-length", b"0")))
+    await first.send({"type": "http.response.body", "body": b""})
+    second, later, _ = cycle()
+    second.default_headers = [(b"date", b"Sat, 05 Dec 2026 13:00:01 GMT")]
+    await second.send(start((b"content-length", b"0")))
+    await second.send({"type": "http.response.body", "body": b""})
+    assert transport.writes[0].startswith(b"HTTP/1.1 200 OK\r\nserver: test\r\n")
+    assert later.writes[0].startswith(b"HTTP/1.1 200 OK\r\ndate: Sat, 05 Dec 2026 13:00:01")
