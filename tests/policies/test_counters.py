@@ -117,3 +117,25 @@ async def test_a_busy_key_takes_blocks_yet_two_processes_never_pass_the_limit_to
     assert stored == left - 1 - first._blocks[quiet.key_for("quiet")].units
     await first.close()
     await second.close()
+
+
+async def test_a_hit_on_held_units_is_counted_without_the_store(counters: Counters) -> None:
+    """`take_held` counts from a block this process holds and says None where only the
+    store can tell; a full window is refused from memory until a hit fits again."""
+    busy = parse_limit("100000/hour")
+    assert counters.take_held(busy, "held") is None  # nothing held yet
+    for _ in range(50):
+        await counters.take(busy, "held")
+    block = counters._blocks[busy.key_for("held")]
+    assert block.units > 0
+    units = block.units
+    held = counters.take_held(busy, "held")
+    assert held is not None and held.allowed and block.units == units - 1
+    tight = parse_limit("2/hour")
+    assert [(await counters.take(tight, "tight")).allowed for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    refused = counters.take_held(tight, "tight")
+    assert refused is not None and not refused.allowed and refused.reset_s > 0

@@ -76,11 +76,11 @@ class OperationLimit:
     async def count(self, request: Request) -> list[tuple[bytes, bytes]]:
         """Spend one unit of every window: the fields to answer with, or 429 past one."""
         key = self.prefix + caller_key(request)
+        counters = self.counters
         states = []
-        take = self.counters.take
         for name, item, _, _ in self.windows:
-            counted = await take(item, key)
-            states.append(_state(name, counted))
+            counted = counters.take_held(item, key) or await counters.take(item, key)
+            state = _state(name, counted)
             if not counted.allowed:  # the longer windows are not spent
                 wait = max(1, math.ceil(counted.reset_s))
                 raise QuotaExceeded(
@@ -88,12 +88,13 @@ class OperationLimit:
                     headers={
                         "retry-after": str(wait),
                         "ratelimit-policy": self.policy_field,
-                        "ratelimit": _state(name, counted),
+                        "ratelimit": state,
                     },
                 )
+            states.append(state)
         return [
             (b"ratelimit-policy", self.policy_bytes),
-            (b"ratelimit", ", ".join(states).encode()),
+            (b"ratelimit", (states[0] if len(states) == 1 else ", ".join(states)).encode()),
         ]
 
 
