@@ -114,7 +114,11 @@ class Counters:
         window is known to be full; None when the store must be asked (`take`). No
         coroutine for the usual hit: most hits of a busy key end here."""
         name = self._names.get((id(limit), key))
-        block = self._blocks.get(name) if name is not None else None
+        return None if name is None else self._held(name)
+
+    def _held(self, name: str) -> Count | None:
+        """`take_held` of `limits`' key `name`."""
+        block = self._blocks.get(name)
         if block is None:
             return None
         now = time.monotonic()
@@ -135,21 +139,17 @@ class Counters:
                 self._names.clear()
             self._limits[id(limit)] = limit
             name = self._names[(id(limit), key)] = limit.key_for(key)
-        while True:
-            now = time.monotonic()
-            block = self._blocks.get(name)
-            if block is not None and now < block.until:
-                if block.units > 0:
-                    block.units -= 1
-                    return Count(True, block.left + block.units, block.until - now)
-                if block.size == 0:  # the window was full: no hit fits before `until`
-                    return Count(False, 0, block.until - now)
+        while (held := self._held(name)) is None:
             taking = self._taking.get(name)
             if taking is None:
                 break
             # Another request of this process is taking the next block: share it, rather
             # than each taking (and all but one losing) a block of their own.
             await asyncio.shield(taking)
+        if held is not None:
+            return held
+        now = time.monotonic()
+        block = self._blocks.get(name)
         taken = self._taking[name] = asyncio.get_running_loop().create_future()
         try:
             return await self._take_block(limit, key, name, block, now)

@@ -94,7 +94,7 @@ class OperationLimit:
             states.append(state)
         return [
             (b"ratelimit-policy", self.policy_bytes),
-            (b"ratelimit", (states[0] if len(states) == 1 else ", ".join(states)).encode()),
+            (b"ratelimit", ", ".join(states).encode()),
         ]
 
 

@@ -99,19 +99,7 @@ def caller_key(request: Request) -> str:
     principal = request.principal
     if principal is not None and principal.subject is not None:
         return "subject:" + principal.subject
-    client = request.scope.get("client")
-    address = str(client[0]) if client else "unknown"
-    found = _ADDRESS_KEYS.get(address)
-    if found is None:
-        if len(_ADDRESS_KEYS) >= 4096:  # a flood of addresses costs memory up to this
-            _ADDRESS_KEYS.clear()
-        found = _ADDRESS_KEYS[address] = "address:" + network_of(address)
-    return found
-
-
-# The key of each client address seen lately: one lookup a request, where the address's
-# network was three calls.
-_ADDRESS_KEYS: dict[str, str] = {}
+    return "address:" + network_of(client_address(request))
 
 
 @functools.lru_cache(maxsize=4096)  # a busy client is parsed once, not per request
