@@ -484,6 +484,8 @@ async def test_cors_is_closed_unless_origins_are_configured(
         asked = await client.options("/orders", headers=preflight)
         assert asked.status_code == 200
         assert "POST" in asked.headers["access-control-allow-methods"]
+        assert len(asked.headers["x-request-id"]) == 32  # a preflight is a request too
+        assert response.headers.get_list("x-request-id") == [response.headers["x-request-id"]]
         other = await client.get("/books", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
         refused_preflight = await client.options(

@@ -29,8 +29,11 @@ TIMINGS_KEY = "backsmith.timings"
 # and a scope holding its Request would be a cycle left to the garbage collector each time.
 ROUTE_KEY = "backsmith.route"
 CALLER_KEY = "backsmith.caller"
-# The request's id (bytes), given by the outermost layer; an unhandled error is logged with it.
+# The request's id (bytes), given by the outermost layer; an unhandled error is logged with it,
+# and every answer carries it.
 REQUEST_ID_KEY = "backsmith.request_id"
+# The status of the answer sent, for the request's log line and metrics.
+STATUS_KEY = "backsmith.status"
 # The request's trace id, left by the tracing layer when tracing is on.
 TRACE_ID_KEY = "backsmith.trace_id"
 # Set by the server when it watches the body's arrival itself (`http/server.py`): the

@@ -18,7 +18,15 @@ from backsmith.http.budgets import budgets
 from backsmith.http.cors import with_cors
 from backsmith.http.error_bodies import ErrorAnswerer, answer, server_problem
 from backsmith.http.pipeline import step_durations
-from backsmith.http.request import CALLER_KEY, PLAN_KEY, ROUTE_KEY, TIMINGS_KEY, Request
+from backsmith.http.request import (
+    CALLER_KEY,
+    PLAN_KEY,
+    REQUEST_ID_KEY,
+    ROUTE_KEY,
+    STATUS_KEY,
+    TIMINGS_KEY,
+    Request,
+)
 from backsmith.http.response import NO_STORE, Response
 from backsmith.http.routing import Router
 from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +42,7 @@ Layer = Callable[[ASGIApp, Model, Settings], ASGIApp]
 _CREDENTIALS = frozenset({b"authorization", b"cookie"})
 # Where the security layer leaves the headers every answer carries.
 HEADERS_KEY = "backsmith.headers"
+_REQUEST_ID = b"x-request-id"
 
 
 def security_headers(hsts_seconds: int) -> list[tuple[bytes, bytes]]:
@@ -67,9 +76,8 @@ def error_guard(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
             elif not isinstance(error, Problem):
                 error = server_problem(error, scope)
             response = answer(error, scope, shared)
-            always = always_sent(scope, response) or headers
             try:
-                await response.send(send, head=scope["method"] == "HEAD", always=always)
+                await send_answer(scope, response, send, headers)
             except Exception:
                 raise error from None  # the answer had begun: the server ends the connection
 
@@ -101,22 +109,63 @@ def _credentialed(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-def always_sent(scope: Scope, response: Response) -> list[tuple[bytes, bytes]] | None:
-    """The headers the security layer chose, `no-store` not said twice, nor over an
-    answer's own `Cache-Control` (a cached read's `private, max-age=30`)."""
-    headers: list[tuple[bytes, bytes]] | None = scope.get(HEADERS_KEY)
-    own = (
+async def send_answer(
+    scope: Scope,
+    response: Response,
+    send: Send,
+    fallback: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Sends `response` with the headers every answer carries, its status noted for the
+    request layer (which so needs no wrapper of `send`: it is on every request's path)."""
+    scope[STATUS_KEY] = response.status
+    await response.send(
+        send, head=scope["method"] == "HEAD", always=always_sent(scope, response, fallback)
+    )
+
+
+def always_sent(
+    scope: Scope, response: Response, fallback: list[tuple[bytes, bytes]] | None = None
+) -> list[tuple[bytes, bytes]] | None:
+    """The headers the security layer chose (else `fallback`), `no-store` not said twice,
+    nor over an answer's own `Cache-Control` (a cached read's `private, max-age=30`); then
+    the request's id, which the request layer gave."""
+    headers: list[tuple[bytes, bytes]] | None = scope.get(HEADERS_KEY) or fallback
+    if (
         headers
         and headers[-1] == NO_STORE
         and any(name == b"cache-control" for name, _ in response.headers)
-    )
-    return headers[:-1] if own and headers else headers
+    ):
+        headers = headers[:-1]
+    given: bytes | None = scope.get(REQUEST_ID_KEY)
+    if given is None:
+        return headers
+    return [*headers, (_REQUEST_ID, given)] if headers else [(_REQUEST_ID, given)]
 
 
 def cors(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
     """Cross-origin requests, when origins are configured (see `backsmith.http.cors`)."""
     wrapped: ASGIApp = with_cors(app, model, settings)
-    return wrapped
+    if wrapped is app:
+        return app
+
+    async def cross_origin(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "OPTIONS":
+            await wrapped(scope, receive, send)
+            return
+
+        async def send_preflight(message: Message) -> None:
+            # A preflight the CORS middleware answers itself: its status and the
+            # request's id, as `send_answer` gives every other answer.
+            if message["type"] == "http.response.start" and STATUS_KEY not in scope:
+                scope[STATUS_KEY] = message["status"]
+                given = scope.get(REQUEST_ID_KEY)
+                if given is not None:
+                    message["headers"] = [*message["headers"], (_REQUEST_ID, given)]
+            await send(message)
+
+        await wrapped(scope, receive, send_preflight)
+
+    return cross_origin
 
 
 def observe(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
@@ -188,7 +237,7 @@ def routed(router: Router, shared: ErrorAnswerer) -> ASGIApp:
             response = answer(problem, scope, shared)
         except Exception as error:
             response = answer(server_problem(error, scope), scope, shared)
-        await response.send(send, head=method == "HEAD", always=always_sent(scope, response))
+        await send_answer(scope, response, send)
 
     return route
 

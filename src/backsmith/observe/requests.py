@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from backsmith.http.request import CALLER_KEY, PLAN_KEY, REQUEST_ID_KEY, ROUTE_KEY, TRACE_ID_KEY
-from backsmith.http.types import ASGIApp, Message, Receive, Scope, Send
+from backsmith.http.request import (
+    CALLER_KEY,
+    PLAN_KEY,
+    REQUEST_ID_KEY,
+    ROUTE_KEY,
+    STATUS_KEY,
+    TRACE_ID_KEY,
+)
+from backsmith.http.types import ASGIApp, Receive, Scope, Send
 from backsmith.logs import resolve_format
 from backsmith.model.types import Model
 from backsmith.observe.metrics import metrics
@@ -32,23 +39,16 @@ def observe_requests(app: ASGIApp, model: Model, settings: Settings) -> ASGIApp:
 
     async def observed(scope: Scope, receive: Receive, send: Send) -> None:
         start = perf_counter()
+        # The id goes back with the answer, and the answer's status comes back in the
+        # scope (`http.stack.send_answer`): no wrapper of `send` on every request.
         rid = scope[REQUEST_ID_KEY] = request_id(scope["headers"])
-        header = (b"x-request-id", rid)
-        status = 500  # what the client is told when no answer went out at all
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message["headers"], header]
-            await send(message)
-
         if counted is not None:
             counted.serving += 1
         try:
-            await app(scope, receive, send_with_id)
+            await app(scope, receive, send)
         finally:
             seconds = perf_counter() - start
+            status = scope.get(STATUS_KEY, 500)  # 500: what a client that got no answer saw
             plan = scope.get(PLAN_KEY)
             operation = plan.operation.operation_id if plan is not None else None
             route = scope.get(ROUTE_KEY)
