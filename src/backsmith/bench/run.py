@@ -34,6 +34,7 @@ CEILING_SECONDS = 1.0  # long enough for a steady figure, short beside the opera
 NEAR_CEILING = 0.8  # a throughput this close to the ceiling may be the generator's limit
 CREATES_PER_SECOND = 2000  # a guess at creates per second, until a warm-up has measured them
 MIN_CREATES_PER_SECOND = 1000  # bodies are made for at least this rate
+MIN_FRESH = 2000  # and never fewer than this many (a short run's cold warm-up says too few)
 MAX_CREATES = 100_000  # fresh create bodies per run at most (about 10 s to make)
 
 
@@ -200,7 +201,7 @@ class _Batches:
             # A short warm-up starts cold, and wrk may outrun the built-in generator: twice
             # the rate it showed, and never less than a modest service's.
             rate = max(per_second or CREATES_PER_SECOND, MIN_CREATES_PER_SECOND)
-            count = int(rate * seconds * 2) + 200
+            count = max(int(rate * seconds * 2) + 200, MIN_FRESH)
         start = self.next.get(name, 0)
         requests = planned.batch(start, min(count, MAX_CREATES))
         self.next[name] = start + len(requests)
