@@ -7,6 +7,7 @@
 # on for COUNT requests (default 2,000) over 16 keep-alive connections, then off. Needs
 # valgrind (installed from Debian's packages when missing) and PostgreSQL on 127.0.0.1:5432;
 # the database `bench_instructions` is made from the harness's workload and kept.
+# SPEC: another contract over the same tables (a variant of the workload's, e.g. with a limit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -45,7 +46,7 @@ count_one() {  # peer op -> instructions per request
   case $peer in
     backsmith) command=(env PYTHONPATH="$root/src" BACKSMITH_DATABASE_URL="$url" BACKSMITH_CREATE_TABLES=true
                  BACKSMITH_LOG_FORMAT=json
-                 "$python" -m backsmith serve "$bench/workload/api.yaml" --dbml "$bench/workload/schema.dbml"
+                 "$python" -m backsmith serve "${SPEC:-$bench/workload/api.yaml}" --dbml "$bench/workload/schema.dbml"
                  --host 127.0.0.1 --port "$port") ;;
     floor) command=(env PYTHONPATH="$bench" DATABASE_URL="$url" POOL_SIZE=10 "$floor_python" -m uvicorn
                  peers.raw_asyncpg.app:app --host 127.0.0.1 --port "$port" --loop uvloop

@@ -165,3 +165,31 @@ async def test_the_documented_example_answers_as_the_docs_say(tmp_path: Path) ->
     assert alike(said) == alike(expected[:5])
     assert body.startswith(expected[5].removesuffix(","))
     assert expected[6].strip().removesuffix(",...}") in body
+
+
+async def test_a_callers_key_is_made_once_per_address_and_forgotten_past_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from backsmith.model.policies import RateLimit, Window
+    from backsmith.policies import rate_limits
+    from backsmith.policies.counters import Counters
+    from backsmith.security.tokens import Principal
+
+    limit = rate_limits.OperationLimit(
+        RateLimit((Window(5, "minute"),)), Counters(), fail_closed=False
+    )
+
+    class Asking:
+        def __init__(self, host: str, port: int, subject: str | None = None) -> None:
+            self.scope = {"client": (host, port)}
+            self.principal = None if subject is None else Principal(subject=subject)
+
+    first = limit.key_of(Asking("fd00::1", 1000))
+    assert first == limit.prefix + "address:fd00::/64"
+    assert limit.key_of(Asking("fd00::1", 2000)) is first  # another connection, one key
+    assert limit.key_of(Asking("fd00::1", 1000, "ann")) == limit.prefix + "subject:ann"
+    monkeypatch.setattr(rate_limits, "_KEYS_KEPT", 2)
+    limit.key_of(Asking("127.0.0.2", 1))
+    assert len(limit._keys) == 2
+    assert limit.key_of(Asking("127.0.0.3", 1)) == limit.prefix + "address:127.0.0.3"
+    assert len(limit._keys) == 1  # past the cap, made again as callers come

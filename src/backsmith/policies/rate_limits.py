@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # the pipeline lists this step: its types are only named here
 log = logging.getLogger("backsmith")
 # A store that is down is said at most this often, not once per request.
 WARN_EVERY_S = 10.0
+# Clients whose counter keys are kept, made again once past this many.
+_KEYS_KEPT = 4096
 
 
 class Limited(Protocol):
@@ -50,6 +52,8 @@ class OperationLimit:
     """One operation's windows, compiled: their counter keys and their policy field."""
 
     __slots__ = (
+        "_keys",
+        "_quoted",
         "counters",
         "fail_closed",
         "policy_bytes",
@@ -67,39 +71,70 @@ class OperationLimit:
             (f"{w.count}-per-{w.period}", parse_limit(w.describe()), w.count, w.seconds)
             for w in rate_limit.windows
         ]
+        self._quoted = [b'"%s";r=' % name.encode() for name, *_ in self.windows]
         self.policy_field = ", ".join(
             f'"{name}";q={count};w={seconds}' for name, _, count, seconds in self.windows
         )
         self.policy_bytes = self.policy_field.encode()
         self.prefix = f"rl:{self.scope}:"
+        self._keys: dict[Any, str] = {}  # a client's counter key, by its address
 
-    async def count(self, request: Request) -> list[tuple[bytes, bytes]]:
-        """Spend one unit of every window: the fields to answer with, or 429 past one."""
-        key = self.prefix + caller_key(request)
+    def key_of(self, request: Request) -> str:
+        """The counters' key of the request's caller (its address's, made once per client)."""
+        principal = request.principal
+        if principal is not None and principal.subject is not None:
+            return self.prefix + caller_key(request)
+        client = request.scope.get("client")
+        host = client[0] if client else None
+        key = self._keys.get(host)
+        if key is None:
+            if len(self._keys) >= _KEYS_KEPT:
+                self._keys.clear()
+            key = self._keys[host] = self.prefix + caller_key(request)
+        return key
+
+    def count_held(self, key: str, states: list[bytes]) -> bool:
+        """Spend one unit of each window not yet in `states` from the units this process
+        holds, adding each window's state; False at the first the store must be asked for
+        (`count`). No coroutine for the usual request: it ends here."""
+        take_held = self.counters.take_held
+        windows = self.windows
+        for index in range(len(states), len(windows)):
+            counted = take_held(windows[index][1], key)
+            if counted is None:
+                return False
+            states.append(self._state(index, counted))
+        return True
+
+    async def count(self, key: str, states: list[bytes]) -> None:
+        """`count_held`, asking the store for the windows whose units are not held."""
         counters = self.counters
-        states = []
-        for name, item, _, _ in self.windows:
+        windows = self.windows
+        for index in range(len(states), len(windows)):
+            item = windows[index][1]
             counted = counters.take_held(item, key) or await counters.take(item, key)
-            state = _state(name, counted)
-            if not counted.allowed:  # the longer windows are not spent
-                wait = max(1, math.ceil(counted.reset_s))
-                raise QuotaExceeded(
-                    f"Over the limit of {name.replace('-', ' ')}; try again in {wait} s.",
-                    headers={
-                        "retry-after": str(wait),
-                        "ratelimit-policy": self.policy_field,
-                        "ratelimit": state,
-                    },
-                )
-            states.append(state)
-        return [
-            (b"ratelimit-policy", self.policy_bytes),
-            (b"ratelimit", ", ".join(states).encode()),
-        ]
+            states.append(self._state(index, counted))
 
+    def _state(self, index: int, counted: Count) -> bytes:
+        """A window's `RateLimit` member; 429 past the window (the longer ones not spent)."""
+        remaining, reset = counted.remaining, math.ceil(counted.reset_s)
+        state = b"%s%d;t=%d" % (self._quoted[index], remaining if remaining > 0 else 0, reset)
+        if not counted.allowed:
+            name = self.windows[index][0]
+            wait = max(1, math.ceil(counted.reset_s))
+            raise QuotaExceeded(
+                f"Over the limit of {name.replace('-', ' ')}; try again in {wait} s.",
+                headers={
+                    "retry-after": str(wait),
+                    "ratelimit-policy": self.policy_field,
+                    "ratelimit": state.decode(),
+                },
+            )
+        return state
 
-def _state(name: str, counted: Count) -> str:
-    return f'"{name}";r={max(0, counted.remaining)};t={math.ceil(counted.reset_s)}'
+    def fields(self, states: list[bytes]) -> list[tuple[bytes, bytes]]:
+        """The fields a counted request is answered with."""
+        return [(b"ratelimit-policy", self.policy_bytes), (b"ratelimit", b", ".join(states))]
 
 
 class _Warning:
@@ -127,8 +162,11 @@ def rate_limit(plan: Limited, next_step: Endpoint) -> Endpoint | None:
     )
 
     async def limited(request: Request) -> Response:
+        key = limit.key_of(request)
+        states: list[bytes] = []
         try:
-            fields = await limit.count(request)
+            if not limit.count_held(key, states):
+                await limit.count(key, states)
         except QuotaExceeded:
             refused.inc()
             raise
@@ -141,6 +179,7 @@ def rate_limit(plan: Limited, next_step: Endpoint) -> Endpoint | None:
                 ) from None
             _Warning.say(error)
             return await next_step(request)
+        fields = limit.fields(states)
         try:
             response = await next_step(request)
         except Problem as problem:  # a refused request still tells what is left
