@@ -284,12 +284,27 @@ MALFORMED = {
 }
 
 
+# h11 reads a request in the parts the socket hands it: an over-long line that arrives
+# whole is read (and answered 404), one that arrives in parts is refused past h11's 16 KiB
+# while the client still sends, and that close may reach the client as a reset before
+# the 400 (docs/http-errors.md). Which one happens depends on the machine's load.
+SPLIT_BY_LOAD = ("h11", "over-long request line")
+
+
 @pytest.mark.parametrize("case", MALFORMED.keys())
 def test_requests_the_server_refuses_are_problems(served_port: tuple[str, int], case: str) -> None:
     protocol, port = served_port
     request, *statuses = MALFORMED[case]
     expected = statuses[list(SERVERS).index(protocol)]
-    status, headers, body = exchange(port, request)
+    try:
+        status, headers, body = exchange(port, request)
+    except ConnectionResetError:
+        assert (protocol, case) == SPLIT_BY_LOAD
+        healthy = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        assert exchange(port, healthy)[0] == 200  # the server goes on serving
+        return
+    if (protocol, case) == SPLIT_BY_LOAD and status == 400:
+        expected = 400
     assert status == expected
     assert headers["content-type"] == PROBLEM
     assert headers["x-content-type-options"] == "nosniff"
