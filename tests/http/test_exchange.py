@@ -275,3 +275,11 @@ async def test_an_app_that_frames_its_own_chunks_or_sends_out_of_order_is_told()
     with pytest.raises(RuntimeError, match="longer than Content-Length"):
         await exchange.send({"type": "http.response.body", "body": b"ab"})
     assert transport.writes[0].endswith(b"content-length: 1\r\n\r\n")
+
+
+async def test_headers_may_come_as_any_iterable_of_pairs() -> None:
+    exchange, transport, _ = cycle()
+    pairs = iter([[b"content-length", b"2"], [b"x-a", b"b"]])
+    await exchange.send({"type": "http.response.start", "status": 200, "headers": pairs})
+    await exchange.send({"type": "http.response.body", "body": b"{}"})
+    assert transport.writes[0].endswith(b"content-length: 2\r\nx-a: b\r\n\r\n{}")

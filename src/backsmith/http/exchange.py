@@ -192,6 +192,8 @@ class Exchange:
                 f"Expected ASGI message 'http.response.start', but got '{message['type']}'."
             )
         headers = message.get("headers", ())
+        if type(headers) is not list:  # any iterable of pairs, as ASGI allows
+            headers = [(name, value) for name, value in headers]
         names = [name for name, _ in headers]
         joined = b"".join(names)
         if 0 in joined.translate(_NAME_CHECK):
