@@ -27,11 +27,18 @@ class Transport:
     def __init__(self) -> None:
         self.writes: list[bytes] = []
         self.closed = False
+        self.ended = False  # our side of the connection ended (a refusal lingers on)
         self.reading = True
         self.protocol: Connection | None = None
 
     def write(self, data: bytes) -> None:
         self.writes.append(data)
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.ended = True
 
     def close(self) -> None:
         if not self.closed:
@@ -179,8 +186,35 @@ async def test_what_is_not_http_is_a_400_problem_and_the_connection_closes() -> 
     connection.data_received(b"HELLO\r\n\r\n")
     head, _, body = transport.received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 Bad Request\r\ndate: ")
-    assert b"content-type: application/problem+json" in head and transport.closed
+    assert b"content-type: application/problem+json" in head and transport.ended
     assert orjson.loads(body)["status"] == 400
+    # What the client still sends is dropped, not answered again, until it closes; a
+    # close with its bytes unread would reset the connection and could lose the 400.
+    connection.data_received(b"GET /a HTTP/1.1\r\n\r\n" * 3)
+    connection.head_too_slow()
+    await settle(connection)
+    assert transport.received.count(b"HTTP/1.1 ") == 1 and not transport.closed
+    connection.eof_received()
+    connection.connection_lost(None)
+    assert connection not in connection.connections
+
+
+async def test_a_refused_connection_closes_after_lingering(monkeypatch: pytest.MonkeyPatch) -> None:
+    import backsmith.http.connection as module
+
+    monkeypatch.setattr(module, "LINGER_S", 0.01)
+    connection, transport = connect()
+    connection.data_received(b"\x16\x03\x01 not http")
+    assert transport.ended and not transport.closed
+    await asyncio.sleep(0.05)
+    assert transport.closed
+
+    connection, transport = connect()
+    connection.data_received(b"POST /a HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc")
+    connection.body_too_slow()
+    connection.shutdown()  # the server stopping does not wait out the lingering
+    assert transport.ended and transport.closed
+    await settle(connection)
 
 
 async def test_past_the_connection_cap_the_answer_is_a_503_problem() -> None:
@@ -264,14 +298,15 @@ async def test_a_stalled_head_or_body_is_a_408_and_an_idle_connection_is_closed(
     connection, transport = connect()
     connection.data_received(b"GET /a HTTP/1.1\r\n")
     connection.head_too_slow()
-    assert transport.received.startswith(b"HTTP/1.1 408 Request Timeout\r\n") and transport.closed
+    assert transport.received.startswith(b"HTTP/1.1 408 Request Timeout\r\n") and transport.ended
 
     connection, transport = connect(echo)
     connection.data_received(b"POST /a HTTP/1.1\r\nContent-Length: 4\r\n\r\nab")
     await asyncio.sleep(0)
     connection.body_too_slow()
-    assert transport.received.startswith(b"HTTP/1.1 408 ") and transport.closed
+    assert transport.received.startswith(b"HTTP/1.1 408 ") and transport.ended
     await settle(connection)
+    assert transport.received.count(b"HTTP/1.1 ") == 1  # the app's answer is not written
 
     connection, transport = connect()
     connection.kept_too_long()

@@ -11,8 +11,9 @@ pipelined requests answered in order, `Expect: 100-continue`, reading paused whi
 waits unread or the client does not read, `limit_concurrency` (answered 503 problem+json),
 the `shutdown()` the server calls on a graceful stop. What it adds: a request that is not
 HTTP/1.1 is answered 400 problem+json, and a head or body that stops arriving 408
-(`backsmith.http.read_watch`). WebSocket upgrades are not taken: the request is answered
-as any other and the connection closed.
+(`backsmith.http.read_watch`), each closed lingering (`refuse`) so that the answer is
+not lost to a reset. WebSocket upgrades are not taken: the request is answered as any
+other and the connection closed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ logger = logging.getLogger("uvicorn.error")
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
 # Past this many bytes of a body the app has not read, the client is not read either.
 HIGH_WATER = 65_536
+# How long a refused client may go on sending before its connection is closed.
+LINGER_S = 2.0
 
 
 class Connection(asyncio.Protocol):
@@ -54,6 +57,7 @@ class Connection(asyncio.Protocol):
     head_since: float | None = None
     body_since: float | None = None
     idle_since: float | None = None
+    lingering = False  # refused: the answer is sent, the client's bytes are dropped
 
     def __init__(
         self,
@@ -127,6 +131,8 @@ class Connection(asyncio.Protocol):
         pass
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering:  # refused: what still comes is dropped
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError:
@@ -271,21 +277,41 @@ class Connection(asyncio.Protocol):
     def shutdown(self) -> None:
         """The server is stopping: close now if idle, else after the answer under way."""
         exchange = self.exchange
-        if exchange is None or exchange.complete:
+        if exchange is None or exchange.complete or self.lingering:
             self.transport.close()
         else:
             exchange.keep_alive = False
 
     # ------------------------------------------------------------------ the read watch
     def refuse(self, status: int, body: bytes) -> None:
-        """The server's own answer, problem+json, and the connection closed."""
+        """The server's own answer, problem+json, and the connection closed.
+
+        Closed lingering: the answer and the end of our side are sent, then what the
+        client still sends is read and dropped, until it closes or `LINGER_S` pass. A
+        close with the client's bytes unread makes the kernel reset the connection, and
+        a reset can reach the client before the answer it follows, which is then lost.
+        """
+        transport = self.transport
+        if self.lingering or transport.is_closing():
+            return
         head = [STATUS_LINE[status]]
         headers = [*self.server_state.default_headers, *REFUSAL_HEADERS]
         headers[-2] = (b"content-length", str(len(body)).encode())
         for name, value in headers:
             head.extend([name, b": ", value, b"\r\n"])
-        self.transport.write(b"".join([*head, b"\r\n", body]))
-        self.transport.close()
+        transport.write(b"".join([*head, b"\r\n", body]))
+        self.lingering = True
+        self.head_since = self.body_since = self.idle_since = None
+        for exchange in (self.exchange, *(waiting for waiting, _ in self.pipeline)):
+            if exchange is not None and not exchange.complete:
+                exchange.disconnected = True  # nothing more is written on this connection
+                exchange.wake()
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        self.resume_reading()
+        self.loop.call_later(LINGER_S, transport.close)
 
     def kept_too_long(self) -> None:
         self.idle_since = None

@@ -142,7 +142,7 @@ class Exchange:
             self.connection.exchange_done(self)
 
     def _server_fault(self) -> None:
-        if not self.transport.is_closing():
+        if not self.disconnected and not self.transport.is_closing():
             head = STATUS_LINE[500] + server_lines(self.connection.server_state.default_headers)
             self.transport.write(head + _SERVER_FAULT)
             self.transport.close()
