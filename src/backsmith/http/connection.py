@@ -27,6 +27,7 @@ from collections import deque
 from typing import Any
 
 import httptools
+from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
 
 from backsmith.http.exchange import STATUS_LINE, Exchange
 from backsmith.http.read_watch import ReadWatch
@@ -85,7 +86,7 @@ class Connection(asyncio.Protocol):
         self.connections: set[Any] = server_state.connections
         self.tasks: set[asyncio.Task[None]] = server_state.tasks
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
-        self.server: tuple[str, int] | None = None
+        self.server: tuple[str, int | None] | None = None
         self.client: tuple[str, int] | None = None
         self.scheme = "http"
         self.read_paused = False
@@ -106,9 +107,9 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.connections.add(self)
         self.transport = transport  # type: ignore[assignment]
-        self.server = _address(transport.get_extra_info("sockname"))
-        self.client = _address(transport.get_extra_info("peername"))
-        if transport.get_extra_info("sslcontext"):
+        self.server = get_local_addr(transport)  # type: ignore[arg-type]
+        self.client = get_remote_addr(transport)  # type: ignore[arg-type]
+        if is_ssl(transport):  # type: ignore[arg-type]
             self.scheme = "https"
         self.head_since = self.loop.time()
         ReadWatch.of(self.loop).add(self)
@@ -320,8 +321,7 @@ class Connection(asyncio.Protocol):
 
     def head_too_slow(self) -> None:
         self.head_since = None
-        if not self.transport.is_closing():
-            self.refuse(408, SLOW_HEAD)
+        self.refuse(408, SLOW_HEAD)
 
     def body_too_slow(self) -> None:
         """A body that stopped arriving: 408 and the connection closed, unless an answer
@@ -330,16 +330,9 @@ class Connection(asyncio.Protocol):
         exchange = self.exchange
         if self.transport.is_closing() or exchange is None:
             return
-        exchange.disconnected = True  # the app's answer, if any comes, is not written
-        exchange.wake()
-        if exchange.started:
+        if exchange.started:  # too late for a 408: the app's answer is not written on
+            exchange.disconnected = True
+            exchange.wake()
             self.transport.close()
         else:
-            self.refuse(408, SLOW_BODY)
-
-
-def _address(address: Any) -> tuple[str, int] | None:
-    """A socket's address as the scope holds it: (host, port), or None for a Unix socket."""
-    if isinstance(address, (list, tuple)) and len(address) >= 2:
-        return str(address[0]), int(address[1])
-    return None
+            self.refuse(408, SLOW_BODY)  # which tells the app the client is gone

@@ -206,14 +206,11 @@ class Exchange:
         self.expect_continue = False
         status = message["status"]
         content = [STATUS_LINE[status], server_lines(self.connection.server_state.default_headers)]
-        if joined.islower():  # the app's own are: one pass, nothing to change
-            for name, value in headers:
-                content += (name, b": ", value, b"\r\n")
-        else:
+        if not joined.islower():  # the app's own are lower case: nothing to change
             headers = [(name.lower(), value) for name, value in headers]
             names = [name for name, _ in headers]
-            for name, value in headers:
-                content += (name, b": ", value, b"\r\n")
+        for name, value in headers:
+            content += (name, b": ", value, b"\r\n")
         length: bytes | None = None
         if _CONTENT_LENGTH in names:
             length = headers[names.index(_CONTENT_LENGTH)][1]

@@ -108,12 +108,10 @@ class OperationLimit:
 
     async def count(self, key: str, states: list[bytes]) -> None:
         """`count_held`, asking the store for the windows whose units are not held."""
-        counters = self.counters
+        take = self.counters.take  # which uses the held units first, as `count_held` does
         windows = self.windows
         for index in range(len(states), len(windows)):
-            item = windows[index][1]
-            counted = counters.take_held(item, key) or await counters.take(item, key)
-            states.append(self._state(index, counted))
+            states.append(self._state(index, await take(windows[index][1], key)))
 
     def _state(self, index: int, counted: Count) -> bytes:
         """A window's `RateLimit` member; 429 past the window (the longer ones not spent)."""
