@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from conftest import FIXTURES, PARCELS, client_for, created, start_app, stop_app
 from test_webhooks import outbox, settled
 from webhook_receiver import SECRET, Receiver
 
 from backsmith.cli.main import main
-from backsmith.events.recorder import OUTBOX_ROWS
+from backsmith.events import relay as relay_module
+from backsmith.events.recorder import EVENT_LOG_ROWS, OUTBOX_ROWS
 from backsmith.events.relay import Policy, Relay
 from backsmith.events.webhooks import WebhookSender
 from backsmith.model.types import Model
@@ -200,17 +202,86 @@ async def test_delivered_events_past_their_retention_are_swept_and_dead_ones_kep
             rows = await outbox(app)
             for row in rows[:2]:
                 await conn.execute(
-                    OUTBOX_ROWS.update()
-                    .where(OUTBOX_ROWS.c.seq == row["seq"])
+                    EVENT_LOG_ROWS.update()
+                    .where(EVENT_LOG_ROWS.c.seq == row["seq"])
                     .values(delivered_at=old)
                 )
             await conn.execute(
-                OUTBOX_ROWS.update()
-                .where(OUTBOX_ROWS.c.seq == rows[2]["seq"])
+                EVENT_LOG_ROWS.update()
+                .where(EVENT_LOG_ROWS.c.seq == rows[2]["seq"])
                 .values(status="dead", delivered_at=None, occurred_at=old)
             )
         assert await relay.sweep(batch=1) == 2  # a batch at a time until none is left
         assert [row["status"] for row in await outbox(app)] == ["dead"]
+        await relay.close()
+        await database.close()
+    finally:
+        await stop_app(app)
+
+
+async def test_an_instance_held_up_by_a_retry_holds_up_only_its_own_later_events(
+    parcels: Model, database_url: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(relay_module, "SCAN_PAGE", 2)  # the outbox read a page at a time
+    app = await start_app(parcels, database_url, webhooks=[receiver.url], relay=False)
+    try:
+        async with client_for(app) as client:
+            held = (await created(client, "/parcels", {"recipient": "Held"}))["id"]
+            assert (await client.post(f"/parcels/{held}/ship")).status_code == 200
+            for name in ("B", "C"):
+                await created(client, "/parcels", {"recipient": name})
+        first = (await outbox(app))[0]
+        later = datetime.now(UTC) + timedelta(hours=1)  # its retry is an hour away
+        async with app.engine.begin() as conn:
+            await conn.execute(
+                OUTBOX_ROWS.update()
+                .where(OUTBOX_ROWS.c.seq == first["seq"])
+                .values(attempts=1, next_attempt_at=later)
+            )
+        relay, database = relay_on(database_url, receiver)
+        assert await relay.run_once() == 2  # B's and C's; the held parcel's shipment waits
+        assert [item["body"]["data"]["recipient"] for item in receiver.received] == ["B", "C"]
+        async with app.engine.begin() as conn:
+            await conn.execute(OUTBOX_ROWS.update().values(next_attempt_at=datetime.now(UTC)))
+        assert await relay.run_once() == 1
+        assert await relay.run_once() == 1
+        assert await relay.run_once() == 0
+        assert receiver.types()[2:] == ["parcel.created", "parcel.shipped"]
+        await relay.close()
+        await database.close()
+    finally:
+        await stop_app(app)
+
+
+async def test_the_outbox_keeps_only_the_backlog_and_rows_left_by_an_older_release_move(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    app = await write_events(parcels, database_url, receiver, 3)
+    try:
+        relay, database = relay_on(database_url, receiver, batch=2)
+        assert await relay.run_once() == 2
+
+        async def counted() -> tuple[int, int]:
+            async with app.engine.connect() as conn:
+                both = [OUTBOX_ROWS, EVENT_LOG_ROWS]
+                found = [await conn.scalar(sa.select(sa.func.count()).select_from(t)) for t in both]
+                return found[0], found[1]
+
+        assert await counted() == (1, 2)  # delivered rows left with their delivery
+        assert await relay.run_once() == 1
+        assert await counted() == (0, 3)
+        # An older release kept delivered rows in the outbox: the next sweep moves them.
+        async with app.engine.begin() as conn:
+            moved = EVENT_LOG_ROWS.select().where(EVENT_LOG_ROWS.c.seq < 3)
+            columns = [c.name for c in EVENT_LOG_ROWS.c]
+            await conn.execute(OUTBOX_ROWS.insert().from_select(columns, moved))
+            await conn.execute(EVENT_LOG_ROWS.delete().where(EVENT_LOG_ROWS.c.seq < 3))
+        assert await counted() == (2, 1)
+        assert await relay.run_once() == 0  # delivered: not delivered again
+        assert await relay.sweep() == 0  # within retention: moved, not deleted
+        assert await counted() == (0, 3)
+        statuses = {row["status"] for row in await outbox(app)}
+        assert statuses == {"delivered"} and len(receiver.received) == 3
         await relay.close()
         await database.close()
     finally:

@@ -39,8 +39,11 @@ async def serving(model: Model, database_url: str, **settings: Any) -> AsyncIter
 
 
 async def outbox(app: BacksmithApp) -> list[dict[str, Any]]:
+    """Every event row, in the order written: those still to deliver, in the outbox, and
+    those the relay is done with, in the event log."""
+    both = "SELECT * FROM backsmith_outbox UNION ALL SELECT * FROM backsmith_event_log"
     async with app.engine.connect() as conn:
-        rows = await conn.execute(sa.text("SELECT * FROM backsmith_outbox ORDER BY seq"))
+        rows = await conn.execute(sa.text(f"SELECT * FROM ({both}) AS events ORDER BY seq"))
         return [dict(row._mapping) for row in rows]
 
 

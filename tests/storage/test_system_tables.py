@@ -20,6 +20,7 @@ from backsmith.storage.tables import build_metadata
 KEYS = "backsmith_api_keys"
 SESSIONS = "backsmith_refresh_tokens"
 OUTBOX, AUDIT, TICKS = "backsmith_outbox", "backsmith_audit", "backsmith_schedule_ticks"
+LOG = "backsmith_event_log"
 KEPT_KEYS = """
 openapi: 3.1.0
 info: {title: Keyed, version: '1'}
@@ -52,13 +53,13 @@ def _system(names: Iterable[str]) -> set[str]:
 
 def test_each_contract_gets_the_system_tables_it_needs(tmp_path: Path) -> None:
     names = [table.name for table in SYSTEM_TABLES]
-    assert names == [KEYS, SESSIONS, OUTBOX, AUDIT, TICKS, IDEMPOTENCY_TABLE]
+    assert names == [KEYS, SESSIONS, OUTBOX, LOG, AUDIT, TICKS, IDEMPOTENCY_TABLE]
     # Its webhooks section publishes events; its orders are audited; it schedules no job;
     # its POSTs honour Idempotency-Key.
     bookshop = build_metadata(load_model(BOOKSHOP)).tables
-    assert _system(bookshop) == {OUTBOX, AUDIT, IDEMPOTENCY_TABLE}
+    assert _system(bookshop) == {OUTBOX, LOG, AUDIT, IDEMPOTENCY_TABLE}
     parcels = build_metadata(load_model(FIXTURES / "events" / "parcels.yaml"))
-    assert _system(parcels.tables) == {OUTBOX, AUDIT, TICKS, IDEMPOTENCY_TABLE}
+    assert _system(parcels.tables) == {OUTBOX, LOG, AUDIT, TICKS, IDEMPOTENCY_TABLE}
     keyed = build_metadata(load_model(write_file(tmp_path, "keyed.yaml", KEPT_KEYS)))
     assert _system(keyed.tables) == {KEYS}
     assert [c.name for c in keyed.tables[KEYS].columns] == [

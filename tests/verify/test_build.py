@@ -137,7 +137,7 @@ def test_the_bookshop_is_done_and_the_report_says_so_item_by_item(
     ]
     assert found["endpoints"]["evidence"].startswith("33 of 33 implemented")
     assert "0 failed" in found["tests"]["evidence"]
-    assert "up to 0003, down to base, up again" in found["migrations"]["evidence"]
+    assert "up to 0004, down to base, up again" in found["migrations"]["evidence"]
     assert (
         found["latency"]["status"] == "pass" and "met their budget" in found["latency"]["evidence"]
     )

@@ -9,16 +9,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from backsmith.errors import BacksmithError
-from backsmith.events.recorder import AUDIT_ROWS, DEAD, OUTBOX_ROWS, PENDING
+from backsmith.events.recorder import AUDIT_ROWS, DEAD, EVENT_LOG_ROWS, OUTBOX_ROWS, PENDING
 
-_EVENTS, _AUDIT = OUTBOX_ROWS, AUDIT_ROWS
+_EVENTS, _LOG, _AUDIT = OUTBOX_ROWS, EVENT_LOG_ROWS, AUDIT_ROWS
 
 
 class LedgerUnavailable(BacksmithError):
@@ -39,46 +39,65 @@ _NO_AUDIT = (
 def list_events(
     conn: sa.Connection, status: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """The latest outbox rows, newest first: one per event and target."""
+    """The latest events, newest first, one row per event and target: those still in the
+    outbox and those the relay has moved to the event log."""
     _require(conn, _EVENTS, _NO_OUTBOX)
-    query = sa.select(_EVENTS).order_by(_EVENTS.c.seq.desc()).limit(limit)
+    _require(conn, _LOG, _NO_OUTBOX)
+    both = sa.union_all(sa.select(_EVENTS), sa.select(_LOG)).subquery()
+    query = sa.select(both).order_by(both.c.seq.desc()).limit(limit)
     if status:
-        query = query.where(_EVENTS.c.status == status)
+        query = query.where(both.c.status == status)
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def retry(conn: sa.Connection, event_ids: Sequence[str]) -> int:
     """Dead-lettered rows (of these events, or all) pending again, their attempts restarted."""
     _require(conn, _EVENTS, _NO_OUTBOX)
-    where: list[Any] = [_EVENTS.c.status == DEAD]
-    if event_ids:
-        where.append(_EVENTS.c.event_id.in_(list(event_ids)))
+
+    def where(table: sa.Table) -> list[Any]:
+        found: list[Any] = [table.c.status == DEAD]
+        if event_ids:
+            found.append(table.c.event_id.in_(list(event_ids)))
+        return found
+
     return _again(conn, where)
 
 
 def replay(conn: sa.Connection, event_ids: Sequence[str], target: str | None = None) -> int:
     """These events delivered again, whatever their state: same id, same body."""
     _require(conn, _EVENTS, _NO_OUTBOX)
-    where: list[Any] = [_EVENTS.c.event_id.in_(list(event_ids))]
-    if target:
-        where.append(_EVENTS.c.target == target)
+
+    def where(table: sa.Table) -> list[Any]:
+        found: list[Any] = [table.c.event_id.in_(list(event_ids))]
+        if target:
+            found.append(table.c.target == target)
+        return found
+
     return _again(conn, where)
 
 
-def _again(conn: sa.Connection, where: list[Any]) -> int:
+def _again(conn: sa.Connection, where: Callable[[sa.Table], list[Any]]) -> int:
+    """The rows `where` picks pending in the outbox under their own `seq`, so they keep
+    their place in their instance's order: reset where they still are, moved back from
+    the event log where the relay left them."""
     now = datetime.now(UTC)
-    again = (
-        sa.update(_EVENTS)
-        .where(*where)
-        .values(
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            locked_until=None,
-            delivered_at=None,
-        )
-    )
-    count = conn.execute(again).rowcount
+    fresh = {
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "locked_until": None,
+        "delivered_at": None,
+    }
+    count = conn.execute(sa.update(_EVENTS).where(*where(_EVENTS)).values(**fresh)).rowcount
+    if sa.inspect(conn).has_table(_LOG.name):  # absent where migrations are not applied
+        columns = [column.name for column in _EVENTS.c]
+        back = [
+            sa.literal(fresh[name], _LOG.c[name].type) if name in fresh else _LOG.c[name]
+            for name in columns
+        ]
+        chosen = sa.select(*back).where(*where(_LOG))
+        conn.execute(sa.insert(_EVENTS).from_select(columns, chosen))
+        count += conn.execute(sa.delete(_LOG).where(*where(_LOG))).rowcount
     conn.commit()
     return int(count)
 

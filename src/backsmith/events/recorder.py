@@ -20,7 +20,7 @@ from backsmith.events.message import masked
 from backsmith.http.shaping import default_json
 from backsmith.model.types import Model, Resource
 from backsmith.settings import SettingError, Settings, setting
-from backsmith.storage.event_tables import AUDIT, OUTBOX
+from backsmith.storage.event_tables import AUDIT, EVENT_LOG, OUTBOX
 from backsmith.storage.ids import uuid7_text
 from backsmith.storage.statements import Connection
 from backsmith.storage.tables import build_table
@@ -67,6 +67,7 @@ def targets_of(model: Model, settings: Settings) -> tuple[Target, ...]:
 
 
 OUTBOX_ROWS = build_table(OUTBOX, sa.MetaData())
+EVENT_LOG_ROWS = build_table(EVENT_LOG, sa.MetaData())
 AUDIT_ROWS = build_table(AUDIT, sa.MetaData())
 
 

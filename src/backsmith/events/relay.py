@@ -9,6 +9,10 @@ each target in order per instance. A relay that dies mid-delivery leaves its lea
 out, and the row is delivered again, under the same event id. A failed delivery is
 retried after an exponential backoff with jitter, and dead-lettered after the configured
 number of attempts (`backsmith events retry` brings it back).
+
+A row delivered or dead leaves the outbox for the event log in the transaction that
+settles it: the outbox stays as short as the backlog, so it needs no index but its
+primary key, and a write that publishes an event pays for one index, not three.
 """
 
 from __future__ import annotations
@@ -27,14 +31,17 @@ import orjson
 import sqlalchemy as sa
 
 from backsmith.events.message import DeliveryFailed, Message
-from backsmith.events.recorder import DEAD, DELIVERED, OUTBOX_ROWS, PENDING
+from backsmith.events.recorder import DEAD, DELIVERED, EVENT_LOG_ROWS, OUTBOX_ROWS, PENDING
 from backsmith.observe.metrics import metrics, target_label
 from backsmith.storage.database import Database
 from backsmith.storage.statements import Connection
 from backsmith.storage.unit import run_unit
 
 log = logging.getLogger("backsmith.events")
-_T = OUTBOX_ROWS
+_T, _LOG = OUTBOX_ROWS, EVENT_LOG_ROWS
+SCAN_PAGE = 500  # pending rows read at a time while looking for a batch to deliver
+SCAN_PAGES = 20  # pages read at most in one pass: a backlog held up by failures is bounded
+CHOICE = 4  # batches of candidates a claim chooses from, so relays claiming at once share
 MAX_BACKOFF = 3600.0  # seconds: the longest wait between two attempts
 BACKLOG_EVERY = 5.0  # seconds between two counts of the outbox's waiting events
 
@@ -128,27 +135,14 @@ class Relay:
         return len(claimed)
 
     async def _claim(self, conn: Connection, now: datetime) -> list[dict[str, Any]]:
-        earlier = _T.alias("earlier")
-        waiting = (
-            sa.select(sa.literal(1))
-            .where(
-                earlier.c.target == _T.c.target,
-                earlier.c.resource == _T.c.resource,
-                earlier.c.resource_key == _T.c.resource_key,
-                earlier.c.status == PENDING,
-                earlier.c.seq < _T.c.seq,
-            )
-            .exists()
-        )
+        due = await self._due(conn, now)
+        if not due:
+            return []
+        # Read again under a lock: another relay may have claimed some of them meanwhile,
+        # or be claiming them now (its rows are skipped, so it takes the next ones).
         query = (
             sa.select(_T)
-            .where(
-                _T.c.status == PENDING,
-                _T.c.next_attempt_at <= now,
-                sa.or_(_T.c.locked_until.is_(None), _T.c.locked_until < now),
-                _T.c.target.in_(list(self.senders)),
-                ~waiting,
-            )
+            .where(_T.c.seq.in_(due), _T.c.status == PENDING, _free(now))
             .order_by(_T.c.seq)
             .limit(self.policy.batch)
         )
@@ -161,6 +155,44 @@ class Relay:
             lease = sa.update(_T).where(_T.c.seq.in_(seqs)).values(locked_until=until)
             await conn.execute(lease)
         return [dict(row) for row in rows]
+
+    async def _due(self, conn: Connection, now: datetime) -> list[int]:
+        """The `seq` of up to CHOICE batches of rows to deliver now (relays claiming at once
+        share them): pending, due, not leased, and each the first row still pending of its
+        resource instance for its target.
+
+        The outbox holds only what is still to deliver, so its pending rows are read in
+        `seq` order, a page at a time, with its primary key as the only index: a row waits
+        while an earlier one of its instance (for its target) is pending, in flight or
+        waiting for its retry. Events of no resource instance keep no order.
+        """
+        ready = sa.and_(_T.c.next_attempt_at <= now, _free(now)).label("ready")
+        page = (
+            sa.select(_T.c.seq, _T.c.target, _T.c.resource, _T.c.resource_key, ready)
+            .where(_T.c.status == PENDING, _T.c.target.in_(list(self.senders)))
+            .order_by(_T.c.seq)
+            .limit(SCAN_PAGE)
+        )
+        waiting: set[tuple[str, str, str]] = set()
+        due: list[int] = []
+        after: int | None = None
+        for _ in range(SCAN_PAGES):
+            query = page if after is None else page.where(_T.c.seq > after)
+            rows = (await conn.execute(query)).all()
+            for row in rows:
+                first = True
+                if row["resource"] is not None and row["resource_key"] is not None:
+                    instance = (row["target"], row["resource"], row["resource_key"])
+                    first = instance not in waiting
+                    waiting.add(instance)
+                if first and row["ready"]:
+                    due.append(row["seq"])
+                    if len(due) >= self.policy.batch * CHOICE:
+                        return due
+            if len(rows) < SCAN_PAGE:
+                break
+            after = rows[-1]["seq"]
+        return due
 
     async def _deliver(self, row: Mapping[str, Any]) -> str | None:
         """None when delivered, else why not; timed, and counted when it fails."""
@@ -198,6 +230,7 @@ class Relay:
         self, conn: Connection, rows: Sequence[Mapping[str, Any]], outcomes: Sequence[str | None]
     ) -> None:
         now = datetime.now(UTC)
+        finished: list[int] = []
         for row, error in zip(rows, outcomes, strict=True):
             attempts = row["attempts"] + 1
             values: dict[str, Any] = {"attempts": attempts, "locked_until": None}
@@ -225,13 +258,19 @@ class Relay:
                     wait.total_seconds(),
                 )
             await conn.execute(sa.update(_T).where(_T.c.seq == row["seq"]).values(**values))
+            if values.get("status") in (DELIVERED, DEAD):
+                finished.append(row["seq"])
+        if finished:
+            await move_to_log(conn, _T.c.seq.in_(finished))
 
     async def sweep(self, batch: int = 10_000) -> int:
-        """Delete delivered rows past their retention, a batch at a time (short locks); how
-        many. Dead rows stay: they wait for `backsmith events retry`."""
+        """Delete delivered events past their retention, a batch at a time (short locks);
+        how many. Dead ones stay: they wait for `backsmith events retry`. Rows an older
+        release left in the outbox once delivered or dead move to the event log first."""
+        await run_unit(self.database, self._move_settled, transaction=True)
         before = datetime.now(UTC) - timedelta(seconds=self.policy.retention)
-        gone = sa.select(_T.c.seq).where(_T.c.status == DELIVERED, _T.c.delivered_at < before)
-        statement = sa.delete(_T).where(_T.c.seq.in_(gone.limit(batch).scalar_subquery()))
+        gone = sa.select(_LOG.c.seq).where(_LOG.c.status == DELIVERED, _LOG.c.delivered_at < before)
+        statement = sa.delete(_LOG).where(_LOG.c.seq.in_(gone.limit(batch).scalar_subquery()))
         total = 0
         while True:
             result = await run_unit(self.database, lambda conn: conn.execute(statement))
@@ -239,9 +278,30 @@ class Relay:
             if result.rowcount < batch:
                 return total
 
+    async def _move_settled(self, conn: Connection) -> None:
+        left = sa.select(_T.c.seq).where(_T.c.status != PENDING, _T.c.locked_until.is_(None))
+        if self._skip_locked:
+            left = left.with_for_update(skip_locked=True)
+        seqs = (await conn.execute(left.limit(10_000))).scalars()
+        if seqs:
+            await move_to_log(conn, _T.c.seq.in_(seqs))
+
     async def close(self) -> None:
         for sender in self.senders.values():
             await sender.close()
+
+
+def _free(now: datetime) -> Any:
+    """No relay holds the row's lease."""
+    return sa.or_(_T.c.locked_until.is_(None), _T.c.locked_until < now)
+
+
+async def move_to_log(conn: Connection, where: Any) -> None:
+    """The outbox's rows that match `where` moved to the event log, under their own `seq`."""
+    columns = [column.name for column in _T.c]
+    chosen = sa.select(*(_T.c[name] for name in columns)).where(where)
+    await conn.execute(sa.insert(_LOG).from_select(columns, chosen))
+    await conn.execute(sa.delete(_T).where(where))
 
 
 async def _scalar(conn: Connection, statement: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The tables that keep what writes leave behind: the outbox, the audit trail, schedule ticks.
+"""The tables that keep what writes leave behind: the outbox and its event log, the audit
+trail, schedule ticks.
 
 Rows of these tables are written in the transaction of the change they record, so a
 change never exists without its event or its audit row, nor the other way round.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from backsmith.model.types import Field, FieldType, Generated, Index, Resource
 
 OUTBOX_TABLE = "backsmith_outbox"
+EVENT_LOG_TABLE = "backsmith_event_log"
 AUDIT_TABLE = "backsmith_audit"
 TICKS_TABLE = "backsmith_schedule_ticks"
 
@@ -35,13 +37,11 @@ def _seq() -> Field:
 
 # One row per event and delivery target: the event's id is shared by its rows, and each
 # row carries its own delivery state, so one target's failures never hold up another.
-OUTBOX = Resource(
-    name=OUTBOX_TABLE,
-    table=OUTBOX_TABLE,
-    fields=(
-        _seq(),
+def _event_fields(seq: Field) -> tuple[Field, ...]:
+    return (
+        seq,
         _text("event_id", 36, nullable=False),
-        _text("target", 255, nullable=False),  # indexed with three more: within MariaDB's key size
+        _text("target", 255, nullable=False),
         _text("type", nullable=False),
         _text("resource"),
         _text("resource_key"),
@@ -55,14 +55,31 @@ OUTBOX = Resource(
         _time("locked_until"),  # a relay's lease while it delivers the row
         _text("last_error", None),
         _time("delivered_at"),
+    )
+
+
+# The events still to deliver, and only those: every write that publishes inserts here, so
+# the table has its primary key and no other index (each would cost every such write).
+# The relay reads it in `seq` order, and moves each row it is done with (delivered or dead)
+# to the event log, so the table stays as short as the backlog.
+OUTBOX = Resource(
+    name=OUTBOX_TABLE,
+    table=OUTBOX_TABLE,
+    fields=_event_fields(_seq()),
+    primary_key=("seq",),
+)
+
+# Where the relay moves the outbox's rows it is done with, under their own `seq`: kept for
+# `backsmith events list|retry|replay` and swept once delivered rows are past retention.
+# Its indexes cost the relay only, never a request.
+EVENT_LOG = Resource(
+    name=EVENT_LOG_TABLE,
+    table=EVENT_LOG_TABLE,
+    fields=_event_fields(
+        Field("seq", "seq", FieldType.INTEGER, nullable=False, primary_key=True, big=True)
     ),
     primary_key=("seq",),
-    # Each index costs every write with an event: the relay's claims and its order per row
-    # need these two; `events retry|replay ID` reads the (retention-bounded) table through.
-    indexes=(
-        Index(("status", "next_attempt_at")),
-        Index(("target", "resource", "resource_key", "status")),
-    ),
+    indexes=(Index(("event_id",)), Index(("status", "delivered_at"))),
 )
 
 AUDIT = Resource(

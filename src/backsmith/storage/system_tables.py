@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from backsmith.model.policies import idempotency_of
 from backsmith.model.types import API_KEY, Model, Resource
 from backsmith.storage.api_keys import KEYS
-from backsmith.storage.event_tables import AUDIT, OUTBOX, TICKS
+from backsmith.storage.event_tables import AUDIT, EVENT_LOG, OUTBOX, TICKS
 from backsmith.storage.idempotency_table import IDEMPOTENCY
 from backsmith.storage.sessions import SESSIONS
 
@@ -59,6 +59,7 @@ SYSTEM_TABLES: tuple[SystemTable, ...] = (
     SystemTable(KEYS, _keeps_api_keys, "the keys backsmith keeps for the contract's apiKey"),
     SystemTable(SESSIONS, _has_accounts, "refresh tokens of the built-in accounts"),
     SystemTable(OUTBOX, _publishes, "events on their way to webhooks and brokers"),
+    SystemTable(EVENT_LOG, _publishes, "events delivered or dead-lettered, kept for a while"),
     SystemTable(AUDIT, _audits, "every change of the audited tables' rows"),
     SystemTable(TICKS, _schedules, "which instance ran each tick of a scheduled job"),
     SystemTable(IDEMPOTENCY, _takes_keys, "each Idempotency-Key's request and the answer it got"),
