@@ -34,7 +34,8 @@ fi
 # Rows an earlier run created go first: the gets read ids taken below.
 "${psql[@]}" -d "$database" -c "DELETE FROM products WHERE sku LIKE 'COUNT-%'" >/dev/null
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# KEEP=DIR keeps callgrind's files there (callgrind_annotate reads them), else they go.
+if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; work=$(cd "$KEEP" && pwd); else trap 'rm -rf "$work"' EXIT; fi
 "${psql[@]}" -d "$database" -Atc "SELECT id FROM products ORDER BY id LIMIT 2000" >"$work/ids"
 "$python" -m compileall -q "$root/src"
 # The floor runs on the harness's own interpreter (its run.sh makes it), else on ours.
@@ -54,7 +55,7 @@ count_one() {  # peer op -> instructions per request
     *) echo "unknown peer $peer" >&2; return 2 ;;
   esac
   valgrind --tool=callgrind --trace-children=yes --instr-atstart=no \
-    --callgrind-out-file="$work/out.%p" "${command[@]}" >"$work/log" 2>&1 &
+    --callgrind-out-file="$work/$peer-$op.%p" "${command[@]}" >"$work/log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 240); do
     curl -sf -o /dev/null "http://127.0.0.1:$port/products/$(head -1 "$work/ids")" && break

@@ -371,7 +371,7 @@ SETTINGS: tuple[Setting, ...] = (
         "event_retention_days",
         int,
         7,
-        "days delivered events stay in the outbox (0: for ever); dead ones stay until retried",
+        "days delivered events stay in the event log (0: for ever); dead ones stay until retried",
         minimum=0,
     ),
     Setting(
