@@ -286,3 +286,41 @@ async def test_the_outbox_keeps_only_the_backlog_and_rows_left_by_an_older_relea
         await database.close()
     finally:
         await stop_app(app)
+
+
+async def test_a_target_whose_events_wait_for_retries_never_hides_another_targets(
+    parcels: Model, database_url: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The relay reads one pending row per target and pass: were the read shared by both
+    # targets, the first target's waiting event (written first) would be all it saw.
+    monkeypatch.setattr(relay_module, "SCAN_PAGE", 1)
+    monkeypatch.setattr(relay_module, "SCAN_PAGES", 1)
+    down = Receiver()
+    await down.start()
+    app = await start_app(parcels, database_url, webhooks=[down.url, receiver.url], relay=False)
+    try:
+        async with client_for(app) as client:
+            for i in range(3):
+                await created(client, "/parcels", {"recipient": f"R{i}"})
+        later = datetime.now(UTC) + timedelta(hours=1)
+        async with app.engine.begin() as conn:  # every event to `down` waits for a retry
+            await conn.execute(
+                OUTBOX_ROWS.update()
+                .where(OUTBOX_ROWS.c.target == down.url)
+                .values(attempts=1, next_attempt_at=later)
+            )
+        database = Database.for_url(database_url, dialect_for(database_url))
+        senders = [WebhookSender(url, SECRET, timeout=5) for url in (down.url, receiver.url)]
+        relay = Relay(database, senders, Policy(batch=1))
+        assert [await relay.run_once() for _ in range(4)] == [1, 1, 1, 0]
+        assert [item["body"]["data"]["recipient"] for item in receiver.received] == [
+            "R0",
+            "R1",
+            "R2",
+        ]
+        assert down.received == []
+        await relay.close()
+        await database.close()
+    finally:
+        await stop_app(app)
+        await down.stop()

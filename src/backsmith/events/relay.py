@@ -40,7 +40,7 @@ from backsmith.storage.unit import run_unit
 log = logging.getLogger("backsmith.events")
 _T, _LOG = OUTBOX_ROWS, EVENT_LOG_ROWS
 SCAN_PAGE = 500  # pending rows read at a time while looking for a batch to deliver
-SCAN_PAGES = 20  # pages read at most in one pass: a backlog held up by failures is bounded
+SCAN_PAGES = 20  # pages read at most per target and pass: a backlog held up is bounded
 CHOICE = 4  # batches of candidates a claim chooses from, so relays claiming at once share
 MAX_BACKOFF = 3600.0  # seconds: the longest wait between two attempts
 BACKLOG_EVERY = 5.0  # seconds between two counts of the outbox's waiting events
@@ -158,22 +158,30 @@ class Relay:
 
     async def _due(self, conn: Connection, now: datetime) -> list[int]:
         """The `seq` of up to CHOICE batches of rows to deliver now (relays claiming at once
-        share them): pending, due, not leased, and each the first row still pending of its
-        resource instance for its target.
+        share them), in order: pending, due, not leased, and each the first row still
+        pending of its resource instance for its target."""
+        found: list[int] = []
+        for target in self.senders:
+            found += await self._due_to(conn, now, target)
+        return sorted(found)[: self.policy.batch * CHOICE]
+
+    async def _due_to(self, conn: Connection, now: datetime, target: str) -> list[int]:
+        """`_due` for one target, so that a target whose events wait for their retries
+        never hides another's.
 
         The outbox holds only what is still to deliver, so its pending rows are read in
         `seq` order, a page at a time, with its primary key as the only index: a row waits
-        while an earlier one of its instance (for its target) is pending, in flight or
-        waiting for its retry. Events of no resource instance keep no order.
+        while an earlier one of its instance is pending, in flight or waiting for its
+        retry. Events of no resource instance keep no order.
         """
         ready = sa.and_(_T.c.next_attempt_at <= now, _free(now)).label("ready")
         page = (
-            sa.select(_T.c.seq, _T.c.target, _T.c.resource, _T.c.resource_key, ready)
-            .where(_T.c.status == PENDING, _T.c.target.in_(list(self.senders)))
+            sa.select(_T.c.seq, _T.c.resource, _T.c.resource_key, ready)
+            .where(_T.c.status == PENDING, _T.c.target == target)
             .order_by(_T.c.seq)
             .limit(SCAN_PAGE)
         )
-        waiting: set[tuple[str, str, str]] = set()
+        waiting: set[tuple[str, str]] = set()
         due: list[int] = []
         after: int | None = None
         for _ in range(SCAN_PAGES):
@@ -182,7 +190,7 @@ class Relay:
             for row in rows:
                 first = True
                 if row["resource"] is not None and row["resource_key"] is not None:
-                    instance = (row["target"], row["resource"], row["resource_key"])
+                    instance = (row["resource"], row["resource_key"])
                     first = instance not in waiting
                     waiting.add(instance)
                 if first and row["ready"]:
