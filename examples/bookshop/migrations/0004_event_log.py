@@ -15,10 +15,15 @@ down_revision = '0003'
 branch_labels = None
 depends_on = None
 
+# The event columns, as both tables have them (the outbox's seq is its own).
+_REST = ('event_id, target, type, resource, resource_key, subject, operation, data, '
+         'occurred_at, status, attempts, next_attempt_at, locked_until, last_error, delivered_at')
+_ALL = 'seq, ' + _REST
+
 
 def upgrade() -> None:
     op.create_table('backsmith_event_log',
-    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False),
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
     sa.Column('event_id', sa.String(36), nullable=False),
     sa.Column('target', sa.String(255), nullable=False),
     sa.Column('type', sa.String(200), nullable=False),
@@ -34,20 +39,25 @@ def upgrade() -> None:
     sa.Column('locked_until', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('delivered_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"), nullable=True),
-    sa.PrimaryKeyConstraint('seq', name='pk_backsmith_event_log')
+    sa.PrimaryKeyConstraint('event_id', 'target', name='pk_backsmith_event_log')
     )
-    op.create_index('ix_backsmith_event_log_event_id', 'backsmith_event_log', ['event_id'], unique=False)
     op.create_index('ix_backsmith_event_log_status_delivered_at', 'backsmith_event_log', ['status', 'delivered_at'], unique=False)
     op.drop_index('ix_backsmith_outbox_status_next_attempt_at', table_name='backsmith_outbox')
     op.drop_index('ix_backsmith_outbox_target_resource_resource_key_status', table_name='backsmith_outbox')
+    # Written by hand: events an older release kept in the outbox once delivered or dead
+    # move to the log, so the outbox holds only what is still to deliver.
+    op.execute(f'INSERT INTO backsmith_event_log ({_ALL}) SELECT {_ALL} FROM backsmith_outbox '
+               "WHERE status <> 'pending'")
+    op.execute("DELETE FROM backsmith_outbox WHERE status <> 'pending'")
 
 
 def downgrade() -> None:
     op.create_index('ix_backsmith_outbox_status_next_attempt_at', 'backsmith_outbox', ['status', 'next_attempt_at'], unique=False)
     op.create_index('ix_backsmith_outbox_target_resource_resource_key_status', 'backsmith_outbox', ['target', 'resource', 'resource_key', 'status'], unique=False)
-    # The events the relay moved out of the outbox go back to it, so none is lost (written
-    # by hand: the planner drops the table).
-    op.execute('INSERT INTO backsmith_outbox SELECT * FROM backsmith_event_log')
+    # Written by hand: the log's events go back to the outbox, under new seqs (SQLite may
+    # have given theirs out again), so none is lost.
+    op.execute(f'INSERT INTO backsmith_outbox ({_REST}) SELECT {_REST} FROM backsmith_event_log '
+               'ORDER BY occurred_at, seq')
     op.drop_table('backsmith_event_log')
 
 
@@ -107,14 +117,15 @@ SCHEMA = {'tables': {'authors': {'columns': [{'name': 'id',
                                 'foreign_keys': []},
             'backsmith_event_log': {'columns': [{'name': 'seq',
                                                  'type': {'type': 'bigint'},
-                                                 'nullable': False,
-                                                 'autoincrement': False},
+                                                 'nullable': False},
                                                 {'name': 'event_id',
                                                  'type': {'type': 'string', 'length': 36},
-                                                 'nullable': False},
+                                                 'nullable': False,
+                                                 'autoincrement': True},
                                                 {'name': 'target',
                                                  'type': {'type': 'string', 'length': 255},
-                                                 'nullable': False},
+                                                 'nullable': False,
+                                                 'autoincrement': True},
                                                 {'name': 'type',
                                                  'type': {'type': 'string', 'length': 200},
                                                  'nullable': False},
@@ -154,12 +165,9 @@ SCHEMA = {'tables': {'authors': {'columns': [{'name': 'id',
                                                 {'name': 'delivered_at',
                                                  'type': {'type': 'timestamp'},
                                                  'nullable': True}],
-                                    'primary_key': ['seq'],
+                                    'primary_key': ['event_id', 'target'],
                                     'unique': [],
-                                    'indexes': [{'name': 'ix_backsmith_event_log_event_id',
-                                                 'columns': ['event_id'],
-                                                 'unique': False},
-                                                {'name': 'ix_backsmith_event_log_status_delivered_at',
+                                    'indexes': [{'name': 'ix_backsmith_event_log_status_delivered_at',
                                                  'columns': ['status', 'delivered_at'],
                                                  'unique': False}],
                                     'foreign_keys': []},

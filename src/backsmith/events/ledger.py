@@ -19,6 +19,7 @@ from backsmith.errors import BacksmithError
 from backsmith.events.recorder import AUDIT_ROWS, DEAD, EVENT_LOG_ROWS, OUTBOX_ROWS, PENDING
 
 _EVENTS, _LOG, _AUDIT = OUTBOX_ROWS, EVENT_LOG_ROWS, AUDIT_ROWS
+_MOVED_AT_ONCE = 500  # rows moved back by one statement (each binds two parameters)
 
 
 class LedgerUnavailable(BacksmithError):
@@ -44,7 +45,8 @@ def list_events(
     _require(conn, _EVENTS, _NO_OUTBOX)
     _require(conn, _LOG, _NO_OUTBOX)
     both = sa.union_all(sa.select(_EVENTS), sa.select(_LOG)).subquery()
-    query = sa.select(both).order_by(both.c.seq.desc()).limit(limit)
+    newest = (both.c.occurred_at.desc(), both.c.seq.desc())
+    query = sa.select(both).order_by(*newest).limit(limit)
     if status:
         query = query.where(both.c.status == status)
     return [dict(row._mapping) for row in conn.execute(query)]
@@ -77,9 +79,9 @@ def replay(conn: sa.Connection, event_ids: Sequence[str], target: str | None = N
 
 
 def _again(conn: sa.Connection, where: Callable[[sa.Table], list[Any]]) -> int:
-    """The rows `where` picks pending in the outbox under their own `seq`, so they keep
-    their place in their instance's order: reset where they still are, moved back from
-    the event log where the relay left them."""
+    """The rows `where` picks pending in the outbox: reset where they still are, moved back
+    from the event log where the relay left them (under a new `seq`, in their order, so
+    they go out after what is already waiting for their instance)."""
     now = datetime.now(UTC)
     fresh = {
         "status": PENDING,
@@ -90,14 +92,24 @@ def _again(conn: sa.Connection, where: Callable[[sa.Table], list[Any]]) -> int:
     }
     count = conn.execute(sa.update(_EVENTS).where(*where(_EVENTS)).values(**fresh)).rowcount
     if sa.inspect(conn).has_table(_LOG.name):  # absent where migrations are not applied
-        columns = [column.name for column in _EVENTS.c]
+        # The rows to move, locked: a relay may add rows to the log meanwhile, and those
+        # must neither be deleted unmoved nor moved.
+        keys = sa.select(_LOG.c.event_id, _LOG.c.target).where(*where(_LOG))
+        if conn.dialect.name == "postgresql":
+            keys = keys.with_for_update()
+        found = [tuple(row) for row in conn.execute(keys)]
+        columns = [column.name for column in _EVENTS.c if column.name != "seq"]
         back = [
             sa.literal(fresh[name], _LOG.c[name].type) if name in fresh else _LOG.c[name]
             for name in columns
         ]
-        chosen = sa.select(*back).where(*where(_LOG))
-        conn.execute(sa.insert(_EVENTS).from_select(columns, chosen))
-        count += conn.execute(sa.delete(_LOG).where(*where(_LOG))).rowcount
+        for start in range(0, len(found), _MOVED_AT_ONCE):
+            picked = sa.tuple_(_LOG.c.event_id, _LOG.c.target).in_(
+                found[start : start + _MOVED_AT_ONCE]
+            )
+            ordered = sa.select(*back).where(picked).order_by(_LOG.c.occurred_at, _LOG.c.seq)
+            conn.execute(sa.insert(_EVENTS).from_select(columns, ordered))
+            count += conn.execute(sa.delete(_LOG).where(picked)).rowcount
     conn.commit()
     return int(count)
 

@@ -104,7 +104,7 @@ class Relay:
         swept = counted = 0.0
         while not stop.is_set():
             try:
-                if self.policy.retention and time.monotonic() - swept > self.policy.sweep_every:
+                if time.monotonic() - swept > self.policy.sweep_every:
                     await self.sweep()
                     swept = time.monotonic()
                 if time.monotonic() - counted > BACKLOG_EVERY:
@@ -142,7 +142,12 @@ class Relay:
         # or be claiming them now (its rows are skipped, so it takes the next ones).
         query = (
             sa.select(_T)
-            .where(_T.c.seq.in_(due), _T.c.status == PENDING, _free(now))
+            .where(
+                _T.c.seq.in_(due),
+                _T.c.status == PENDING,
+                _T.c.next_attempt_at <= now,  # another relay may have failed it meanwhile
+                _free(now),
+            )
             .order_by(_T.c.seq)
             .limit(self.policy.batch)
         )
@@ -272,13 +277,24 @@ class Relay:
             await move_to_log(conn, _T.c.seq.in_(finished))
 
     async def sweep(self, batch: int = 10_000) -> int:
-        """Delete delivered events past their retention, a batch at a time (short locks);
-        how many. Dead ones stay: they wait for `backsmith events retry`. Rows an older
-        release left in the outbox once delivered or dead move to the event log first."""
-        await run_unit(self.database, self._move_settled, transaction=True)
+        """Move rows an older release left in the outbox once delivered or dead to the
+        event log; then delete delivered events past their retention (none when it is 0),
+        a batch at a time (short locks): how many were deleted. Dead ones stay: they wait
+        for `backsmith events retry`."""
+        while True:
+            moved = await run_unit(
+                self.database, lambda conn: self._move_settled(conn, batch), transaction=True
+            )
+            if moved < batch:
+                break
+        if not self.policy.retention:
+            return 0
         before = datetime.now(UTC) - timedelta(seconds=self.policy.retention)
-        gone = sa.select(_LOG.c.seq).where(_LOG.c.status == DELIVERED, _LOG.c.delivered_at < before)
-        statement = sa.delete(_LOG).where(_LOG.c.seq.in_(gone.limit(batch).scalar_subquery()))
+        row = sa.tuple_(_LOG.c.event_id, _LOG.c.target)
+        gone = sa.select(_LOG.c.event_id, _LOG.c.target).where(
+            _LOG.c.status == DELIVERED, _LOG.c.delivered_at < before
+        )
+        statement = sa.delete(_LOG).where(row.in_(gone.limit(batch)))
         total = 0
         while True:
             result = await run_unit(self.database, lambda conn: conn.execute(statement))
@@ -286,13 +302,14 @@ class Relay:
             if result.rowcount < batch:
                 return total
 
-    async def _move_settled(self, conn: Connection) -> None:
+    async def _move_settled(self, conn: Connection, batch: int = 10_000) -> int:
         left = sa.select(_T.c.seq).where(_T.c.status != PENDING, _T.c.locked_until.is_(None))
         if self._skip_locked:
             left = left.with_for_update(skip_locked=True)
-        seqs = (await conn.execute(left.limit(10_000))).scalars()
+        seqs = (await conn.execute(left.limit(batch))).scalars()
         if seqs:
             await move_to_log(conn, _T.c.seq.in_(seqs))
+        return len(seqs)
 
     async def close(self) -> None:
         for sender in self.senders.values():

@@ -15,8 +15,10 @@ AUDIT_TABLE = "backsmith_audit"
 TICKS_TABLE = "backsmith_schedule_ticks"
 
 
-def _text(name: str, length: int | None = 200, nullable: bool = True) -> Field:
-    return Field(name, name, FieldType.STRING, nullable=nullable, max_length=length)
+def _text(name: str, length: int | None = 200, nullable: bool = True, key: bool = False) -> Field:
+    return Field(
+        name, name, FieldType.STRING, nullable=nullable, max_length=length, primary_key=key
+    )
 
 
 def _time(name: str, nullable: bool = True) -> Field:
@@ -37,11 +39,11 @@ def _seq() -> Field:
 
 # One row per event and delivery target: the event's id is shared by its rows, and each
 # row carries its own delivery state, so one target's failures never hold up another.
-def _event_fields(seq: Field) -> tuple[Field, ...]:
+def _event_fields(seq: Field, key: bool = False) -> tuple[Field, ...]:
     return (
         seq,
-        _text("event_id", 36, nullable=False),
-        _text("target", 255, nullable=False),
+        _text("event_id", 36, nullable=False, key=key),
+        _text("target", 255, nullable=False, key=key),
         _text("type", nullable=False),
         _text("resource"),
         _text("resource_key"),
@@ -69,17 +71,18 @@ OUTBOX = Resource(
     primary_key=("seq",),
 )
 
-# Where the relay moves the outbox's rows it is done with, under their own `seq`: kept for
-# `backsmith events list|retry|replay` and swept once delivered rows are past retention.
-# Its indexes cost the relay only, never a request.
+# Where the relay moves the outbox's rows it is done with: kept for `backsmith events
+# list|retry|replay` and swept once delivered rows are past retention. A row is known by
+# its event and target: SQLite gives a new outbox row the next `seq` after the largest one
+# still there, so a `seq` seen here may come again. Its indexes cost the relay only.
 EVENT_LOG = Resource(
     name=EVENT_LOG_TABLE,
     table=EVENT_LOG_TABLE,
     fields=_event_fields(
-        Field("seq", "seq", FieldType.INTEGER, nullable=False, primary_key=True, big=True)
+        Field("seq", "seq", FieldType.INTEGER, nullable=False, big=True), key=True
     ),
-    primary_key=("seq",),
-    indexes=(Index(("event_id",)), Index(("status", "delivered_at"))),
+    primary_key=("event_id", "target"),
+    indexes=(Index(("status", "delivered_at")),),
 )
 
 AUDIT = Resource(
