@@ -180,6 +180,17 @@ def test_webhooks_named_for_a_contract_that_publishes_nothing_are_refused(
     assert "BACKSMITH_WEBHOOKS: webhooks is set but the contract publishes no events" in error
 
 
+def test_a_target_named_twice_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Brokers' URLs are told apart with their passwords masked: these two are one target.
+    monkeypatch.setenv("BACKSMITH_EVENTS_URL", "nats://a:one@127.0.0.1:9,nats://a:two@127.0.0.1:9")
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert main(["relay", str(CONTRACT), "--database", url]) == 2
+    error = capsys.readouterr().err
+    assert "BACKSMITH_EVENTS_URL: nats://a:***@127.0.0.1:9 is named twice" in error, error
+
+
 def test_production_refuses_webhooks_with_no_secret(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -40,10 +40,11 @@ async def serving(model: Model, database_url: str, **settings: Any) -> AsyncIter
 
 async def outbox(app: BacksmithApp) -> list[dict[str, Any]]:
     """Every event row, in the order written: those still to deliver, in the outbox, and
-    those the relay is done with, in the event log."""
+    those the relay is done with, in the event log (whose seqs SQLite may give again)."""
     both = "SELECT * FROM backsmith_outbox UNION ALL SELECT * FROM backsmith_event_log"
     async with app.engine.connect() as conn:
-        rows = await conn.execute(sa.text(f"SELECT * FROM ({both}) AS events ORDER BY seq"))
+        ordered = f"SELECT * FROM ({both}) AS events ORDER BY occurred_at, seq"
+        rows = await conn.execute(sa.text(ordered))
         return [dict(row._mapping) for row in rows]
 
 

@@ -94,7 +94,11 @@ def _again(conn: sa.Connection, where: Callable[[sa.Table], list[Any]]) -> int:
     if sa.inspect(conn).has_table(_LOG.name):  # absent where migrations are not applied
         # The rows to move, locked: a relay may add rows to the log meanwhile, and those
         # must neither be deleted unmoved nor moved.
-        keys = sa.select(_LOG.c.event_id, _LOG.c.target).where(*where(_LOG))
+        keys = (
+            sa.select(_LOG.c.event_id, _LOG.c.target)
+            .where(*where(_LOG))
+            .order_by(_LOG.c.occurred_at, _LOG.c.seq)  # in batches, still in their order
+        )
         if conn.dialect.name == "postgresql":
             keys = keys.with_for_update()
         found = [tuple(row) for row in conn.execute(keys)]

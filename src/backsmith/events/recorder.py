@@ -43,7 +43,8 @@ class Target:
 
 def targets_of(model: Model, settings: Settings) -> tuple[Target, ...]:
     """The delivery targets the settings name, for a contract that publishes events; a
-    SettingError when targets are named for one that publishes none, or production signs
+    SettingError when targets are named for one that publishes none, when one is named
+    twice (brokers' URLs compared with their passwords masked), or when production signs
     webhooks with no secret."""
     named = settings.webhook_urls or settings.broker_urls
     if not model.events.publishes:
@@ -63,6 +64,11 @@ def targets_of(model: Model, settings: Settings) -> tuple[Target, ...]:
     webhook_types = frozenset(declared) if declared is not None else None
     found = [Target(url, webhook_types) for url in settings.webhook_urls]
     found += [Target(masked(url)) for url in settings.broker_urls]
+    names = [target.name for target in found]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # an event's delivery to a target is known by the two
+        which = "events_url" if twice[0] not in settings.webhook_urls else "webhooks"
+        raise SettingError(f"{setting(which).env}: {twice[0]} is named twice")
     return tuple(found)
 
 

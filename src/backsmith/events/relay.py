@@ -270,11 +270,18 @@ class Relay:
                     attempts + 1,
                     wait.total_seconds(),
                 )
-            await conn.execute(sa.update(_T).where(_T.c.seq == row["seq"]).values(**values))
-            if values.get("status") in (DELIVERED, DEAD):
+            # The row by its event and target too: on SQLite, once another relay took the
+            # row over (this one's lease ran out) and moved it, its seq may be a new row's.
+            this = sa.and_(
+                _T.c.seq == row["seq"],
+                _T.c.event_id == row["event_id"],
+                _T.c.target == row["target"],
+            )
+            changed = await conn.execute(sa.update(_T).where(this).values(**values))
+            if changed.rowcount == 1 and values.get("status") in (DELIVERED, DEAD):
                 finished.append(row["seq"])
         if finished:
-            await move_to_log(conn, _T.c.seq.in_(finished))
+            await move_to_log(conn, sa.and_(_T.c.seq.in_(finished), _T.c.status != PENDING))
 
     async def sweep(self, batch: int = 10_000) -> int:
         """Move rows an older release left in the outbox once delivered or dead to the
