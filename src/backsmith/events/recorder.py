@@ -64,11 +64,12 @@ def targets_of(model: Model, settings: Settings) -> tuple[Target, ...]:
     webhook_types = frozenset(declared) if declared is not None else None
     found = [Target(url, webhook_types) for url in settings.webhook_urls]
     found += [Target(masked(url)) for url in settings.broker_urls]
-    names = [target.name for target in found]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:  # an event's delivery to a target is known by the two
-        which = "events_url" if twice[0] not in settings.webhook_urls else "webhooks"
-        raise SettingError(f"{setting(which).env}: {twice[0]} is named twice")
+    seen: set[str] = set()
+    for target in found:  # an event's delivery to a target is known by the two
+        if target.name in seen:
+            which = "webhooks" if target.name in settings.webhook_urls else "events_url"
+            raise SettingError(f"{setting(which).env}: {target.name} is named twice")
+        seen.add(target.name)
     return tuple(found)
 
 

@@ -309,7 +309,7 @@ class Relay:
             if result.rowcount < batch:
                 return total
 
-    async def _move_settled(self, conn: Connection, batch: int = 10_000) -> int:
+    async def _move_settled(self, conn: Connection, batch: int) -> int:
         left = sa.select(_T.c.seq).where(_T.c.status != PENDING, _T.c.locked_until.is_(None))
         if self._skip_locked:
             left = left.with_for_update(skip_locked=True)
