@@ -14,6 +14,8 @@
 #                      `BASELINE_REF=$(cat benchmarks/baseline.ref)` names the last one). It
 #                      serves the same database, where backsmith now keeps its idempotency
 #                      table: releases before 0.4 refuse such a database as drifted
+#   BASELINE_SAME=1    the baseline is served with the contract and settings backsmith is
+#                      (OUTBOX, RATE_LIMIT, CACHE below), not with the workload's own
 #   PEERS="..."        the peers, in order (default: backsmith baseline raw_asyncpg
 #                      platformatic fastapi_sqlalchemy)
 #   BACKSMITH_PYTHON   an interpreter that has backsmith's dependencies (default: .venv,
@@ -133,7 +135,11 @@ else
   . "$root/benchmarks/baseline.sh"
   baseline=$(baseline_folder "$baseline_ref" "$python")
   export BENCH_BASELINE_CMD
-  BENCH_BASELINE_CMD="$(serve_command "$baseline")"
+  if [ -n "${BASELINE_SAME:-}" ]; then  # the release served as backsmith is, policies on
+    BENCH_BASELINE_CMD="$(serve_command "$baseline" "$contract" "$serving")"
+  else
+    BENCH_BASELINE_CMD="$(serve_command "$baseline")"
+  fi
 fi
 "$python" -m compileall -q "$root/src"
 export BENCH_BACKSMITH_CMD
@@ -150,7 +156,7 @@ drop_system_tables() {
   "$python" -c 'import asyncio, asyncpg
 async def drop():
     conn = await asyncpg.connect("postgresql://bench:bench@127.0.0.1:5432/bench", timeout=5)
-    await conn.execute("DROP TABLE IF EXISTS backsmith_outbox, backsmith_idempotency")
+    await conn.execute("DROP TABLE IF EXISTS backsmith_outbox, backsmith_event_log, backsmith_idempotency")
     await conn.close()
 asyncio.run(drop())' 2>/dev/null || true
 }
