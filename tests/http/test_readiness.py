@@ -246,6 +246,28 @@ async def test_an_exhausted_pool_is_answered_within_the_timeout(
     assert again.status_code == 200  # given back: ready again
 
 
+async def test_the_pool_holds_as_many_connections_as_its_setting(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = await start_app(
+        notes_model(tmp_path), database_url, pool_size=4, ready_timeout_seconds=0.3
+    )
+    try:
+        held = await hold_every_connection(app)
+        try:
+            async with client_for(app) as client:
+                answer, _ = await ready(client)
+        finally:
+            for raw in held:
+                app.database.pool.release(raw)
+    finally:
+        await stop_app(app)
+    assert len(held) == (2 if database_url.startswith("sqlite") else 4)  # SQLite: half
+    assert f"the pool is exhausted, {len(held)} connections in use" in (
+        only(answer, "database")["output"]
+    )
+
+
 async def test_a_pool_timeout_shorter_than_the_checks_says_so(
     tmp_path: Path, database_url: str
 ) -> None:

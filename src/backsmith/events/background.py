@@ -121,7 +121,7 @@ async def run_alone(
 
     tables = {table.name: table for table in build_metadata(model).tables.values()}
     url = settings.database_url
-    database = Database.for_url(url, dialect_for(url))
+    database = Database.for_url(url, dialect_for(url), pool_size=settings.pool_size)
     background = Background(model, settings, database, tables)
     if background.idle:
         log.warning("nothing to do: no webhook or broker to deliver to, no scheduled job")

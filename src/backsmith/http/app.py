@@ -120,7 +120,9 @@ class BacksmithApp:
         """An SQLAlchemy engine on the app's database, for callers' own work (made on use)."""
         if self._engine is None:
             self._engine = make_engine(
-                self.settings.database_url, pgbouncer=self.settings.pgbouncer
+                self.settings.database_url,
+                pool_size=self.settings.pool_size,
+                pgbouncer=self.settings.pgbouncer,
             )
         return self._engine
 
@@ -132,6 +134,7 @@ class BacksmithApp:
             self._database = Database.for_url(
                 url,
                 dialect_for(url),
+                pool_size=self.settings.pool_size,
                 waits=Waits.of(self.settings),
                 pgbouncer=self.settings.pgbouncer,
             )

@@ -98,6 +98,7 @@ class Settings:
     pgbouncer: bool = False
     idempotency_hours: int = 24
     idempotency_lease_seconds: int = 60
+    pool_size: int = 10
     pool_timeout_ms: int = 5000
     lock_timeout_ms: int = 2000
     statement_timeout_ms: int = 30000

@@ -264,6 +264,15 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting(
+        "pool_size",
+        int,
+        10,
+        "most database connections each worker holds for requests (SQLite: half)",
+        metavar="N",
+        minimum=1,
+        maximum=1000,
+    ),
+    Setting(
         "pool_timeout_ms",
         int,
         5000,
