@@ -1,3 +1,3 @@
 """backsmith: a production backend served from an OpenAPI contract and a DBML model."""
 
-__version__ = "0.7.8"
+__version__ = "0.7.9"

@@ -263,8 +263,9 @@ async def test_the_pool_holds_as_many_connections_as_its_setting(
     finally:
         await stop_app(app)
     assert len(held) == (2 if database_url.startswith("sqlite") else 4)  # SQLite: half
-    assert f"the pool is exhausted, {len(held)} connections in use" in (
-        only(answer, "database")["output"]
+    assert (
+        f"the pool is exhausted, {len(held)} connections in use"
+        in (only(answer, "database")["output"])
     )
 
 
