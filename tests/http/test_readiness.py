@@ -246,33 +246,12 @@ async def test_an_exhausted_pool_is_answered_within_the_timeout(
     assert again.status_code == 200  # given back: ready again
 
 
-async def test_the_pool_holds_as_many_connections_as_its_setting(
-    tmp_path: Path, database_url: str
-) -> None:
-    app = await start_app(
-        notes_model(tmp_path), database_url, pool_size=4, ready_timeout_seconds=0.3
-    )
-    try:
-        held = await hold_every_connection(app)
-        try:
-            async with client_for(app) as client:
-                answer, _ = await ready(client)
-        finally:
-            for raw in held:
-                app.database.pool.release(raw)
-    finally:
-        await stop_app(app)
-    assert len(held) == (2 if database_url.startswith("sqlite") else 4)  # SQLite: half
-    assert (
-        f"the pool is exhausted, {len(held)} connections in use"
-        in (only(answer, "database")["output"])
-    )
-
-
-async def test_a_pool_timeout_shorter_than_the_checks_says_so(
-    tmp_path: Path, database_url: str
-) -> None:
-    app = await start_app(notes_model(tmp_path), database_url, pool_timeout_ms=200)
+async def ready_with_every_connection_held(
+    tmp_path: Path, database_url: str, **settings: object
+) -> tuple[Any, float, int]:
+    """`/readyz` of a notes app while every connection of its pool is taken: the answer,
+    how long it took, and how many connections were held."""
+    app = await start_app(notes_model(tmp_path), database_url, **settings)
     try:
         held = await hold_every_connection(app)
         try:
@@ -283,6 +262,26 @@ async def test_a_pool_timeout_shorter_than_the_checks_says_so(
                 app.database.pool.release(raw)
     finally:
         await stop_app(app)
+    return answer, took, len(held)
+
+
+async def test_the_pool_holds_as_many_connections_as_its_setting(
+    tmp_path: Path, database_url: str
+) -> None:
+    answer, _, held = await ready_with_every_connection_held(
+        tmp_path, database_url, pool_size=4, ready_timeout_seconds=0.3
+    )
+    assert held == (2 if database_url.startswith("sqlite") else 4)  # SQLite: half
+    output = only(answer, "database")["output"]
+    assert f"the pool is exhausted, {held} connections in use" in output
+
+
+async def test_a_pool_timeout_shorter_than_the_checks_says_so(
+    tmp_path: Path, database_url: str
+) -> None:
+    answer, took, _ = await ready_with_every_connection_held(
+        tmp_path, database_url, pool_timeout_ms=200
+    )
     assert answer.status_code == 503 and took < 1.5  # not the 2 s of the check
     output = only(answer, "database")["output"]
     assert output.startswith("no database connection free within 0.2 s: the pool is exhausted")
