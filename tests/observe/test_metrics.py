@@ -73,6 +73,10 @@ async def test_requests_are_counted_and_timed_by_operation_and_status_class(
     assert moved("backsmith_request_duration_seconds_sum", operation="listAuthors", status="2xx")
     assert ("backsmith_requests_in_flight", frozenset()) in after  # sampled each second
     assert ("backsmith_db_pool_in_use", frozenset()) in after
+    # BACKSMITH_POOL_SIZE's default, 10 connections; SQLite's writers take turns on 5
+    assert value(after, "backsmith_db_pool_size") == (
+        5 if database_url.startswith("sqlite") else 10
+    )
     assert ("backsmith_db_pool_waiting", frozenset()) in after
 
 

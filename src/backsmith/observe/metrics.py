@@ -62,6 +62,11 @@ class Metrics:
         # `observe` walks its buckets in Python: together about 17,000 instructions a
         # request, against a few hundred here.
         self._answers: dict[tuple[str, int], list[Any]] = {}
+        self.pool_size = Gauge(
+            "backsmith_db_pool_size",
+            "Database connections the pool may open (BACKSMITH_POOL_SIZE)",
+            multiprocess_mode="livesum",
+        )
         self.pool_in_use = Gauge(
             "backsmith_db_pool_in_use",
             "Database connections handed out to requests",
@@ -137,11 +142,12 @@ def _add_observations(histogram: Any, seconds: float, buckets: list[int]) -> Non
 
 
 def publish(found: Metrics, pool: Any) -> None:
-    """The sampled gauges: requests in flight, and the pool's connections in use and
+    """The sampled gauges: requests in flight, and the pool's size, connections in use and
     waiters (a gauge set per request would cost every request); the answers counted."""
     found.fold()
     found.in_flight.set(found.serving)
     if pool is not None:
+        found.pool_size.set(pool.size)
         found.pool_in_use.set(pool.in_use)
         found.pool_waiting.set(pool.waiting)
 

@@ -44,6 +44,11 @@ class Pool:
         self._open = 0
 
     @property
+    def size(self) -> int:
+        """The most connections it opens (metrics read it)."""
+        return self._size
+
+    @property
     def in_use(self) -> int:
         """Connections open and handed out (metrics and /readyz read it)."""
         return self._open - len(self._idle)
