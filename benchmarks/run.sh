@@ -15,7 +15,9 @@
 #                      serves the same database, where backsmith now keeps its idempotency
 #                      table: releases before 0.4 refuse such a database as drifted
 #   BASELINE_SAME=1    the baseline is served with the contract and settings backsmith is
-#                      (OUTBOX, RATE_LIMIT, CACHE below), not with the workload's own
+#                      (OUTBOX, RATE_LIMIT, CACHE below), not with the workload's own; both
+#                      then keep their system tables in one database, so the baseline must
+#                      be a release whose tables are those of this code (0.7.8 on, for OUTBOX)
 #   PEERS="..."        the peers, in order (default: backsmith baseline raw_asyncpg
 #                      platformatic fastapi_sqlalchemy)
 #   BACKSMITH_PYTHON   an interpreter that has backsmith's dependencies (default: .venv,
@@ -116,7 +118,8 @@ document = yaml.safe_load(open(sys.argv[1]))
 document["x-backsmith"] = {**(document.get("x-backsmith") or {}), **json.loads(sys.argv[3])}
 yaml.safe_dump(document, open(sys.argv[2], "w"), sort_keys=False)' "$bench/workload/api.yaml" "$contract" "$extension"
 fi
-# $2: the contract and the settings it is served with (the baseline gets the workload's own).
+# $2: the contract and the settings it is served with (the baseline gets the workload's own,
+# unless BASELINE_SAME is set).
 serve_command() {
   local module=backsmith.cli
   [ -f "$1/src/backsmith/__main__.py" ] && module=backsmith

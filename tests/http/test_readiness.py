@@ -139,8 +139,11 @@ async def hold_every_connection(app: BacksmithApp) -> list[Any]:
     """Take every connection of the app's pool, as long transactions would."""
     pool, held = app.database.pool, []
     while True:
+        # Below its size the pool opens one more, which a busy machine may take long to
+        # do; at its size, 0.3 s without one says that no more is handed out.
+        wait = 10.0 if pool.in_use < pool.size else 0.3
         try:
-            held.append(await asyncio.wait_for(pool.acquire(), 0.3))
+            held.append(await asyncio.wait_for(pool.acquire(), wait))
         except TimeoutError:
             return held
 

@@ -64,7 +64,7 @@ class Metrics:
         self._answers: dict[tuple[str, int], list[Any]] = {}
         self.pool_size = Gauge(
             "backsmith_db_pool_size",
-            "Database connections the pool may open (BACKSMITH_POOL_SIZE)",
+            "Database connections the pool may open (BACKSMITH_POOL_SIZE; SQLite: half)",
             multiprocess_mode="livesum",
         )
         self.pool_in_use = Gauge(

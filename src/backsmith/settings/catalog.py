@@ -268,7 +268,6 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         10,
         "most database connections each worker holds for requests (SQLite: half)",
-        metavar="N",
         minimum=1,
         maximum=1000,
     ),
