@@ -274,10 +274,15 @@ def _check_address(host: str, port: int) -> None:
 
 async def _preflight(loaded: Model, settings: Settings) -> str | None:
     """Open the database and prepare tables before the server starts, for a clear error."""
+    from backsmith.storage.room import pools_too_large
     from backsmith.storage.schema import prepare_database
     from backsmith.storage.tables import build_metadata
 
-    return await prepare_database(build_metadata(loaded), settings, model=loaded)
+    revision = await prepare_database(build_metadata(loaded), settings, model=loaded)
+    warning = await pools_too_large(settings)
+    if warning:
+        logging.getLogger("backsmith").warning("%s", warning)
+    return revision
 
 
 # ------------------------------------------------------------------- migrate, seed, keys
