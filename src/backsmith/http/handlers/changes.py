@@ -124,16 +124,31 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
     reference_owner = owner if checks_reference else None
 
     hooks, recorder = plan.write_hooks, plan.recorder
+    keyed = request.keyed  # an idempotency record for this INSERT to write, or to replay
+    # A key the client chose moves PostgreSQL's numbering past it before the row commits,
+    # so no other create is handed that number in between (SQLite numbers past the rows by
+    # itself; a keyed create keeps its one INSERT).
+    follows = (
+        plan.numbered is not None
+        and plan.numbered in given
+        and keyed is None
+        and database.dialect.name == "postgresql"
+    )
     # One INSERT ... RETURNING is atomic alone, its event beside it on PostgreSQL; anything
     # more runs in a transaction.
     several = bool(
-        plan.parents or plan.derive or children or checks_reference or hooks or not plan.shaper.flat
+        plan.parents
+        or plan.derive
+        or children
+        or checks_reference
+        or hooks
+        or not plan.shaper.flat
+        or follows
     )
     one = plan.one_statement if not several else None
     beside: Any = one.call(subject_text(request)) if one is not None else None
     if recorder is not None and one is None:
         several = True
-    keyed = request.keyed  # an idempotency record for this INSERT to write, or to replay
     if keyed is not None:  # offered only where the create is one INSERT (creates_alone)
         assert not several and beside is None, "a keyed write offered to a create of several"
         if keyed.replayed is not None:
