@@ -109,3 +109,54 @@ async def test_a_refusal_of_a_create_of_one_insert_is_kept_and_answered_again(
     assert clash_again.headers["idempotent-replayed"] == "true"
     assert made_again.status_code == 201 and made_again.content == made.content
     assert listed == []  # neither answer again wrote a row
+
+
+SECRETS = """
+openapi: 3.1.0
+info: {title: Keyed members with a writeOnly value, version: 1.0.0}
+paths:
+  /members:
+    post:
+      operationId: createMember
+      x-backsmith: {public: true}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Member"}
+      responses:
+        "201":
+          description: Made
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Member"}
+components:
+  schemas:
+    Member:
+      type: object
+      required: [name, pin]
+      properties:
+        id: {type: string, format: uuid, readOnly: true}
+        name: {type: string, maxLength: 100}
+        pin: {type: string, maxLength: 100, writeOnly: true}
+"""
+
+
+async def test_a_record_keeps_no_write_only_value(database_url: str, tmp_path: Any) -> None:
+    contract = tmp_path / "members.yaml"
+    contract.write_text(SECRETS)
+    member = {"name": "Ged", "pin": "sparrowhawk-4711"}
+    async with served(database_url, contract) as (client, app):
+        first = await client.post("/members", json=member, headers=key("m-1"))
+        again = await client.post("/members", json=member, headers=key("m-1"))
+        async with app.engine.connect() as conn:
+            record = (
+                await conn.execute(sa.text("SELECT head, body FROM backsmith_idempotency"))
+            ).one()
+            stored = (await conn.execute(sa.text("SELECT pin FROM members"))).scalar()
+    assert first.status_code == again.status_code == 201, first.text
+    assert again.content == first.content and "pin" not in first.json()
+    assert stored == "sparrowhawk-4711"  # the row has it; the record of the request does not
+    assert b"sparrowhawk" not in bytes(record.body)
+    if database_url.startswith("postgresql"):
+        assert record.head == KEPT_ROW and b'"name" : "Ged"' in bytes(record.body)

@@ -118,6 +118,10 @@ class TablePlan(OperationPlan):
         self.writable: dict[str, Field] = writable_fields(resource, operation.body_shape)
         self.generated_keys = generated_keys(resource, operation.body_shape)
         self.numbered = numbered_key(resource)
+        # Columns no answer shows and no record of a request keeps: a password's hash.
+        self.secret_columns = tuple(
+            f.column for f in resource.fields if f.write_only and f.column is not None
+        )
         self.references: dict[str, Reference] = reference_fields(resource, operation.body_shape)
         self.children: list[Children] = children_of(
             operation.body_shape, model, tables, operation.replace_children

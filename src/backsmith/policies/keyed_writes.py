@@ -9,8 +9,9 @@ record in that same statement, which PostgreSQL runs atomically:
          kept AS (INSERT INTO backsmith_idempotency (...) SELECT ..., row_to_json(changed.*) ...)
     SELECT * FROM changed
 
-The record keeps the row, not the answer's bytes. A replay reads the row back in the
-table's own types (`jsonb_populate_record`) and answers it the way the create did, which
+The record keeps the row, not the answer's bytes, less its writeOnly columns (a password's
+hash), which no answer shows: a replay reads the row back in the table's own types
+(`jsonb_populate_record`, those columns null) and answers it the way the create did, which
 gives the same status, headers and body. No claim is held while the request runs: a
 second request with the key that races the first waits on the record's key (or on its
 row's unique column) only while the first's one statement runs, then fails, finds the
@@ -39,11 +40,12 @@ class KeyedWrite:
     """One request's record beside its create's INSERT (`storage.Beside`), or the row a
     replay answers (`replayed`), set on the request by the idempotency step."""
 
-    __slots__ = ("key", "params", "replayed", "table")
+    __slots__ = ("key", "params", "replayed", "secret", "table")
 
     def __init__(self, table: sa.Table, values: dict[str, Any], replayed: Row | None = None):
         self.table = table  # the records'
-        self.key = IDEMPOTENCY_TABLE  # the write's statement is compiled once with it
+        # the write's statement is compiled once with it
+        self.key: str | tuple[str, tuple[str, ...]] = IDEMPOTENCY_TABLE
         self.params = {
             "i_caller": values["caller"],
             "i_key": values["key"],
@@ -51,16 +53,24 @@ class KeyedWrite:
             "i_status": None,
         }
         self.replayed = replayed
+        self.secret: tuple[str, ...] = ()
 
-    def answering(self, status: int) -> KeyedWrite:
-        """This record, keeping the status the create answers with."""
+    def answering(self, status: int, secret: tuple[str, ...] = ()) -> KeyedWrite:
+        """This record, keeping the status the create answers with and the row less its
+        `secret` columns (compiled once for each set of them)."""
         self.params["i_status"] = status
+        if secret:
+            self.secret, self.key = secret, (IDEMPOTENCY_TABLE, secret)
         return self
 
     def around(self, write: Any) -> Any:
         changed = write.cte("changed")
         # json, not jsonb: written as it is built, not built, sorted and written again
-        row = sa.cast(sa.func.row_to_json(sa.literal_column("changed.*")), sa.Text)
+        whole: Any = sa.func.row_to_json(sa.literal_column("changed.*"))
+        if self.secret:
+            shown = [c for c in changed.c if c.name not in self.secret]
+            whole = sa.func.json_build_object(*(x for c in shown for x in (constant(c.name), c)))
+        row = sa.cast(whole, sa.Text)
         # The database's clock: a parameter less to encode on every keyed create (records
         # are kept a day, far past any skew between its clock and this process's). A record
         # written here is done: its lease is empty and its lock already over.

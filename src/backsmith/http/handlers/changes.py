@@ -154,7 +154,7 @@ async def handle_create(plan: RowsPlan, database: Database, request: Request) ->
         if keyed.replayed is not None:
             item = await respond_row(plan, None, keyed.replayed, subject, refetch=False)
             return _created(plan, request, keyed.replayed, item)
-        beside = keyed.answering(plan.response.status)
+        beside = keyed.answering(plan.response.status, plan.secret_columns)
 
     async def work(conn: Any) -> tuple[Any, dict[str, Any] | None]:
         parent = await require_parents(plan, conn, parsed, request) if plan.parents else None
