@@ -61,7 +61,7 @@ class _Bundler:
 
     def run(self) -> dict[str, Any]:
         main = self.files[self.main_path]
-        document = self.walk(main.data, self.main_path, "", "", False)
+        document: dict[str, Any] = self.walk(main.data, self.main_path, "", "", False)
         if self.new_schemas:
             components = document.setdefault("components", {})
             components.setdefault("schemas", {}).update(self.new_schemas)

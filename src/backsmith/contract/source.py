@@ -17,7 +17,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader = yaml.SafeLoader
 
 
-class _ContractLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _ContractLoader(_BaseLoader):  # type: ignore[misc]
     """SafeLoader that keeps timestamps as strings (contracts are JSON data) and reads
     booleans as YAML 1.2 does, which OpenAPI and Swagger name: `on`, `off`, `yes` and `no`
     are words (a property `on`, an enum of `yes` and `no`), only `true` and `false` are not."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -129,7 +130,7 @@ def _follow(node: Any, path: list[Any]) -> Any:
     return node
 
 
-def _nodes(node: Any, pointer: str) -> Any:
+def _nodes(node: Any, pointer: str) -> Iterator[tuple[str, Any]]:
     """Every mapping in the document with its pointer, components first (where schemas live)."""
     if isinstance(node, dict):
         yield pointer, node

@@ -78,7 +78,7 @@ def _apply(target: Schema, fields: list[Field], guesses: list[str]) -> None:
 def _holder(schema: Schema, names: list[str]) -> Schema | None:
     """The object in `schema` holding the most of `names` (at least one), or None."""
     best: tuple[int, Schema | None] = (0, None)
-    stack = [schema]
+    stack: list[Any] = [schema]  # what a schema holds may be anything JSON is
     while stack:
         current = stack.pop()
         if not isinstance(current, dict):

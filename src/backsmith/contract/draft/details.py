@@ -242,11 +242,12 @@ class _Reader:
                 if BEARER_WORDS.search(line):
                     self.details.auth = "bearer"
             return
-        if not self.status and self.has_body and self.details.request is None:
+        request = self.details.request
+        if not self.status and self.has_body and request is None:
             self.details.request = Body(element.line, sketch)
             return
-        if not self.status and self.has_body and self.details.request.sketch is None:
-            self.details.request.sketch = sketch
+        if not self.status and self.has_body and request is not None and request.sketch is None:
+            request.sketch = sketch
             return
         answer = self._answer(self.status or "default", element.line)
         if answer.body is None:

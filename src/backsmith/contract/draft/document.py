@@ -109,7 +109,7 @@ class Assembler:
     def _component(self, resource: Resource) -> None:
         maker = SchemaMaker()
         rows = [maker.schema(row) for row in rows_of(resource)]
-        schema = merge(rows) if rows else {"type": "object", "properties": {}}
+        schema: dict[str, Any] = merge(rows) if rows else {"type": "object", "properties": {}}
         schema.pop("required", None)
         properties = schema.setdefault("properties", {})
         key = properties.get(resource.key) or {}
@@ -227,9 +227,9 @@ class Assembler:
             else:
                 schema = by_name(name)[0] if name.lower() != "id" else {"type": "string"}
             parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
-        written = {q.name for q in one.details.query}
+        described = {q.name for q in one.details.query}
         stated = [Field(name, one.endpoint.primary.line) for name in one.endpoint.query]
-        for one_query in [*one.details.query, *(q for q in stated if q.name not in written)]:
+        for one_query in [*one.details.query, *(q for q in stated if q.name not in described)]:
             schema = field_schema(one_query)
             parameter: dict[str, Any] = {"name": one_query.name, "in": "query", "schema": schema}
             if one_query.required:
@@ -350,7 +350,7 @@ def operation_id(endpoint: Endpoint, title: str, taken: set[str]) -> str:
             endpoint.method.lower(),
             *_WORDS.findall(re.sub(r"\{(\w+)\}", r"by \1", endpoint.path)),
         ]
-    candidate = words[0].lower() + "".join(w[:1].upper() + w[1:] for w in words[1:])
+    candidate: str = words[0].lower() + "".join(w[:1].upper() + w[1:] for w in words[1:])
     unique, number = candidate, 2
     while unique in taken:
         unique, number = f"{candidate}{number}", number + 1

@@ -70,7 +70,8 @@ def scan(text: str) -> list[Element]:
 
 
 def _table(tokens: list[Token], index: int, elements: list[Element]) -> int:
-    start = (tokens[index].map[0] + 1) if tokens[index].map else 0
+    located = tokens[index].map
+    start = (located[0] + 1) if located else 0
     rows: list[tuple[str, ...]] = []
     lines: list[int] = []
     cells: list[str] = []

@@ -106,8 +106,8 @@ def merge(schemas: list[Schema]) -> Schema:
     builder = SchemaBuilder(schema_uri=None)
     for schema in schemas:
         builder.add_schema(schema)
-    merged: Schema = builder.to_schema()
-    return _tidy(merged)
+    merged: Schema = _tidy(builder.to_schema())
+    return merged
 
 
 def _tidy(schema: Any) -> Any:

@@ -83,9 +83,9 @@ def alter_table(
                 change, name, column_name, old_columns[column_name], state, new["primary_key"]
             )
             if found is not None:
-                forward, back, needs_fill = found
+                forward, backward, needs_fill = found
                 up.append(forward)
-                down.append(back)
+                down.append(backward)
                 if needs_fill:
                     before_batch.append(fill(name, column_name, state["default"]))
 
@@ -137,8 +137,10 @@ def alter_table(
         if index_key(index) in new_indexes:
             continue
         change.steps.append(f"drop index {index['name']} on {name}")
-        drop = ops.DropIndexOp(index["name"], name)
-        create = ops.CreateIndexOp(index["name"], name, index["columns"], unique=index["unique"])
+        drop: Any = ops.DropIndexOp(index["name"], name)
+        create: Any = ops.CreateIndexOp(
+            index["name"], name, index["columns"], unique=index["unique"]
+        )
         if backs_a_reference(index, old, new):
             drop, create = Kept(drop), Kept(create)
         drops.append(drop)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pprint
 import textwrap
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic.autogenerate import render_python_code
@@ -57,7 +57,7 @@ def render_type(spec: TypeSpec) -> str:
     raise ValueError(f"unknown column type {spec!r}")
 
 
-def _render_item(kind: str, obj: Any, context: Any) -> str | bool:
+def _render_item(kind: str, obj: Any, context: Any) -> str | Literal[False]:
     if kind == "server_default":
         # Alembic writes an altered column's SQL default bare (`server_default=1`).
         if isinstance(obj, sa.TextClause):
@@ -88,7 +88,7 @@ def _concurrent(item: Concurrent) -> list[str]:
         where = f"{operation.index_name!r}, {operation.table_name!r}"
         retry = [f"        _drop_if_invalid({where})"]
         failed = [f"            _drop_if_invalid({where})", "            raise"]
-        concurrent = ops.CreateIndexOp(
+        concurrent: ops.CreateIndexOp | ops.DropIndexOp = ops.CreateIndexOp(
             operation.index_name,
             operation.table_name,
             operation.columns,

@@ -129,7 +129,7 @@ def current(conn: sa.Connection) -> str | None:
     """The revision the database is at; None when it has none (new, or unmanaged)."""
     from alembic.runtime.migration import MigrationContext
 
-    return MigrationContext.configure(conn).get_current_revision()  # type: ignore[no-any-return]
+    return MigrationContext.configure(conn).get_current_revision()
 
 
 def recorded(conn: sa.Connection) -> str | None:

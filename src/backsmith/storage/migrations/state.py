@@ -46,7 +46,7 @@ def _table(table: sa.Table) -> TableState:
             for constraint in table.constraints
             if isinstance(constraint, sa.UniqueConstraint)
         ),
-        key=lambda unique: unique["columns"],
+        key=lambda unique: list(unique["columns"]),
     )
     indexes = sorted(
         (
@@ -57,7 +57,7 @@ def _table(table: sa.Table) -> TableState:
             }
             for index in table.indexes
         ),
-        key=lambda index: index["name"],
+        key=lambda index: str(index["name"]),
     )
     foreign_keys = sorted(
         (
