@@ -33,6 +33,8 @@ Q = {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}
 TRACE = {"name": "X-Trace", "in": "header", "schema": {"type": "string"}}
 XML = {"schema": {"type": "object"}}
 API_KEY = {"type": "apiKey", "in": "header", "name": "X-Key"}
+ALWAYS = {"required": True, "schema": {"type": "string"}}  # a response header
+SOMETIMES = {"schema": {"type": "string"}}
 
 OPERATIONS = [
     case(
@@ -152,6 +154,43 @@ BODIES = [
         {"response-media-type-removed": BREAKING, "response-media-type-added": INFO},
         (f"{ITEM}/get/responses/200/content/application~1json", DELETE),
         (f"{ITEM}/get/responses/200/content/application~1xml", XML),
+    ),
+    case(
+        "required response header removed",
+        {"required-response-header-removed": BREAKING},
+        old=((f"{ITEM}/get/responses/200/headers", {"ETag": ALWAYS}),),
+    ),
+    case(
+        "required response header removed, written as a $ref",
+        {"required-response-header-removed": BREAKING},
+        old=(
+            ("/components/headers", {"ETag": ALWAYS}),
+            (f"{ITEM}/get/responses/200/headers", {"ETag": {"$ref": "#/components/headers/ETag"}}),
+        ),
+    ),
+    case(
+        "optional response header removed",
+        {"optional-response-header-removed": WARNING},
+        old=((f"{ITEM}/get/responses/200/headers", {"X-Hint": SOMETIMES}),),
+    ),
+    case(
+        "response header made optional",
+        {"response-header-became-optional": BREAKING},
+        (f"{ITEM}/get/responses/200/headers", {"ETag": SOMETIMES}),
+        old=((f"{ITEM}/get/responses/200/headers", {"ETag": ALWAYS}),),
+    ),
+    case(
+        "response headers added, renamed in case, or on an error",
+        {},
+        (
+            f"{ITEM}/get/responses/200/headers",
+            {"etag": ALWAYS, "X-Hint": SOMETIMES, "Content-Type": ALWAYS},
+        ),
+        (f"{ITEM}/get/responses/404/headers", {"X-Hint": ALWAYS}),
+        old=(
+            (f"{ITEM}/get/responses/200/headers", {"ETag": ALWAYS}),
+            (f"{ITEM}/get/responses/404/headers", {"X-Gone": ALWAYS}),
+        ),
     ),
     case("schema moved inline", {}, inline_input),
     case(

@@ -1,8 +1,9 @@
 """Compare what an operation takes and answers: its request body and its responses.
 
 Responses are compared by status; the bodies of success statuses schema by schema, per
-media type. Error responses are only counted in or out: what a client reads from an
-error is not a contract it builds on.
+media type, and their headers by name (a header a client reads that stops coming breaks
+it). Error responses are only counted in or out: what a client reads from an error is not
+a contract it builds on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from backsmith.verify.diff.resolve import Node, deref
 from backsmith.verify.diff.schemas import SchemaComparison
 
 Documents = tuple[dict[str, Any], dict[str, Any]]
+_TYPE = "content-type"
 
 
 def compare_request_body(record: Recorder, documents: Documents, old: Node, new: Node) -> None:
@@ -56,6 +58,33 @@ def compare_responses(record: Recorder, documents: Documents, old: Node, new: No
         if _kind(status) == "success":
             old_response, new_response = deref(documents[0], before), deref(documents[1], after)
             _media_types(record, documents, old_response, new_response, status)
+            _headers(record, documents, old_response, new_response, status)
+
+
+def _headers(
+    record: Recorder, documents: Documents, before: Node, after: Node, status: str
+) -> None:
+    """Headers the response no longer carries, or no longer always carries. Names are
+    compared case-blind, and `Content-Type` is not a header here (OpenAPI ignores it)."""
+
+    def named(response: Node) -> dict[str, Node]:
+        found = response.child("headers").entries()
+        return {name.lower(): node for name, node in found.items() if name.lower() != _TYPE}
+
+    added = named(after)
+    for name, old_node in named(before).items():
+        was = deref(documents[0], old_node).value
+        required = isinstance(was, dict) and was.get("required") is True
+        new_node = added.get(name)
+        if new_node is None:
+            kind = "required" if required else "optional"
+            said = f"the {status} response no longer carries the {name} header"
+            record.old_side(f"{kind}-response-header-removed", said, old_node.pointer)
+            continue
+        now = deref(documents[1], new_node).value
+        if required and not (isinstance(now, dict) and now.get("required") is True):
+            said = f"the {status} response may now leave out the {name} header"
+            record.new_side("response-header-became-optional", said, new_node.pointer)
 
 
 def _kind(status: str) -> str:

@@ -117,6 +117,21 @@ OPERATION_RULES = (
     Rule("response-media-type-removed", BREAKING, "a success response media type was removed"),
     Rule("response-media-type-added", INFO, "a success response media type was added"),
     Rule(
+        "required-response-header-removed",
+        BREAKING,
+        "a header a success response always carried was removed",
+    ),
+    Rule(
+        "optional-response-header-removed",
+        WARNING,
+        "a header a success response could carry was removed",
+    ),
+    Rule(
+        "response-header-became-optional",
+        BREAKING,
+        "a header a success response always carried may now be left out",
+    ),
+    Rule(
         "response-required-property-removed",
         BREAKING,
         "a property every response carried was removed",
