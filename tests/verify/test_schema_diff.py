@@ -117,6 +117,22 @@ REQUESTS = [
         (f"{TITLE}/pattern", "^[A-Z]"),
     ),
     case(
+        "request uniqueItems set",
+        {"request-property-unique-items-set": BREAKING},
+        (f"{INPUT}/properties/tags/uniqueItems", True),
+    ),
+    case(
+        "response uniqueItems dropped",
+        {"response-property-unique-items-unset": WARNING},
+        (f"{BOOK}/properties/tags", {"type": "array", "items": {"type": "string"}}),
+        old=(
+            (
+                f"{BOOK}/properties/tags",
+                {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+            ),
+        ),
+    ),
+    case(
         "request pattern changed",
         {"request-property-pattern-changed": WARNING},
         (f"{INPUT}/properties/isbn/pattern", "^[0-9]+$"),

@@ -242,6 +242,16 @@ SCHEMA_RULES: dict[str, tuple[Level, Level, str]] = {
     "pattern-added": (BREAKING, INFO, "a pattern was added"),
     "pattern-changed": (WARNING, INFO, "the pattern changed: values that passed may not"),
     "pattern-removed": (INFO, INFO, "the pattern was removed"),
+    "unique-items-set": (
+        BREAKING,
+        INFO,
+        "`uniqueItems` was set: an array with an item twice no longer passes",
+    ),
+    "unique-items-unset": (
+        INFO,
+        WARNING,
+        "`uniqueItems` was dropped: an array may now hold an item twice",
+    ),
     "one-of-added": (INFO, BREAKING, "a oneOf branch was added"),
     "one-of-removed": (BREAKING, INFO, "a oneOf branch was removed"),
     "any-of-added": (INFO, BREAKING, "an anyOf branch was added"),

@@ -53,6 +53,7 @@ class SchemaComparison:
         self._enums(a, b, subject, label)
         self._bounds(a, b, subject, label)
         self._pattern(a, b, subject, label)
+        self._unique(a, b, subject, label)
         self._branches(a, b, subject, label)
         self._properties(a, b, subject, name)
         old_items, new_items = a.get("items"), b.get("items")
@@ -139,6 +140,13 @@ class SchemaComparison:
         else:
             suffix, said = "pattern-changed", f"must now match {new}, not {old}"
         self._report(subject, suffix, f"{label} {said}", b.pointer_of("pattern"))
+
+    def _unique(self, a: Flat, b: Flat, subject: str, label: str) -> None:
+        old, new = a.get("uniqueItems") is True, b.get("uniqueItems") is True
+        if old != new:
+            suffix = "unique-items-set" if new else "unique-items-unset"
+            said = "may no longer repeat an item" if new else "may now repeat an item"
+            self._report(subject, suffix, f"{label} {said}", b.pointer_of("uniqueItems"))
 
     def _branches(self, a: Flat, b: Flat, subject: str, label: str) -> None:
         for keyword, word in _BRANCHES.items():
