@@ -117,6 +117,25 @@ REQUESTS = [
         (f"{TITLE}/pattern", "^[A-Z]"),
     ),
     case(
+        "request closed to properties it does not name",
+        {"request-body-additional-properties-forbidden": BREAKING},
+        (f"{INPUT}/additionalProperties", False),
+    ),
+    case(
+        "response opened to properties it does not name",
+        {  # Book is answered alone, and as the items of a list
+            "response-body-additional-properties-allowed": WARNING,
+            "response-property-additional-properties-allowed": WARNING,
+        },
+        old=((f"{BOOK}/additionalProperties", False),),
+    ),
+    case(
+        "additionalProperties as a schema, or true, takes them as leaving it out does",
+        {},
+        (f"{INPUT}/additionalProperties", {"type": "string"}),
+        (f"{BOOK}/additionalProperties", True),
+    ),
+    case(
         "request uniqueItems set",
         {"request-property-unique-items-set": BREAKING},
         (f"{INPUT}/properties/tags/uniqueItems", True),

@@ -247,6 +247,16 @@ SCHEMA_RULES: dict[str, tuple[Level, Level, str]] = {
         INFO,
         "`uniqueItems` was set: an array with an item twice no longer passes",
     ),
+    "additional-properties-forbidden": (
+        BREAKING,
+        INFO,
+        "`additionalProperties: false` was set: properties the schema does not name are refused",
+    ),
+    "additional-properties-allowed": (
+        INFO,
+        WARNING,
+        "`additionalProperties: false` was dropped: properties the schema does not name may come",
+    ),
     "unique-items-unset": (
         INFO,
         WARNING,

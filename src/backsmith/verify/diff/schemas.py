@@ -54,6 +54,7 @@ class SchemaComparison:
         self._bounds(a, b, subject, label)
         self._pattern(a, b, subject, label)
         self._unique(a, b, subject, label)
+        self._additional(a, b, subject, label)
         self._branches(a, b, subject, label)
         self._properties(a, b, subject, name)
         old_items, new_items = a.get("items"), b.get("items")
@@ -148,6 +149,19 @@ class SchemaComparison:
             said = "may no longer repeat an item" if new else "may now repeat an item"
             self._report(subject, suffix, f"{label} {said}", b.pointer_of("uniqueItems"))
 
+    def _additional(self, a: Flat, b: Flat, subject: str, label: str) -> None:
+        """An object that stops (or starts) taking properties it does not name. A schema
+        as `additionalProperties` still takes them, as leaving the keyword out does."""
+        if not (_object(a) and _object(b)):
+            return
+        old = a.get("additionalProperties") is not False
+        new = b.get("additionalProperties") is not False
+        if old != new:
+            suffix = f"additional-properties-{'allowed' if new else 'forbidden'}"
+            said = "now takes" if new else "no longer takes"
+            message = f"{label} {said} properties it does not name"
+            self._report(subject, suffix, message, b.pointer_of("additionalProperties"))
+
     def _branches(self, a: Flat, b: Flat, subject: str, label: str) -> None:
         for keyword, word in _BRANCHES.items():
             old, new = self._branch_texts(a, keyword, True), self._branch_texts(b, keyword, False)
@@ -218,6 +232,12 @@ class SchemaComparison:
         rule = f"new-{kind}-request-property" if self.request else f"response-{kind}-property-added"
         said = f"is no longer {hidden}" if was_hidden else "was added"
         self.record.new_side(rule, f"{label} ({kind}) {said}", new.pointer)
+
+
+def _object(flat: Flat) -> bool:
+    """Whether a schema describes an object: typed so, or naming properties."""
+    types = _types(flat)
+    return bool(flat.properties) or (types is not None and "object" in types)
 
 
 def _types(flat: Flat) -> frozenset[str] | None:
