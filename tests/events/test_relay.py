@@ -127,6 +127,36 @@ async def test_backsmith_relay_delivers_what_serve_wrote(
     assert "event relay delivering to http://127.0.0.1" in errors.decode()
 
 
+@pytest.mark.postgres
+async def test_backsmith_relay_behind_pgbouncer_keeps_no_prepared_statement(
+    parcels: Model, pg_database: str, pgbouncer: Any, receiver: Receiver
+) -> None:
+    """Through transaction pooling each transaction may meet another server connection:
+    `backsmith relay` honours BACKSMITH_PGBOUNCER, as `serve` does."""
+    app = await write_events(parcels, pg_database, receiver, 6)
+    env = {
+        **os.environ,
+        "BACKSMITH_WEBHOOKS": receiver.url,
+        "BACKSMITH_WEBHOOK_SECRET": SECRET,
+        "BACKSMITH_PGBOUNCER": "true",
+    }
+    command = [sys.executable, "-m", "backsmith", "relay", str(CONTRACT)]
+    command += ["--database", pgbouncer.url(pg_database)]
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, cwd=CONTRACT.parent, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        taken = await receiver.wait_for(6, timeout=20)
+        assert all(item["valid"] for item in taken)
+        assert {row["status"] for row in await settled(app)} == {"delivered"}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = await asyncio.wait_for(process.communicate(), 15)
+        await stop_app(app)
+    assert process.returncode == 0, errors.decode()
+    assert "prepared statement" not in errors.decode()
+
+
 async def test_events_list_retry_and_replay(
     parcels: Model,
     database_url: str,

@@ -24,7 +24,7 @@ from backsmith.logic.loading import Bound, load_schedules
 from backsmith.model.events import Schedule
 from backsmith.model.types import Model
 from backsmith.settings import Settings
-from backsmith.storage.database import Database
+from backsmith.storage.database import Database, Waits
 
 log = logging.getLogger("backsmith.events")
 
@@ -121,7 +121,13 @@ async def run_alone(
 
     tables = {table.name: table for table in build_metadata(model).tables.values()}
     url = settings.database_url
-    database = Database.for_url(url, dialect_for(url), pool_size=settings.pool_size)
+    database = Database.for_url(
+        url,
+        dialect_for(url),
+        pool_size=settings.pool_size,
+        waits=Waits.of(settings),  # the bounds `serve` keeps, as the settings say
+        pgbouncer=settings.pgbouncer,  # no prepared statements through transaction pooling
+    )
     background = Background(model, settings, database, tables)
     if background.idle:
         log.warning("nothing to do: no webhook or broker to deliver to, no scheduled job")
