@@ -98,25 +98,28 @@ async def test_two_relays_on_one_postgresql_deliver_each_event_once(
         await stop_app(app)
 
 
-async def test_backsmith_relay_delivers_what_serve_wrote(
-    parcels: Model, database_url: str, receiver: Receiver
-) -> None:
-    app = await write_events(parcels, database_url, receiver, 2)
-    env = {**os.environ, "BACKSMITH_WEBHOOKS": receiver.url, "BACKSMITH_WEBHOOK_SECRET": SECRET}
-    command = [
-        sys.executable,
-        "-m",
-        "backsmith",
-        "relay",
-        str(CONTRACT),
+async def relay_delivers(
+    app: Any, database_url: str, receiver: Receiver, count: int, **env: str
+) -> str:
+    """`backsmith relay` on `database_url` until the `count` events `app` wrote are
+    delivered, then stopped with SIGTERM; what it said on standard error."""
+    environment = {
+        **os.environ,
+        "BACKSMITH_WEBHOOKS": receiver.url,
+        "BACKSMITH_WEBHOOK_SECRET": SECRET,
+        **env,
+    }
+    command = [sys.executable, "-m", "backsmith", "relay", str(CONTRACT)]
+    process = await asyncio.create_subprocess_exec(
+        *command,
         "--database",
         database_url,
-    ]
-    process = await asyncio.create_subprocess_exec(
-        *command, env=env, cwd=CONTRACT.parent, stderr=asyncio.subprocess.PIPE
+        env=environment,
+        cwd=CONTRACT.parent,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
-        taken = await receiver.wait_for(2, timeout=20)
+        taken = await receiver.wait_for(count, timeout=20)
         assert all(item["valid"] for item in taken)
         assert {row["status"] for row in await settled(app)} == {"delivered"}
     finally:
@@ -124,7 +127,15 @@ async def test_backsmith_relay_delivers_what_serve_wrote(
         _, errors = await asyncio.wait_for(process.communicate(), 15)
         await stop_app(app)
     assert process.returncode == 0, errors.decode()
-    assert "event relay delivering to http://127.0.0.1" in errors.decode()
+    return errors.decode()
+
+
+async def test_backsmith_relay_delivers_what_serve_wrote(
+    parcels: Model, database_url: str, receiver: Receiver
+) -> None:
+    app = await write_events(parcels, database_url, receiver, 2)
+    said = await relay_delivers(app, database_url, receiver, 2)
+    assert "event relay delivering to http://127.0.0.1" in said
 
 
 @pytest.mark.postgres
@@ -134,27 +145,9 @@ async def test_backsmith_relay_behind_pgbouncer_keeps_no_prepared_statement(
     """Through transaction pooling each transaction may meet another server connection:
     `backsmith relay` honours BACKSMITH_PGBOUNCER, as `serve` does."""
     app = await write_events(parcels, pg_database, receiver, 6)
-    env = {
-        **os.environ,
-        "BACKSMITH_WEBHOOKS": receiver.url,
-        "BACKSMITH_WEBHOOK_SECRET": SECRET,
-        "BACKSMITH_PGBOUNCER": "true",
-    }
-    command = [sys.executable, "-m", "backsmith", "relay", str(CONTRACT)]
-    command += ["--database", pgbouncer.url(pg_database)]
-    process = await asyncio.create_subprocess_exec(
-        *command, env=env, cwd=CONTRACT.parent, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        taken = await receiver.wait_for(6, timeout=20)
-        assert all(item["valid"] for item in taken)
-        assert {row["status"] for row in await settled(app)} == {"delivered"}
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, errors = await asyncio.wait_for(process.communicate(), 15)
-        await stop_app(app)
-    assert process.returncode == 0, errors.decode()
-    assert "prepared statement" not in errors.decode()
+    through = pgbouncer.url(pg_database)
+    said = await relay_delivers(app, through, receiver, 6, BACKSMITH_PGBOUNCER="true")
+    assert "prepared statement" not in said
 
 
 async def test_events_list_retry_and_replay(
