@@ -173,6 +173,8 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         ({"BACKSMITH_PORT": "abc"}, [], "BACKSMITH_PORT=abc: port must be a whole number"),
         ({}, ["--port", "99999"], "--port 99999: port must be a whole number from 1 to 65535"),
         ({}, ["--workers", "0"], "--workers 0: workers must be a whole number"),
+        ({}, ["--pool-size", "0"], "--pool-size 0: pool_size must be a whole number from 1"),
+        ({"BACKSMITH_POOL_SIZE": "many"}, [], "BACKSMITH_POOL_SIZE=many: pool_size must be"),
         ({"BACKSMITH_DOCS": "enabled"}, [], "BACKSMITH_DOCS=enabled: docs must be true or false"),
         ({}, ["--database-url", "oracle://db/shop"], "--database-url oracle://db/shop:"),
         ({}, ["--database-url", "mysql://root@127.0.0.1/shop"], "MariaDB (mysql://) is for"),

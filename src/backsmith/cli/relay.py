@@ -13,7 +13,7 @@ DESCRIPTION = (
     "contract's scheduled jobs, until stopped. Run it beside `serve` with "
     "BACKSMITH_RELAY=false, or as many as you like: they never deliver one event at once."
 )
-FLAGS = ("database_url",)
+FLAGS = ("database_url", "pool_size")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,6 +14,7 @@ FLAGS = (
     "host",
     "port",
     "workers",
+    "pool_size",
     "trusted_proxies",
     "create_tables",
     "migrations",

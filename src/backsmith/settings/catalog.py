@@ -268,6 +268,8 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         10,
         "most database connections each worker holds for requests (SQLite: half)",
+        flag=True,
+        metavar="N",
         minimum=1,
         maximum=1000,
     ),
